@@ -1,0 +1,75 @@
+"""The one in-memory form every log reader produces: :class:`JointLog`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["JointLog", "LogFormatError"]
+
+
+class LogFormatError(ValueError):
+    """A log file cannot be read as asked. The message names the file, the field and what was expected."""
+
+
+@dataclass
+class JointLog:
+    """One run (trajectory) of one or more joints, sampled at common time stamps.
+
+    Arrays are float64 NumPy, time along axis 0, joints along axis 1. Units: [s], [rad], [rad/s], [N·m].
+    """
+
+    name: str
+    """Run identifier, unique within a data set (usually the file stem)."""
+    source: str
+    """File (or folder) the run was read from, for error messages and provenance."""
+    t: np.ndarray
+    """Time stamps [s], shape (T,), strictly increasing."""
+    q: np.ndarray
+    """Measured joint angle [rad], shape (T, J)."""
+    q_target: np.ndarray
+    """Commanded joint angle [rad], shape (T, J)."""
+    qd: np.ndarray
+    """Joint velocity [rad/s], shape (T, J)."""
+    tau: np.ndarray | None = None
+    """Joint torque [N·m], shape (T, J), measured or from inverse dynamics; None when unknown."""
+    joint_names: list[str] = field(default_factory=lambda: ["joint"])
+    """Names of the J joints."""
+    valid: np.ndarray | None = None
+    """Frames usable for training and metrics (e.g. torque enabled), bool shape (T,); None = all."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Run metadata: ``group`` (inertia group / split group), ``inertia`` [kg·m²], ``mass`` [kg],
+    ``length`` [m], ``kp``, ``kd``, ``motor``, ``trajectory`` ... (whatever the format knows)."""
+
+    def __post_init__(self):
+        n = len(self.t)
+        for name in ("q", "q_target", "qd", "tau"):
+            arr = getattr(self, name)
+            if arr is None:
+                continue
+            arr = np.asarray(arr, dtype=np.float64)
+            if arr.ndim == 1:
+                arr = arr[:, None]
+            if arr.shape[0] != n:
+                raise LogFormatError(f"{self.source}: field '{name}' has {arr.shape[0]} samples, 't' has {n}.")
+            setattr(self, name, arr)
+        self.t = np.asarray(self.t, dtype=np.float64)
+        if self.q.shape[1] != len(self.joint_names):
+            raise LogFormatError(
+                f"{self.source}: {self.q.shape[1]} joint columns but {len(self.joint_names)} joint names."
+            )
+
+    @property
+    def num_joints(self) -> int:
+        """Number of joints J."""
+        return self.q.shape[1]
+
+    @property
+    def dt(self) -> float:
+        """Median sampling period [s]."""
+        return float(np.median(np.diff(self.t)))
+
+    def __len__(self) -> int:
+        return len(self.t)

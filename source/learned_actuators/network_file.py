@@ -1,0 +1,188 @@
+"""Self-describing actuator network files: TorchScript with an embedded ``metadata.json``.
+
+One file carries everything a simulator needs to run the net exactly as it was trained, so that a
+50 Hz net is never silently run at 200 Hz and a net trained on ``q - q*`` is never fed ``q* - q``.
+The trainers write these files (:func:`save_network`); the actuators read them (:func:`load_network`)
+and compare the metadata with their cfg (:func:`check_metadata`).
+
+Network contracts (per model type, all TorchScript, one joint per batch row):
+
+* ``"gru_pd"``: ``forward(x, h) -> (y, h)``, ``x`` of shape (N, 1, F) holding the features named in
+  ``features`` (normalised with ``input_mean``/``input_std`` unless ``normalization_in_network``),
+  ``h`` of shape (num_layers, N, hidden_size); ``y`` of N elements, the residual ``tau - tau_phys``
+  (``mode="residual"``) or the torque (``mode="direct"``), in normalised units
+  (``y * output_std + output_mean`` gives N·m) unless ``normalization_in_network``. Has a ``.gru`` submodule.
+* ``"lstm"``: Isaac Lab's ``ActuatorNetLSTM`` contract: a ``.lstm`` submodule, ``forward(x, (h, c)) ->
+  (tau, (h, c))`` with ``x`` of shape (N, 1, 2) = ``[q* - q, qd]`` and ``tau`` in N·m.
+* ``"mlp"``: Isaac Lab's ``ActuatorNetMLP`` contract: ``forward(x) -> tau`` with ``x`` of shape
+  (N, 2 * len(input_idx)) holding the position-error and velocity histories in ``input_order``,
+  scaled by ``pos_scale``/``vel_scale``; output times ``torque_scale`` is N·m.
+
+Files without metadata (third-party nets) load with ``metadata=None``; the cfg then supplies the
+conventions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import torch
+
+__all__ = [
+    "METADATA_FILE_NAME",
+    "NetworkFileError",
+    "NetworkMetadata",
+    "check_metadata",
+    "load_network",
+    "save_network",
+]
+
+METADATA_FILE_NAME = "metadata.json"
+"""Name of the JSON record inside the TorchScript archive (``torch.jit.save(..., _extra_files=...)``)."""
+
+FORMAT_VERSION = 1
+
+MODEL_TYPES = ("gru_pd", "lstm", "mlp")
+FEATURES = ("q", "q_target", "qd", "pos_error", "tau_pd", "kp", "kd")
+"""Known per-step features: joint angle [rad], target angle [rad], joint velocity [rad/s], ``q_target - q``
+[rad], the PD torque [N·m], and the PD gains."""
+
+
+class NetworkFileError(ValueError):
+    """A network file is missing, unreadable, or does not match what its user expects."""
+
+
+@dataclass
+class NetworkMetadata:
+    """What an actuator net needs to be run as trained. Stored as ``metadata.json`` inside the file."""
+
+    model_type: str
+    """One of ``"gru_pd"``, ``"lstm"``, ``"mlp"``."""
+    dt: float
+    """Time step [s] at which the net was trained (one recurrent step or one history slot)."""
+    features: list[str] = field(default_factory=list)
+    """Input features in network order (see :data:`FEATURES`)."""
+    mode: str = "residual"
+    """``"residual"`` (output is ``tau - tau_phys``) or ``"direct"`` (output is the torque). GRU-PD only."""
+    hidden_size: int = 0
+    """Recurrent hidden size (0 for the MLP)."""
+    num_layers: int = 0
+    """Recurrent layers (0 for the MLP)."""
+    input_idx: list[int] = field(default_factory=list)
+    """MLP history slots fed to the net, 0 = now, k = k net steps (``dt``) ago."""
+    input_order: str = "pos_vel"
+    """MLP input order: ``"pos_vel"`` or ``"vel_pos"``."""
+    pos_error_sign: int = 1
+    """+1: position error is ``q* - q`` (Isaac Lab); -1: ``q - q*`` (walk-these-ways)."""
+    pos_scale: float = 1.0
+    vel_scale: float = 1.0
+    torque_scale: float = 1.0
+    input_mean: list[float] = field(default_factory=list)
+    """Per-feature mean used to normalise inputs."""
+    input_std: list[float] = field(default_factory=list)
+    """Per-feature standard deviation used to normalise inputs."""
+    output_mean: float = 0.0
+    """Output mean [N·m]."""
+    output_std: float = 1.0
+    """Output standard deviation [N·m]."""
+    normalization_in_network: bool = False
+    """True when the net takes raw inputs and returns N·m (normalisation baked in); the stats are then informative."""
+    physics: dict[str, Any] = field(default_factory=dict)
+    """:class:`~learned_actuators.physics.PhysicsParams` used in training (gains, spring, torque-speed curve)."""
+    torque_side: str = "joint"
+    """``"joint"`` or ``"motor"``: which side of the transmission the torque label was measured on."""
+    joint_names: list[str] = field(default_factory=list)
+    """Joints the net was trained for (empty = any)."""
+    source: dict[str, Any] = field(default_factory=dict)
+    """Free-form provenance: data set, split, metrics, package version."""
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self):
+        if self.model_type not in MODEL_TYPES:
+            raise NetworkFileError(f"metadata 'model_type' is {self.model_type!r}; expected one of {MODEL_TYPES}.")
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown:
+            raise NetworkFileError(f"metadata 'features' has unknown names {unknown}; known: {FEATURES}.")
+        if not self.dt > 0:
+            raise NetworkFileError(f"metadata 'dt' is {self.dt}; expected a positive time step in seconds.")
+
+    def to_json(self) -> str:
+        """Serialise to JSON."""
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "<string>") -> NetworkMetadata:
+        """Parse JSON, naming ``source`` in any error."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise NetworkFileError(f"{source}: {METADATA_FILE_NAME} is not valid JSON ({err}).") from err
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise NetworkFileError(f"{source}: {METADATA_FILE_NAME} has unknown fields {sorted(unknown)}.")
+        try:
+            return cls(**data)
+        except TypeError as err:
+            raise NetworkFileError(f"{source}: {METADATA_FILE_NAME} is incomplete ({err}).") from err
+
+
+def save_network(module: torch.nn.Module, path: str | os.PathLike, metadata: NetworkMetadata) -> None:
+    """Script ``module`` (unless already TorchScript) and save it to ``path`` with ``metadata`` embedded."""
+    scripted = module if isinstance(module, torch.jit.ScriptModule) else torch.jit.script(module)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    torch.jit.save(scripted, str(path), _extra_files={METADATA_FILE_NAME: metadata.to_json()})
+
+
+def load_network(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[torch.jit.ScriptModule, NetworkMetadata | None]:
+    """Load a TorchScript actuator net and its metadata (None when the file has none) onto ``device``.
+
+    Raises:
+        NetworkFileError: if the file is missing, is not a TorchScript archive, or cannot be mapped to ``device``.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise NetworkFileError(f"Actuator network file not found: {path!r}.")
+    if not zipfile.is_zipfile(path):
+        raise NetworkFileError(
+            f"{path}: not a TorchScript archive (expected a file written by torch.jit.save; "
+            "a state_dict or pickled nn.Module must be exported with learned_actuators first)."
+        )
+    extra = {METADATA_FILE_NAME: ""}
+    try:
+        net = torch.jit.load(path, map_location=device, _extra_files=extra)
+    except RuntimeError as err:
+        raise NetworkFileError(f"{path}: could not be loaded as TorchScript on device {device!r}: {err}") from err
+    net.eval()
+    text = extra[METADATA_FILE_NAME]
+    if isinstance(text, bytes):
+        text = text.decode()
+    metadata = NetworkMetadata.from_json(text, source=path) if text else None
+    return net, metadata
+
+
+def check_metadata(metadata: NetworkMetadata, expected: dict[str, Any], source: str) -> None:
+    """Compare metadata fields with ``expected`` values (None = don't care); raise on any mismatch.
+
+    Floats compare with a relative tolerance of 1e-6; the error lists every mismatching field with the
+    file's value and the expected one.
+    """
+    problems = []
+    for name, want in expected.items():
+        if want is None:
+            continue
+        have = getattr(metadata, name)
+        if isinstance(want, float) or isinstance(have, float):
+            ok = abs(float(have) - float(want)) <= 1e-6 * max(1.0, abs(float(want)))
+        else:
+            ok = list(have) == list(want) if isinstance(want, list | tuple) else have == want
+        if not ok:
+            problems.append(f"'{name}': file has {have!r}, cfg expects {want!r}")
+    if problems:
+        raise NetworkFileError(f"{source}: network metadata does not match the cfg: " + "; ".join(problems) + ".")

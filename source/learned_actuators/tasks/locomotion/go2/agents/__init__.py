@@ -1,0 +1,1 @@
+"""rsl-rl agent cfgs."""
