@@ -59,3 +59,28 @@ def make_env(
             yield env
         finally:
             env.close()
+
+
+def measure_throughput(env: Any, num_steps: int, warmup_steps: int = 10) -> dict[str, float]:
+    """Step ``env`` with zero actions and return policy env-steps per second and ms per step.
+
+    An env-step is one policy step of one env (``decimation`` physics steps).
+    """
+    import time
+
+    import torch
+
+    unwrapped = env.unwrapped
+    actions = torch.zeros(unwrapped.num_envs, unwrapped.action_manager.total_action_dim, device=unwrapped.device)
+    env.reset()
+    for _ in range(warmup_steps):
+        env.step(actions)
+    start = time.perf_counter()
+    for _ in range(num_steps):
+        env.step(actions)
+    elapsed = time.perf_counter() - start
+    return {
+        "num_envs": unwrapped.num_envs,
+        "env_steps_per_s": unwrapped.num_envs * num_steps / elapsed,
+        "ms_per_step": 1e3 * elapsed / num_steps,
+    }

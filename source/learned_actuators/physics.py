@@ -1,4 +1,4 @@
-"""Analytic joint torque model shared by the actuators and the trainers.
+r"""Analytic joint torque model shared by the actuators and the trainers.
 
 All functions are element-wise on broadcastable tensors, so they serve one joint of a test bench and
 ``(num_envs, num_joints)`` batches alike. Units: angles [rad], velocities [rad/s], torques [N·m],
@@ -8,10 +8,10 @@ The physical part of :class:`~learned_actuators.actuators.CombinedGRUAndPDActuat
 
 .. math::
 
-    \\tau_{pd} = k_p (q^* - q) + k_d (0 - \\dot q), \\qquad
-    \\tau_{phys} = \\mathrm{sat}_{tsc}(\\tau_{pd}, \\dot q) + k_{spring} (q - \\theta_0)
+    \tau_{pd} = k_p (q^* - q) + k_d (0 - \dot q), \qquad
+    \tau_{phys} = \mathrm{sat}_{tsc}(\tau_{pd}, \dot q) + k_{spring} (q - \theta_0)
 
-where :math:`\\mathrm{sat}_{tsc}` is the asymmetric torque-speed curve of :func:`torque_speed_limits`.
+where :math:`\mathrm{sat}_{tsc}` is the asymmetric torque-speed curve of :func:`torque_speed_limits`.
 Note the spring sign: the formula is applied as written, so a restoring spring has ``k_spring < 0``.
 """
 
@@ -57,7 +57,8 @@ class PhysicsParams:
         """Build from a dict, rejecting unknown keys."""
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"Unknown physics parameters {sorted(unknown)}; expected {sorted(cls.__dataclass_fields__)}.")
+            known = sorted(cls.__dataclass_fields__)
+            raise ValueError(f"Unknown physics parameters {sorted(unknown)}; expected some of {known}.")
         return cls(**data)
 
     @property
@@ -110,8 +111,11 @@ def physical_torque(
     stall_torque=None,
     no_load_speed=None,
 ) -> torch.Tensor:
-    """``tau_phys`` [N·m]: the PD torque, saturated by the torque-speed curve when both its parameters are set,
-    plus the spring torque."""
+    """Return ``tau_phys`` [N·m].
+
+    That is the PD torque, saturated by the torque-speed curve when both its parameters are set, plus the
+    spring torque.
+    """
     tau = pd_torque(q, qd, q_target, kp, kd)
     if stall_torque is not None and no_load_speed is not None:
         tau = clip_to_torque_speed_curve(tau, qd, stall_torque, no_load_speed)

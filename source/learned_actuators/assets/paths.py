@@ -10,8 +10,10 @@ CACHE_ENV_VAR = "LEARNED_ACTUATORS_CACHE"
 
 
 def cache_dir() -> Path:
-    """Asset cache folder: ``$LEARNED_ACTUATORS_CACHE``, else ``$XDG_CACHE_HOME/learned_actuators``,
-    else ``~/.cache/learned_actuators``."""
+    """Return the asset cache folder.
+
+    ``$LEARNED_ACTUATORS_CACHE``, else ``$XDG_CACHE_HOME/learned_actuators``, else ``~/.cache/learned_actuators``.
+    """
     if os.environ.get(CACHE_ENV_VAR):
         return Path(os.environ[CACHE_ENV_VAR]).expanduser().resolve()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 
 from isaaclab.utils import replace
-
 from isaaclab_assets.robots.unitree import UNITREE_GO2_CFG
 
 from .paths import go2_usd_path, ground_plane_usd_path

@@ -1,7 +1,6 @@
 """Go2 flat-terrain velocity tracking, offline (local assets). Stock Isaac Lab cfg plus :func:`make_offline`."""
 
 from isaaclab.utils import configclass
-
 from isaaclab_tasks.core.velocity.config.go2.flat_env_cfg import UnitreeGo2FlatEnvCfg
 
 from .offline import make_offline
