@@ -54,3 +54,12 @@ def test_bad_asset_switch_value_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("LEARNED_ACTUATORS_GO2_ASSET", "nucleus")
     with pytest.raises(ValueError, match="LEARNED_ACTUATORS_GO2_ASSET"):
         load_task_cfgs(FLAT)
+
+
+def test_offline_rough_cfg_uses_local_robot_and_procedural_terrain():
+    env_cfg, agent_cfg = load_task_cfgs("LearnedActuators-Velocity-Rough-UnitreeGo2-Offline")
+    assert env_cfg.scene.robot.spawn.usd_path == str(go2_usd_path())
+    assert env_cfg.scene.terrain.terrain_type == "generator"
+    assert env_cfg.scene.terrain.visual_material is None
+    assert env_cfg.scene.height_scanner.prim_path == "{ENV_REGEX_NS}/Robot/Geometry/base"
+    assert agent_cfg.experiment_name == "go2_rough_offline"
