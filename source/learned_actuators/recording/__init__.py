@@ -1,0 +1,34 @@
+"""Torque profiles: what a policy did (joint torques, joint and body states) per env, as NPZ or CSV.
+
+* :mod:`.profile`: the NPZ format (keys, shapes, units), validation, :func:`load_npz` / :func:`save_npz`.
+* :mod:`.profile_csv`: the CSV layout and the lossless CSV <-> NPZ converter :func:`convert`.
+* :mod:`.loader`: :class:`TorqueProfile`, sampling at arbitrary times (linear, slerp) on a torch device.
+* :mod:`.recorder`: :class:`TorqueProfileRecorder` (simulator-free core) and
+  :class:`ArticulationTorqueRecorder` (reads an Isaac Lab articulation during playback).
+
+Nothing here imports Isaac Lab; the articulation recorder only reads attributes of the object it is given.
+"""
+
+from .loader import TorqueProfile, TorqueProfileSample, slerp
+from .profile import PROFILE_KEYS, TorqueProfileData, TorqueProfileFormatError, load_npz, save_npz, validate_profile
+from .profile_csv import convert, read_csv, read_profile, write_csv
+from .recorder import ArticulationTorqueRecorder, TorqueProfileRecorder, read_articulation_frame
+
+__all__ = [
+    "PROFILE_KEYS",
+    "ArticulationTorqueRecorder",
+    "TorqueProfile",
+    "TorqueProfileData",
+    "TorqueProfileFormatError",
+    "TorqueProfileRecorder",
+    "TorqueProfileSample",
+    "convert",
+    "load_npz",
+    "read_articulation_frame",
+    "read_csv",
+    "read_profile",
+    "save_npz",
+    "slerp",
+    "validate_profile",
+    "write_csv",
+]

@@ -1,0 +1,276 @@
+"""The torque-profile format: what a policy did, per env, as one NPZ file.
+
+A torque profile holds the joint torques and the joint and body states of one robot, sampled at a fixed
+rate during policy playback. It is Isaac Lab's motion-file layout (the ``humanoid_amp`` motion loader reads
+it) plus ``joint_torques``. Every file holds exactly these keys (F frames, D dofs, B bodies):
+
+============================== ============= ======== ==============================================================
+key                            shape         unit     meaning
+============================== ============= ======== ==============================================================
+``fps``                        ()            [Hz]     frame rate; frame ``k`` is at time ``k / fps`` [s]
+``dof_names``                  (D,)          --       joint (dof) names, in the articulation's order
+``body_names``                 (B,)          --       body (link) names, in the articulation's order
+``joint_torques``              (F, D)        [N·m]    effort applied to each joint by its actuator
+``dof_positions``              (F, D)        [rad]    joint positions
+``dof_velocities``             (F, D)        [rad/s]  joint velocities
+``body_positions``             (F, B, 3)     [m]      body (link frame) positions, world axes, relative to the
+                                                      env origin when the recorder was given the env origins
+``body_rotations``             (F, B, 4)     --       body orientations, unit quaternions ``(w, x, y, z)``
+``body_linear_velocities``     (F, B, 3)     [m/s]    body (link frame origin) linear velocities, world axes
+``body_angular_velocities``    (F, B, 3)     [rad/s]  body angular velocities, world axes
+============================== ============= ======== ==============================================================
+
+Names are stored as NumPy unicode arrays (no pickle), numeric arrays as float32 or float64. Every reader
+checks a file with :func:`validate_profile` and raises :class:`TorqueProfileFormatError` naming the file,
+the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from learned_actuators.data.joint_log import LogFormatError
+
+__all__ = [
+    "BODY_FIELDS",
+    "DOF_FIELDS",
+    "PROFILE_KEYS",
+    "TorqueProfileData",
+    "TorqueProfileFormatError",
+    "check_names",
+    "load_npz",
+    "save_npz",
+    "validate_profile",
+]
+
+DOF_FIELDS: tuple[str, ...] = ("joint_torques", "dof_positions", "dof_velocities")
+"""Per-dof arrays, shape (F, D)."""
+
+BODY_FIELDS: dict[str, int] = {
+    "body_positions": 3,
+    "body_rotations": 4,
+    "body_linear_velocities": 3,
+    "body_angular_velocities": 3,
+}
+"""Per-body arrays and the size of their last axis, shape (F, B, size)."""
+
+PROFILE_KEYS: tuple[str, ...] = ("fps", "dof_names", "body_names", *DOF_FIELDS, *BODY_FIELDS)
+"""The exact set of keys of a torque-profile NPZ file, in canonical order."""
+
+QUAT_NORM_TOLERANCE = 1e-3
+"""Largest accepted deviation of a stored quaternion's norm from 1."""
+
+
+class TorqueProfileFormatError(LogFormatError):
+    """A torque-profile file (NPZ or CSV) cannot be read: the message names the file, the field and the problem."""
+
+
+@dataclass(frozen=True)
+class TorqueProfileData:
+    """One torque profile in memory (NumPy arrays, validated). Shapes and units as in the module docstring.
+
+    Build it with :func:`validate_profile` (or the readers), which checks every invariant.
+    """
+
+    fps: float
+    """Frame rate [Hz]."""
+    dof_names: tuple[str, ...]
+    """The D joint names."""
+    body_names: tuple[str, ...]
+    """The B body names."""
+    joint_torques: np.ndarray
+    """Applied joint efforts [N·m], shape (F, D)."""
+    dof_positions: np.ndarray
+    """Joint positions [rad], shape (F, D)."""
+    dof_velocities: np.ndarray
+    """Joint velocities [rad/s], shape (F, D)."""
+    body_positions: np.ndarray
+    """Body positions [m], shape (F, B, 3)."""
+    body_rotations: np.ndarray
+    """Body orientations as unit quaternions (w, x, y, z), shape (F, B, 4)."""
+    body_linear_velocities: np.ndarray
+    """Body linear velocities [m/s], shape (F, B, 3)."""
+    body_angular_velocities: np.ndarray
+    """Body angular velocities [rad/s], shape (F, B, 3)."""
+    source: str = "<memory>"
+    """Where the profile came from, for error messages."""
+
+    @property
+    def num_frames(self) -> int:
+        """Number of frames F."""
+        return self.dof_positions.shape[0]
+
+    @property
+    def duration(self) -> float:
+        """Time of the last frame [s]: ``(F - 1) / fps``."""
+        return (self.num_frames - 1) / self.fps
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Floating-point type of the numeric arrays (float32 or float64)."""
+        return self.dof_positions.dtype
+
+    def arrays(self) -> dict[str, Any]:
+        """The NPZ content: every key of :data:`PROFILE_KEYS` mapped to its NumPy array."""
+        out: dict[str, Any] = {
+            "fps": np.asarray(self.fps, dtype=np.float64),
+            "dof_names": np.asarray(self.dof_names, dtype=np.str_).reshape(len(self.dof_names)),
+            "body_names": np.asarray(self.body_names, dtype=np.str_).reshape(len(self.body_names)),
+        }
+        for key in (*DOF_FIELDS, *BODY_FIELDS):
+            out[key] = getattr(self, key)
+        return out
+
+
+def _error(source: str, field: str, problem: str) -> TorqueProfileFormatError:
+    return TorqueProfileFormatError(f"{source}: field '{field}' {problem}")
+
+
+def _names(value: Any, source: str, field: str) -> tuple[str, ...]:
+    arr = np.asarray(value)
+    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "US"):
+        raise _error(source, field, f"must be a 1-D array of strings, got dtype {arr.dtype} shape {arr.shape}.")
+    names = tuple(str(n) for n in arr.tolist())
+    if any(not n for n in names):
+        raise _error(source, field, "contains an empty name.")
+    duplicates = sorted(n for n, count in Counter(names).items() if count > 1)
+    if duplicates:
+        raise _error(source, field, f"has duplicate names {duplicates}.")
+    return names
+
+
+def _numeric(value: Any, source: str, field: str, shape: tuple[int | None, ...], dtype: np.dtype | None) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu":
+        raise _error(source, field, f"must be numeric, got dtype {arr.dtype}.")
+    if arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
+        arr = arr.astype(np.float64)
+    if dtype is not None and arr.dtype != dtype:
+        raise _error(source, field, f"has dtype {arr.dtype}, expected {dtype} like the other arrays.")
+    expected = "(" + ", ".join("F" if n is None else str(n) for n in shape) + ")"
+    if arr.ndim != len(shape) or any(n is not None and n != m for n, m in zip(shape, arr.shape, strict=True)):
+        raise _error(source, field, f"has shape {arr.shape}, expected {expected}.")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise _error(source, field, f"has a non-finite value ({arr[index]}) at index {index} (frame {index[0]}).")
+    return arr
+
+
+def validate_profile(arrays: Mapping[str, Any], source: str | PathLike = "<memory>") -> TorqueProfileData:
+    """Check a mapping of arrays against the torque-profile format and return it as :class:`TorqueProfileData`.
+
+    Args:
+        arrays: Mapping holding every key of :data:`PROFILE_KEYS` (an opened NPZ file works). Unknown keys are
+            ignored with a warning.
+        source: File name used in error messages.
+
+    Returns:
+        The validated profile. Numeric arrays keep float32/float64 (integer arrays become float64).
+
+    Raises:
+        TorqueProfileFormatError: A key is missing, an array has the wrong shape, dtype or a non-finite value,
+            names are not unique strings, ``fps`` is not positive, or a quaternion is not unit-norm.
+    """
+    source = str(source)
+    keys = set(arrays.keys())
+    missing = [k for k in PROFILE_KEYS if k not in keys]
+    if missing:
+        raise TorqueProfileFormatError(f"{source}: missing field(s) {missing}; a torque profile needs {PROFILE_KEYS}.")
+    extra = sorted(keys - set(PROFILE_KEYS))
+    if extra:
+        warnings.warn(f"{source}: ignoring unknown field(s) {extra}.", UserWarning, stacklevel=2)
+
+    fps_arr = np.asarray(arrays["fps"])
+    if fps_arr.size != 1 or fps_arr.dtype.kind not in "fiu":
+        raise _error(source, "fps", f"must be one number [Hz], got dtype {fps_arr.dtype} shape {fps_arr.shape}.")
+    fps = float(fps_arr.reshape(()))
+    if not np.isfinite(fps) or fps <= 0.0:
+        raise _error(source, "fps", f"must be a finite positive frame rate [Hz], got {fps}.")
+    dof_names = _names(arrays["dof_names"], source, "dof_names")
+    body_names = _names(arrays["body_names"], source, "body_names")
+    num_dofs, num_bodies = len(dof_names), len(body_names)
+
+    first = _numeric(arrays["dof_positions"], source, "dof_positions", (None, num_dofs), None)
+    num_frames, dtype = first.shape[0], first.dtype
+    if num_frames < 1:
+        raise _error(source, "dof_positions", "has no frames; a profile needs at least one.")
+    out: dict[str, Any] = {"dof_positions": first}
+    for key in DOF_FIELDS:
+        if key not in out:
+            out[key] = _numeric(arrays[key], source, key, (num_frames, num_dofs), dtype)
+    for key, size in BODY_FIELDS.items():
+        out[key] = _numeric(arrays[key], source, key, (num_frames, num_bodies, size), dtype)
+
+    norm_error = np.abs(np.linalg.norm(out["body_rotations"].astype(np.float64), axis=-1) - 1.0)
+    if norm_error.size and norm_error.max() > QUAT_NORM_TOLERANCE:
+        frame, body = (int(i) for i in np.unravel_index(np.argmax(norm_error), norm_error.shape))
+        raise _error(
+            source,
+            "body_rotations",
+            f"must hold unit quaternions (w, x, y, z); frame {frame}, body '{body_names[body]}' has norm "
+            f"{1.0 + norm_error[frame, body]:.6g} (tolerance {QUAT_NORM_TOLERANCE}).",
+        )
+    return TorqueProfileData(fps=fps, dof_names=dof_names, body_names=body_names, source=source, **out)
+
+
+def save_npz(profile: TorqueProfileData, path: str | PathLike, compress: bool = False) -> Path:
+    """Write a profile as an NPZ file holding exactly :data:`PROFILE_KEYS`.
+
+    Args:
+        profile: The profile to write.
+        path: Output file; ``.npz`` is appended by NumPy when missing, so give the full name.
+        compress: Use ``np.savez_compressed`` (smaller, slower).
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (np.savez_compressed if compress else np.savez)(path, **profile.arrays())
+    return path
+
+
+def load_npz(path: str | PathLike) -> TorqueProfileData:
+    """Read and validate one torque-profile NPZ file.
+
+    Args:
+        path: The ``.npz`` file.
+
+    Returns:
+        The validated profile.
+
+    Raises:
+        TorqueProfileFormatError: The file is missing, not an NPZ archive, needs pickle, or breaks the format.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TorqueProfileFormatError(f"{path}: no such torque-profile file.")
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        raise TorqueProfileFormatError(f"{path}: not a readable NPZ archive ({err}).") from err
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise TorqueProfileFormatError(f"{path}: holds a single array, not an NPZ archive of named arrays.")
+    arrays = {}
+    with npz:
+        for key in npz.files:
+            try:
+                arrays[key] = npz[key]
+            except ValueError as err:  # object arrays need pickle, which is never enabled
+                raise _error(str(path), key, f"cannot be read without pickle ({err}).") from err
+    return validate_profile(arrays, path)
+
+
+def check_names(names: Sequence[str], source: str, field: str) -> tuple[str, ...]:
+    """Validate a list of names (non-empty strings, unique) as :func:`validate_profile` does."""
+    return _names(np.asarray(list(names), dtype=np.str_).reshape(len(names)), source, field)

@@ -1,0 +1,322 @@
+"""Torque profiles as CSV (one row per frame) and the CSV <-> NPZ converter.
+
+CSV layout (UTF-8, comma separated, one line per frame):
+
+.. code-block:: text
+
+    # learned_actuators torque profile
+    # fps: 50.0
+    # dtype: float32
+    time,joint_torque/FL_hip_joint,...,dof_pos/FL_hip_joint,...,body_rot/base/w,body_rot/base/x,...
+
+* Leading ``#`` lines hold metadata as ``key: value``: ``fps`` [Hz] and ``dtype`` (``float32`` or
+  ``float64``, the NPZ array type). Without ``fps`` the rate is taken from a uniform ``time`` column that
+  starts at 0; without ``dtype``, values are read as float64.
+* ``time`` [s] is ``frame / fps``. Then one column per dof for ``joint_torque/<dof>`` [N·m],
+  ``dof_pos/<dof>`` [rad], ``dof_vel/<dof>`` [rad/s], and one per body and component for
+  ``body_pos/<body>/{x,y,z}`` [m], ``body_rot/<body>/{w,x,y,z}``, ``body_lin_vel/<body>/{x,y,z}`` [m/s],
+  ``body_ang_vel/<body>/{x,y,z}`` [rad/s]. Dof and body order is the order of the ``dof_pos`` and
+  ``body_pos`` columns.
+* Values are written as the shortest decimal that reads back to the same float32/float64, so
+  CSV -> NPZ -> CSV reproduces a file written here byte for byte, and NPZ -> CSV -> NPZ the same arrays.
+"""
+
+from __future__ import annotations
+
+import csv
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from .profile import (
+    BODY_FIELDS,
+    DOF_FIELDS,
+    TorqueProfileData,
+    TorqueProfileFormatError,
+    load_npz,
+    save_npz,
+    validate_profile,
+)
+
+__all__ = ["CSV_PREFIXES", "convert", "read_csv", "read_profile", "write_csv"]
+
+CSV_PREFIXES: dict[str, str] = {
+    "joint_torques": "joint_torque",
+    "dof_positions": "dof_pos",
+    "dof_velocities": "dof_vel",
+    "body_positions": "body_pos",
+    "body_rotations": "body_rot",
+    "body_linear_velocities": "body_lin_vel",
+    "body_angular_velocities": "body_ang_vel",
+}
+"""CSV column prefix of each array field."""
+
+_COMPONENTS = {3: ("x", "y", "z"), 4: ("w", "x", "y", "z")}
+_TITLE = "learned_actuators torque profile"
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+_FRAME_TOLERANCE = 1e-6
+"""Largest accepted deviation of a ``time`` value from ``frame / fps``, in frames."""
+
+
+def _columns(profile: TorqueProfileData) -> list[str]:
+    header = ["time"]
+    for key in DOF_FIELDS:
+        header += [f"{CSV_PREFIXES[key]}/{name}" for name in profile.dof_names]
+    for key, size in BODY_FIELDS.items():
+        header += [f"{CSV_PREFIXES[key]}/{body}/{c}" for body in profile.body_names for c in _COMPONENTS[size]]
+    return header
+
+
+def write_csv(profile: TorqueProfileData, path: str | PathLike) -> Path:
+    """Write a profile as CSV (layout in the module docstring), values repr-exact.
+
+    Args:
+        profile: The profile to write.
+        path: Output ``.csv`` file.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = profile.num_frames
+    time = (np.arange(frames, dtype=np.float64) / profile.fps).astype(str)[:, None]
+    # NumPy's str() of a float is the shortest decimal that parses back to the same value of its dtype
+    blocks = [time, *(getattr(profile, key).reshape(frames, -1).astype(str) for key in (*DOF_FIELDS, *BODY_FIELDS))]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        f.write(f"# {_TITLE}\n# fps: {profile.fps!r}\n# dtype: {np.dtype(profile.dtype).name}\n")
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(_columns(profile))
+        writer.writerows(np.concatenate(blocks, axis=1).tolist())
+    return path
+
+
+def _read_metadata(lines: list[str], source: str) -> tuple[dict[str, str], int]:
+    meta: dict[str, str] = {}
+    count = 0
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        count += 1
+        key, sep, value = line[1:].partition(":")
+        if sep:
+            meta[key.strip()] = value.strip()
+    unknown = sorted(set(meta) - {"fps", "dtype"})
+    if unknown:
+        raise TorqueProfileFormatError(f"{source}: unknown metadata line(s) {unknown}; expected 'fps' and 'dtype'.")
+    return meta, count
+
+
+def _parse_values(rows: list[list[str]], header: list[str], source: str, first_line: int) -> np.ndarray:
+    for i, row in enumerate(rows):
+        if len(row) != len(header):
+            raise TorqueProfileFormatError(
+                f"{source}: line {first_line + i} has {len(row)} values, the header has {len(header)} columns."
+            )
+    text = np.array(rows, dtype=np.str_).reshape(len(rows), len(header))
+    try:
+        values = text.astype(np.float64)
+    except ValueError:
+        for i, row in enumerate(rows):
+            for column, cell in zip(header, row, strict=True):
+                try:
+                    float(cell)
+                except ValueError:
+                    raise TorqueProfileFormatError(
+                        f"{source}: field '{column}', line {first_line + i}: '{cell}' is not a number."
+                    ) from None
+        raise
+    bad = np.argwhere(~np.isfinite(values))
+    if len(bad):
+        i, j = (int(k) for k in bad[0])
+        raise TorqueProfileFormatError(
+            f"{source}: field '{header[j]}', line {first_line + i}: non-finite value '{rows[i][j]}'."
+        )
+    return values
+
+
+def _fps_from_time(meta: dict[str, str], time: np.ndarray, source: str) -> float:
+    if "fps" in meta:
+        try:
+            fps = float(meta["fps"])
+        except ValueError:
+            raise TorqueProfileFormatError(f"{source}: field 'fps': '{meta['fps']}' is not a number.") from None
+        if not np.isfinite(fps) or fps <= 0.0:
+            raise TorqueProfileFormatError(f"{source}: field 'fps' must be a finite positive rate [Hz], got {fps}.")
+    elif len(time) >= 2:
+        fps = (len(time) - 1) / (time[-1] - time[0]) if time[-1] > time[0] else 0.0
+        if fps <= 0.0:
+            raise TorqueProfileFormatError(f"{source}: field 'time' must increase to give the frame rate.")
+    else:
+        raise TorqueProfileFormatError(f"{source}: needs a '# fps: <Hz>' line (one frame gives no rate).")
+    deviation = np.abs(time * fps - np.arange(len(time)))
+    if deviation.max(initial=0.0) > _FRAME_TOLERANCE:
+        frame = int(np.argmax(deviation))
+        raise TorqueProfileFormatError(
+            f"{source}: field 'time' must be frame / fps (uniform from 0 at {fps!r} Hz); frame {frame} is at "
+            f"{time[frame]!r} s, expected {frame / fps!r} s."
+        )
+    return fps
+
+
+def _split_columns(header: list[str], source: str) -> dict[str, dict[str, int]]:
+    """Map each field to ``{column suffix: column index}``, rejecting unknown and repeated columns."""
+    by_prefix = {prefix: key for key, prefix in CSV_PREFIXES.items()}
+    groups: dict[str, dict[str, int]] = {key: {} for key in CSV_PREFIXES}
+    for j, column in enumerate(header[1:], start=1):
+        prefix, _, suffix = column.partition("/")
+        key = by_prefix.get(prefix)
+        if key is None or not suffix:
+            raise TorqueProfileFormatError(
+                f"{source}: column '{column}' is not a torque-profile column; expected '<prefix>/<name>' with a "
+                f"prefix in {sorted(by_prefix)}."
+            )
+        if suffix in groups[key]:
+            raise TorqueProfileFormatError(f"{source}: column '{column}' appears more than once.")
+        groups[key][suffix] = j
+    return groups
+
+
+def _names_in_order(suffixes: dict[str, int], per_body: bool) -> list[str]:
+    names: list[str] = []
+    for suffix in suffixes:
+        name = suffix.rpartition("/")[0] if per_body else suffix
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def read_csv(path: str | PathLike) -> TorqueProfileData:
+    """Read and validate one torque-profile CSV file (layout in the module docstring).
+
+    Args:
+        path: The ``.csv`` file.
+
+    Returns:
+        The validated profile, with arrays of the ``dtype`` named in the file (float64 when not named).
+
+    Raises:
+        TorqueProfileFormatError: Missing or unknown columns, ragged rows, values that are not finite numbers,
+            a ``time`` column that is not ``frame / fps``, or any breach of the format.
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise TorqueProfileFormatError(f"{source}: no such torque-profile file.")
+    with path.open(newline="", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    meta, num_meta = _read_metadata(lines, source)
+    dtype = _DTYPES.get(meta.get("dtype", "float64"))
+    if dtype is None:
+        raise TorqueProfileFormatError(
+            f"{source}: field 'dtype' must be one of {sorted(_DTYPES)}, got {meta['dtype']}."
+        )
+    rows = list(csv.reader(lines[num_meta:]))
+    if not rows or not rows[0] or rows[0][0] != "time":
+        raise TorqueProfileFormatError(f"{source}: the header must start with the column 'time'.")
+    header, rows = rows[0], rows[1:]
+    if not rows:
+        raise TorqueProfileFormatError(f"{source}: has a header but no frames.")
+    values64 = _parse_values(rows, header, source, first_line=num_meta + 2)
+    fps = _fps_from_time(meta, values64[:, 0], source)
+    # float32 files hold the shortest float32 decimals, which read back exactly through float64
+    values = values64.astype(dtype)
+
+    groups = _split_columns(header, source)
+    dof_names = _names_in_order(groups["dof_positions"], per_body=False)
+    body_names = _names_in_order(groups["body_positions"], per_body=True)
+    arrays: dict[str, object] = {"fps": fps, "dof_names": np.array(dof_names, dtype=np.str_)}
+    arrays["body_names"] = np.array(body_names, dtype=np.str_)
+    for key in (*DOF_FIELDS, *BODY_FIELDS):
+        size = BODY_FIELDS.get(key)
+        wanted = (
+            [f"{body}/{c}" for body in body_names for c in _COMPONENTS[size]] if size is not None else list(dof_names)
+        )
+        have = groups[key]
+        missing = [f"{CSV_PREFIXES[key]}/{s}" for s in wanted if s not in have]
+        extra = [f"{CSV_PREFIXES[key]}/{s}" for s in have if s not in set(wanted)]
+        if missing or extra:
+            raise TorqueProfileFormatError(
+                f"{source}: field '{key}' columns do not match the dofs/bodies of the 'dof_pos'/'body_pos' columns; "
+                f"missing {missing}, unexpected {extra}."
+            )
+        block = values[:, [have[s] for s in wanted]]
+        arrays[key] = block if size is None else block.reshape(len(rows), len(body_names), size)
+    return validate_profile(arrays, source)
+
+
+def read_profile(path: str | PathLike) -> TorqueProfileData:
+    """Read a torque profile from an ``.npz`` or ``.csv`` file (chosen by suffix)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return load_npz(path)
+    if suffix == ".csv":
+        return read_csv(path)
+    raise TorqueProfileFormatError(f"{path}: unknown torque-profile file type '{suffix}'; expected .npz or .csv.")
+
+
+def _target_format(sources: list[Path], to: str | None, where: Path) -> str:
+    if to is not None:
+        if to not in ("csv", "npz"):
+            raise ValueError(f"Conversion target must be 'csv' or 'npz', got '{to}'.")
+        return to
+    kinds = {p.suffix.lower() for p in sources}
+    if kinds == {".npz"}:
+        return "csv"
+    if kinds == {".csv"}:
+        return "npz"
+    raise ValueError(f"{where}: holds {sorted(kinds) or 'no .npz/.csv files'}; say which way to convert (to=...).")
+
+
+def convert(
+    src: str | PathLike, dst: str | PathLike | None = None, to: str | None = None, overwrite: bool = False
+) -> list[Path]:
+    """Convert torque profiles between NPZ and CSV: one file, or every ``.npz``/``.csv`` file in a folder.
+
+    Args:
+        src: A ``.npz``/``.csv`` file, or a folder (not searched recursively).
+        dst: Output file (for a file ``src``) or folder. Defaults to beside the input, same stem, new suffix.
+        to: ``"csv"`` or ``"npz"``. Defaults to the other format of the input (for a folder: of the one
+            format it holds).
+        overwrite: Replace existing output files instead of raising.
+
+    Returns:
+        The files written, sorted.
+
+    Raises:
+        FileNotFoundError: ``src`` does not exist.
+        FileExistsError: An output file exists and ``overwrite`` is False (nothing is written then).
+        ValueError: The direction is ambiguous or unknown.
+        TorqueProfileFormatError: An input file breaks the format.
+    """
+    src = Path(src)
+    if not src.exists():
+        raise FileNotFoundError(f"{src}: no such file or folder.")
+    if src.is_dir():
+        candidates = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in (".npz", ".csv"))
+        to = _target_format(candidates, to, src)
+        inputs = [p for p in candidates if p.suffix.lower() != f".{to}"]
+        out_dir = src if dst is None else Path(dst)
+        outputs = [out_dir / f"{p.stem}.{to}" for p in inputs]
+    else:
+        to = _target_format([src], to, src)
+        if src.suffix.lower() == f".{to}":
+            raise ValueError(f"{src}: is already a .{to} file.")
+        inputs = [src]
+        if dst is None:
+            outputs = [src.with_suffix(f".{to}")]
+        else:
+            dst = Path(dst)
+            outputs = [dst / f"{src.stem}.{to}" if dst.is_dir() else dst]
+    existing = [str(p) for p in outputs if p.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"Output file(s) exist, pass overwrite=True to replace them: {existing}")
+    for path_in, path_out in zip(inputs, outputs, strict=True):
+        profile = read_profile(path_in)
+        if to == "csv":
+            write_csv(profile, path_out)
+        else:
+            save_npz(profile, path_out)
+    return sorted(outputs)
