@@ -1,0 +1,33 @@
+"""In-simulator validation of actuator models against logged trajectories.
+
+Pure modules (no simulator): :mod:`.metrics`, :mod:`.trajectories`, :mod:`.results`, :mod:`.report`,
+:mod:`.bench` (needs only ``pxr``). The replay (:mod:`.replay`, :mod:`.validate`) needs Isaac Lab 3.0 and is
+imported on first use of its names, so ``import learned_actuators.validation`` stays light.
+"""
+
+from importlib import import_module
+
+_LAZY = {
+    "BenchParams": ".bench",
+    "write_bench_usd": ".bench",
+    "TrajectoryBatch": ".trajectories",
+    "ModelResult": ".results",
+    "ValidationResult": ".results",
+    "evaluate_model": ".results",
+    "format_table": ".report",
+    "write_report": ".report",
+    "ValidationCfg": ".validation_cfg",
+    "Rollout": ".replay",
+    "replay": ".replay",
+    "single_step_torque": ".replay",
+    "run_validation": ".validate",
+    "baseline_models": ".validate",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,90 @@
+"""The README main job, end to end on CPU and offline: train, validate in the simulator, write the report.
+
+Trains GRU-PD on the built-in BAM pendulum logs, validates it on the held-out trajectory against IdealPD,
+DCMotor and a fitted PD, and writes the report.
+
+``python scripts/validate_actuator.py --demo [--out DIR]`` runs :func:`run`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from learned_actuators.data.demo import load_demo_logs
+from learned_actuators.network_file import load_network
+
+__all__ = ["run"]
+
+logger = logging.getLogger(__name__)
+
+
+def _trained_physics(train_dir: Path, defaults: dict) -> dict:
+    """Resolved (fitted) physics of the trained GRU-PD (``config.json`` of its run), else the preset's."""
+    for path in sorted(train_dir.glob("gru_pd/*/config.json")):
+        resolved = json.loads(path.read_text()).get("resolved_physics")
+        if resolved:
+            return resolved
+    return defaults
+
+
+def run(
+    out_dir: str | Path = "runs/validation_demo", network_file: str | Path | None = None, max_epochs: int | None = None
+):
+    """Train (unless ``network_file`` is given), validate and write ``report.html`` / ``metrics.json`` to ``out_dir``.
+
+    Args:
+        out_dir: Output folder (training runs in ``out_dir/train``).
+        network_file: An exported GRU-PD file to validate instead of training one.
+        max_epochs: Override of the demo recipe's training epochs (for quick checks).
+
+    Returns:
+        ``(result, paths)``: the :class:`~learned_actuators.validation.results.ValidationResult` and the report files.
+    """
+    from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
+    from learned_actuators.learning.demo import DEMO_PRESET
+    from learned_actuators.learning.pipeline import _merge, run_preset
+
+    from .report import format_table, write_report
+    from .validate import run_validation
+    from .validation_cfg import ValidationCfg
+
+    out_dir = Path(out_dir)
+    t0 = time.perf_counter()
+    preset = DEMO_PRESET if max_epochs is None else _merge(DEMO_PRESET, {"train": {"max_epochs": max_epochs}})
+    if network_file is None:
+        run_preset(preset, out_dir / "train", models=["gru_pd"], baseline=False)
+        network_file = out_dir / "train" / "export" / "gru_pd.pt"
+    train_s = time.perf_counter() - t0
+    _, metadata = load_network(network_file)
+    physics = _trained_physics(out_dir / "train", preset["train"]["physics"])
+    test_groups = set(preset["data"]["test_groups"])
+    logs = [log for log in load_demo_logs() if log.meta.get("trajectory") in test_groups]
+    stall, speed = physics.get("stall_torque"), physics.get("no_load_speed")
+    cfg = ValidationCfg(
+        replica="bench",
+        kp_scale=float(physics.get("kp_scale", 1.0)),
+        kd=float(physics.get("kd", 0.0)),
+        effort_limit=stall,
+        velocity_limit=speed,
+    )
+    model = CombinedGRUAndPDActuatorCfg(
+        joint_names_expr=[".*"],
+        network_file=str(network_file),
+        saturation_effort=stall if stall is not None else 1e6,
+        actuator_effort_limit=stall if stall is not None else 1e6,
+        actuator_velocity_limit=speed if speed is not None else 1e6,
+    )
+    result = run_validation(logs, {"gru_pd": model}, cfg)
+    result.settings["demo"] = {
+        "network_file": str(network_file),
+        "network_dt": metadata.dt if metadata else None,
+        "test_groups": sorted(test_groups),
+        "train_time_s": train_s,
+        "total_time_s": time.perf_counter() - t0,
+    }
+    paths = write_report(result, out_dir, num_runs=cfg.plot_trajectories)
+    logger.info("validation demo done in %.0f s:\n%s", time.perf_counter() - t0, format_table(result))
+    return result, paths

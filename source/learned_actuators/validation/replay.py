@@ -1,0 +1,349 @@
+"""Replay logged commands in the Isaac Lab simulator (Newton, kit-less) with an actuator under test.
+
+Every run of a :class:`~learned_actuators.validation.trajectories.TrajectoryBatch` becomes one env. Each env
+starts at its run's logged state; at every log sample k the logged command ``q_target[k]`` is held for
+``decimation`` physics steps (``physics dt = log dt / decimation``) and the simulated state after them is
+compared with the logged state at k + 1. Runs that ended keep their last command (their frames are masked).
+
+One simulation is built and closed per call, so several models are replayed one after the other in one
+process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import isaaclab.sim as sim_utils
+from isaaclab.actuators import ActuatorBaseCfg, IdealPDActuatorCfg
+from isaaclab.assets import ArticulationCfg
+from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
+from isaaclab.utils import ArticulationActions, configclass, instantiate, replace
+from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+
+from learned_actuators.data.joint_log import LogFormatError
+
+from .bench import BenchParams, write_bench_usd
+from .trajectories import TrajectoryBatch
+from .validation_cfg import ValidationCfg
+
+__all__ = [
+    "GO2_JOINT_NAMES",
+    "Gains",
+    "Rollout",
+    "apply_gains",
+    "bench_params",
+    "match_joint_names",
+    "physics_dt",
+    "replay",
+    "resolve_replica",
+    "single_step_torque",
+]
+
+logger = logging.getLogger(__name__)
+
+GO2_JOINT_NAMES = [f"{leg}_{part}_joint" for leg in ("FL", "FR", "RL", "RR") for part in ("hip", "thigh", "calf")]
+"""Joint names of the Unitree Go2 (Isaac Lab / Unitree naming)."""
+
+HOLD_STIFFNESS = 25.0
+"""PD gain [N·m/rad] holding Go2 joints that the log does not cover at their default position."""
+HOLD_DAMPING = 0.5
+"""Damping [N·m·s/rad] of that hold."""
+
+
+@dataclass
+class Rollout:
+    """Simulated trajectories at the log's rate, aligned with the batch. Arrays are (E, T, J) float64."""
+
+    q: np.ndarray
+    """Joint positions [rad]; index 0 is the logged initial state."""
+    qd: np.ndarray
+    """Joint velocities [rad/s]."""
+    tau: np.ndarray
+    """Torque applied by the actuator [N·m], averaged over the physics steps of each log sample (index k is the
+    torque applied from sample k to k + 1; the last sample repeats the one before)."""
+    physics_dt: float
+    """Physics step used [s]."""
+
+
+def physics_dt(log_dt: float, cfg: ValidationCfg, source: str = "<data set>") -> float:
+    """The physics step ``log_dt / decimation`` [s], checked against the range the replay supports.
+
+    Raises:
+        ValueError: naming the log rate and the limits when the step is out of range.
+    """
+    if cfg.decimation < 1 or int(cfg.decimation) != cfg.decimation:
+        raise ValueError(f"ValidationCfg.decimation is {cfg.decimation}; expected an integer >= 1.")
+    dt = log_dt / cfg.decimation
+    if dt > cfg.max_physics_dt:
+        needed = int(np.ceil(log_dt / cfg.max_physics_dt))
+        raise ValueError(
+            f"{source}: log period {log_dt:.6g} s with decimation {cfg.decimation} gives a physics step of {dt:.6g} s, "
+            f"above the largest supported {cfg.max_physics_dt:.6g} s; use decimation >= {needed}."
+        )
+    if dt < cfg.min_physics_dt:
+        raise ValueError(
+            f"{source}: log rate {1.0 / log_dt:.6g} Hz with decimation {cfg.decimation} needs a physics step of "
+            f"{dt:.3g} s, below the smallest supported {cfg.min_physics_dt:.3g} s; the simulator cannot replay at "
+            "that rate (downsample the log)."
+        )
+    return dt
+
+
+def resolve_replica(batch: TrajectoryBatch, cfg: ValidationCfg) -> str:
+    """``"bench"`` or ``"go2"`` for this batch (resolving ``cfg.replica == "auto"``)."""
+    if cfg.replica != "auto":
+        return cfg.replica
+    if set(batch.joint_names) <= set(GO2_JOINT_NAMES):
+        return "go2"
+    if len(batch.joint_names) == 1:
+        return "bench"
+    raise LogFormatError(
+        f"{batch.sources[0]}: field 'joint_names' {batch.joint_names} matches neither the one-joint bench nor the "
+        f"Go2 joints {GO2_JOINT_NAMES}."
+    )
+
+
+def match_joint_names(log_names: list[str], robot_names: list[str], source: str) -> list[int]:
+    """Indices of the logged joints in the robot's joint list.
+
+    Raises:
+        LogFormatError: naming the file, the unknown joints and the robot's joints.
+    """
+    missing = [n for n in log_names if n not in robot_names]
+    if missing:
+        raise LogFormatError(
+            f"{source}: field 'joint_names' has {missing}, which the simulated robot does not have; "
+            f"its joints are {list(robot_names)}."
+        )
+    return [robot_names.index(n) for n in log_names]
+
+
+def bench_params(batch: TrajectoryBatch, cfg: ValidationCfg) -> BenchParams:
+    """Bench parameters from the first run's meta and the cfg overrides; every run must agree on them.
+
+    Raises:
+        LogFormatError: if the log has more than one joint or runs need different benches.
+    """
+    if len(batch.joint_names) != 1:
+        raise LogFormatError(
+            f"{batch.sources[0]}: field 'joint_names' has {len(batch.joint_names)} joints {batch.joint_names}; "
+            "the bench replica has one joint."
+        )
+    overrides = {"inertia": cfg.inertia, "mass": cfg.mass, "length": cfg.length}
+    params = [BenchParams.from_meta(meta, **overrides) for meta in batch.metas]
+    for p, src in zip(params, batch.sources, strict=True):
+        if p != params[0]:
+            raise LogFormatError(
+                f"{src}: bench parameters {p} differ from {params[0]} of {batch.sources[0]}; validate runs of one "
+                "bench set-up together."
+            )
+    return params[0]
+
+
+def _robot_cfg(batch: TrajectoryBatch, cfg: ValidationCfg, actuator_cfg: ActuatorBaseCfg, replica: str):
+    """Articulation cfg of the replica with the actuator under test on the logged joints."""
+    if replica == "bench":
+        usd = write_bench_usd(bench_params(batch, cfg))
+        return ArticulationCfg(
+            prim_path="{ENV_REGEX_NS}/Robot",
+            spawn=sim_utils.UsdFileCfg(usd_path=str(usd)),
+            init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, 1.0), joint_pos={".*": 0.0}),
+            actuators={"under_test": replace(actuator_cfg, joint_names_expr=[".*"])},
+        )
+    if replica == "go2":
+        from learned_actuators.assets.unitree_go2 import UNITREE_GO2_OFFLINE_CFG, require_offline_assets
+
+        match_joint_names(batch.joint_names, GO2_JOINT_NAMES, batch.sources[0])
+        require_offline_assets()
+        logged = [re.escape(n) for n in batch.joint_names]
+        actuators = {"under_test": replace(actuator_cfg, joint_names_expr=logged)}
+        others = [n for n in GO2_JOINT_NAMES if n not in batch.joint_names]
+        if others:
+            actuators["hold"] = IdealPDActuatorCfg(
+                joint_names_expr=[re.escape(n) for n in others], stiffness=HOLD_STIFFNESS, damping=HOLD_DAMPING
+            )
+        return replace(
+            UNITREE_GO2_OFFLINE_CFG,
+            prim_path="{ENV_REGEX_NS}/Robot",
+            spawn=replace(UNITREE_GO2_OFFLINE_CFG.spawn, fix_root_link=True),
+            init_state=replace(UNITREE_GO2_OFFLINE_CFG.init_state, pos=(0.0, 0.0, 1.0)),
+            actuators=actuators,
+        )
+    raise ValueError(f"ValidationCfg.replica is {replica!r}; expected 'auto', 'bench' or 'go2'.")
+
+
+@configclass
+class _ReplicaSceneCfg(InteractiveSceneCfg):
+    robot: ArticulationCfg = None
+
+
+Gains = tuple[np.ndarray, np.ndarray]
+"""Per-run PD gains ``(kp, kd)``, each of shape (E,) or (E, J), in [N·m/rad] and [N·m·s/rad]."""
+
+
+def apply_gains(actuator, gains: Gains | None, num_envs: int, name: str) -> None:
+    """Write per-run gains into an actuator object's ``stiffness``/``damping`` buffers (num_envs, num_joints).
+
+    Raises:
+        ValueError: if gains are given but the actuator has no PD gains.
+    """
+    if gains is None:
+        return
+    if not (hasattr(actuator, "stiffness") and hasattr(actuator, "damping")):
+        raise ValueError(
+            f"model {name!r} ({type(actuator).__name__}) has no PD gains to set from the log; "
+            "set ValidationCfg.gains_from_log=False for it."
+        )
+    for buf, values in ((actuator.stiffness, gains[0]), (actuator.damping, gains[1])):
+        values = torch.as_tensor(np.asarray(values, dtype=np.float64), dtype=buf.dtype, device=buf.device)
+        buf[:] = values.reshape(num_envs, -1).expand_as(buf)
+
+
+def replay(
+    batch: TrajectoryBatch,
+    actuator_cfg: ActuatorBaseCfg,
+    cfg: ValidationCfg,
+    name: str = "model",
+    gains: Gains | None = None,
+) -> Rollout:
+    """Replay every run of ``batch`` open-loop in the simulator with ``actuator_cfg`` on the logged joints.
+
+    Args:
+        batch: Logged runs (one env each).
+        actuator_cfg: Actuator under test (any explicit Isaac Lab actuator cfg; ``joint_names_expr`` is set here).
+        cfg: Validation settings (replica, decimation, device).
+        name: Label for the progress bar.
+        gains: Per-run PD gains written into the actuator (Isaac Lab execution path only), or None.
+
+    Returns:
+        The simulated trajectories at the log's rate.
+    """
+    dt = physics_dt(batch.dt, cfg, batch.sources[0])
+    if gains is not None and cfg.use_newton_actuators:
+        raise ValueError("per-run gains need use_newton_actuators=False (Isaac Lab's actuator objects).")
+    replica = resolve_replica(batch, cfg)
+    robot_cfg = _robot_cfg(batch, cfg, actuator_cfg, replica)
+    sim_cfg = sim_utils.SimulationCfg(
+        dt=dt,
+        device=cfg.device,
+        gravity=(0.0, 0.0, -9.81) if cfg.gravity else (0.0, 0.0, 0.0),
+        physics=NewtonCfg(
+            solver_cfg=MJWarpSolverCfg(integrator="implicitfast", njmax=50, nconmax=0, disable_contacts=True),
+            num_substeps=1,
+            use_cuda_graph=False,
+        ),
+        use_newton_actuators=cfg.use_newton_actuators,
+    )
+    sim_utils.create_new_stage()
+    sim = sim_utils.SimulationContext(sim_cfg)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            scene = InteractiveScene(_ReplicaSceneCfg(num_envs=batch.num_envs, env_spacing=2.0, robot=robot_cfg))
+            sim.reset()
+            robot = scene["robot"]
+            apply_gains(robot.actuators["under_test"], gains, batch.num_envs, name)
+            if replica == "bench":
+                armature = bench_params(batch, cfg).armature
+                robot.write_joint_armature_to_sim_index(
+                    armature=torch.full((batch.num_envs, 1), armature, device=cfg.device)
+                )
+            ids = match_joint_names(batch.joint_names, list(robot.joint_names), batch.sources[0])
+            return _run(batch, robot, scene, sim, ids, dt, cfg, name)
+    finally:
+        sim.stop()
+        sim.clear_instance()
+
+
+def _run(batch, robot, scene, sim, ids, dt, cfg, name) -> Rollout:
+    device = cfg.device
+
+    def t(x: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(x, dtype=torch.float32, device=device)
+
+    num_envs, num_steps, _ = batch.q.shape
+    q0 = robot.data.default_joint_pos.torch.clone()
+    qd0 = torch.zeros_like(q0)
+    q0[:, ids], qd0[:, ids] = t(batch.q[:, 0]), t(batch.qd[:, 0])
+    robot.write_joint_position_to_sim_index(position=q0)
+    robot.write_joint_velocity_to_sim_index(velocity=qd0)
+    robot.reset()
+    target = q0.clone()
+    robot.actuators.target_command.set_position_index(value=target)
+    robot.actuators.target_command.set_velocity_index(value=torch.zeros_like(target))
+    scene.update(0.0)
+
+    q = np.empty_like(batch.q)
+    qd = np.empty_like(batch.qd)
+    tau = np.zeros_like(batch.q)
+    q[:, 0], qd[:, 0] = batch.q[:, 0], batch.qd[:, 0]
+    steps = tqdm(range(num_steps - 1), desc=f"replay {name}", unit="step", disable=not cfg.show_progress, leave=False)
+    for k in steps:
+        target[:, ids] = t(batch.q_target[:, k])
+        torque = torch.zeros(num_envs, len(ids), device=device)
+        for _ in range(cfg.decimation):
+            robot.actuators.target_command.set_position_index(value=target)
+            scene.write_data_to_sim()
+            sim.step(render=False)
+            scene.update(dt)
+            torque += robot.actuators.applied_effort.torch[:, ids]
+        q[:, k + 1] = robot.data.joint_pos.torch[:, ids].cpu().numpy()
+        qd[:, k + 1] = robot.data.joint_vel.torch[:, ids].cpu().numpy()
+        tau[:, k] = (torque / cfg.decimation).cpu().numpy()
+    if num_steps > 1:
+        tau[:, -1] = tau[:, -2]
+    return Rollout(q=q, qd=qd, tau=tau, physics_dt=dt)
+
+
+def single_step_torque(
+    batch: TrajectoryBatch,
+    actuator_cfg: ActuatorBaseCfg,
+    cfg: ValidationCfg,
+    name: str = "model",
+    gains: Gains | None = None,
+) -> np.ndarray:
+    """Torque [N·m] of the actuator model fed the logged state (no simulator), shape (E, T, J).
+
+    The actuator class is built outside the simulator with one env per run and called ``decimation`` times per
+    log sample with the logged ``q``, ``qd`` and ``q_target`` (as the simulator would call it with the state
+    held), so stateful models (histories, recurrent state) advance at the physics rate.
+    """
+    dt = physics_dt(batch.dt, cfg, batch.sources[0])
+    num_envs, num_steps, num_joints = batch.q.shape
+    if getattr(actuator_cfg, "physics_dt", "absent") is None:  # learned actuators need the step outside a sim
+        actuator_cfg = replace(actuator_cfg, physics_dt=dt)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        actuator = instantiate(
+            replace(actuator_cfg, joint_names_expr=[re.escape(n) for n in batch.joint_names]),
+            joint_names=list(batch.joint_names),
+            joint_ids=slice(None),
+            num_envs=num_envs,
+            device=cfg.device,
+            stiffness=0.0,
+            damping=0.0,
+        )
+    apply_gains(actuator, gains, num_envs, name)
+    actuator.reset(list(range(num_envs)))
+    out = np.zeros_like(batch.q)
+
+    def t(x: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(x, dtype=torch.float32, device=cfg.device)
+
+    zeros = torch.zeros(num_envs, num_joints, device=cfg.device)
+    for k in range(num_steps):
+        q, qd, target = t(batch.q[:, k]), t(batch.qd[:, k]), t(batch.q_target[:, k])
+        for _ in range(cfg.decimation):
+            action = ArticulationActions(
+                joint_positions=target.clone(), joint_velocities=zeros.clone(), joint_efforts=zeros.clone()
+            )
+            action = actuator.compute(action, joint_pos=q, joint_vel=qd)
+        out[:, k] = action.joint_efforts.detach().cpu().numpy()
+    return out

@@ -1,0 +1,145 @@
+"""A data set of :class:`~learned_actuators.data.JointLog` runs as one padded batch (pure NumPy).
+
+Each run becomes one simulated env. Runs of different lengths are padded at the end by holding their last
+sample; the ``mask`` marks the frames that belong to a run and are valid (``JointLog.valid``), so padding
+never enters a metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from learned_actuators.data.joint_log import JointLog, LogFormatError
+
+__all__ = ["TrajectoryBatch"]
+
+RATE_TOLERANCE = 0.02
+"""Largest allowed relative deviation of any sampling period from the data set's period."""
+
+
+@dataclass
+class TrajectoryBatch:
+    """E runs of J joints padded to T steps at one common period ``dt``. Arrays are (E, T, J) float64."""
+
+    names: list[str]
+    """Run names, length E."""
+    sources: list[str]
+    """Files the runs were read from, length E."""
+    joint_names: list[str]
+    """Names of the J joints (the same in every run)."""
+    dt: float
+    """Log period [s]."""
+    q: np.ndarray
+    """Logged joint positions [rad], shape (E, T, J)."""
+    qd: np.ndarray
+    """Logged joint velocities [rad/s], shape (E, T, J)."""
+    q_target: np.ndarray
+    """Commanded joint positions [rad], shape (E, T, J)."""
+    tau: np.ndarray | None
+    """Torque label [N·m], shape (E, T, J), or None when some run has none."""
+    lengths: np.ndarray
+    """Samples per run, int shape (E,)."""
+    mask: np.ndarray
+    """Frames that count (inside the run and valid), bool shape (E, T)."""
+    metas: list[dict] = field(default_factory=list)
+    """``JointLog.meta`` of each run."""
+
+    @property
+    def num_envs(self) -> int:
+        """Number of runs E."""
+        return self.q.shape[0]
+
+    @property
+    def num_steps(self) -> int:
+        """Padded length T."""
+        return self.q.shape[1]
+
+    @property
+    def time(self) -> np.ndarray:
+        """Time since the start of each run [s], shape (T,)."""
+        return np.arange(self.num_steps) * self.dt
+
+    @classmethod
+    def from_logs(cls, logs: list[JointLog], require_tau: bool = False) -> TrajectoryBatch:
+        """Pad and stack ``logs``, checking that they can be replayed together.
+
+        Raises:
+            LogFormatError: naming the file and field when the list is empty, joint names differ between runs,
+                commanded positions are missing or not finite, the sampling is not regular (the simulator
+                replays at one fixed rate), the runs have different rates, or a torque label is required and
+                missing.
+        """
+        if not logs:
+            raise LogFormatError("<data set>: no runs to validate (empty list of logs).")
+        first = logs[0]
+        dt = _regular_period(first)
+        for log in logs:
+            if list(log.joint_names) != list(first.joint_names):
+                raise LogFormatError(
+                    f"{log.source}: field 'joint_names' is {list(log.joint_names)}; expected {list(first.joint_names)} "
+                    f"as in {first.source} (runs replayed together must log the same joints in the same order)."
+                )
+            if log.q_target is None or not np.isfinite(log.q_target).all():
+                bad = "missing" if log.q_target is None else "not finite in some samples"
+                raise LogFormatError(
+                    f"{log.source}: field 'q_target' (commanded positions) is {bad}; replay needs a finite command "
+                    "at every sample."
+                )
+            for name in ("q", "qd"):
+                if not np.isfinite(getattr(log, name)[0]).all():
+                    raise LogFormatError(
+                        f"{log.source}: field '{name}' is not finite at the first sample (initial state)."
+                    )
+            log_dt = _regular_period(log)
+            if abs(log_dt - dt) > RATE_TOLERANCE * dt:
+                raise LogFormatError(
+                    f"{log.source}: sampling period {log_dt:.6g} s differs from {dt:.6g} s of {first.source}; "
+                    "resample the runs to one rate."
+                )
+            if require_tau and log.tau is None:
+                raise LogFormatError(f"{log.source}: field 'tau' (torque label) is missing.")
+        lengths = np.array([len(log) for log in logs])
+        num_steps, num_joints = int(lengths.max()), first.num_joints
+
+        def pad(get) -> np.ndarray:
+            out = np.zeros((len(logs), num_steps, num_joints))
+            for e, log in enumerate(logs):
+                arr = get(log)
+                out[e, : len(arr)] = arr
+                out[e, len(arr) :] = arr[-1]
+            return out
+
+        mask = np.zeros((len(logs), num_steps), dtype=bool)
+        for e, log in enumerate(logs):
+            mask[e, : len(log)] = True if log.valid is None else np.asarray(log.valid, dtype=bool)
+        has_tau = all(log.tau is not None for log in logs)
+        return cls(
+            names=[log.name for log in logs],
+            sources=[log.source for log in logs],
+            joint_names=list(first.joint_names),
+            dt=dt,
+            q=pad(lambda log: log.q),
+            qd=pad(lambda log: log.qd),
+            q_target=pad(lambda log: log.q_target),
+            tau=pad(lambda log: log.tau) if has_tau else None,
+            lengths=lengths,
+            mask=mask,
+            metas=[dict(log.meta) for log in logs],
+        )
+
+
+def _regular_period(log: JointLog) -> float:
+    """The period [s] of ``log``; raises when its time stamps are not regular within :data:`RATE_TOLERANCE`."""
+    if len(log) < 2:
+        raise LogFormatError(f"{log.source}: field 't' has {len(log)} samples; replay needs at least 2.")
+    steps = np.diff(log.t)
+    dt = float(np.median(steps))
+    if dt <= 0 or np.max(np.abs(steps - dt)) > RATE_TOLERANCE * dt:
+        raise LogFormatError(
+            f"{log.source}: field 't' is not regularly sampled (median period {dt:.6g} s, periods from "
+            f"{steps.min():.6g} to {steps.max():.6g} s); the simulator replays at one fixed rate, so resample the "
+            "log first (e.g. the processed 200 Hz BAM logs)."
+        )
+    return dt

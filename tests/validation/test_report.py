@@ -1,0 +1,112 @@
+import json
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from learned_actuators.data.joint_log import JointLog
+from learned_actuators.validation.report import format_table, write_report
+from learned_actuators.validation.results import ValidationResult, evaluate_model
+from learned_actuators.validation.trajectories import TrajectoryBatch
+
+pytestmark = pytest.mark.unit
+
+
+class _TableParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.rows, self.images, self._in_table, self._cell = [], 0, False, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id") == "results":
+            self._in_table = True
+        elif self._in_table and tag == "tr":
+            self.rows.append([])
+        elif self._in_table and tag in ("td", "th"):
+            self._cell = ""
+        elif tag == "img" and attrs.get("src", "").startswith("data:image/png;base64,"):
+            self.images += 1
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in_table = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(self._cell.strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+
+def _result():
+    dt, n = 0.01, 60
+    t = np.arange(n) * dt
+    logs = [
+        JointLog(
+            name=f"run{i}",
+            source=f"run{i}.json",
+            t=t,
+            q=np.sin(t + i),
+            q_target=np.sin(t + i + 0.1),
+            qd=np.cos(t + i),
+            tau=np.sin(t),
+            joint_names=["joint"],
+        )
+        for i in range(3)
+    ]
+    batch = TrajectoryBatch.from_logs(logs)
+    models = [
+        evaluate_model("exact", "model", batch, batch.q.copy(), batch.qd.copy(), batch.tau.copy()),
+        evaluate_model("offset", "baseline", batch, batch.q + 0.25, batch.qd, batch.tau + 0.1),
+    ]
+    bad_q = batch.q.copy()
+    bad_q[1, 30:] = np.nan
+    models.append(evaluate_model("unstable", "model", batch, bad_q, batch.qd, None))
+    return ValidationResult(
+        batch=batch,
+        models=models,
+        replica="bench",
+        physics_dt=dt,
+        skipped={"dc_motor": "no stall torque"},
+        settings={"kp": 1.0},
+    )
+
+
+def test_report_html_parses_and_holds_the_table(tmp_path):
+    paths = write_report(_result(), tmp_path / "rep", num_runs=2)
+    page = paths["html"].read_text(encoding="utf-8")
+    parser = _TableParser()
+    parser.feed(page)
+    header, *rows = parser.rows
+    assert header[0] == "model" and any("pos RMSE" in h for h in header)
+    assert [r[0] for r in rows] == ["exact", "offset", "unstable"]
+    pos_col = next(i for i, h in enumerate(header) if h.startswith("pos RMSE"))
+    assert float(rows[0][pos_col]) == 0.0
+    assert float(rows[1][pos_col]) == pytest.approx(0.25)
+    assert rows[2][pos_col] == "diverged"
+    assert parser.images == 4  # position and velocity overlays, error growth, per-run RMSE
+    assert "http://" not in page and "https://" not in page  # opens offline
+    assert "no stall torque" in page
+
+
+def test_metrics_json_has_every_model(tmp_path):
+    result = _result()
+    data = json.loads(write_report(result, tmp_path)["json"].read_text())
+    assert set(data["models"]) == {"exact", "offset", "unstable"}
+    assert data["models"]["offset"]["summary"]["pos_rmse"] == pytest.approx(0.25)
+    assert data["models"]["offset"]["single_step"]["torque_rmse"] == pytest.approx(0.1)
+    assert data["models"]["unstable"]["summary"]["pos_rmse"] == "inf"
+    assert data["models"]["unstable"]["single_step"] is None
+    assert len(data["models"]["exact"]["rollout"]["pos_rmse_per_traj"]) == 3
+    assert data["skipped"] == {"dc_motor": "no stall torque"}
+    assert [r["name"] for r in data["runs"]] == ["run0", "run1", "run2"]
+
+
+def test_text_table_lists_every_model():
+    text = format_table(_result())
+    lines = text.splitlines()
+    assert lines[0].startswith("model")
+    assert [line.split()[0] for line in lines[2:]] == ["exact", "offset", "unstable"]
+    assert "diverged" in lines[4]

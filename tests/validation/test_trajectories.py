@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+
+from learned_actuators.data.joint_log import JointLog, LogFormatError
+from learned_actuators.validation.trajectories import TrajectoryBatch
+
+pytestmark = pytest.mark.unit
+
+
+def _log(n, dt=0.01, name="run", joints=("joint",), tau=True, source=None, **kw):
+    t = np.arange(n) * dt
+    q = np.sin(t)[:, None].repeat(len(joints), 1)
+    return JointLog(
+        name=name,
+        source=source or f"{name}.csv",
+        t=t,
+        q=q,
+        q_target=q + 0.1,
+        qd=np.cos(t)[:, None].repeat(len(joints), 1),
+        tau=q * 2 if tau else None,
+        joint_names=list(joints),
+        **kw,
+    )
+
+
+def test_pads_with_last_sample_and_masks_padding_and_invalid_frames():
+    valid = np.ones(5, dtype=bool)
+    valid[1] = False
+    batch = TrajectoryBatch.from_logs([_log(8, name="a"), _log(5, name="b", valid=valid)])
+    assert batch.q.shape == (2, 8, 1)
+    np.testing.assert_array_equal(batch.lengths, [8, 5])
+    np.testing.assert_array_equal(batch.mask[1], [True, False, True, True, True, False, False, False])
+    assert batch.mask[0].all()
+    np.testing.assert_allclose(batch.q_target[1, 5:, 0], batch.q_target[1, 4, 0])
+    assert batch.dt == pytest.approx(0.01)
+
+
+def test_missing_commanded_positions_is_a_clear_error():
+    log = _log(6, source="bad_cmd.csv")
+    log.q_target = None
+    with pytest.raises(LogFormatError, match=r"bad_cmd\.csv.*'q_target'.*missing"):
+        TrajectoryBatch.from_logs([log])
+
+
+def test_non_finite_commanded_positions_is_a_clear_error():
+    log = _log(6, source="nan_cmd.csv")
+    log.q_target[3] = np.nan
+    with pytest.raises(LogFormatError, match=r"nan_cmd\.csv.*'q_target'.*not finite"):
+        TrajectoryBatch.from_logs([log])
+
+
+def test_joint_names_must_agree_between_runs():
+    with pytest.raises(LogFormatError, match=r"b\.csv.*'joint_names'"):
+        TrajectoryBatch.from_logs([_log(5, name="a"), _log(5, name="b", joints=("elbow",))])
+
+
+def test_irregular_sampling_is_a_clear_error():
+    log = _log(10, source="jitter.csv")
+    log.t[5:] += 0.004
+    with pytest.raises(LogFormatError, match=r"jitter\.csv.*'t' is not regularly sampled"):
+        TrajectoryBatch.from_logs([log])
+
+
+def test_runs_at_different_rates_are_rejected():
+    with pytest.raises(LogFormatError, match="resample"):
+        TrajectoryBatch.from_logs([_log(5, name="a"), _log(5, dt=0.02, name="b")])
+
+
+def test_tau_dropped_only_when_a_run_lacks_it():
+    assert TrajectoryBatch.from_logs([_log(5), _log(5, name="b", tau=False)]).tau is None
+    with pytest.raises(LogFormatError, match="'tau'"):
+        TrajectoryBatch.from_logs([_log(5, tau=False)], require_tau=True)

@@ -1,0 +1,180 @@
+"""Real Isaac Lab (Newton, CPU) replays: known-answer, bad input, Go2 replica. Kept small: few envs, short logs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from isaaclab.actuators import DCMotorCfg
+from isaaclab.utils import replace
+
+from learned_actuators.data.joint_log import JointLog, LogFormatError
+from learned_actuators.validation.replay import GO2_JOINT_NAMES, replay
+from learned_actuators.validation.report import write_report
+from learned_actuators.validation.trajectories import TrajectoryBatch
+from learned_actuators.validation.validate import run_validation
+from learned_actuators.validation.validation_cfg import ValidationCfg
+
+pytestmark = pytest.mark.integration
+
+DT = 0.005
+PENDULUM = {"mass": 0.49, "length": 0.1, "inertia": 0.0069}
+# saturation (0.5 N·m) binds: kp * 0.6 rad = 1.2 N·m, so the DC motor curve matters
+DC = DCMotorCfg(
+    joint_names_expr=[".*"],
+    stiffness=2.0,
+    damping=0.05,
+    saturation_effort=0.5,
+    actuator_effort_limit=0.5,
+    actuator_velocity_limit=8.0,
+)
+
+
+def _command_logs(num_runs=3, num_steps=160, joints=("joint",), dt=DT):
+    logs = []
+    for e in range(num_runs):
+        t = np.arange(num_steps - 10 * e) * dt  # different lengths: padding + masking
+        cmd = 0.6 * np.sin(2 * np.pi * (1.0 + 0.5 * e) * t)[:, None].repeat(len(joints), 1)
+        q = np.zeros_like(cmd)
+        q[0] = 0.1 * e  # initial state differs per run
+        logs.append(
+            JointLog(
+                name=f"run{e}",
+                source=f"gen_{e}.json",
+                t=t,
+                q=q,
+                q_target=cmd,
+                qd=np.zeros_like(cmd),
+                joint_names=list(joints),
+                meta=dict(PENDULUM),
+            )
+        )
+    return logs
+
+
+def test_known_answer_same_actuator_zero_error_other_gains_clearly_larger(tmp_path):
+    cfg = ValidationCfg(baselines=("ideal_pd", "fitted_pd"), kp=2.0, kd=0.05, gains_from_log=False, show_progress=False)
+    commands = _command_logs()
+    generated = replay(TrajectoryBatch.from_logs(commands), DC, cfg, "generator")
+    logs = []
+    for e, log in enumerate(commands):
+        n = len(log)
+        logs.append(
+            JointLog(
+                name=log.name,
+                source=log.source,
+                t=log.t,
+                q=generated.q[e, :n],
+                q_target=log.q_target,
+                qd=generated.qd[e, :n],
+                tau=generated.tau[e, :n],
+                joint_names=log.joint_names,
+                meta=log.meta,
+            )
+        )
+    assert np.ptp(generated.q[0]) > 0.2  # the joint really moved
+
+    other = replace(DC, stiffness=1.0, damping=0.02)
+    result = run_validation(logs, {"same": DC, "other_gains": other}, cfg)
+    same = result.model("same")
+    assert same.rollout["pos_rmse"] < 1e-4
+    assert same.rollout["vel_rmse"] < 1e-3
+    wrong_tau = result.model("other_gains").single_step["torque_rmse"]
+    print("known-answer:", same.rollout, same.single_step["torque_rmse"], wrong_tau)
+    assert same.single_step["torque_rmse"] < 1e-3
+    assert wrong_tau > 0.05
+    wrong = result.model("other_gains").rollout["pos_rmse"]
+    assert wrong > 0.02 and wrong > 100 * same.rollout["pos_rmse"]
+    # IdealPD at the right gains lacks the saturation: worse than the DC motor that made the data
+    assert result.model("ideal_pd").rollout["pos_rmse"] > 0.01
+
+    paths = write_report(result, tmp_path)
+    data = json.loads(paths["json"].read_text())
+    assert set(data["models"]) == {"same", "other_gains", "ideal_pd", "fitted_pd"}
+    assert "<table" in paths["html"].read_text()
+
+
+def test_bench_pendulum_matches_analytic_dynamics():
+    """The procedural bench is the pendulum J·q̈ = tau - m·g·l·sin q (semi-implicit Euler, as the solver steps)."""
+    from isaaclab.actuators import IdealPDActuatorCfg
+
+    logs = _command_logs(num_runs=2, num_steps=100)
+    batch = TrajectoryBatch.from_logs(logs)
+    kp, kd = 1.5, 0.02
+    pd = IdealPDActuatorCfg(joint_names_expr=[".*"], stiffness=kp, damping=kd)
+    sim = replay(batch, pd, ValidationCfg(show_progress=False))
+    m, arm, inertia = PENDULUM["mass"], PENDULUM["length"], PENDULUM["inertia"]
+    q, qd = batch.q[:, 0, 0].copy(), batch.qd[:, 0, 0].copy()
+    ref = [q.copy()]
+    for k in range(batch.num_steps - 1):
+        tau = kp * (batch.q_target[:, k, 0] - q) - kd * qd - m * 9.81 * arm * np.sin(q)
+        qd = qd + DT * tau / inertia
+        q = q + DT * qd
+        ref.append(q.copy())
+    ref = np.stack(ref, axis=1)
+    assert np.ptp(ref) > 0.1
+    np.testing.assert_allclose(sim.q[:, :, 0], ref, atol=1e-4)
+
+
+def test_bad_rates_are_clear_errors():
+    fast = _command_logs(num_runs=1, num_steps=20, dt=1e-6)
+    with pytest.raises(ValueError, match="cannot replay at that rate"):
+        run_validation(fast, {"dc": DC}, ValidationCfg(baselines=(), show_progress=False))
+    slow = _command_logs(num_runs=1, num_steps=20, dt=0.05)
+    with pytest.raises(ValueError, match="use decimation >= 5"):
+        run_validation(slow, {"dc": DC}, ValidationCfg(baselines=(), show_progress=False))
+
+
+def test_joint_names_not_on_the_robot_are_a_clear_error():
+    logs = _command_logs(num_runs=1, num_steps=20, joints=("FL_hip_joint", "elbow_joint"))
+    with pytest.raises(LogFormatError, match=r"gen_0\.json.*'joint_names'.*\['elbow_joint'\]"):
+        run_validation(logs, {"dc": DC}, ValidationCfg(replica="go2", baselines=(), show_progress=False))
+    with pytest.raises(LogFormatError, match="matches neither"):
+        run_validation(logs, {"dc": DC}, ValidationCfg(baselines=(), show_progress=False))
+
+
+def test_missing_commanded_positions_is_a_clear_error():
+    logs = _command_logs(num_runs=2, num_steps=20)
+    logs[1].q_target = None
+    with pytest.raises(LogFormatError, match=r"gen_1\.json.*'q_target'"):
+        run_validation(logs, {"dc": DC}, ValidationCfg(baselines=(), show_progress=False))
+
+
+def test_go2_fixed_base_replay_tracks_logged_joints():
+    pytest.importorskip("learned_actuators.assets.unitree_go2")
+    from learned_actuators.assets.unitree_go2 import require_offline_assets
+
+    require_offline_assets()  # CI builds the offline Go2 USD in its set-up step
+    joints = ["FL_thigh_joint", "RR_calf_joint"]
+    logs = _command_logs(num_runs=2, num_steps=40, joints=joints)
+    for log in logs:
+        log.q_target = log.q_target * 0.5 + np.array([0.8, -1.5])
+        log.q[0] = [0.8, -1.5]
+    stiff = replace(
+        DC,
+        stiffness=25.0,
+        damping=0.5,
+        saturation_effort=23.7,
+        actuator_effort_limit=45.0,
+        actuator_velocity_limit=30.0,
+    )
+    result = run_validation(logs, {"go2_dc": stiff}, ValidationCfg(baselines=(), show_progress=False))
+    assert result.replica == "go2"
+    sim_q = result.model("go2_dc").q_sim
+    assert np.isfinite(sim_q).all()
+    # the stiff PD follows the command: rollout error stays well below the command's amplitude (0.3 rad)
+    err = np.abs(sim_q[:, -1] - logs[0].q_target[-1])
+    assert err.max() < 0.3
+    assert set(GO2_JOINT_NAMES) >= set(joints)
+
+
+def test_trained_gru_pd_beats_ideal_pd_on_builtin_data(tmp_path):
+    """The README main job: GRU-PD trained on the BAM demo logs rolls out closer to the held-out runs than IdealPD."""
+    from learned_actuators.validation.demo import run
+
+    result, paths = run(tmp_path)
+    gru = result.model("gru_pd").rollout["pos_rmse"]
+    ideal = result.model("ideal_pd").rollout["pos_rmse"]
+    print(f"held-out rollout position RMSE: gru_pd {gru:.4f} rad, ideal_pd {ideal:.4f} rad")
+    assert np.isfinite(gru) and gru < ideal
+    assert {"gru_pd", "ideal_pd", "dc_motor", "fitted_pd"} <= set(json.loads(paths["json"].read_text())["models"])
