@@ -1,0 +1,148 @@
+"""Per-compute() cost of the learned actuators vs their bare nets and Isaac Lab's stock actuator nets (CPU).
+
+Prints medians over interleaved repeats (other processes may share the cores) and the ratios the issue
+targets: our compute() <= 1.15x the bare TorchScript forward of the same net at the same batch, and our
+MLP/LSTM <= 0.5x the stock ActuatorNetMLP/ActuatorNetLSTM on the same nets.
+
+    python benchmarks/bench_actuators.py [--envs 4096] [--repeats 15] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from isaaclab.actuators import ActuatorNetLSTMCfg, ActuatorNetMLPCfg
+from isaaclab.utils.types import ArticulationActions
+
+from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg, LSTMActuatorNetCfg, MLPActuatorNetCfg
+from learned_actuators.learning.models import GRUNet
+from learned_actuators.network_file import NetworkMetadata, save_network
+
+SHARED = Path(os.environ.get("LEARNED_ACTUATORS_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared"))
+NETS = SHARED / "data" / "nets"
+JOINTS = 12
+PHYSICS_DT = 0.005
+
+
+def _gru_file(directory: str, hidden: int, layers: int) -> str:
+    torch.manual_seed(0)
+    path = os.path.join(directory, "gru_pd.pt")
+    meta = NetworkMetadata(model_type="gru_pd", dt=PHYSICS_DT, features=["q", "q_target", "qd"], hidden_size=hidden,
+                           num_layers=layers, input_mean=[0.0, 0.0, 0.0], input_std=[0.5, 0.5, 5.0], output_std=2.0,
+                           physics={"kp": 25.0, "kd": 0.5, "stall_torque": 23.7, "no_load_speed": 30.1})
+    save_network(GRUNet(3, hidden, layers).eval(), path, meta)
+    return path
+
+
+def _make(cfg, envs: int):
+    names = [f"joint_{i}" for i in range(JOINTS)]
+    return cfg.class_type(cfg, joint_names=names, joint_ids=slice(None), num_envs=envs, device="cpu")
+
+
+def _timer(fn, calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--envs", type=int, default=4096)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=10, help="compute() calls per timed block")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--gru-hidden", type=int, default=32)
+    parser.add_argument("--gru-layers", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    envs, rows = args.envs, args.envs * JOINTS
+    generator = torch.Generator().manual_seed(0)
+    q = 0.3 * torch.randn(envs, JOINTS, generator=generator)
+    qd = 3.0 * torch.randn(envs, JOINTS, generator=generator)
+    q_target = q + 0.1 * torch.randn(envs, JOINTS, generator=generator)
+    zeros = torch.zeros(envs, JOINTS)
+
+    def compute(actuator):
+        def run():  # compute() clears the action's targets, so each call gets a fresh one (as in Isaac Lab)
+            action = ArticulationActions(joint_positions=q_target, joint_velocities=zeros, joint_efforts=zeros)
+            return actuator.compute(action, q, qd)
+        return run
+
+    limits = {"saturation_effort": 23.7, "actuator_effort_limit": 23.7, "actuator_velocity_limit": 30.1}
+    mlp = {"joint_names_expr": [".*"], "network_file": str(NETS / "unitree_go1.pt"), "pos_scale": -1.0,
+           "vel_scale": 1.0, "torque_scale": 1.0, "input_order": "pos_vel", "input_idx": [0, 1, 2], **limits}
+    lstm = {"joint_names_expr": [".*"], "network_file": str(NETS / "anydrive_v3_lstm.pt"), **limits}
+    with tempfile.TemporaryDirectory() as tmp:
+        gru_path = _gru_file(tmp, args.gru_hidden, args.gru_layers)
+        ours_mlp = _make(MLPActuatorNetCfg(**mlp, physics_dt=PHYSICS_DT, network_dt=PHYSICS_DT), envs)
+        ours_lstm = _make(LSTMActuatorNetCfg(**lstm, physics_dt=PHYSICS_DT, network_dt=PHYSICS_DT), envs)
+        ours_gru = _make(CombinedGRUAndPDActuatorCfg(joint_names_expr=[".*"], network_file=gru_path,
+                                                     physics_dt=PHYSICS_DT, **limits), envs)
+        stock_mlp = _make(ActuatorNetMLPCfg(**mlp), envs)
+        stock_lstm = _make(ActuatorNetLSTMCfg(**lstm), envs)
+
+    mlp_in = torch.randn(rows, 6, generator=generator)
+    lstm_in = torch.randn(rows, 1, 2, generator=generator)
+    gru_in = torch.randn(rows, 1, 3, generator=generator)
+    h_lstm = (torch.zeros(2, rows, 8), torch.zeros(2, rows, 8))
+    h_gru = torch.zeros(args.gru_layers, rows, args.gru_hidden)
+    out_row = torch.empty(1, rows)
+    lstm_x, gru_x = torch.randn(2, rows, generator=generator), torch.randn(3, rows, generator=generator)
+    mlp_window = torch.randn(6, rows, generator=generator)
+
+    def bare(net, *inputs):
+        def run():
+            with torch.inference_mode():
+                net(*inputs)
+        return run
+
+    cases = {
+        "ours MLP compute": compute(ours_mlp),
+        "stock ActuatorNetMLP compute": compute(stock_mlp),
+        "bare TorchScript MLP forward": bare(ours_mlp.network, mlp_in),
+        "our fused MLP forward": lambda: ours_mlp._forward(mlp_window, out_row),
+        "ours LSTM compute": compute(ours_lstm),
+        "stock ActuatorNetLSTM compute": compute(stock_lstm),
+        "bare TorchScript LSTM forward": bare(ours_lstm.network, lstm_in, h_lstm),
+        "our fused LSTM step": lambda: ours_lstm._step(lstm_x, out_row),
+        "ours GRU-PD compute": compute(ours_gru),
+        "bare TorchScript GRU forward": bare(ours_gru.network, gru_in, h_gru),
+        "our fused GRU step": lambda: ours_gru._step(gru_x, out_row),
+    }
+    for fn in cases.values():  # warm-up
+        _timer(fn, 3)
+    samples = {name: [] for name in cases}
+    for _ in range(args.repeats):
+        for name, fn in cases.items():
+            samples[name].append(_timer(fn, args.calls))
+    median = {name: statistics.median(values) for name, values in samples.items()}
+    print(f"\n{envs} envs x {JOINTS} joints, CPU, {args.threads} threads, torch {torch.__version__}, "
+          f"load average {os.getloadavg()[0]:.2f}; median of {args.repeats} x {args.calls} calls")
+    print(f"fused kernels in use: MLP {ours_mlp.uses_fused_kernels}, LSTM {ours_lstm.uses_fused_kernels}, "
+          f"GRU-PD {ours_gru.uses_fused_kernels} (GRU {args.gru_layers} x {args.gru_hidden})")
+    for name, value in median.items():
+        spread = statistics.quantiles(samples[name], n=4) if len(samples[name]) > 1 else [value, value, value]
+        print(f"  {name:32s} {value:7.3f} ms   (IQR {spread[0]:.3f}-{spread[2]:.3f})")
+    print("ratios (target):")
+    for model, stock_name in (("MLP", "stock ActuatorNetMLP compute"), ("LSTM", "stock ActuatorNetLSTM compute")):
+        ours = median[f"ours {model} compute"]
+        bare = median[f"bare TorchScript {model} forward"]
+        print(f"  ours {model} / bare TorchScript {model}: {ours / bare:.2f} (<= 1.15)")
+        print(f"  ours {model} / stock:                 {ours / median[stock_name]:.2f} (<= 0.50)")
+    ours = median["ours GRU-PD compute"]
+    print(f"  ours GRU-PD / bare TorchScript GRU: {ours / median['bare TorchScript GRU forward']:.2f} (<= 1.15)")
+    fused_steps = (("MLP", "our fused MLP forward"), ("LSTM", "our fused LSTM step"), ("GRU-PD", "our fused GRU step"))
+    for model, step in fused_steps:
+        print(f"  ours {model} compute / its fused net alone: {median[f'ours {model} compute'] / median[step]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

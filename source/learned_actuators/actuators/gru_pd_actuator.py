@@ -1,0 +1,133 @@
+"""PD + spring physics with an asymmetric torque-speed curve and a stateful GRU residual."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import torch
+
+from isaaclab.actuators import resolve_joint_parameter
+
+from ..network_file import FEATURES
+from ..physics import PhysicsParams, pd_torque, physical_torque
+from .recurrent_actuator import RecurrentActuatorBase
+
+if TYPE_CHECKING:
+    from isaaclab.utils.types import ArticulationActions
+
+    from .gru_pd_actuator_cfg import CombinedGRUAndPDActuatorCfg
+
+__all__ = ["CombinedGRUAndPDActuator"]
+
+logger = logging.getLogger(__name__)
+
+
+class CombinedGRUAndPDActuator(RecurrentActuatorBase):
+    r"""Analytic PD + spring model plus a GRU that learns what it misses.
+
+    .. math::
+
+        \tau_{pd} &= k_p (q^* - q) + k_d (0 - \dot q) \\
+        \tau_{phys} &= \mathrm{sat}_{tsc}(\tau_{pd}, \dot q) + k_{spring} (q - \theta_0) \\
+        \tau &= \mathrm{clip}_{\dot q}\big(\tau_{phys} + r\big) \ \text{(residual)} \quad \text{or} \quad
+                \mathrm{clip}_{\dot q}(r) \ \text{(direct)}
+
+    with :math:`\mathrm{sat}_{tsc}` the asymmetric torque-speed curve of :mod:`learned_actuators.physics`
+    (optional), :math:`r = \sigma_y\, \mathrm{GRU}((x - \mu_x) / \sigma_x) + \mu_y` the denormalised GRU output
+    and :math:`\mathrm{clip}_{\dot q}` the motor limits at the current velocity (``torque_speed_curve``).
+    The GRU input ``x`` holds the file's ``features`` in order (default ``["q", "q_target", "qd"]``: joint
+    angle [rad], target angle [rad], velocity [rad/s]; also ``pos_error``, ``tau_pd`` (unsaturated PD [N·m]),
+    ``kp``, ``kd``). One GRU step per net step (``dt`` from the file); :math:`r` is held between net steps while
+    :math:`\tau_{phys}` is recomputed every physics step.
+
+    A non-finite GRU output falls back to :math:`\tau_{phys}` for that joint (its GRU state is zeroed; counted in
+    :attr:`nonfinite_output_count`). State: :attr:`hidden_state` ``(layers, num_envs*num_joints, hidden)``,
+    per-env view :attr:`hidden_state_per_env`; :meth:`reset` zeroes exactly the given envs.
+
+    Needs ``sim.use_newton_actuators = False`` (see :mod:`learned_actuators.actuators.learned_actuator`).
+    """
+
+    cfg: CombinedGRUAndPDActuatorCfg
+    model_type = "gru_pd"
+    rnn_kind = "gru"
+
+    def __init__(self, cfg: CombinedGRUAndPDActuatorCfg, *args, **kwargs):
+        super().__init__(cfg, *args, **kwargs)
+        meta = self.metadata
+        if meta is None:
+            raise self._file_error(
+                "CombinedGRUAndPDActuator needs a network file with metadata (features, normalisation, mode, dt); "
+                "export it with learned_actuators.network_file.save_network."
+            )
+        self._check_metadata({"features": self.cfg.features, "mode": self.cfg.mode})
+        if meta.mode not in ("residual", "direct"):
+            raise self._file_error(f"metadata 'mode' is {meta.mode!r}; expected 'residual' or 'direct'.")
+        if not meta.features:
+            raise self._file_error(f"metadata 'features' is empty; expected a list from {FEATURES}.")
+        self.mode = meta.mode
+        self.features = list(meta.features)
+        self._resolve_physics(PhysicsParams.from_dict(meta.physics) if meta.physics else PhysicsParams())
+        self._init_recurrent(len(self.features), *self._normalization(len(self.features)))
+        self._input = torch.zeros(len(self.features), self._num_envs * self.num_joints, device=self._device)
+        self.physical_effort = torch.zeros(self._num_envs, self.num_joints, device=self._device)
+        """``tau_phys`` [N·m] of the last step, shape (num_envs, num_joints)."""
+
+    def compute(
+        self, control_action: ArticulationActions, joint_pos: torch.Tensor, joint_vel: torch.Tensor
+    ) -> ArticulationActions:
+        """Effort command [N·m] from the position targets and joint state (all (num_envs, num_joints))."""
+        q_target = control_action.joint_positions
+        tsc = (self._saturation_effort, self.actuator_velocity_limit) if self.pd_torque_speed_curve else (None, None)
+        self.physical_effort.copy_(
+            physical_torque(joint_pos, joint_vel, q_target, self.stiffness, self.damping, self.spring_stiffness,
+                            self.spring_rest_angle, *tsc)
+        )
+        if self._advance():
+            self._write_features(joint_pos, joint_vel, q_target)
+            self._step(self._input, self._net_output.view(1, -1))
+            self._guard_output()
+        if self.mode == "residual":  # non-finite residuals were zeroed: tau = tau_phys there
+            torch.add(self.physical_effort, self._net_output, out=self.computed_effort)
+        else:
+            torch.where(self._nonfinite, self.physical_effort, self._net_output, out=self.computed_effort)
+        return self._write_output(control_action, joint_vel)
+
+    def _write_features(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor) -> None:
+        shape = (self._num_envs, self.num_joints)
+        for row, name in zip(self._input, self.features, strict=True):
+            row = row.view(shape)
+            if name == "q":
+                row.copy_(q)
+            elif name == "q_target":
+                row.copy_(q_target)
+            elif name == "qd":
+                row.copy_(qd)
+            elif name == "pos_error":
+                torch.sub(q_target, q, out=row)
+            elif name == "tau_pd":
+                row.copy_(pd_torque(q, qd, q_target, self.stiffness, self.damping))
+            elif name == "kp":
+                row.copy_(self.stiffness)
+            elif name == "kd":
+                row.copy_(self.damping)
+            else:  # guarded by NetworkMetadata
+                raise self._file_error(f"unknown feature {name!r}")
+
+    def _resolve_physics(self, trained: PhysicsParams) -> None:
+        """Per-joint gains, spring and curve switch: cfg values, else the training values from the file."""
+        names, n = self._joint_names, self._num_envs
+        for attr, cfg_name, file_value in (("stiffness", "stiffness", trained.kp), ("damping", "damping", trained.kd)):
+            if getattr(self.cfg, cfg_name) is None:
+                getattr(self, attr)[:] = file_value
+            elif not torch.allclose(getattr(self, attr), torch.full_like(getattr(self, attr), file_value)):
+                logger.warning(
+                    "%s: cfg %s differs from the training value %s in the file; the GRU residual was learned at the "
+                    "training gains.", self.cfg.network_file, cfg_name, file_value,
+                )
+        self.spring_stiffness = resolve_joint_parameter(self.cfg.spring_stiffness, trained.k_spring, names, n,
+                                                        self._device)
+        self.spring_rest_angle = resolve_joint_parameter(self.cfg.spring_rest_angle, trained.theta0, names, n,
+                                                         self._device)
+        use_curve = self.cfg.pd_torque_speed_curve
+        self.pd_torque_speed_curve = trained.uses_torque_speed_curve if use_curve is None else bool(use_curve)

@@ -1,0 +1,43 @@
+"""Configuration of :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from isaaclab.utils import configclass
+
+from .recurrent_actuator_cfg import RecurrentActuatorBaseCfg
+
+if TYPE_CHECKING:
+    from .gru_pd_actuator import CombinedGRUAndPDActuator
+
+
+@configclass
+class CombinedGRUAndPDActuatorCfg(RecurrentActuatorBaseCfg):
+    """PD + spring (+ asymmetric torque-speed curve) physics with a GRU residual (or direct) torque model.
+
+    Gains and spring default to the values the net was trained with (file metadata ``physics``); the motor
+    curve is per joint: ``saturation_effort`` = stall torque [N·m], ``actuator_velocity_limit`` = no-load speed
+    [rad/s] (the Go2 calf, behind a 1.92:1 reduction, has its own values).
+    """
+
+    class_type: type[CombinedGRUAndPDActuator] | str = "{DIR}.gru_pd_actuator:CombinedGRUAndPDActuator"
+
+    stiffness: dict[str, float] | float | None = None
+    """PD stiffness ``kp`` [N·m/rad]. Default None: the file's ``physics.kp`` (a differing value logs a warning:
+    the residual was learned at the training gains)."""
+    damping: dict[str, float] | float | None = None
+    """PD damping ``kd`` [N·m·s/rad]. Default None: the file's ``physics.kd``."""
+    spring_stiffness: dict[str, float] | float | None = None
+    """Spring coefficient ``k_spring`` [N·m/rad] of ``k_spring * (q - theta0)`` (restoring: negative).
+    Default None: the file's ``physics.k_spring``."""
+    spring_rest_angle: dict[str, float] | float | None = None
+    """Spring rest angle ``theta0`` [rad]. Default None: the file's ``physics.theta0``."""
+    pd_torque_speed_curve: bool | None = None
+    """Saturate the PD torque with the asymmetric torque-speed curve (stall ``saturation_effort``, no-load
+    speed ``actuator_velocity_limit``). Default None: as in training (file ``physics`` has both curve values)."""
+    features: list[str] | None = None
+    """Expected GRU input features in order (checked against the file). Default None: the file's."""
+    mode: Literal["residual", "direct"] | None = None
+    """Expected output mode (checked against the file). Default None: the file's."""
+    torque_speed_curve: Literal["dc_motor", "asymmetric"] = "asymmetric"

@@ -1,0 +1,285 @@
+"""Common machinery of the learned actuators: network loading and checks, rate handling, clipping, NaN guard.
+
+Isaac Lab 3.0 execution path
+----------------------------
+Isaac Lab 3.0 runs its stock explicit actuators inside Newton by default (``SimulationCfg.use_newton_actuators
+= True``) and rejects every other explicit actuator class while authoring the robot
+(``isaaclab.sim.schemas.schemas_actuators.validate_newton_native_actuator_cfgs`` raises a ValueError that does
+not say where the switch lives). Our classes need Isaac Lab's Python actuator path, so an env cfg must set::
+
+    self.sim.use_newton_actuators = False  # in the env cfg's __post_init__
+
+(or ``env.sim.use_newton_actuators=false`` on the ``isaaclab train`` command line). The offline Go2 tasks of
+this package do. When a user forgets, the first thing Isaac Lab asks of our actuator class (its
+``is_implicit_model`` flag, read before that ValueError can be raised) raises :class:`NewtonActuatorPathError`,
+which names the exact setting. The flag is an ordinary ``False`` whenever no simulation with Newton actuators
+is active (unit tests, the Python actuator path).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from abc import ABCMeta
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import torch
+
+from isaaclab.actuators import DCMotor
+from isaaclab.utils import index_fill_
+
+from ..network_file import NetworkFileError, check_metadata, load_network
+from ..physics import torque_speed_limits
+
+if TYPE_CHECKING:
+    from .learned_actuator_cfg import LearnedActuatorBaseCfg
+
+__all__ = ["LearnedActuatorBase", "NewtonActuatorPathError", "newton_actuators_active"]
+
+logger = logging.getLogger(__name__)
+
+_DT_TOLERANCE = 1e-6
+"""Relative tolerance when testing that the network dt is a whole multiple of the physics dt."""
+
+_FUSED_TOLERANCE = 1e-4
+"""Relative (to the output magnitude) tolerance of the load-time check of the fused kernels."""
+
+
+class NewtonActuatorPathError(RuntimeError):
+    """A learned actuator was used while Isaac Lab runs actuators natively in Newton."""
+
+
+def newton_actuators_active() -> bool:
+    """Whether an Isaac Lab simulation context exists with ``use_newton_actuators=True``.
+
+    Never imports Isaac Lab's simulation module: without it loaded there is no context.
+    """
+    module = sys.modules.get("isaaclab.sim.simulation_context")
+    if module is None:
+        return False
+    context = module.SimulationContext.instance()
+    return context is not None and bool(getattr(context.cfg, "use_newton_actuators", False))
+
+
+class _LabActuatorPathMeta(ABCMeta):
+    """Metaclass whose ``is_implicit_model`` check explains the ``use_newton_actuators`` requirement."""
+
+    @property
+    def is_implicit_model(cls) -> bool:
+        if newton_actuators_active():
+            raise NewtonActuatorPathError(
+                f"{cls.__module__}.{cls.__name__} is a custom explicit actuator and runs only on Isaac Lab's Python "
+                "actuator path, but the simulation was configured with sim.use_newton_actuators=True (the Isaac "
+                "Lab 3.0 default). Set `self.sim.use_newton_actuators = False` in your env cfg's __post_init__ "
+                "(command line: `env.sim.use_newton_actuators=false`), or use a learned_actuators task, which sets it."
+            )
+        return False
+
+
+class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
+    """Base of the learned actuators: loads and checks the net, runs it at its own rate, guards and clips.
+
+    Subclasses implement :meth:`_net_step` (advance the net by one of its own steps, writing its output in
+    N·m into :attr:`_net_output`) and :meth:`_reset_net_state`. Between net steps the last output is held.
+
+    Rate: the net's dt (file metadata, or :attr:`LearnedActuatorBaseCfg.network_dt`) must be a whole multiple
+    ``k`` of the physics dt; the net then runs on physics steps ``0, k, 2k, ...`` (counted from construction;
+    with ``k`` dividing the env decimation these are the first physics steps of env steps) and its output is
+    held in between. A dt that is not a multiple raises a :class:`~learned_actuators.network_file.NetworkFileError`.
+
+    NaN guard: non-finite net outputs never reach the solver. They are replaced by the fallback torque of the
+    subclass (``tau_phys`` for :class:`CombinedGRUAndPDActuator`, zero for the pure nets), the recurrent state
+    of that joint is zeroed, and :attr:`nonfinite_output_count` counts them per joint.
+    """
+
+    cfg: LearnedActuatorBaseCfg
+
+    model_type: str = ""
+    """Model type this class runs (``network_file`` metadata ``model_type``)."""
+
+    def __init__(self, cfg: LearnedActuatorBaseCfg, *args, **kwargs):
+        device = kwargs.get("device", args[3] if len(args) > 3 else None)
+        try:
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError) as err:
+            raise NetworkFileError(
+                f"{cfg.network_file}: cannot run {type(self).__name__} on device {device!r}: {err}"
+            ) from err
+        super().__init__(cfg, *args, **kwargs)
+        self.network, self.metadata = load_network(self.cfg.network_file, device=self._device)
+        if self.metadata is not None and self.metadata.model_type != self.model_type:
+            raise NetworkFileError(
+                f"{self.cfg.network_file}: metadata 'model_type' is {self.metadata.model_type!r}, but "
+                f"{type(self).__name__} runs {self.model_type!r} nets."
+            )
+        self.physics_dt = self._resolve_physics_dt()
+        self.network_dt, self.steps_per_network_step = self._resolve_rate()
+        self._step_count = 0
+        self._net_output = torch.zeros(self._num_envs, self.num_joints, device=self._device)
+        """Last net output [N·m], shape (num_envs, num_joints); held between net steps."""
+        self._nonfinite = torch.zeros(self._num_envs, self.num_joints, dtype=torch.bool, device=self._device)
+        self._scratch = torch.zeros_like(self._net_output)
+        self._nonfinite_count = torch.zeros(self.num_joints, dtype=torch.long, device=self._device)
+        self.uses_fused_kernels = False
+        """Whether the net runs on the fused kernels (False: the TorchScript module is called)."""
+
+    """
+    Properties.
+    """
+
+    @property
+    def nonfinite_output_count(self) -> torch.Tensor:
+        """Number of non-finite net outputs replaced by the fallback torque, per joint. Shape (num_joints,)."""
+        return self._nonfinite_count
+
+    @property
+    def num_nonfinite_outputs(self) -> int:
+        """Total number of non-finite net outputs replaced by the fallback torque since construction."""
+        return int(self._nonfinite_count.sum())
+
+    @property
+    def network_output(self) -> torch.Tensor:
+        """Net output held for the current physics step [N·m] (residual or torque). Shape (num_envs, num_joints)."""
+        return self._net_output
+
+    """
+    Operations.
+    """
+
+    def reset(self, env_ids: Sequence[int] | slice | torch.Tensor | None):
+        """Zero the recurrent state / history and the held net output of ``env_ids`` (None: all envs)."""
+        index_fill_(self._net_output, env_ids, 0.0)
+        index_fill_(self._nonfinite, env_ids, False)
+        self._reset_net_state(env_ids)
+
+    def _advance(self) -> bool:
+        """Count one physics step; return True when the net runs on this step."""
+        run = self._step_count % self.steps_per_network_step == 0
+        self._step_count += 1
+        return run
+
+    def _guard_output(self) -> None:
+        """Flag and zero non-finite entries of :attr:`_net_output`; count them and clear the joints' state."""
+        torch.abs(self._net_output, out=self._scratch)
+        torch.lt(self._scratch, math.inf, out=self._nonfinite)  # finite (NaN compares False)
+        self._nonfinite.logical_not_()
+        per_joint = self._nonfinite.sum(dim=0)
+        self._nonfinite_count.add_(per_joint)
+        # on the CPU a host check is free and skips passes over the whole state; on a GPU avoid the sync
+        if self._net_output.device.type != "cpu" or bool(per_joint.any()):
+            self._net_output.masked_fill_(self._nonfinite, 0.0)
+            self._clear_state_where(self._nonfinite.view(-1))
+
+    def _clip_effort(self, effort: torch.Tensor, joint_vel: torch.Tensor) -> torch.Tensor:
+        """Clip ``effort`` [N·m] with the motor limits at the current ``joint_vel`` [rad/s]."""
+        if self.cfg.torque_speed_curve == "asymmetric":
+            lower, upper = torque_speed_limits(joint_vel, self._saturation_effort, self.actuator_velocity_limit)
+            upper = torch.minimum(upper, self.actuator_effort_limit)
+            lower = torch.maximum(lower, -self.actuator_effort_limit)
+            return torch.maximum(torch.minimum(effort, upper), lower)
+        return super()._clip_effort(effort, joint_vel)
+
+    def _write_output(self, control_action, joint_vel: torch.Tensor):
+        """Clip :attr:`computed_effort` at ``joint_vel`` and hand it to the articulation as an effort command."""
+        self.applied_effort = self._clip_effort(self.computed_effort, joint_vel)
+        control_action.joint_efforts = self.applied_effort
+        control_action.joint_positions = None
+        control_action.joint_velocities = None
+        return control_action
+
+    """
+    Subclass hooks.
+    """
+
+    def _reset_net_state(self, env_ids) -> None:
+        raise NotImplementedError
+
+    def _clear_state_where(self, mask: torch.Tensor) -> None:
+        """Zero the recurrent state / history of the flattened joints where ``mask`` (num_envs*num_joints,)."""
+
+    """
+    Helpers.
+    """
+
+    def _check_metadata(self, expected: dict) -> None:
+        """Compare the file's metadata with cfg values (None entries: don't care); raise naming the file."""
+        if self.metadata is not None:
+            check_metadata(self.metadata, expected, source=self.cfg.network_file)
+
+    def _file_error(self, message: str) -> NetworkFileError:
+        return NetworkFileError(f"{self.cfg.network_file}: {message}")
+
+    def _resolve_physics_dt(self) -> float:
+        if self.cfg.physics_dt is not None:
+            return float(self.cfg.physics_dt)
+        module = sys.modules.get("isaaclab.sim.simulation_context")
+        context = module.SimulationContext.instance() if module is not None else None
+        if context is None:
+            raise ValueError(
+                f"{type(self).__name__}: the physics dt is unknown (no SimulationContext is active); "
+                "set the cfg field 'physics_dt' [s]."
+            )
+        return float(context.get_physics_dt())
+
+    def _resolve_rate(self) -> tuple[float, int]:
+        """Network dt [s] and the number of physics steps per network step."""
+        file_dt = self.metadata.dt if self.metadata is not None else None
+        cfg_dt = self.cfg.network_dt
+        if file_dt is not None and cfg_dt is not None:
+            self._check_metadata({"dt": float(cfg_dt)})
+        net_dt = cfg_dt if cfg_dt is not None else file_dt
+        if net_dt is None:
+            logger.warning(
+                "%s: %s has no metadata and the cfg sets no 'network_dt'; the net runs once per physics step "
+                "(%.4g s), as Isaac Lab's stock actuator nets do. Set 'network_dt' to the rate it was trained at.",
+                type(self).__name__, self.cfg.network_file, self.physics_dt,
+            )
+            return self.physics_dt, 1
+        ratio = net_dt / self.physics_dt
+        steps = round(ratio)
+        if steps < 1 or not math.isclose(ratio, steps, rel_tol=_DT_TOLERANCE):
+            raise self._file_error(
+                f"the net was trained at dt={net_dt} s, which is not a whole multiple of the physics dt "
+                f"{self.physics_dt} s; a recurrent/history net cannot run at another rate. Retrain at a multiple of "
+                "the physics dt or change sim.dt."
+            )
+        return float(net_dt), int(steps)
+
+    def _use_fused(self, fused, reference_error: float, scale: float) -> bool:
+        """Decide whether to use fused kernels given their max error against the module on random inputs."""
+        if fused is None:
+            logger.info("%s: net structure not recognised for fused kernels; calling the TorchScript module.",
+                        self.cfg.network_file)
+            return False
+        if not reference_error <= _FUSED_TOLERANCE * max(1.0, scale):
+            logger.warning(
+                "%s: fused kernels differ from the TorchScript module by %.3g N·m on random inputs; "
+                "calling the module instead.", self.cfg.network_file, reference_error,
+            )
+            return False
+        return True
+
+    def _normalization(self, width: int) -> tuple[torch.Tensor | None, torch.Tensor | None, float, float]:
+        """Input map, input offset, output scale and output offset undoing the file's normalisation.
+
+        With ``normalization_in_network`` false and statistics present, the net sees ``(x - input_mean) /
+        input_std`` and its output ``y`` means ``y * output_std + output_mean``. Returns identity values for files
+        without metadata or with the normalisation inside the net.
+        """
+        meta = self.metadata
+        if meta is None or meta.normalization_in_network or not (meta.input_mean or meta.input_std):
+            if meta is not None and not meta.normalization_in_network:
+                return None, None, float(meta.output_std), float(meta.output_mean)
+            return None, None, 1.0, 0.0
+        if len(meta.input_mean) != width or len(meta.input_std) != width:
+            raise self._file_error(
+                f"metadata 'input_mean'/'input_std' have {len(meta.input_mean)}/{len(meta.input_std)} entries; the "
+                f"net takes {width} inputs."
+            )
+        std = torch.tensor(meta.input_std, dtype=torch.float32)
+        if not bool((std > 0).all()):
+            raise self._file_error(f"metadata 'input_std' must be positive, got {meta.input_std}.")
+        mean = torch.tensor(meta.input_mean, dtype=torch.float32)
+        return torch.diag(1.0 / std), -mean / std, float(meta.output_std), float(meta.output_mean)

@@ -1,0 +1,53 @@
+"""Configuration shared by the learned actuators."""
+
+from __future__ import annotations
+
+from dataclasses import MISSING
+from typing import TYPE_CHECKING, Literal
+
+from isaaclab.actuators import DCMotorCfg
+from isaaclab.utils import configclass
+
+if TYPE_CHECKING:
+    from .learned_actuator import LearnedActuatorBase
+
+
+@configclass
+class LearnedActuatorBaseCfg(DCMotorCfg):
+    """Fields shared by the GRU-PD, LSTM and MLP actuator cfgs.
+
+    Motor limits reuse Isaac Lab's DC-motor fields, per joint (scalar or joint-name-pattern dict):
+    ``saturation_effort`` is the stall torque [N·m], ``actuator_velocity_limit`` the no-load speed [rad/s] and
+    ``actuator_effort_limit`` the continuous torque limit [N·m]. The final effort is clipped with them at the
+    *current* joint velocity, by the curve chosen in :attr:`torque_speed_curve`.
+
+    Custom actuator classes run only on Isaac Lab's Python actuator path: set
+    ``sim.use_newton_actuators = False`` in the env cfg (our tasks do). See :class:`LearnedActuatorBase`.
+    """
+
+    class_type: type[LearnedActuatorBase] | str = MISSING
+
+    network_file: str = MISSING
+    """Path of the TorchScript actuator net [.pt], ideally with embedded ``metadata.json``
+    (:mod:`learned_actuators.network_file`). Set it from the command line with ``...network_file=/path/net.pt``."""
+
+    network_dt: float | None = None
+    """Time step [s] the net was trained at. Default None: taken from the file's metadata. A value here must
+    agree with the metadata. For files without metadata (third-party nets) None runs the net once per physics
+    step, as Isaac Lab's stock classes do, and logs a warning; set it (e.g. 0.02 for walk-these-ways' Go1 net)
+    to run the net at its rate."""
+
+    physics_dt: float | None = None
+    """Physics time step [s]. Default None: read from the active ``SimulationContext`` when the actuator is
+    built (``sim.cfg.dt``; Isaac Lab passes no dt to actuators). Needed when no simulation context exists."""
+
+    torque_speed_curve: Literal["dc_motor", "asymmetric"] = "dc_motor"
+    """Curve for the final effort clip at the current velocity: ``"dc_motor"`` is Isaac Lab's
+    :class:`~isaaclab.actuators.DCMotor` four-quadrant clip; ``"asymmetric"`` is
+    :func:`learned_actuators.physics.torque_speed_limits` (motoring torque falls linearly to zero at the no-load
+    speed, braking torque up to the stall torque), additionally bounded by ``actuator_effort_limit``."""
+
+    fused: bool = True
+    """Evaluate the net with preallocated fused kernels (:mod:`learned_actuators.actuators.fused_nets`). They
+    are checked against the TorchScript module on random inputs at load; if the structure is unknown or the
+    check fails the module itself is called (slower, same results)."""

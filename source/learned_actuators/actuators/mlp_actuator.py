@@ -1,0 +1,190 @@
+"""MLP actuator net with a per-env history that advances at the net's own rate."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from isaaclab.utils import index_fill_
+
+from .fused_nets import FusedMLP, max_abs_error
+from .learned_actuator import LearnedActuatorBase
+
+if TYPE_CHECKING:
+    from isaaclab.utils.types import ArticulationActions
+
+    from .mlp_actuator_cfg import MLPActuatorNetCfg
+
+__all__ = ["MLPActuatorNet"]
+
+
+class MLPActuatorNet(LearnedActuatorBase):
+    r"""MLP actuator net :cite:`hwangbo2019learning` with a history of position errors and velocities.
+
+    .. math::
+
+        \tau = s_\tau \, f\big(s_q e_{t-i_0}, \dots, s_q e_{t-i_n}, s_v \dot q_{t-i_0}, \dots\big), \qquad
+        e = q^* - q
+
+    (``input_order="pos_vel"``; ``"vel_pos"`` swaps the halves), with ``i`` = ``input_idx`` counted in net
+    steps. Same inputs, scales and DC-motor clip as Isaac Lab's ``ActuatorNetMLP``, so an equivalent cfg gives
+    the same torques, but the history is a preallocated ring buffer (no ``roll``, no ``cat``) that advances once
+    per net step, the net runs at its trained rate, and the result is clipped at the current velocity.
+
+    History: :attr:`joint_pos_error_history` and :attr:`joint_vel_history`, views of shape
+    ``(num_envs, history_length, num_joints)``, slot 0 the latest; zeroed per env by :meth:`reset`.
+
+    Needs ``sim.use_newton_actuators = False`` (see :mod:`learned_actuators.actuators.learned_actuator`);
+    files exported by our trainer also run in the stock ``ActuatorNetMLP`` on Newton's native path.
+    """
+
+    cfg: MLPActuatorNetCfg
+    model_type = "mlp"
+
+    def __init__(self, cfg: MLPActuatorNetCfg, *args, **kwargs):
+        super().__init__(cfg, *args, **kwargs)
+        self._resolve_conventions()
+        length = max(self.input_idx) + 1
+        self.history_length = length
+        rows = self._num_envs * self.num_joints
+        # Doubled ring buffer: slot s is written at s and s + length, so the latest `length` slots are always the
+        # contiguous block [head, head + length) ordered newest first. Row 0: q* - q [rad], row 1: qd [rad/s].
+        self._history = torch.zeros(2 * length, 2, rows, device=self._device)
+        self._head = 0
+        input_map, input_offset, out_scale, out_offset = self._input_output_maps(length)
+        self._input_map = input_map.to(self._device)
+        self._input_offset = None if input_offset is None else input_offset.to(self._device)
+        self._out_scale = out_scale * self.torque_scale
+        self._out_offset = out_offset * self.torque_scale
+        self._fused = None
+        if self.cfg.fused:
+            fused = FusedMLP.from_module(
+                self.network, rows, self._device, input_map=input_map, input_offset=input_offset,
+                output_scale=self._out_scale, output_offset=self._out_offset,
+            )
+            error, scale = self._compare_fused(fused, length) if fused is not None else (0.0, 1.0)
+            self._fused = fused if self._use_fused(fused, error, scale) else None
+        self.uses_fused_kernels = self._fused is not None
+
+    """
+    Properties.
+    """
+
+    @property
+    def joint_pos_error_history(self) -> torch.Tensor:
+        """Position errors ``q* - q`` [rad], newest first. View of shape (num_envs, history_length, num_joints)."""
+        return self._window()[:, 0].view(self.history_length, self._num_envs, self.num_joints).permute(1, 0, 2)
+
+    @property
+    def joint_vel_history(self) -> torch.Tensor:
+        """Joint velocities [rad/s], newest first. View of shape (num_envs, history_length, num_joints)."""
+        return self._window()[:, 1].view(self.history_length, self._num_envs, self.num_joints).permute(1, 0, 2)
+
+    """
+    Operations.
+    """
+
+    def compute(
+        self, control_action: ArticulationActions, joint_pos: torch.Tensor, joint_vel: torch.Tensor
+    ) -> ArticulationActions:
+        """Effort command [N·m] from the position targets and joint state (all (num_envs, num_joints))."""
+        if self._advance():
+            length = self.history_length
+            self._head = (self._head - 1) % length
+            slot = self._history[self._head]
+            shape = (self._num_envs, self.num_joints)
+            torch.sub(control_action.joint_positions, joint_pos, out=slot[0].view(shape))
+            slot[1].view(shape).copy_(joint_vel)
+            self._history[self._head + length].copy_(slot)
+            self._forward(self._window().view(2 * length, -1), self._net_output.view(1, -1))
+            self._guard_output()
+        self.computed_effort.copy_(self._net_output)
+        return self._write_output(control_action, joint_vel)
+
+    def _reset_net_state(self, env_ids) -> None:
+        per_env = self._history.view(2 * self.history_length, 2, self._num_envs, self.num_joints)
+        index_fill_(per_env, env_ids, 0.0, dim=2)
+
+    def _clear_state_where(self, mask: torch.Tensor) -> None:
+        self._history.masked_fill_(mask.view(1, 1, -1), 0.0)
+
+    """
+    Internals.
+    """
+
+    def _window(self) -> torch.Tensor:
+        return self._history[self._head : self._head + self.history_length]
+
+    def _forward(self, window: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """Net output [N·m] for a history window (2 * history_length, batch) into ``out`` (1, batch)."""
+        if self._fused is not None:
+            return self._fused(window, out)
+        x = self._input_map @ window
+        if self._input_offset is not None:
+            x += self._input_offset[:, None]
+        with torch.inference_mode():
+            y = self.network(x.t().contiguous())
+        torch.add(y.reshape(1, -1) * self._out_scale, self._out_offset, out=out)
+        return out
+
+    def _compare_fused(self, fused: FusedMLP, length: int) -> tuple[float, float]:
+        generator = torch.Generator(device="cpu").manual_seed(0)
+        window = torch.randn(2 * length, 64, generator=generator).to(self._device)
+        saved, self._fused = self._fused, None
+        reference = self._forward(window, torch.empty(1, 64, device=self._device)).clone()
+        self._fused = saved
+        small = FusedMLP.from_module(
+            self.network, 64, self._device, input_map=self._input_map.cpu(),
+            input_offset=None if self._input_offset is None else self._input_offset.cpu(),
+            output_scale=self._out_scale, output_offset=self._out_offset,
+        )
+        error = max_abs_error(lambda: small(window, torch.empty(1, 64, device=self._device)), lambda: reference)
+        return error, float(reference.abs().max())
+
+    def _resolve_conventions(self) -> None:
+        """Fill the input conventions from cfg and metadata; raise if they disagree or are missing."""
+        meta, cfg = self.metadata, self.cfg
+        from_file = {}
+        if meta is not None:
+            from_file = {
+                "pos_scale": float(meta.pos_error_sign * meta.pos_scale), "vel_scale": float(meta.vel_scale),
+                "torque_scale": float(meta.torque_scale), "input_order": meta.input_order,
+                "input_idx": list(meta.input_idx),
+            }
+            if list(meta.features) not in ([], ["pos_error", "qd"]):
+                raise self._file_error(f"metadata 'features' is {meta.features}; MLP nets take ['pos_error', 'qd'].")
+        for name in ("pos_scale", "vel_scale", "torque_scale", "input_order", "input_idx"):
+            value = getattr(cfg, name)
+            value = list(value) if name == "input_idx" and value is not None else value
+            if value is None:
+                value = from_file.get(name)
+                if value is None or value == []:
+                    raise self._file_error(
+                        f"no metadata; set the cfg field '{name}' (Isaac Lab's ActuatorNetMLPCfg meaning)."
+                    )
+            elif name in from_file:
+                file_value = from_file[name]
+                same = (abs(float(value) - file_value) <= 1e-6 * max(1.0, abs(file_value))) if isinstance(
+                    file_value, float) else value == file_value
+                if not same:
+                    raise self._file_error(f"metadata gives {name}={file_value!r} but the cfg sets {value!r}.")
+            setattr(self, name, value)
+        if self.input_order not in ("pos_vel", "vel_pos"):
+            raise ValueError(f"input_order must be 'pos_vel' or 'vel_pos', got {self.input_order!r}.")
+        if not self.input_idx or min(self.input_idx) < 0:
+            raise ValueError(f"input_idx must be non-negative history slots, got {self.input_idx}.")
+
+    def _input_output_maps(self, length: int):
+        """Map from the history window (2 * length rows) to the net input, and the output affine map."""
+        n = len(self.input_idx)
+        width = 2 * n
+        input_map = torch.zeros(width, 2 * length)
+        pos_first = self.input_order == "pos_vel"
+        for j, lag in enumerate(self.input_idx):
+            input_map[j if pos_first else n + j, 2 * lag] = self.pos_scale
+            input_map[n + j if pos_first else j, 2 * lag + 1] = self.vel_scale
+        norm_map, norm_offset, out_scale, out_offset = self._normalization(width)
+        if norm_map is not None:
+            input_map = norm_map @ input_map
+        return input_map, norm_offset, out_scale, out_offset
