@@ -1,16 +1,23 @@
 """Per-compute() cost of the learned actuators vs their bare nets and Isaac Lab's stock actuator nets (CPU).
 
-Prints medians over interleaved repeats (other processes may share the cores) and the ratios the issue
-targets: our compute() <= 1.15x the bare TorchScript forward of the same net at the same batch, and our
-MLP/LSTM <= 0.5x the stock ActuatorNetMLP/ActuatorNetLSTM on the same nets.
+Robust to a loaded machine: every round times each variant once (``--calls`` calls), in a shuffled order, so
+slow periods hit all variants alike; the figures are medians over ``--repeats`` rounds and the ratios are
+medians of the per-round ratios (ours / reference measured in the same round). Prints the load average at the
+start and the end. The issue's targets: our compute() <= 1.15x the bare TorchScript forward of the same net at
+the same batch, and our MLP/LSTM <= 0.5x the stock ActuatorNetMLP/ActuatorNetLSTM on the same nets.
 
-    python benchmarks/bench_actuators.py [--envs 4096] [--repeats 15] [--threads 2]
+    python benchmarks/bench_actuators.py --threads 1 2 [--envs 4096] [--repeats 30] [--calls 3]
+
+On a machine whose cores are shared with other jobs, prefer ``--threads 1``: with more intra-op threads than
+free cores every kernel launch is an OpenMP fork/join that waits for a preempted thread, so the timings measure
+the scheduler, and variants with more launches (ours: chunks, in-place clip) lose regardless of their work.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import tempfile
 import time
@@ -21,7 +28,7 @@ import torch
 from isaaclab.actuators import ActuatorNetLSTMCfg, ActuatorNetMLPCfg
 from isaaclab.utils.types import ArticulationActions
 
-from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg, LSTMActuatorNetCfg, MLPActuatorNetCfg
+from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg, LSTMActuatorNetCfg, MLPActuatorNetCfg, fused_nets
 from learned_actuators.learning.models import GRUNet
 from learned_actuators.network_file import NetworkMetadata, save_network
 
@@ -34,9 +41,17 @@ PHYSICS_DT = 0.005
 def _gru_file(directory: str, hidden: int, layers: int) -> str:
     torch.manual_seed(0)
     path = os.path.join(directory, "gru_pd.pt")
-    meta = NetworkMetadata(model_type="gru_pd", dt=PHYSICS_DT, features=["q", "q_target", "qd"], hidden_size=hidden,
-                           num_layers=layers, input_mean=[0.0, 0.0, 0.0], input_std=[0.5, 0.5, 5.0], output_std=2.0,
-                           physics={"kp": 25.0, "kd": 0.5, "stall_torque": 23.7, "no_load_speed": 30.1})
+    meta = NetworkMetadata(
+        model_type="gru_pd",
+        dt=PHYSICS_DT,
+        features=["q", "q_target", "qd"],
+        hidden_size=hidden,
+        num_layers=layers,
+        input_mean=[0.0, 0.0, 0.0],
+        input_std=[0.5, 0.5, 5.0],
+        output_std=2.0,
+        physics={"kp": 25.0, "kd": 0.5, "stall_torque": 23.7, "no_load_speed": 30.1},
+    )
     save_network(GRUNet(3, hidden, layers).eval(), path, meta)
     return path
 
@@ -53,16 +68,61 @@ def _timer(fn, calls: int) -> float:
     return (time.perf_counter() - start) / calls * 1e3
 
 
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _interleaved(cases: dict, repeats: int, calls: int, seed: int = 0) -> dict[str, list[float]]:
+    """Per-call times [ms], one sample per case and round; the order of the cases is shuffled every round."""
+    samples = {name: [] for name in cases}
+    order = list(cases)
+    shuffle = random.Random(seed).shuffle
+    for _ in range(repeats):
+        shuffle(order)
+        for name in order:
+            samples[name].append(_timer(cases[name], calls))
+    return samples
+
+
+def _ratio(samples: dict[str, list[float]], ours: str, reference: str) -> tuple[float, float, float]:
+    """Median and quartiles of the per-round ratios ours / reference."""
+    ratios = [a / b for a, b in zip(samples[ours], samples[reference], strict=True)]
+    if len(ratios) == 1:
+        return ratios[0], ratios[0], ratios[0]
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return statistics.median(ratios), low, high
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[2],
+        help="torch.set_num_threads value(s); one full measurement per value (stated in the output)",
+    )
     parser.add_argument("--envs", type=int, default=4096)
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--calls", type=int, default=10, help="compute() calls per timed block")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=30, help="interleaved rounds")
+    parser.add_argument("--calls", type=int, default=3, help="calls per variant and round")
     parser.add_argument("--gru-hidden", type=int, default=32)
     parser.add_argument("--gru-layers", type=int, default=1)
+    parser.add_argument(
+        "--chunk-bytes",
+        type=int,
+        default=fused_nets.CHUNK_BYTES,
+        help="scratch size per column chunk of the fused nets [bytes]",
+    )
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    fused_nets.CHUNK_BYTES = args.chunk_bytes
+    for threads in args.threads:
+        _measure(args, threads)
+
+
+def _measure(args, threads: int) -> None:
+    """Build the actuators and nets with ``threads`` intra-op threads (the fused chunking depends on it), time them."""
+    torch.set_num_threads(threads)
+    load_start = _load()
     envs, rows = args.envs, args.envs * JOINTS
     generator = torch.Generator().manual_seed(0)
     q = 0.3 * torch.randn(envs, JOINTS, generator=generator)
@@ -74,18 +134,31 @@ def main() -> None:
         def run():  # compute() clears the action's targets, so each call gets a fresh one (as in Isaac Lab)
             action = ArticulationActions(joint_positions=q_target, joint_velocities=zeros, joint_efforts=zeros)
             return actuator.compute(action, q, qd)
+
         return run
 
     limits = {"saturation_effort": 23.7, "actuator_effort_limit": 23.7, "actuator_velocity_limit": 30.1}
-    mlp = {"joint_names_expr": [".*"], "network_file": str(NETS / "unitree_go1.pt"), "pos_scale": -1.0,
-           "vel_scale": 1.0, "torque_scale": 1.0, "input_order": "pos_vel", "input_idx": [0, 1, 2], **limits}
+    mlp = {
+        "joint_names_expr": [".*"],
+        "network_file": str(NETS / "unitree_go1.pt"),
+        "pos_scale": -1.0,
+        "vel_scale": 1.0,
+        "torque_scale": 1.0,
+        "input_order": "pos_vel",
+        "input_idx": [0, 1, 2],
+        **limits,
+    }
     lstm = {"joint_names_expr": [".*"], "network_file": str(NETS / "anydrive_v3_lstm.pt"), **limits}
     with tempfile.TemporaryDirectory() as tmp:
         gru_path = _gru_file(tmp, args.gru_hidden, args.gru_layers)
         ours_mlp = _make(MLPActuatorNetCfg(**mlp, physics_dt=PHYSICS_DT, network_dt=PHYSICS_DT), envs)
         ours_lstm = _make(LSTMActuatorNetCfg(**lstm, physics_dt=PHYSICS_DT, network_dt=PHYSICS_DT), envs)
-        ours_gru = _make(CombinedGRUAndPDActuatorCfg(joint_names_expr=[".*"], network_file=gru_path,
-                                                     physics_dt=PHYSICS_DT, **limits), envs)
+        ours_gru = _make(
+            CombinedGRUAndPDActuatorCfg(
+                joint_names_expr=[".*"], network_file=gru_path, physics_dt=PHYSICS_DT, **limits
+            ),
+            envs,
+        )
         stock_mlp = _make(ActuatorNetMLPCfg(**mlp), envs)
         stock_lstm = _make(ActuatorNetLSTMCfg(**lstm), envs)
 
@@ -95,13 +168,13 @@ def main() -> None:
     h_lstm = (torch.zeros(2, rows, 8), torch.zeros(2, rows, 8))
     h_gru = torch.zeros(args.gru_layers, rows, args.gru_hidden)
     out_row = torch.empty(1, rows)
-    lstm_x, gru_x = torch.randn(2, rows, generator=generator), torch.randn(3, rows, generator=generator)
     mlp_window = torch.randn(6, rows, generator=generator)
 
     def bare(net, *inputs):
         def run():
             with torch.inference_mode():
                 net(*inputs)
+
         return run
 
     cases = {
@@ -112,36 +185,51 @@ def main() -> None:
         "ours LSTM compute": compute(ours_lstm),
         "stock ActuatorNetLSTM compute": compute(stock_lstm),
         "bare TorchScript LSTM forward": bare(ours_lstm.network, lstm_in, h_lstm),
-        "our fused LSTM step": lambda: ours_lstm._step(lstm_x, out_row),
+        "our fused LSTM step": lambda: ours_lstm._step(ours_lstm._input, out_row),
         "ours GRU-PD compute": compute(ours_gru),
         "bare TorchScript GRU forward": bare(ours_gru.network, gru_in, h_gru),
-        "our fused GRU step": lambda: ours_gru._step(gru_x, out_row),
+        "our fused GRU step": lambda: ours_gru._step(ours_gru._input, out_row),
     }
     for fn in cases.values():  # warm-up
         _timer(fn, 3)
-    samples = {name: [] for name in cases}
-    for _ in range(args.repeats):
-        for name, fn in cases.items():
-            samples[name].append(_timer(fn, args.calls))
+    samples = _interleaved(cases, args.repeats, args.calls)
     median = {name: statistics.median(values) for name, values in samples.items()}
-    print(f"\n{envs} envs x {JOINTS} joints, CPU, {args.threads} threads, torch {torch.__version__}, "
-          f"load average {os.getloadavg()[0]:.2f}; median of {args.repeats} x {args.calls} calls")
-    print(f"fused kernels in use: MLP {ours_mlp.uses_fused_kernels}, LSTM {ours_lstm.uses_fused_kernels}, "
-          f"GRU-PD {ours_gru.uses_fused_kernels} (GRU {args.gru_layers} x {args.gru_hidden})")
+    print(
+        f"\n{envs} envs x {JOINTS} joints, CPU, torch.set_num_threads({threads}), torch {torch.__version__}; "
+        f"median of {args.repeats} interleaved rounds x {args.calls} calls"
+    )
+    print(f"load average (1, 5, 15 min): start {load_start}, end {_load()}")
+    print(
+        f"fused kernels in use: MLP {ours_mlp.uses_fused_kernels}, LSTM {ours_lstm.uses_fused_kernels}, "
+        f"GRU-PD {ours_gru.uses_fused_kernels} (GRU {args.gru_layers} x {args.gru_hidden}); chunk bytes "
+        f"{fused_nets.CHUNK_BYTES}"
+    )
     for name, value in median.items():
         spread = statistics.quantiles(samples[name], n=4) if len(samples[name]) > 1 else [value, value, value]
         print(f"  {name:32s} {value:7.3f} ms   (IQR {spread[0]:.3f}-{spread[2]:.3f})")
-    print("ratios (target):")
+    print("median of per-round ratios (IQR) [target]:")
+    rows_out = []
     for model, stock_name in (("MLP", "stock ActuatorNetMLP compute"), ("LSTM", "stock ActuatorNetLSTM compute")):
-        ours = median[f"ours {model} compute"]
-        bare = median[f"bare TorchScript {model} forward"]
-        print(f"  ours {model} / bare TorchScript {model}: {ours / bare:.2f} (<= 1.15)")
-        print(f"  ours {model} / stock:                 {ours / median[stock_name]:.2f} (<= 0.50)")
-    ours = median["ours GRU-PD compute"]
-    print(f"  ours GRU-PD / bare TorchScript GRU: {ours / median['bare TorchScript GRU forward']:.2f} (<= 1.15)")
-    fused_steps = (("MLP", "our fused MLP forward"), ("LSTM", "our fused LSTM step"), ("GRU-PD", "our fused GRU step"))
-    for model, step in fused_steps:
-        print(f"  ours {model} compute / its fused net alone: {median[f'ours {model} compute'] / median[step]:.2f}")
+        rows_out.append(
+            (
+                f"ours {model} / bare TorchScript {model}",
+                f"ours {model} compute",
+                f"bare TorchScript {model} forward",
+                1.15,
+            )
+        )
+        rows_out.append((f"ours {model} / stock", f"ours {model} compute", stock_name, 0.50))
+    rows_out.append(("ours GRU-PD / bare TorchScript GRU", "ours GRU-PD compute", "bare TorchScript GRU forward", 1.15))
+    for model, step in (
+        ("MLP", "our fused MLP forward"),
+        ("LSTM", "our fused LSTM step"),
+        ("GRU-PD", "our fused GRU step"),
+    ):
+        rows_out.append((f"ours {model} compute / its fused net alone", f"ours {model} compute", step, None))
+    for label, ours, reference, target in rows_out:
+        ratio, low, high = _ratio(samples, ours, reference)
+        verdict = "" if target is None else f"[<= {target:.2f}: {'met' if ratio <= target else 'NOT met'}]"
+        print(f"  {label:44s} {ratio:5.2f} ({low:.2f}-{high:.2f}) {verdict}")
 
 
 if __name__ == "__main__":

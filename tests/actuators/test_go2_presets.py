@@ -20,8 +20,15 @@ def test_go2_presets_put_learned_actuators_on_the_leg_joints_with_calf_reduction
 
     assert isinstance(UNITREE_GO2_LSTM_CFG.actuators["base_legs"], LSTMActuatorNetCfg)
     assert isinstance(UNITREE_GO2_MLP_CFG.actuators["base_legs"], MLPActuatorNetCfg)
-    path = save(tmp_path, "gru.pt", GRUNet(3, 4, 1), model_type="gru_pd", dt=0.005, features=["q", "q_target", "qd"],
-                physics={"kp": 25.0, "kd": 0.5})
+    path = save(
+        tmp_path,
+        "gru.pt",
+        GRUNet(3, 4, 1),
+        model_type="gru_pd",
+        dt=0.005,
+        features=["q", "q_target", "qd"],
+        physics={"kp": 25.0, "kd": 0.5},
+    )
     cfg = replace(UNITREE_GO2_GRU_PD_CFG.actuators["base_legs"], network_file=path, physics_dt=0.005)
     actuator = cfg.class_type(cfg, joint_names=GO2_JOINTS, joint_ids=slice(None), num_envs=1, device="cpu")
     assert isinstance(actuator, CombinedGRUAndPDActuator)

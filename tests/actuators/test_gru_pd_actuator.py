@@ -11,16 +11,35 @@ PHYSICS = {"kp": 20.0, "kd": 0.5, "k_spring": -2.0, "theta0": 0.1, "stall_torque
 
 
 def gru_cfg(path, **kwargs):
-    defaults = {"joint_names_expr": [".*"], "network_file": path, "physics_dt": 0.005, "saturation_effort": 10.0,
-                "actuator_velocity_limit": 20.0, "actuator_effort_limit": 100.0}
+    defaults = {
+        "joint_names_expr": [".*"],
+        "network_file": path,
+        "physics_dt": 0.005,
+        "saturation_effort": 10.0,
+        "actuator_velocity_limit": 20.0,
+        "actuator_effort_limit": 100.0,
+    }
     return CombinedGRUAndPDActuatorCfg(**{**defaults, **kwargs})
 
 
 def constant_file(tmp_path, mode="residual", value=0.25):
     # normalised output 0.25 -> 0.25 * 2.0 + 0.1 = 0.6 N·m
-    return save(tmp_path, "const.pt", constant_gru(value), model_type="gru_pd", dt=0.005, features=FEATURES,
-                mode=mode, hidden_size=4, num_layers=1, input_mean=[0.0] * 3, input_std=[1.0] * 3, output_std=2.0,
-                output_mean=0.1, physics=PHYSICS)
+    return save(
+        tmp_path,
+        "const.pt",
+        constant_gru(value),
+        model_type="gru_pd",
+        dt=0.005,
+        features=FEATURES,
+        mode=mode,
+        hidden_size=4,
+        num_layers=1,
+        input_mean=[0.0] * 3,
+        input_std=[1.0] * 3,
+        output_std=2.0,
+        output_mean=0.1,
+        physics=PHYSICS,
+    )
 
 
 # four joints, one per torque-speed quadrant; q = 0 so the spring gives -2 * (0 - 0.1) = +0.2 N·m
@@ -42,8 +61,14 @@ def test_gru_pd_residual_torque_equals_hand_computation_in_each_quadrant(tmp_pat
 
 
 def test_gru_pd_without_curve_is_plain_pd_plus_spring_plus_residual(tmp_path):
-    cfg = gru_cfg(constant_file(tmp_path), pd_torque_speed_curve=False, torque_speed_curve="dc_motor",
-                  saturation_effort=1000.0, actuator_velocity_limit=1000.0, actuator_effort_limit=1000.0)
+    cfg = gru_cfg(
+        constant_file(tmp_path),
+        pd_torque_speed_curve=False,
+        torque_speed_curve="dc_motor",
+        saturation_effort=1000.0,
+        actuator_velocity_limit=1000.0,
+        actuator_effort_limit=1000.0,
+    )
     actuator = make_actuator(cfg, num_envs=1, num_joints=4)
     tau = step(actuator, Q, QD, Q_TARGET)
     torch.testing.assert_close(tau, torch.tensor([[15.8, -24.2, -14.2, 25.8]]))
@@ -59,9 +84,21 @@ def test_gru_pd_direct_mode_outputs_the_denormalised_net_torque(tmp_path):
 def test_gru_pd_residual_follows_a_reference_gru_over_steps(tmp_path, rng):
     net = GRUNet(3, 5, 2)
     mean, std = [0.1, -0.2, 0.5], [0.5, 0.4, 3.0]
-    path = save(tmp_path, "gru.pt", net, model_type="gru_pd", dt=0.005, features=FEATURES, hidden_size=5,
-                num_layers=2, input_mean=mean, input_std=std, output_std=1.5, output_mean=-0.3,
-                physics={"kp": 20.0, "kd": 0.5})
+    path = save(
+        tmp_path,
+        "gru.pt",
+        net,
+        model_type="gru_pd",
+        dt=0.005,
+        features=FEATURES,
+        hidden_size=5,
+        num_layers=2,
+        input_mean=mean,
+        input_std=std,
+        output_std=1.5,
+        output_mean=-0.3,
+        physics={"kp": 20.0, "kd": 0.5},
+    )
     big = {"saturation_effort": 1e4, "actuator_velocity_limit": 1e4, "actuator_effort_limit": 1e4}
     fused = make_actuator(gru_cfg(path, **big))
     module = make_actuator(gru_cfg(path, fused=False, **big))
@@ -80,8 +117,15 @@ def test_gru_pd_residual_follows_a_reference_gru_over_steps(tmp_path, rng):
 
 
 def test_gru_pd_reset_zeroes_only_the_given_envs(tmp_path, rng):
-    path = save(tmp_path, "gru.pt", GRUNet(3, 4, 2), model_type="gru_pd", dt=0.005, features=FEATURES,
-                physics={"kp": 20.0, "kd": 0.5})
+    path = save(
+        tmp_path,
+        "gru.pt",
+        GRUNet(3, 4, 2),
+        model_type="gru_pd",
+        dt=0.005,
+        features=FEATURES,
+        physics={"kp": 20.0, "kd": 0.5},
+    )
     actuator = make_actuator(gru_cfg(path), num_envs=3)
     for _ in range(3):
         step(actuator, *(torch.randn(3, 3, generator=rng) for _ in range(3)))
@@ -99,8 +143,16 @@ def test_gru_pd_reset_zeroes_only_the_given_envs(tmp_path, rng):
 
 @pytest.mark.parametrize("mode", ["residual", "direct"])
 def test_gru_pd_nonfinite_output_falls_back_to_physics_and_is_counted(tmp_path, mode):
-    path = save(tmp_path, "pole.pt", PoleGRUNet(3, 4), model_type="gru_pd", dt=0.005, features=FEATURES, mode=mode,
-                physics={"kp": 20.0, "kd": 0.5})
+    path = save(
+        tmp_path,
+        "pole.pt",
+        PoleGRUNet(3, 4),
+        model_type="gru_pd",
+        dt=0.005,
+        features=FEATURES,
+        mode=mode,
+        physics={"kp": 20.0, "kd": 0.5},
+    )
     big = {"saturation_effort": 1e4, "actuator_velocity_limit": 1e4, "actuator_effort_limit": 1e4}
     actuator = make_actuator(gru_cfg(path, **big), num_envs=2, num_joints=2)
     q = torch.tensor([[0.0, 1.0], [0.2, 0.3]])  # env 0 joint 1 hits the pole (q = 1)
@@ -121,8 +173,18 @@ def test_gru_pd_runs_our_exported_deploy_net_on_fused_kernels(tmp_path, rng):
 
     mean, std = [0.1, -0.2, 0.5], [0.5, 0.4, 3.0]
     deploy = GRUDeploy(TrainedGRU(3, 6, 2), mean, std, output_mean=-0.3, output_std=1.5).eval()
-    path = save(tmp_path, "deploy.pt", deploy, model_type="gru_pd", dt=0.005, features=FEATURES, hidden_size=6,
-                num_layers=2, normalization_in_network=True, physics={"kp": 20.0, "kd": 0.5})
+    path = save(
+        tmp_path,
+        "deploy.pt",
+        deploy,
+        model_type="gru_pd",
+        dt=0.005,
+        features=FEATURES,
+        hidden_size=6,
+        num_layers=2,
+        normalization_in_network=True,
+        physics={"kp": 20.0, "kd": 0.5},
+    )
     big = {"saturation_effort": 1e4, "actuator_velocity_limit": 1e4, "actuator_effort_limit": 1e4}
     actuator = make_actuator(gru_cfg(path, **big))
     assert actuator.uses_fused_kernels

@@ -9,19 +9,31 @@ from tests.actuators.helpers import LSTMNet, linear_mlp, make_actuator, save, sh
 pytestmark = pytest.mark.unit
 
 GO1_LIMITS = {"saturation_effort": 23.7, "actuator_effort_limit": 23.7, "actuator_velocity_limit": 30.0}
-GO1_CONVENTIONS = {"pos_scale": -1.0, "vel_scale": 1.0, "torque_scale": 1.0, "input_order": "pos_vel",
-                   "input_idx": [0, 1, 2]}
+GO1_CONVENTIONS = {
+    "pos_scale": -1.0,
+    "vel_scale": 1.0,
+    "torque_scale": 1.0,
+    "input_order": "pos_vel",
+    "input_idx": [0, 1, 2],
+}
 WIDE = {"saturation_effort": 1e4, "actuator_effort_limit": 1e4, "actuator_velocity_limit": 1e4}
 
 
 def random_inputs(rng, shape):
-    return 0.3 * torch.randn(shape, generator=rng), 4.0 * torch.randn(shape, generator=rng), \
-        0.3 * torch.randn(shape, generator=rng)
+    return (
+        0.3 * torch.randn(shape, generator=rng),
+        4.0 * torch.randn(shape, generator=rng),
+        0.3 * torch.randn(shape, generator=rng),
+    )
 
 
 def test_mlp_matches_stock_actuator_net_mlp_on_walk_these_ways_go1_net(rng):
-    common = {"joint_names_expr": [".*"], "network_file": str(shared_nets() / "unitree_go1.pt"), **GO1_CONVENTIONS,
-              **GO1_LIMITS}
+    common = {
+        "joint_names_expr": [".*"],
+        "network_file": str(shared_nets() / "unitree_go1.pt"),
+        **GO1_CONVENTIONS,
+        **GO1_LIMITS,
+    }
     ours = make_actuator(MLPActuatorNetCfg(**common, physics_dt=0.005, network_dt=0.005), num_envs=4, num_joints=12)
     stock = make_actuator(ActuatorNetMLPCfg(**common), num_envs=4, num_joints=12)
     for t in range(6):
@@ -33,8 +45,13 @@ def test_mlp_matches_stock_actuator_net_mlp_on_walk_these_ways_go1_net(rng):
 
 
 def test_lstm_matches_stock_actuator_net_lstm_on_legged_gym_anydrive_net(rng):
-    common = {"joint_names_expr": [".*"], "network_file": str(shared_nets() / "anydrive_v3_lstm.pt"),
-              "saturation_effort": 120.0, "actuator_effort_limit": 80.0, "actuator_velocity_limit": 7.5}
+    common = {
+        "joint_names_expr": [".*"],
+        "network_file": str(shared_nets() / "anydrive_v3_lstm.pt"),
+        "saturation_effort": 120.0,
+        "actuator_effort_limit": 80.0,
+        "actuator_velocity_limit": 7.5,
+    }
     ours = make_actuator(LSTMActuatorNetCfg(**common, physics_dt=0.005, network_dt=0.005), num_envs=4, num_joints=12)
     stock = make_actuator(ActuatorNetLSTMCfg(**common), num_envs=4, num_joints=12)
     assert ours.uses_fused_kernels
@@ -49,10 +66,20 @@ def test_lstm_matches_stock_actuator_net_lstm_on_legged_gym_anydrive_net(rng):
 
 def test_lstm_reproduces_the_published_anydrive_reference_sequence():
     # data README: constant inputs [q* - q, qd] = [[0.05, 0], [-0.05, 0], [0, 1]] with carried state
-    expected = [[2.95391, -1.3582, -2.12516], [3.91897, -3.59439, -5.14198], [4.3245, -4.51339, -6.50038],
-                [4.48478, -4.59736, -6.6637], [4.55792, -4.35957, -6.25592]]
-    cfg = LSTMActuatorNetCfg(joint_names_expr=[".*"], network_file=str(shared_nets() / "anydrive_v3_lstm.pt"),
-                             physics_dt=0.005, network_dt=0.005, **WIDE)
+    expected = [
+        [2.95391, -1.3582, -2.12516],
+        [3.91897, -3.59439, -5.14198],
+        [4.3245, -4.51339, -6.50038],
+        [4.48478, -4.59736, -6.6637],
+        [4.55792, -4.35957, -6.25592],
+    ]
+    cfg = LSTMActuatorNetCfg(
+        joint_names_expr=[".*"],
+        network_file=str(shared_nets() / "anydrive_v3_lstm.pt"),
+        physics_dt=0.005,
+        network_dt=0.005,
+        **WIDE,
+    )
     actuator = make_actuator(cfg, num_envs=1, num_joints=3)
     q = torch.zeros(1, 3)
     for row in expected:
@@ -64,8 +91,14 @@ def test_mlp_reproduces_the_published_go1_reference_outputs():
     # data README: rows [e_t, e_t-1, e_t-2, v_t, v_t-1, v_t-2] with e = q - q*; fed as three steps of history
     rows = [[-0.1] * 3 + [0.0] * 3, [0.1] * 3 + [0.0] * 3, [0.0] * 3 + [1.0] * 3, [0.0] * 3 + [-5.0] * 3]
     expected = torch.tensor([[1.89136, -1.87229, -0.75320, 4.16898]])
-    cfg = MLPActuatorNetCfg(joint_names_expr=[".*"], network_file=str(shared_nets() / "unitree_go1.pt"),
-                            physics_dt=0.005, network_dt=0.005, **GO1_CONVENTIONS, **WIDE)
+    cfg = MLPActuatorNetCfg(
+        joint_names_expr=[".*"],
+        network_file=str(shared_nets() / "unitree_go1.pt"),
+        physics_dt=0.005,
+        network_dt=0.005,
+        **GO1_CONVENTIONS,
+        **WIDE,
+    )
     actuator = make_actuator(cfg, num_envs=1, num_joints=4)
     inputs = torch.tensor(rows)
     for lag in (2, 1, 0):
@@ -75,8 +108,16 @@ def test_mlp_reproduces_the_published_go1_reference_outputs():
 
 
 def mlp_file(tmp_path, dt=0.02, weights=(1.0, 0.0, 0.0, 0.0), **meta):
-    return save(tmp_path, "mlp.pt", linear_mlp(list(weights)), model_type="mlp", dt=dt, features=["pos_error", "qd"],
-                input_idx=[0, 1], **meta)
+    return save(
+        tmp_path,
+        "mlp.pt",
+        linear_mlp(list(weights)),
+        model_type="mlp",
+        dt=dt,
+        features=["pos_error", "qd"],
+        input_idx=[0, 1],
+        **meta,
+    )
 
 
 def test_mlp_runs_at_its_rate_and_holds_output_between_net_steps(tmp_path):
@@ -94,15 +135,17 @@ def test_mlp_runs_at_its_rate_and_holds_output_between_net_steps(tmp_path):
 def test_net_dt_not_a_multiple_of_physics_dt_raises(tmp_path):
     from learned_actuators.network_file import NetworkFileError
 
-    cfg = MLPActuatorNetCfg(joint_names_expr=[".*"], network_file=mlp_file(tmp_path, dt=0.012), physics_dt=0.005,
-                            **WIDE)
+    cfg = MLPActuatorNetCfg(
+        joint_names_expr=[".*"], network_file=mlp_file(tmp_path, dt=0.012), physics_dt=0.005, **WIDE
+    )
     with pytest.raises(NetworkFileError, match="not a whole multiple"):
         make_actuator(cfg)
 
 
 def test_mlp_history_reset_zeroes_only_the_given_envs(tmp_path, rng):
-    cfg = MLPActuatorNetCfg(joint_names_expr=[".*"], network_file=mlp_file(tmp_path, dt=0.005), physics_dt=0.005,
-                            **WIDE)
+    cfg = MLPActuatorNetCfg(
+        joint_names_expr=[".*"], network_file=mlp_file(tmp_path, dt=0.005), physics_dt=0.005, **WIDE
+    )
     actuator = make_actuator(cfg, num_envs=3)
     for _ in range(3):
         step(actuator, *random_inputs(rng, (3, 3)))
@@ -134,10 +177,23 @@ def test_lstm_reset_zeroes_only_the_given_envs(tmp_path, rng):
 @pytest.mark.parametrize("qd, expected", [(5.0, 10.0), (-5.0, 20.0), (0.0, 20.0)])
 def test_net_effort_is_clipped_at_the_current_velocity(tmp_path, qd, expected):
     # constant 100 N·m net; DC motor: stall 20, no-load 10 rad/s, continuous 20 -> upper = min(20 (1 - qd/10), 20)
-    path = save(tmp_path, "mlp.pt", linear_mlp([0.0, 0.0], bias=100.0), model_type="mlp", dt=0.005,
-                features=["pos_error", "qd"], input_idx=[0])
-    cfg = MLPActuatorNetCfg(joint_names_expr=[".*"], network_file=path, physics_dt=0.005, saturation_effort=20.0,
-                            actuator_effort_limit=20.0, actuator_velocity_limit=10.0)
+    path = save(
+        tmp_path,
+        "mlp.pt",
+        linear_mlp([0.0, 0.0], bias=100.0),
+        model_type="mlp",
+        dt=0.005,
+        features=["pos_error", "qd"],
+        input_idx=[0],
+    )
+    cfg = MLPActuatorNetCfg(
+        joint_names_expr=[".*"],
+        network_file=path,
+        physics_dt=0.005,
+        saturation_effort=20.0,
+        actuator_effort_limit=20.0,
+        actuator_velocity_limit=10.0,
+    )
     actuator = make_actuator(cfg, num_envs=1, num_joints=1)
     tau = step(actuator, torch.zeros(1, 1), torch.full((1, 1), qd), torch.zeros(1, 1))
     assert float(tau) == pytest.approx(expected)

@@ -19,14 +19,21 @@ FEATURES = ["q", "q_target", "qd"]
 
 
 def gru_file(tmp_path, **meta):
-    fields = {"model_type": "gru_pd", "dt": 0.005, "features": FEATURES, "hidden_size": 4, "num_layers": 1,
-              "physics": {"kp": 20.0, "kd": 0.5}}
+    fields = {
+        "model_type": "gru_pd",
+        "dt": 0.005,
+        "features": FEATURES,
+        "hidden_size": 4,
+        "num_layers": 1,
+        "physics": {"kp": 20.0, "kd": 0.5},
+    }
     return save(tmp_path, "gru.pt", GRUNet(3, 4, 1), **{**fields, **meta})
 
 
 def gru_cfg(path, **kwargs):
-    return CombinedGRUAndPDActuatorCfg(joint_names_expr=[".*"], network_file=path,
-                                       **{"physics_dt": 0.005, **LIMITS, **kwargs})
+    return CombinedGRUAndPDActuatorCfg(
+        joint_names_expr=[".*"], network_file=path, **{"physics_dt": 0.005, **LIMITS, **kwargs}
+    )
 
 
 @pytest.mark.parametrize(
@@ -93,8 +100,9 @@ def test_mlp_without_metadata_needs_its_conventions_in_the_cfg(tmp_path):
 
 
 def test_mlp_cfg_scale_that_disagrees_with_metadata_raises(tmp_path):
-    path = save(tmp_path, "mlp.pt", linear_mlp([1.0, 0.0]), model_type="mlp", dt=0.005, input_idx=[0],
-                pos_error_sign=-1)
+    path = save(
+        tmp_path, "mlp.pt", linear_mlp([1.0, 0.0]), model_type="mlp", dt=0.005, input_idx=[0], pos_error_sign=-1
+    )
     cfg = MLPActuatorNetCfg(joint_names_expr=[".*"], network_file=path, physics_dt=0.005, pos_scale=1.0, **LIMITS)
     with pytest.raises(NetworkFileError, match=r"pos_scale=-1\.0"):
         make_actuator(cfg)
@@ -111,10 +119,16 @@ def test_newton_actuator_path_error_names_the_setting(tmp_path, monkeypatch):
     from isaaclab.sim.schemas.schemas_actuators import validate_newton_native_actuator_cfgs
 
     cfg = gru_cfg(gru_file(tmp_path))
-    monkeypatch.setattr(SimulationContext, "instance", classmethod(
-        lambda cls: SimpleNamespace(cfg=SimpleNamespace(use_newton_actuators=True))))
+    monkeypatch.setattr(
+        SimulationContext,
+        "instance",
+        classmethod(lambda cls: SimpleNamespace(cfg=SimpleNamespace(use_newton_actuators=True))),
+    )
     with pytest.raises(NewtonActuatorPathError, match=r"use_newton_actuators = False"):
         validate_newton_native_actuator_cfgs({"legs": cfg})
-    monkeypatch.setattr(SimulationContext, "instance", classmethod(
-        lambda cls: SimpleNamespace(cfg=SimpleNamespace(use_newton_actuators=False))))
+    monkeypatch.setattr(
+        SimulationContext,
+        "instance",
+        classmethod(lambda cls: SimpleNamespace(cfg=SimpleNamespace(use_newton_actuators=False))),
+    )
     assert cfg.class_type.is_implicit_model is False

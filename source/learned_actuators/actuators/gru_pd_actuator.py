@@ -10,7 +10,7 @@ import torch
 from isaaclab.actuators import resolve_joint_parameter
 
 from ..network_file import FEATURES
-from ..physics import PhysicsParams, pd_torque, physical_torque
+from ..physics import PhysicsParams
 from .recurrent_actuator import RecurrentActuatorBase
 
 if TYPE_CHECKING:
@@ -69,29 +69,43 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         self.features = list(meta.features)
         self._resolve_physics(PhysicsParams.from_dict(meta.physics) if meta.physics else PhysicsParams())
         self._init_recurrent(len(self.features), *self._normalization(len(self.features)))
-        self._input = torch.zeros(len(self.features), self._num_envs * self.num_joints, device=self._device)
         self.physical_effort = torch.zeros(self._num_envs, self.num_joints, device=self._device)
         """``tau_phys`` [N·m] of the last step, shape (num_envs, num_joints)."""
+        self._error = torch.zeros_like(self.physical_effort)
 
     def compute(
         self, control_action: ArticulationActions, joint_pos: torch.Tensor, joint_vel: torch.Tensor
     ) -> ArticulationActions:
         """Effort command [N·m] from the position targets and joint state (all (num_envs, num_joints))."""
         q_target = control_action.joint_positions
-        tsc = (self._saturation_effort, self.actuator_velocity_limit) if self.pd_torque_speed_curve else (None, None)
-        self.physical_effort.copy_(
-            physical_torque(joint_pos, joint_vel, q_target, self.stiffness, self.damping, self.spring_stiffness,
-                            self.spring_rest_angle, *tsc)
-        )
+        curve = self._physical_torque(joint_pos, joint_vel, q_target)
         if self._advance():
             self._write_features(joint_pos, joint_vel, q_target)
             self._step(self._input, self._net_output.view(1, -1))
             self._guard_output()
         if self.mode == "residual":  # non-finite residuals were zeroed: tau = tau_phys there
             torch.add(self.physical_effort, self._net_output, out=self.computed_effort)
-        else:
+        elif self._nonfinite_flagged:
             torch.where(self._nonfinite, self.physical_effort, self._net_output, out=self.computed_effort)
-        return self._write_output(control_action, joint_vel)
+        else:
+            self.computed_effort.copy_(self._net_output)
+        return self._write_output(control_action, joint_vel, curve)
+
+    def _physical_torque(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor):
+        """``tau_phys`` [N·m] into :attr:`physical_effort`, in place (the values of ``physics.physical_torque``).
+
+        Returns the torque-speed limits at ``qd`` when the PD saturation computed them (None otherwise), for
+        the final clip to reuse.
+        """
+        tau, error, curve = self.physical_effort, self._error, None
+        torch.sub(q_target, q, out=error)
+        torch.mul(error, self.stiffness, out=tau).addcmul_(self.damping, qd, value=-1.0)  # kp (q* - q) - kd qd
+        if self.pd_torque_speed_curve:
+            curve = self._torque_speed_limits(qd)
+            torch.clamp(tau, min=curve[0], max=curve[1], out=tau)
+        torch.sub(q, self.spring_rest_angle, out=error)
+        tau.addcmul_(self.spring_stiffness, error)
+        return curve
 
     def _write_features(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor) -> None:
         shape = (self._num_envs, self.num_joints)
@@ -106,7 +120,7 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             elif name == "pos_error":
                 torch.sub(q_target, q, out=row)
             elif name == "tau_pd":
-                row.copy_(pd_torque(q, qd, q_target, self.stiffness, self.damping))
+                torch.sub(q_target, q, out=row).mul_(self.stiffness).addcmul_(self.damping, qd, value=-1.0)
             elif name == "kp":
                 row.copy_(self.stiffness)
             elif name == "kd":
@@ -123,11 +137,16 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             elif not torch.allclose(getattr(self, attr), torch.full_like(getattr(self, attr), file_value)):
                 logger.warning(
                     "%s: cfg %s differs from the training value %s in the file; the GRU residual was learned at the "
-                    "training gains.", self.cfg.network_file, cfg_name, file_value,
+                    "training gains.",
+                    self.cfg.network_file,
+                    cfg_name,
+                    file_value,
                 )
-        self.spring_stiffness = resolve_joint_parameter(self.cfg.spring_stiffness, trained.k_spring, names, n,
-                                                        self._device)
-        self.spring_rest_angle = resolve_joint_parameter(self.cfg.spring_rest_angle, trained.theta0, names, n,
-                                                         self._device)
+        self.spring_stiffness = resolve_joint_parameter(
+            self.cfg.spring_stiffness, trained.k_spring, names, n, self._device
+        )
+        self.spring_rest_angle = resolve_joint_parameter(
+            self.cfg.spring_rest_angle, trained.theta0, names, n, self._device
+        )
         use_curve = self.cfg.pd_torque_speed_curve
         self.pd_torque_speed_curve = trained.uses_torque_speed_curve if use_curve is None else bool(use_curve)

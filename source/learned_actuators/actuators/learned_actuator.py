@@ -31,7 +31,6 @@ from isaaclab.actuators import DCMotor
 from isaaclab.utils import index_fill_
 
 from ..network_file import NetworkFileError, check_metadata, load_network
-from ..physics import torque_speed_limits
 
 if TYPE_CHECKING:
     from .learned_actuator_cfg import LearnedActuatorBaseCfg
@@ -45,6 +44,9 @@ _DT_TOLERANCE = 1e-6
 
 _FUSED_TOLERANCE = 1e-4
 """Relative (to the output magnitude) tolerance of the load-time check of the fused kernels."""
+
+_CHECK_ROWS, _CHECK_CHUNK = 100, 32
+"""Batch and chunk width of that check: several chunks and a partial one, so the chunking is checked too."""
 
 
 class NewtonActuatorPathError(RuntimeError):
@@ -99,6 +101,9 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
     model_type: str = ""
     """Model type this class runs (``network_file`` metadata ``model_type``)."""
 
+    net_output_is_effort: bool = False
+    """Whether the net output is the computed effort itself (the net writes :attr:`computed_effort` directly)."""
+
     def __init__(self, cfg: LearnedActuatorBaseCfg, *args, **kwargs):
         device = kwargs.get("device", args[3] if len(args) > 3 else None)
         try:
@@ -117,11 +122,22 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         self.physics_dt = self._resolve_physics_dt()
         self.network_dt, self.steps_per_network_step = self._resolve_rate()
         self._step_count = 0
-        self._net_output = torch.zeros(self._num_envs, self.num_joints, device=self._device)
+        self._net_output = self.computed_effort if self.net_output_is_effort else torch.zeros_like(self.computed_effort)
         """Last net output [N·m], shape (num_envs, num_joints); held between net steps."""
         self._nonfinite = torch.zeros(self._num_envs, self.num_joints, dtype=torch.bool, device=self._device)
+        self._nonfinite_flagged = False
+        """Whether :attr:`_nonfinite` may hold True entries (CPU fast path: it is all False otherwise)."""
         self._scratch = torch.zeros_like(self._net_output)
+        self._upper = torch.zeros_like(self._net_output)
+        self._lower = torch.zeros_like(self._net_output)
+        self._clip_upper = torch.zeros_like(self._net_output)
+        self._clip_lower = torch.zeros_like(self._net_output)
+        self._one = torch.ones((), device=self._device)
+        self._neg_vel_at_effort_lim = -self._vel_at_effort_lim  # static, as DCMotor's corner velocity
+        self._mask = torch.zeros_like(self._nonfinite)
+        self._output_sum = torch.zeros((), device=self._device)
         self._nonfinite_count = torch.zeros(self.num_joints, dtype=torch.long, device=self._device)
+        self._nonfinite_per_joint = torch.zeros_like(self._nonfinite_count)
         self.uses_fused_kernels = False
         """Whether the net runs on the fused kernels (False: the TorchScript module is called)."""
 
@@ -161,30 +177,74 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         return run
 
     def _guard_output(self) -> None:
-        """Flag and zero non-finite entries of :attr:`_net_output`; count them and clear the joints' state."""
-        torch.abs(self._net_output, out=self._scratch)
+        """Flag and zero non-finite entries of :attr:`_net_output`; count them and clear the joints' state.
+
+        On the CPU one reduction decides (the sum is finite when every entry is; a finite overflow merely takes the
+        exact path) and host reads cost no sync; on a GPU the exact masked path always runs, without a sync.
+        """
+        output = self._net_output
+        if output.device.type == "cpu":
+            torch.sum(output.view(-1), dim=0, out=self._output_sum)
+            if math.isfinite(float(self._output_sum)):
+                if self._nonfinite_flagged:
+                    self._nonfinite.zero_()
+                    self._nonfinite_flagged = False
+                return
+        torch.abs(output, out=self._scratch)
         torch.lt(self._scratch, math.inf, out=self._nonfinite)  # finite (NaN compares False)
         self._nonfinite.logical_not_()
-        per_joint = self._nonfinite.sum(dim=0)
-        self._nonfinite_count.add_(per_joint)
-        # on the CPU a host check is free and skips passes over the whole state; on a GPU avoid the sync
-        if self._net_output.device.type != "cpu" or bool(per_joint.any()):
-            self._net_output.masked_fill_(self._nonfinite, 0.0)
-            self._clear_state_where(self._nonfinite.view(-1))
+        torch.sum(self._nonfinite, dim=0, out=self._nonfinite_per_joint)
+        self._nonfinite_count.add_(self._nonfinite_per_joint)
+        output.masked_fill_(self._nonfinite, 0.0)
+        self._clear_state_where(self._nonfinite.view(-1))
+        self._nonfinite_flagged = True
 
-    def _clip_effort(self, effort: torch.Tensor, joint_vel: torch.Tensor) -> torch.Tensor:
-        """Clip ``effort`` [N·m] with the motor limits at the current ``joint_vel`` [rad/s]."""
+    def _torque_speed_limits(self, joint_vel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Asymmetric torque-speed limits ``(lower, upper)`` [N·m] at ``joint_vel`` [rad/s], each (envs, joints).
+
+        Same values as :func:`learned_actuators.physics.torque_speed_limits` (stall torque ``saturation_effort``,
+        no-load speed ``actuator_velocity_limit``), written into preallocated buffers that stay valid until the next
+        call; callers must not modify them.
+        """
+        stall, motoring, upper, lower = self._saturation_effort, self._scratch, self._upper, self._lower
+        torch.abs(joint_vel, out=motoring)
+        torch.addcdiv(self._one, motoring, self.actuator_velocity_limit, value=-1.0, out=motoring)  # 1 - |qd| / v0
+        motoring.clamp_(min=0.0).mul_(stall)
+        torch.gt(joint_vel, 0.0, out=self._mask)
+        torch.where(self._mask, motoring, stall, out=upper)
+        torch.lt(joint_vel, 0.0, out=self._mask)
+        torch.where(self._mask, motoring, stall, out=lower).neg_()
+        return lower, upper
+
+    def _clip_effort(
+        self, effort: torch.Tensor, joint_vel: torch.Tensor, curve: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """Clip ``effort`` [N·m] with the motor limits at the current ``joint_vel`` [rad/s].
+
+        Writes :attr:`applied_effort` in place (no allocation) and returns it. ``"dc_motor"`` gives the values of
+        Isaac Lab's ``DCMotor._clip_effort`` (to float rounding), ``"asymmetric"`` those of
+        :func:`~learned_actuators.physics.torque_speed_limits` bounded by ``actuator_effort_limit``; ``curve``
+        passes the result of :meth:`_torque_speed_limits` at this ``joint_vel`` when it is already computed.
+        """
+        limit, upper, lower = self.actuator_effort_limit, self._clip_upper, self._clip_lower
         if self.cfg.torque_speed_curve == "asymmetric":
-            lower, upper = torque_speed_limits(joint_vel, self._saturation_effort, self.actuator_velocity_limit)
-            upper = torch.minimum(upper, self.actuator_effort_limit)
-            lower = torch.maximum(lower, -self.actuator_effort_limit)
-            return torch.maximum(torch.minimum(effort, upper), lower)
-        return super()._clip_effort(effort, joint_vel)
+            curve_lower, curve_upper = self._torque_speed_limits(joint_vel) if curve is None else curve
+            torch.minimum(curve_upper, limit, out=upper)
+            torch.neg(limit, out=lower)
+            torch.maximum(curve_lower, lower, out=lower)
+        else:  # DC motor: the velocity is clipped at the corner velocity, then the linear four-quadrant curve
+            ratio, sat = self._scratch, self._saturation_effort
+            torch.clamp(joint_vel, min=self._neg_vel_at_effort_lim, max=self._vel_at_effort_lim, out=ratio)
+            ratio.div_(self.actuator_velocity_limit)
+            torch.addcmul(sat, sat, ratio, value=-1.0, out=upper)  # sat (1 - v / v0)
+            torch.minimum(upper, limit, out=upper)
+            torch.addcmul(sat, sat, ratio, out=lower)  # -sat (-1 - v / v0)
+            torch.minimum(lower, limit, out=lower).neg_()
+        return torch.clamp(effort, min=lower, max=upper, out=self.applied_effort)
 
-    def _write_output(self, control_action, joint_vel: torch.Tensor):
+    def _write_output(self, control_action, joint_vel: torch.Tensor, curve=None):
         """Clip :attr:`computed_effort` at ``joint_vel`` and hand it to the articulation as an effort command."""
-        self.applied_effort = self._clip_effort(self.computed_effort, joint_vel)
-        control_action.joint_efforts = self.applied_effort
+        control_action.joint_efforts = self._clip_effort(self.computed_effort, joint_vel, curve)
         control_action.joint_positions = None
         control_action.joint_velocities = None
         return control_action
@@ -234,7 +294,9 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
             logger.warning(
                 "%s: %s has no metadata and the cfg sets no 'network_dt'; the net runs once per physics step "
                 "(%.4g s), as Isaac Lab's stock actuator nets do. Set 'network_dt' to the rate it was trained at.",
-                type(self).__name__, self.cfg.network_file, self.physics_dt,
+                type(self).__name__,
+                self.cfg.network_file,
+                self.physics_dt,
             )
             return self.physics_dt, 1
         ratio = net_dt / self.physics_dt
@@ -250,13 +312,17 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
     def _use_fused(self, fused, reference_error: float, scale: float) -> bool:
         """Decide whether to use fused kernels given their max error against the module on random inputs."""
         if fused is None:
-            logger.info("%s: net structure not recognised for fused kernels; calling the TorchScript module.",
-                        self.cfg.network_file)
+            logger.info(
+                "%s: net structure not recognised for fused kernels; calling the TorchScript module.",
+                self.cfg.network_file,
+            )
             return False
         if not reference_error <= _FUSED_TOLERANCE * max(1.0, scale):
             logger.warning(
                 "%s: fused kernels differ from the TorchScript module by %.3g N·m on random inputs; "
-                "calling the module instead.", self.cfg.network_file, reference_error,
+                "calling the module instead.",
+                self.cfg.network_file,
+                reference_error,
             )
             return False
         return True

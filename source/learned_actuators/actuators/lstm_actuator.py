@@ -35,6 +35,7 @@ class LSTMActuatorNet(RecurrentActuatorBase):
 
     cfg: LSTMActuatorNetCfg
     model_type = "lstm"
+    net_output_is_effort = True
     rnn_kind = "lstm"
 
     def __init__(self, cfg: LSTMActuatorNetCfg, *args, **kwargs):
@@ -43,7 +44,6 @@ class LSTMActuatorNet(RecurrentActuatorBase):
             features = self.metadata.features
             raise self._file_error(f"metadata 'features' is {features}; LSTM nets take ['pos_error', 'qd'].")
         self._init_recurrent(2, *self._normalization(2))
-        self._input = torch.zeros(2, self._num_envs * self.num_joints, device=self._device)
 
     def compute(
         self, control_action: ArticulationActions, joint_pos: torch.Tensor, joint_vel: torch.Tensor
@@ -55,5 +55,4 @@ class LSTMActuatorNet(RecurrentActuatorBase):
             self._input[1].view(shape).copy_(joint_vel)
             self._step(self._input, self._net_output.view(1, -1))
             self._guard_output()
-        self.computed_effort.copy_(self._net_output)
         return self._write_output(control_action, joint_vel)

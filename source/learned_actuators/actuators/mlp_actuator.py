@@ -9,7 +9,7 @@ import torch
 from isaaclab.utils import index_fill_
 
 from .fused_nets import FusedMLP, max_abs_error
-from .learned_actuator import LearnedActuatorBase
+from .learned_actuator import _CHECK_CHUNK, _CHECK_ROWS, LearnedActuatorBase
 
 if TYPE_CHECKING:
     from isaaclab.utils.types import ArticulationActions
@@ -41,6 +41,7 @@ class MLPActuatorNet(LearnedActuatorBase):
 
     cfg: MLPActuatorNetCfg
     model_type = "mlp"
+    net_output_is_effort = True
 
     def __init__(self, cfg: MLPActuatorNetCfg, *args, **kwargs):
         super().__init__(cfg, *args, **kwargs)
@@ -60,8 +61,13 @@ class MLPActuatorNet(LearnedActuatorBase):
         self._fused = None
         if self.cfg.fused:
             fused = FusedMLP.from_module(
-                self.network, rows, self._device, input_map=input_map, input_offset=input_offset,
-                output_scale=self._out_scale, output_offset=self._out_offset,
+                self.network,
+                rows,
+                self._device,
+                input_map=input_map,
+                input_offset=input_offset,
+                output_scale=self._out_scale,
+                output_offset=self._out_offset,
             )
             error, scale = self._compare_fused(fused, length) if fused is not None else (0.0, 1.0)
             self._fused = fused if self._use_fused(fused, error, scale) else None
@@ -99,7 +105,6 @@ class MLPActuatorNet(LearnedActuatorBase):
             self._history[self._head + length].copy_(slot)
             self._forward(self._window().view(2 * length, -1), self._net_output.view(1, -1))
             self._guard_output()
-        self.computed_effort.copy_(self._net_output)
         return self._write_output(control_action, joint_vel)
 
     def _reset_net_state(self, env_ids) -> None:
@@ -130,16 +135,22 @@ class MLPActuatorNet(LearnedActuatorBase):
 
     def _compare_fused(self, fused: FusedMLP, length: int) -> tuple[float, float]:
         generator = torch.Generator(device="cpu").manual_seed(0)
-        window = torch.randn(2 * length, 64, generator=generator).to(self._device)
+        rows = _CHECK_ROWS
+        window = torch.randn(2 * length, rows, generator=generator).to(self._device)
         saved, self._fused = self._fused, None
-        reference = self._forward(window, torch.empty(1, 64, device=self._device)).clone()
+        reference = self._forward(window, torch.empty(1, rows, device=self._device)).clone()
         self._fused = saved
-        small = FusedMLP.from_module(
-            self.network, 64, self._device, input_map=self._input_map.cpu(),
+        small = FusedMLP.from_module(  # several chunks and a partial one, so the chunking is checked too
+            self.network,
+            rows,
+            self._device,
+            chunk=_CHECK_CHUNK,
+            input_map=self._input_map.cpu(),
             input_offset=None if self._input_offset is None else self._input_offset.cpu(),
-            output_scale=self._out_scale, output_offset=self._out_offset,
+            output_scale=self._out_scale,
+            output_offset=self._out_offset,
         )
-        error = max_abs_error(lambda: small(window, torch.empty(1, 64, device=self._device)), lambda: reference)
+        error = max_abs_error(lambda: small(window, torch.empty(1, rows, device=self._device)), lambda: reference)
         return error, float(reference.abs().max())
 
     def _resolve_conventions(self) -> None:
@@ -148,8 +159,10 @@ class MLPActuatorNet(LearnedActuatorBase):
         from_file = {}
         if meta is not None:
             from_file = {
-                "pos_scale": float(meta.pos_error_sign * meta.pos_scale), "vel_scale": float(meta.vel_scale),
-                "torque_scale": float(meta.torque_scale), "input_order": meta.input_order,
+                "pos_scale": float(meta.pos_error_sign * meta.pos_scale),
+                "vel_scale": float(meta.vel_scale),
+                "torque_scale": float(meta.torque_scale),
+                "input_order": meta.input_order,
                 "input_idx": list(meta.input_idx),
             }
             if list(meta.features) not in ([], ["pos_error", "qd"]):
@@ -165,8 +178,11 @@ class MLPActuatorNet(LearnedActuatorBase):
                     )
             elif name in from_file:
                 file_value = from_file[name]
-                same = (abs(float(value) - file_value) <= 1e-6 * max(1.0, abs(file_value))) if isinstance(
-                    file_value, float) else value == file_value
+                same = (
+                    (abs(float(value) - file_value) <= 1e-6 * max(1.0, abs(file_value)))
+                    if isinstance(file_value, float)
+                    else value == file_value
+                )
                 if not same:
                     raise self._file_error(f"metadata gives {name}={file_value!r} but the cfg sets {value!r}.")
             setattr(self, name, value)

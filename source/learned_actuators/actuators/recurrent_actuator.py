@@ -9,7 +9,7 @@ import torch
 from isaaclab.utils import index_fill_
 
 from .fused_nets import FusedRecurrentNet, max_abs_error
-from .learned_actuator import LearnedActuatorBase
+from .learned_actuator import _CHECK_CHUNK, _CHECK_ROWS, LearnedActuatorBase
 
 if TYPE_CHECKING:
     from .recurrent_actuator_cfg import RecurrentActuatorBaseCfg
@@ -59,9 +59,15 @@ class RecurrentActuatorBase(LearnedActuatorBase):
         self._input_map = None if input_map is None else input_map.to(self._device)
         self._input_offset = None if input_offset is None else input_offset.to(self._device)
         self._out_scale, self._out_offset = output_scale, output_offset
-        affine = {"input_map": input_map, "input_offset": input_offset, "output_scale": output_scale,
-                  "output_offset": output_offset}
+        affine = {
+            "input_map": input_map,
+            "input_offset": input_offset,
+            "output_scale": output_scale,
+            "output_offset": output_offset,
+        }
         self._module_input = torch.zeros(rows, 1, input_width, device=self._device)
+        self._input = torch.zeros(input_width, rows, device=self._device)
+        """Per-step net input (F, rows) [raw features]; subclasses write it in place (the fused net's own rows)."""
         self._fused = None
         if self.cfg.fused:
             fused = FusedRecurrentNet.from_module(self.network, self.rnn_kind, rows, self._device, **dict(affine))
@@ -72,6 +78,7 @@ class RecurrentActuatorBase(LearnedActuatorBase):
             self.hidden_state, self.cell_state = self._fused.state_views()
             self._hidden_storage = self._fused.hidden
             self._cell_storage = self._fused.cell
+            self._input = self._fused.input
         else:
             shape = (self.num_layers, rows, self.hidden_size)
             self.hidden_state = torch.zeros(shape, device=self._device)
@@ -146,8 +153,10 @@ class RecurrentActuatorBase(LearnedActuatorBase):
     def _compare_fused(self, input_width: int, affine: dict) -> tuple[float, float]:
         """Max error of the fused kernels against the module over three steps from a random state."""
         generator = torch.Generator(device="cpu").manual_seed(0)
-        rows = 64
-        fused = FusedRecurrentNet.from_module(self.network, self.rnn_kind, rows, self._device, **dict(affine))
+        rows = _CHECK_ROWS  # several chunks and a partial one, so the chunking is checked too
+        fused = FusedRecurrentNet.from_module(
+            self.network, self.rnn_kind, rows, self._device, chunk=_CHECK_CHUNK, **dict(affine)
+        )
         fused.hidden.copy_(0.5 * torch.randn(fused.hidden.shape, generator=generator))
         if fused.cell is not None:
             fused.cell.copy_(0.5 * torch.randn(fused.cell.shape, generator=generator))
