@@ -12,7 +12,7 @@ from os import PathLike
 import numpy as np
 import torch
 
-from .profile import BODY_FIELDS, DOF_FIELDS, TorqueProfileData
+from .profile import TorqueProfileData
 from .profile_csv import read_profile
 
 __all__ = ["TorqueProfile", "TorqueProfileSample", "slerp"]
@@ -72,6 +72,8 @@ class TorqueProfileSample:
     """Body linear velocities [m/s], shape (N, B, 3)."""
     body_angular_velocities: torch.Tensor
     """Body angular velocities [rad/s], shape (N, B, 3)."""
+    dof_position_targets: torch.Tensor | None = None
+    """Joint position targets [rad], shape (N, D); None when the profile has none (optional field)."""
 
 
 class TorqueProfile:
@@ -106,9 +108,9 @@ class TorqueProfile:
         to_torch = {} if dtype is None else {"dtype": dtype}
         self.tensors: dict[str, torch.Tensor] = {
             key: torch.as_tensor(np.ascontiguousarray(getattr(data, key)), device=self.device).to(**to_torch)
-            for key in (*DOF_FIELDS, *BODY_FIELDS)
+            for key in data.array_fields
         }
-        """Every array field as a tensor of shape (F, ...) on ``device``."""
+        """Every array field of the profile (optional ones only when present) as a tensor of shape (F, ...)."""
 
     @classmethod
     def from_file(

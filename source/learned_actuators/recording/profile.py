@@ -2,7 +2,8 @@
 
 A torque profile holds the joint torques and the joint and body states of one robot, sampled at a fixed
 rate during policy playback. It is Isaac Lab's motion-file layout (the ``humanoid_amp`` motion loader reads
-it) plus ``joint_torques``. Every file holds exactly these keys (F frames, D dofs, B bodies):
+it) plus ``joint_torques``. Every file holds these keys (F frames, D dofs, B bodies), and may hold the optional
+``dof_position_targets``:
 
 ============================== ============= ======== ==============================================================
 key                            shape         unit     meaning
@@ -18,6 +19,9 @@ key                            shape         unit     meaning
 ``body_rotations``             (F, B, 4)     --       body orientations, unit quaternions ``(w, x, y, z)``
 ``body_linear_velocities``     (F, B, 3)     [m/s]    body (link frame origin) linear velocities, world axes
 ``body_angular_velocities``    (F, B, 3)     [rad/s]  body angular velocities, world axes
+``dof_position_targets``       (F, D)        [rad]    *optional*: joint position targets the actuators received
+                                                      (the policy's processed actions); the actuator-net trainers
+                                                      need them (``learned_actuators.data.read_torque_profile_npz``)
 ============================== ============= ======== ==============================================================
 
 Names are stored as NumPy unicode arrays (no pickle), numeric arrays as float32 or float64. Every reader
@@ -43,6 +47,7 @@ from learned_actuators.data.joint_log import LogFormatError
 __all__ = [
     "BODY_FIELDS",
     "DOF_FIELDS",
+    "OPTIONAL_DOF_FIELDS",
     "PROFILE_KEYS",
     "TorqueProfileData",
     "TorqueProfileFormatError",
@@ -64,7 +69,10 @@ BODY_FIELDS: dict[str, int] = {
 """Per-body arrays and the size of their last axis, shape (F, B, size)."""
 
 PROFILE_KEYS: tuple[str, ...] = ("fps", "dof_names", "body_names", *DOF_FIELDS, *BODY_FIELDS)
-"""The exact set of keys of a torque-profile NPZ file, in canonical order."""
+"""The keys every torque-profile NPZ file holds, in canonical order."""
+
+OPTIONAL_DOF_FIELDS: tuple[str, ...] = ("dof_position_targets",)
+"""Per-dof arrays, shape (F, D), that a profile may hold in addition to :data:`PROFILE_KEYS`."""
 
 QUAT_NORM_TOLERANCE = 1e-3
 """Largest accepted deviation of a stored quaternion's norm from 1."""
@@ -101,6 +109,8 @@ class TorqueProfileData:
     """Body linear velocities [m/s], shape (F, B, 3)."""
     body_angular_velocities: np.ndarray
     """Body angular velocities [rad/s], shape (F, B, 3)."""
+    dof_position_targets: np.ndarray | None = None
+    """Optional joint position targets the actuators received [rad], shape (F, D); None when not recorded."""
     source: str = "<memory>"
     """Where the profile came from, for error messages."""
 
@@ -119,14 +129,20 @@ class TorqueProfileData:
         """Floating-point type of the numeric arrays (float32 or float64)."""
         return self.dof_positions.dtype
 
+    @property
+    def array_fields(self) -> tuple[str, ...]:
+        """The per-frame array fields this profile holds: the required ones, then the optional ones present."""
+        optional = tuple(key for key in OPTIONAL_DOF_FIELDS if getattr(self, key) is not None)
+        return (*DOF_FIELDS, *BODY_FIELDS, *optional)
+
     def arrays(self) -> dict[str, Any]:
-        """The NPZ content: every key of :data:`PROFILE_KEYS` mapped to its NumPy array."""
+        """The NPZ content: every key of :data:`PROFILE_KEYS` (and the optional fields present) to its array."""
         out: dict[str, Any] = {
             "fps": np.asarray(self.fps, dtype=np.float64),
             "dof_names": np.asarray(self.dof_names, dtype=np.str_).reshape(len(self.dof_names)),
             "body_names": np.asarray(self.body_names, dtype=np.str_).reshape(len(self.body_names)),
         }
-        for key in (*DOF_FIELDS, *BODY_FIELDS):
+        for key in self.array_fields:
             out[key] = getattr(self, key)
         return out
 
@@ -170,8 +186,8 @@ def validate_profile(arrays: Mapping[str, Any], source: str | PathLike = "<memor
     """Check a mapping of arrays against the torque-profile format and return it as :class:`TorqueProfileData`.
 
     Args:
-        arrays: Mapping holding every key of :data:`PROFILE_KEYS` (an opened NPZ file works). Unknown keys are
-            ignored with a warning.
+        arrays: Mapping holding every key of :data:`PROFILE_KEYS` (an opened NPZ file works), and optionally
+            those of :data:`OPTIONAL_DOF_FIELDS`. Unknown keys are ignored with a warning.
         source: File name used in error messages.
 
     Returns:
@@ -186,7 +202,7 @@ def validate_profile(arrays: Mapping[str, Any], source: str | PathLike = "<memor
     missing = [k for k in PROFILE_KEYS if k not in keys]
     if missing:
         raise TorqueProfileFormatError(f"{source}: missing field(s) {missing}; a torque profile needs {PROFILE_KEYS}.")
-    extra = sorted(keys - set(PROFILE_KEYS))
+    extra = sorted(keys - set(PROFILE_KEYS) - set(OPTIONAL_DOF_FIELDS))
     if extra:
         warnings.warn(f"{source}: ignoring unknown field(s) {extra}.", UserWarning, stacklevel=2)
 
@@ -205,7 +221,7 @@ def validate_profile(arrays: Mapping[str, Any], source: str | PathLike = "<memor
     if num_frames < 1:
         raise _error(source, "dof_positions", "has no frames; a profile needs at least one.")
     out: dict[str, Any] = {"dof_positions": first}
-    for key in DOF_FIELDS:
+    for key in (*DOF_FIELDS, *(k for k in OPTIONAL_DOF_FIELDS if k in keys)):
         if key not in out:
             out[key] = _numeric(arrays[key], source, key, (num_frames, num_dofs), dtype)
     for key, size in BODY_FIELDS.items():
@@ -224,7 +240,7 @@ def validate_profile(arrays: Mapping[str, Any], source: str | PathLike = "<memor
 
 
 def save_npz(profile: TorqueProfileData, path: str | PathLike, compress: bool = False) -> Path:
-    """Write a profile as an NPZ file holding exactly :data:`PROFILE_KEYS`.
+    """Write a profile as an NPZ file holding :data:`PROFILE_KEYS` and the optional fields the profile has.
 
     Args:
         profile: The profile to write.

@@ -15,8 +15,9 @@ CSV layout (UTF-8, comma separated, one line per frame):
 * ``time`` [s] is ``frame / fps``. Then one column per dof for ``joint_torque/<dof>`` [N·m],
   ``dof_pos/<dof>`` [rad], ``dof_vel/<dof>`` [rad/s], and one per body and component for
   ``body_pos/<body>/{x,y,z}`` [m], ``body_rot/<body>/{w,x,y,z}``, ``body_lin_vel/<body>/{x,y,z}`` [m/s],
-  ``body_ang_vel/<body>/{x,y,z}`` [rad/s]. Dof and body order is the order of the ``dof_pos`` and
-  ``body_pos`` columns.
+  ``body_ang_vel/<body>/{x,y,z}`` [rad/s], and for the optional ``dof_position_targets`` one
+  ``dof_pos_target/<dof>`` [rad] column per dof (all or none). Dof and body order is the order of the
+  ``dof_pos`` and ``body_pos`` columns.
 * Values are written as the shortest decimal that reads back to the same float32/float64, so
   CSV -> NPZ -> CSV reproduces a file written here byte for byte, and NPZ -> CSV -> NPZ the same arrays.
 """
@@ -32,6 +33,7 @@ import numpy as np
 from .profile import (
     BODY_FIELDS,
     DOF_FIELDS,
+    OPTIONAL_DOF_FIELDS,
     TorqueProfileData,
     TorqueProfileFormatError,
     load_npz,
@@ -49,6 +51,7 @@ CSV_PREFIXES: dict[str, str] = {
     "body_rotations": "body_rot",
     "body_linear_velocities": "body_lin_vel",
     "body_angular_velocities": "body_ang_vel",
+    "dof_position_targets": "dof_pos_target",
 }
 """CSV column prefix of each array field."""
 
@@ -61,10 +64,12 @@ _FRAME_TOLERANCE = 1e-6
 
 def _columns(profile: TorqueProfileData) -> list[str]:
     header = ["time"]
-    for key in DOF_FIELDS:
-        header += [f"{CSV_PREFIXES[key]}/{name}" for name in profile.dof_names]
-    for key, size in BODY_FIELDS.items():
-        header += [f"{CSV_PREFIXES[key]}/{body}/{c}" for body in profile.body_names for c in _COMPONENTS[size]]
+    for key in profile.array_fields:
+        size = BODY_FIELDS.get(key)
+        if size is None:
+            header += [f"{CSV_PREFIXES[key]}/{name}" for name in profile.dof_names]
+        else:
+            header += [f"{CSV_PREFIXES[key]}/{body}/{c}" for body in profile.body_names for c in _COMPONENTS[size]]
     return header
 
 
@@ -83,7 +88,7 @@ def write_csv(profile: TorqueProfileData, path: str | PathLike) -> Path:
     frames = profile.num_frames
     time = (np.arange(frames, dtype=np.float64) / profile.fps).astype(str)[:, None]
     # NumPy's str() of a float is the shortest decimal that parses back to the same value of its dtype
-    blocks = [time, *(getattr(profile, key).reshape(frames, -1).astype(str) for key in (*DOF_FIELDS, *BODY_FIELDS))]
+    blocks = [time, *(getattr(profile, key).reshape(frames, -1).astype(str) for key in profile.array_fields)]
     with path.open("w", newline="", encoding="utf-8") as f:
         f.write(f"# {_TITLE}\n# fps: {profile.fps!r}\n# dtype: {np.dtype(profile.dtype).name}\n")
         writer = csv.writer(f, lineterminator="\n")
@@ -228,7 +233,8 @@ def read_csv(path: str | PathLike) -> TorqueProfileData:
     body_names = _names_in_order(groups["body_positions"], per_body=True)
     arrays: dict[str, object] = {"fps": fps, "dof_names": np.array(dof_names, dtype=np.str_)}
     arrays["body_names"] = np.array(body_names, dtype=np.str_)
-    for key in (*DOF_FIELDS, *BODY_FIELDS):
+    optional = [key for key in OPTIONAL_DOF_FIELDS if groups[key]]
+    for key in (*DOF_FIELDS, *BODY_FIELDS, *optional):
         size = BODY_FIELDS.get(key)
         wanted = (
             [f"{body}/{c}" for body in body_names for c in _COMPONENTS[size]] if size is not None else list(dof_names)

@@ -16,13 +16,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from .profile import BODY_FIELDS, DOF_FIELDS, TorqueProfileData, check_names, save_npz, validate_profile
+from .profile import (
+    BODY_FIELDS,
+    DOF_FIELDS,
+    OPTIONAL_DOF_FIELDS,
+    TorqueProfileData,
+    check_names,
+    save_npz,
+    validate_profile,
+)
 
 __all__ = ["ArticulationTorqueRecorder", "TorqueProfileRecorder", "read_articulation_frame"]
 
 logger = logging.getLogger(__name__)
 
-_FIELDS = (*DOF_FIELDS, *BODY_FIELDS)
+_FIELDS = (*DOF_FIELDS, *BODY_FIELDS, *OPTIONAL_DOF_FIELDS)
 
 
 class TorqueProfileRecorder:
@@ -69,7 +77,7 @@ class TorqueProfileRecorder:
         self.dtype = dtype
         self._frames: dict[str, list[torch.Tensor]] = {key: [] for key in _FIELDS}
         num_dofs, num_bodies = len(self.dof_names), len(self.body_names)
-        self._shapes = {key: (num_dofs,) for key in DOF_FIELDS} | {
+        self._shapes = {key: (num_dofs,) for key in (*DOF_FIELDS, *OPTIONAL_DOF_FIELDS)} | {
             key: (num_bodies, size) for key, size in BODY_FIELDS.items()
         }
 
@@ -88,6 +96,7 @@ class TorqueProfileRecorder:
         body_rotations: torch.Tensor,
         body_linear_velocities: torch.Tensor,
         body_angular_velocities: torch.Tensor,
+        dof_position_targets: torch.Tensor | None = None,
     ) -> None:
         """Add one frame for every recorded env.
 
@@ -99,9 +108,12 @@ class TorqueProfileRecorder:
             body_rotations: Body orientations, quaternions (w, x, y, z), shape (E, B, 4).
             body_linear_velocities: Body linear velocities [m/s], shape (E, B, 3).
             body_angular_velocities: Body angular velocities [rad/s], shape (E, B, 3).
+            dof_position_targets: Optional joint position targets the actuators received [rad], shape (E, D).
+                Give it on every frame or on none.
 
         Raises:
-            ValueError: A tensor does not have the shape above.
+            ValueError: A tensor does not have the shape above, or ``dof_position_targets`` is given on some
+                frames only.
         """
         values = {
             "joint_torques": joint_torques,
@@ -112,6 +124,15 @@ class TorqueProfileRecorder:
             "body_linear_velocities": body_linear_velocities,
             "body_angular_velocities": body_angular_velocities,
         }
+        had_targets = bool(self._frames["dof_position_targets"])
+        if self.num_frames > 0 and (dof_position_targets is not None) != had_targets:
+            raise ValueError(
+                f"Recorder field 'dof_position_targets' is {'missing' if had_targets else 'given'} on frame "
+                f"{self.num_frames} but was {'given' if had_targets else 'missing'} before; give it on every frame "
+                "or on none."
+            )
+        if dof_position_targets is not None:
+            values["dof_position_targets"] = dof_position_targets
         for key, value in values.items():
             expected = (self.num_envs, *self._shapes[key])
             if tuple(value.shape) != expected:
@@ -136,7 +157,7 @@ class TorqueProfileRecorder:
         if self.num_frames == 0:
             raise RuntimeError("No frames recorded: call append() at least once before saving.")
         # (F, E, ...) -> per env (F, ...)
-        stacked = {key: torch.stack(frames, dim=1).cpu().numpy() for key, frames in self._frames.items()}
+        stacked = {key: torch.stack(frames, dim=1).cpu().numpy() for key, frames in self._frames.items() if frames}
         out = []
         for slot, env_id in enumerate(self.env_ids):
             arrays: dict[str, Any] = {key: np.ascontiguousarray(value[slot]) for key, value in stacked.items()}
@@ -185,7 +206,9 @@ def read_articulation_frame(articulation: Any, env_origins: torch.Tensor | None 
     Uses the applied efforts of the actuator collection (``articulation.actuators.applied_effort``, i.e. the
     torques the simulator applies after the actuator model's clipping), joint states, and body link-frame
     poses and velocities in the world frame. Isaac Lab 3.0 stores quaternions as (x, y, z, w); they are
-    returned as (w, x, y, z).
+    returned as (w, x, y, z). When the actuator collection exposes the commands its models received
+    (``articulation.actuators.target_command.position``, Isaac Lab 3.0), they are returned as the optional
+    ``dof_position_targets``.
 
     Args:
         articulation: An Isaac Lab ``Articulation`` (anything with the same ``data`` fields works).
@@ -202,7 +225,7 @@ def read_articulation_frame(articulation: Any, env_origins: torch.Tensor | None 
     if env_origins is not None:
         body_pos = body_pos - env_origins.to(body_pos.device)[:, None, :]
     quat_xyzw = _as_torch(data.body_link_quat_w)
-    return {
+    frame = {
         "joint_torques": _as_torch(torques),
         "dof_positions": _as_torch(data.joint_pos),
         "dof_velocities": _as_torch(data.joint_vel),
@@ -211,6 +234,10 @@ def read_articulation_frame(articulation: Any, env_origins: torch.Tensor | None 
         "body_linear_velocities": _as_torch(data.body_link_lin_vel_w),
         "body_angular_velocities": _as_torch(data.body_link_ang_vel_w),
     }
+    target_command = getattr(actuators, "target_command", None)
+    if target_command is not None:
+        frame["dof_position_targets"] = _as_torch(target_command.position)
+    return frame
 
 
 class ArticulationTorqueRecorder(TorqueProfileRecorder):

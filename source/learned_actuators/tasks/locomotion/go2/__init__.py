@@ -1,10 +1,22 @@
-"""Unitree Go2 velocity-tracking tasks with offline assets (and, per actuator, learned actuator models)."""
+"""Unitree Go2 velocity-tracking tasks with offline assets (and, per actuator, learned actuator models).
+
+Task ids (``TASK_PREFIX`` = ``LearnedActuators-Velocity``):
+
+* ``<prefix>-{Flat,Rough}-UnitreeGo2-Offline``: Isaac Lab's Go2 task (DC motors) with local assets.
+* ``<prefix>-{Flat,Rough}-UnitreeGo2-{GRUPD,LSTM,MLP}-Offline``: the same with a learned actuator
+  (:mod:`.learned_env_cfg`); the network file is set with
+  ``env.scene.robot.actuators.base_legs.network_file=/path/net.pt``.
+* ``<prefix>-{Flat,Rough}-UnitreeGo2-{GRUPD,LSTM,MLP}``: learned actuator on Isaac Lab's official (Nucleus) assets.
+"""
 
 import gymnasium as gym
 
 from . import agents
 
 TASK_PREFIX = "LearnedActuators-Velocity"
+
+LEARNED_ACTUATORS = ("GRUPD", "LSTM", "MLP")
+"""Task-id part naming each learned actuator (also the infix of its cfg class names)."""
 
 gym.register(
     id=f"{TASK_PREFIX}-Flat-UnitreeGo2-Offline",
@@ -27,3 +39,21 @@ gym.register(
         "default_agent": "rsl_rl",
     },
 )
+
+for _terrain in ("Flat", "Rough"):
+    for _actuator in LEARNED_ACTUATORS:
+        for _suffix in ("-Offline", ""):
+            gym.register(
+                id=f"{TASK_PREFIX}-{_terrain}-UnitreeGo2-{_actuator}{_suffix}",
+                entry_point="isaaclab.envs:ManagerBasedRLEnv",
+                disable_env_checker=True,
+                kwargs={
+                    "env_cfg_entry_point": (
+                        f"{__name__}.learned_env_cfg:UnitreeGo2{_terrain}{_actuator}{_suffix.lstrip('-')}EnvCfg"
+                    ),
+                    "rsl_rl_cfg_entry_point": (
+                        f"{agents.__name__}.rsl_rl_learned_ppo_cfg:Go2{_terrain}{_actuator}PPORunnerCfg"
+                    ),
+                    "default_agent": "rsl_rl",
+                },
+            )

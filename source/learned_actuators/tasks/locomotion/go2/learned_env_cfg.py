@@ -1,0 +1,145 @@
+r"""Go2 velocity tracking (flat, rough) with learned actuator models (GRU-PD, LSTM, MLP).
+
+Each cfg is Isaac Lab's Go2 velocity cfg (``-Offline``: ours with local assets, see :mod:`.offline`) with two
+deltas, applied by :func:`use_learned_actuator`: the ``"base_legs"`` DC-motor group becomes a learned actuator
+on the same joints and motor limits (:mod:`learned_actuators.assets.unitree_go2_actuators`), and
+``sim.use_newton_actuators = False`` (custom actuator classes run on Isaac Lab's Python actuator path).
+
+The network file is a cfg field, set per run on the command line (never in code)::
+
+    isaaclab train --rl_library rsl_rl --task LearnedActuators-Velocity-Flat-UnitreeGo2-GRUPD-Offline \\
+        env.scene.robot.actuators.base_legs.network_file=/path/to/go2_gru_pd.pt
+
+When it is not set, building the env raises a :class:`MissingNetworkFileError` naming that override.
+"""
+
+from __future__ import annotations
+
+import os
+
+from isaaclab.utils import configclass, replace
+from isaaclab_tasks.core.velocity.config.go2.flat_env_cfg import UnitreeGo2FlatEnvCfg
+from isaaclab_tasks.core.velocity.config.go2.rough_env_cfg import UnitreeGo2RoughEnvCfg
+
+from learned_actuators.actuators import LearnedActuatorBaseCfg
+from learned_actuators.assets.unitree_go2_actuators import (
+    GO2_GRU_PD_ACTUATOR_CFG,
+    GO2_LSTM_ACTUATOR_CFG,
+    GO2_MLP_ACTUATOR_CFG,
+)
+
+from .flat_env_cfg import UnitreeGo2FlatOfflineEnvCfg
+from .rough_env_cfg import UnitreeGo2RoughOfflineEnvCfg
+
+ACTUATOR_GROUP = "base_legs"
+"""Name of the Go2 leg actuator group (as in Isaac Lab's ``UNITREE_GO2_CFG``)."""
+
+NETWORK_FILE_OVERRIDE = f"env.scene.robot.actuators.{ACTUATOR_GROUP}.network_file"
+"""Command-line key (``isaaclab train|play``, our scripts) that sets the actuator network file."""
+
+
+class MissingNetworkFileError(FileNotFoundError):
+    """A learned actuator of an env cfg has no network file, or the file does not exist."""
+
+
+def use_learned_actuator(env_cfg, actuator_cfg: LearnedActuatorBaseCfg) -> None:
+    """Drive every Go2 leg joint of ``env_cfg`` with ``actuator_cfg``, in place.
+
+    Replaces the robot's actuator groups by one ``"base_legs"`` group (a copy of ``actuator_cfg`` whose network
+    file is still to be set: empty string) and switches to Isaac Lab's Python actuator path
+    (``sim.use_newton_actuators = False``). The robot's spawn (asset), init state and limits are kept.
+    """
+    actuator = replace(actuator_cfg, network_file="")
+    env_cfg.scene.robot = replace(env_cfg.scene.robot, actuators={ACTUATOR_GROUP: actuator})
+    env_cfg.sim.use_newton_actuators = False
+
+
+def require_network_files(env_cfg) -> None:
+    """Check that every learned actuator of the robot has an existing network file.
+
+    Raises:
+        MissingNetworkFileError: A file is not set or does not exist; the message names the override to pass.
+    """
+    for name, actuator in env_cfg.scene.robot.actuators.items():
+        if not isinstance(actuator, LearnedActuatorBaseCfg):
+            continue
+        key = f"env.scene.robot.actuators.{name}.network_file"
+        path = actuator.network_file
+        if not isinstance(path, str) or not path:
+            raise MissingNetworkFileError(
+                f"The actuator group '{name}' ({type(actuator).__name__}) has no network file. Pass one on the "
+                f"command line: {key}=/path/to/net.pt (a TorchScript file written by learned_actuators' trainers "
+                "or network_file.save_network)."
+            )
+        if not os.path.isfile(path):
+            raise MissingNetworkFileError(
+                f"{key}={path}: no such file (resolved to {os.path.abspath(path)}). Pass an existing actuator "
+                f"network file as {key}=/path/to/net.pt."
+            )
+
+
+def learned_actuator_env_cfg(base: type, actuator_cfg: LearnedActuatorBaseCfg, name: str, doc: str) -> type:
+    """A configclass ``name`` deriving from the env cfg class ``base`` with the learned-actuator deltas.
+
+    Its ``__post_init__`` runs the base's, then :func:`use_learned_actuator`; its ``validate_config`` (run by
+    Isaac Lab when the env is built, after command-line overrides) is :func:`require_network_files`.
+    """
+
+    def post_init(self):
+        base.__post_init__(self)
+        use_learned_actuator(self, actuator_cfg)
+
+    def validate_config(self):
+        """Check that the learned actuators have their network files (see :func:`require_network_files`)."""
+        require_network_files(self)
+
+    namespace = {"__post_init__": post_init, "validate_config": validate_config, "__doc__": doc}
+    return configclass(type(name, (base,), {"__module__": __name__, "__qualname__": name, **namespace}))
+
+
+_GRU_PD = (GO2_GRU_PD_ACTUATOR_CFG, "the GRU-PD learned actuator")
+_LSTM = (GO2_LSTM_ACTUATOR_CFG, "the LSTM actuator net")
+_MLP = (GO2_MLP_ACTUATOR_CFG, "the MLP actuator net")
+
+# Offline assets (local Go2 USD and ground plane).
+UnitreeGo2FlatGRUPDOfflineEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2FlatOfflineEnvCfg, _GRU_PD[0], "UnitreeGo2FlatGRUPDOfflineEnvCfg", f"Offline flat Go2 with {_GRU_PD[1]}."
+)
+UnitreeGo2FlatLSTMOfflineEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2FlatOfflineEnvCfg, _LSTM[0], "UnitreeGo2FlatLSTMOfflineEnvCfg", f"Offline flat Go2 with {_LSTM[1]}."
+)
+UnitreeGo2FlatMLPOfflineEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2FlatOfflineEnvCfg, _MLP[0], "UnitreeGo2FlatMLPOfflineEnvCfg", f"Offline flat Go2 with {_MLP[1]}."
+)
+UnitreeGo2RoughGRUPDOfflineEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2RoughOfflineEnvCfg,
+    _GRU_PD[0],
+    "UnitreeGo2RoughGRUPDOfflineEnvCfg",
+    f"Offline rough Go2 with {_GRU_PD[1]}.",
+)
+UnitreeGo2RoughLSTMOfflineEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2RoughOfflineEnvCfg, _LSTM[0], "UnitreeGo2RoughLSTMOfflineEnvCfg", f"Offline rough Go2 with {_LSTM[1]}."
+)
+UnitreeGo2RoughMLPOfflineEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2RoughOfflineEnvCfg, _MLP[0], "UnitreeGo2RoughMLPOfflineEnvCfg", f"Offline rough Go2 with {_MLP[1]}."
+)
+
+# Isaac Lab's official (Nucleus) assets.
+UnitreeGo2FlatGRUPDEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2FlatEnvCfg, _GRU_PD[0], "UnitreeGo2FlatGRUPDEnvCfg", f"Isaac Lab's flat Go2 with {_GRU_PD[1]}."
+)
+UnitreeGo2FlatLSTMEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2FlatEnvCfg, _LSTM[0], "UnitreeGo2FlatLSTMEnvCfg", f"Isaac Lab's flat Go2 with {_LSTM[1]}."
+)
+UnitreeGo2FlatMLPEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2FlatEnvCfg, _MLP[0], "UnitreeGo2FlatMLPEnvCfg", f"Isaac Lab's flat Go2 with {_MLP[1]}."
+)
+UnitreeGo2RoughGRUPDEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2RoughEnvCfg, _GRU_PD[0], "UnitreeGo2RoughGRUPDEnvCfg", f"Isaac Lab's rough Go2 with {_GRU_PD[1]}."
+)
+UnitreeGo2RoughLSTMEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2RoughEnvCfg, _LSTM[0], "UnitreeGo2RoughLSTMEnvCfg", f"Isaac Lab's rough Go2 with {_LSTM[1]}."
+)
+UnitreeGo2RoughMLPEnvCfg = learned_actuator_env_cfg(
+    UnitreeGo2RoughEnvCfg, _MLP[0], "UnitreeGo2RoughMLPEnvCfg", f"Isaac Lab's rough Go2 with {_MLP[1]}."
+)
