@@ -31,7 +31,10 @@ def _trained_physics(train_dir: Path, defaults: dict) -> dict:
 
 
 def run(
-    out_dir: str | Path = "runs/validation_demo", network_file: str | Path | None = None, max_epochs: int | None = None
+    out_dir: str | Path = "runs/validation_demo",
+    network_file: str | Path | None = None,
+    max_epochs: int | None = None,
+    extra_networks: dict[str, str | Path] | None = None,
 ):
     """Train (unless ``network_file`` is given), validate and write ``report.html`` / ``metrics.json`` to ``out_dir``.
 
@@ -39,6 +42,8 @@ def run(
         out_dir: Output folder (training runs in ``out_dir/train``).
         network_file: An exported GRU-PD file to validate instead of training one.
         max_epochs: Override of the demo recipe's training epochs (for quick checks).
+        extra_networks: Exported LSTM / MLP files to validate beside the GRU-PD, by model type
+            (``{"lstm": path, "mlp": path}``); they run with the same motor limits.
 
     Returns:
         ``(result, paths)``: the :class:`~learned_actuators.validation.results.ValidationResult` and the report files.
@@ -77,7 +82,15 @@ def run(
         actuator_effort_limit=stall if stall is not None else 1e6,
         actuator_velocity_limit=speed if speed is not None else 1e6,
     )
-    result = run_validation(logs, {"gru_pd": model}, cfg)
+    models = {"gru_pd": model}
+    limits = {"saturation_effort": model.saturation_effort, "actuator_effort_limit": model.actuator_effort_limit}
+    limits["actuator_velocity_limit"] = model.actuator_velocity_limit
+    for name, path in (extra_networks or {}).items():
+        from learned_actuators.actuators import LSTMActuatorNetCfg, MLPActuatorNetCfg
+
+        cfg_class = {"lstm": LSTMActuatorNetCfg, "mlp": MLPActuatorNetCfg}[name]
+        models[name] = cfg_class(joint_names_expr=[".*"], network_file=str(path), **limits)
+    result = run_validation(logs, models, cfg)
     result.settings["demo"] = {
         "network_file": str(network_file),
         "network_dt": metadata.dt if metadata else None,
