@@ -187,7 +187,9 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}} th{{background:#
 <p>{batch.num_envs} runs × {len(batch.joint_names)} joint(s) ({html.escape(", ".join(batch.joint_names))}),
 log period {batch.dt:.6g} s, physics step {result.physics_dt:.6g} s, replica: {html.escape(result.replica)}.
 Rollout: open loop from the logged initial state, driven by the logged commands; metrics over the counted
-(valid) frames only. Single-step: the model fed the logged state, compared with the torque label.</p>
+(valid) frames only. Single-step: the model fed the logged state, compared with the torque label.
+Baselines: IdealPD and DCMotor use the logged gains; fitted_pd is a PD fitted by least squares on the torque
+labels of the very logs shown here (in-sample), so it is an optimistic reference, not a held-out model.</p>
 <h2>Results</h2>
 {_html_table(result)}
 {f"<p>Not run:</p><ul>{skipped}</ul>" if skipped else ""}

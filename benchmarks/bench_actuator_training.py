@@ -1,0 +1,215 @@
+"""Benchmark: actuator-net training fidelity on real logs, split by whole runs.
+
+1. BAM XL330 pendulum (``../shared/data/bam/xl330_processed_200hz``, 16 runs): leave-one-trajectory-out (4 folds,
+   every run tested once). GRU-PD (one model for all kp), LSTM, MLP and least-squares PD + viscous + Coulomb
+   baselines (one fit for all kp, and one fit per kp): test torque RMSE/R², open-loop rollout position RMSE
+   (1-DOF pendulum driven by the logged command), diverged runs, training wall time; GRU-PD error vs horizon.
+2. SO-101 (``../shared/data/so101``), position response: no signed torque and no known load, so the label is the
+   torque per unit inertia (acceleration); leave-one-motion-out on a few motions and two joints.
+
+Figures are printed as tables with ratios to the targets (GRU-PD ≤ 0.054 N·m and ≤ 0.084 rad on BAM, no run
+diverging; from ``../shared/notes/FIDELITY_ANCHORS.md``) and to the PD baseline measured in the same run.
+JSON results and PNG plots go to ``--out``.
+
+    python benchmarks/bench_actuator_training.py [--out runs/bench] [--skip-so101] [--epochs-scale 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from learned_actuators.learning import error_vs_horizon, fit_pd_friction, format_table, load_preset, run_preset
+from learned_actuators.learning.pipeline import build_cfg, evaluate_model, load_data, splits_of
+
+TARGET_TORQUE_RMSE = 0.054
+TARGET_ROLLOUT_RMSE = 0.084
+
+
+def _shared() -> Path:
+    env = os.environ.get("LEARNED_ACTUATORS_SHARED")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared"
+
+
+def _quiet(preset: dict, epochs_scale: float) -> dict:
+    preset = json.loads(json.dumps(preset))
+    train = preset.setdefault("train", {})
+    train.update(progress=True, tensorboard=False, plots=True)
+    for section in [train, *preset.get("models", {}).values()]:
+        if "max_epochs" in section:
+            section["max_epochs"] = max(1, round(section["max_epochs"] * epochs_scale))
+            section["patience"] = section["max_epochs"]
+    if epochs_scale != 1.0 and "max_epochs" not in train:
+        train["max_epochs"] = max(1, round(60 * epochs_scale))
+        train["patience"] = train["max_epochs"]
+    return preset
+
+
+def _per_gain_baseline(preset: dict) -> dict:
+    data_cfg, _ = build_cfg(preset)
+    logs = load_data(data_cfg)
+    mse, n, rollouts, div = 0.0, 0, [], 0
+    labels = []
+    for _, split in splits_of(logs, data_cfg):
+        base = fit_pd_friction(split.train + split.val, per_gain=True)
+        m = evaluate_model(base, split.test)
+        mse += m["mse"] * m["n"]
+        n += m["n"]
+        labels.append((m["n"], m["label_mean"], m["label_var"]))
+        rollouts += m["rollout_rmse_runs"]
+        div += m["diverged"]
+    mean = sum(k * mu for k, mu, _ in labels) / n
+    var = sum(k * (v + (mu - mean) ** 2) for k, mu, v in labels) / n
+    return {
+        "model": "pd_friction_lsq_per_kp",
+        "rmse": float(np.sqrt(mse / n)),
+        "r2": 1 - mse / n / var,
+        "rollout_rmse": float(np.mean(rollouts)),
+        "diverged": div,
+        "train_time_s": 0.0,
+    }
+
+
+def _plot_horizon(path: Path, curves: dict[str, dict[int, float]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, curve in curves.items():
+        hs = sorted(curve)
+        ax.plot([h * 5 for h in hs], [curve[h] for h in hs], marker="o", label=name)
+    ax.set_xlabel("free-running horizon [ms]")
+    ax.set_ylabel("position RMSE [rad]")
+    ax.set_xscale("log")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _plot_rollouts(path: Path, items: list) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from learned_actuators.learning import rollout
+
+    fig, axes = plt.subplots(len(items), 1, figsize=(10, 2.5 * len(items)), squeeze=False)
+    for ax, (title, models, log) in zip(axes[:, 0], items, strict=True):
+        ax.plot(log.t, log.q[:, 0], "k", lw=1.5, label="logged")
+        for name, model in models.items():
+            q = rollout(model, [log]).q_sim[0]
+            ax.plot(log.t[: len(q)], q, lw=1, label=name)
+        ax.set_title(title)
+        ax.set_ylabel("q [rad]")
+        ax.legend(fontsize=7)
+    axes[-1, 0].set_xlabel("time [s]")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def bench_bam(out: Path, epochs_scale: float) -> list[dict]:
+    """Leave-one-trajectory-out on the shared BAM XL330 logs."""
+    preset = _quiet(load_preset("bam_xl330"), epochs_scale)
+    preset["data"]["path"] = str(_shared() / "data" / "bam" / "xl330_processed_200hz")
+    horizon: dict[str, dict[int, list]] = {}
+    examples: dict[str, dict] = {}
+    fold_rows: list[dict] = []
+
+    def on_split(model_name, split_name, model, split, metrics):
+        fold_rows.append(
+            {
+                "model": model_name,
+                "fold": split_name,
+                **{k: metrics[k] for k in ("rmse", "r2", "rollout_rmse", "diverged") if k in metrics},
+            }
+        )
+        if model_name in ("gru_pd", "pd_friction_lsq"):
+            for h, v in error_vs_horizon(model, split.test, horizons=(1, 2, 5, 10, 20, 50, 100, 200)).items():
+                horizon.setdefault(model_name, {}).setdefault(h, []).append(v)
+        if split_name == "sin_sin":
+            examples[model_name] = (model, split.test)
+
+    rows = run_preset(preset, out / "bam", on_split=on_split)
+    rows.append(_per_gain_baseline(preset))
+    curves = {name: {h: float(np.sqrt(np.mean(np.square(v)))) for h, v in c.items()} for name, c in horizon.items()}
+    _plot_horizon(out / "bam_error_vs_horizon.png", curves)
+    if examples:
+        tests = next(iter(examples.values()))[1]
+        _plot_rollouts(
+            out / "bam_rollouts_sin_sin.png",
+            [
+                (f"held-out {log.name} (kp {log.meta['kp']})", {k: v[0] for k, v in examples.items()}, log)
+                for log in tests
+            ],
+        )
+    (out / "bam_folds.json").write_text(json.dumps(fold_rows, indent=2))
+    (out / "bam_error_vs_horizon.json").write_text(json.dumps(curves, indent=2))
+    print("\n## BAM XL330, leave-one-trajectory-out (16 held-out runs, one model for all kp)\n")
+    print(format_table(rows))
+    print(
+        "\nGRU-PD error vs free-running horizon [steps of 5 ms -> rad]:",
+        {h: round(v, 4) for h, v in curves.get("gru_pd", {}).items()},
+    )
+    gru = next(r for r in rows if r["model"] == "gru_pd")
+    pd_all = next(r for r in rows if r["model"] == "pd_friction_lsq")
+    ok = gru["rmse"] <= TARGET_TORQUE_RMSE and gru["rollout_rmse"] <= TARGET_ROLLOUT_RMSE and gru["diverged"] == 0
+    print(
+        f"\nGRU-PD torque RMSE {gru['rmse']:.4f} N·m = {gru['rmse'] / TARGET_TORQUE_RMSE:.2f} x target "
+        f"({TARGET_TORQUE_RMSE}), {gru['rmse'] / pd_all['rmse']:.2f} x fitted PD (same run)"
+    )
+    print(
+        f"GRU-PD rollout RMSE {gru['rollout_rmse']:.4f} rad = {gru['rollout_rmse'] / TARGET_ROLLOUT_RMSE:.2f} x target "
+        f"({TARGET_ROLLOUT_RMSE}), {gru['rollout_rmse'] / pd_all['rollout_rmse']:.2f} x fitted PD; "
+        f"diverged runs: {gru['diverged']}"
+    )
+    print(f"TARGET {'MET' if ok else 'NOT MET'}")
+    return rows
+
+
+def bench_so101(out: Path, epochs_scale: float) -> list[dict]:
+    """Leave-one-motion-out position-response benchmark on the shared SO-101 logs."""
+    preset = _quiet(load_preset("so101"), epochs_scale)
+    preset["data"]["path"] = str(_shared() / "data" / "so101")
+    rows = run_preset(preset, out / "so101")
+    print(
+        "\n## SO-101 position response (unit-inertia label: 'torque' = acceleration [rad/s²]), leave-one-motion-out\n"
+    )
+    print(format_table(rows).replace("[N·m]", "[rad/s²]"))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="runs/bench_actuator_training")
+    parser.add_argument("--skip-so101", action="store_true")
+    parser.add_argument("--skip-bam", action="store_true")
+    parser.add_argument("--epochs-scale", type=float, default=1.0, help="scale every max_epochs (quick looks)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    results = {}
+    if not args.skip_bam:
+        results["bam"] = bench_bam(out, args.epochs_scale)
+    if not args.skip_so101:
+        results["so101"] = bench_so101(out, args.epochs_scale)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"\nTotal benchmark wall time: {time.perf_counter() - t0:.0f} s (results and plots in {out})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,472 @@
+"""Joint logs in the user's own format (CSV, JSON, NPZ, SAGE CSV folders, walk-these-ways pickles) via a column map.
+
+A column map is a JSON file (shipped maps live in ``config/column_maps/``) that says which column holds which
+quantity and in which unit::
+
+    {
+        "name": "my_bench",
+        "format": "csv",
+        "time": {"column": "t_ms", "unit": "ms"},
+        "position": {"column": "q", "unit": "deg"},
+        "target": {"column": "q_cmd", "unit": "deg"},
+        "velocity": {"column": "qd", "unit": "deg/s", "lag_s": 0.0},
+        "torque": {"column": "tau", "unit": "N·m"},
+        "constants": {"inertia": 0.01},
+    }
+
+Fields: ``column`` is one name, or a list of names (one per joint). For JSON, columns are keys of the per-sample
+records (``records`` names the list) and ``meta`` maps metadata names to top-level keys; for NPZ, columns are array
+names ((T,) or (T, J)); for ``sage_csv`` folders, ``"state_motor.csv:positions"`` picks a list-valued column of one
+file; for ``wtw_pickle``, columns are per-step keys and ``meta`` entries are dotted paths into the config dict.
+
+When torque is absent and the load is known (``inertia`` [kg·m²], optionally ``mass`` [kg] and ``length`` [m], from
+``meta``/``constants``), the torque label comes from inverse dynamics ``J·q̈ + m·g·l·sin(q)`` with ``J = inertia +
+armature`` and the zero-phase filter of ``inverse_dynamics``. A logged velocity that lags the motion is advanced by
+``velocity.lag_s``; the last frames then have no source sample and are marked invalid (``JointLog.valid``), never
+dropped.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import pickle
+import warnings
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .checks import MIN_RUN_SAMPLES, check_finite, check_numeric, check_rate, check_time, warn_if_degrees
+from .inverse_dynamics import inverse_dynamics_torque, shift_signal
+from .joint_log import JointLog, LogFormatError
+
+__all__ = [
+    "COLUMN_MAP_DIR",
+    "ColumnMap",
+    "FieldMap",
+    "available_column_maps",
+    "load_column_map",
+    "read_mapped_folder",
+    "read_mapped_log",
+]
+
+COLUMN_MAP_DIR = Path(__file__).resolve().parents[3] / "config" / "column_maps"
+"""Shipped column maps (``config/column_maps/*.json`` in the repository)."""
+
+FORMATS = ("csv", "json", "npz", "sage_csv", "wtw_pickle")
+UNIT_SCALE = {
+    "s": 1.0,
+    "ms": 1e-3,
+    "us": 1e-6,
+    "rad": 1.0,
+    "deg": np.pi / 180.0,
+    "rad/s": 1.0,
+    "deg/s": np.pi / 180.0,
+    "N·m": 1.0,
+    "Nm": 1.0,
+    "N.m": 1.0,
+    "A": 1.0,
+    "1": 1.0,
+}
+
+
+@dataclass
+class FieldMap:
+    """Where one quantity lives in the file and in which unit."""
+
+    column: str | list[str]
+    """Column name, or one name per joint."""
+    unit: str = "1"
+    """Unit of the stored values: s/ms/us, rad/deg, rad/s/deg/s, N·m, A; converted to SI on reading."""
+    scale: float = 1.0
+    """Extra factor applied after the unit conversion (e.g. a torque constant [N·m/A] for a current)."""
+    lag_s: float = 0.0
+    """How much this signal lags the true motion [s]; the reader advances it by this much."""
+
+    @classmethod
+    def parse(cls, data, source: str, name: str) -> FieldMap | None:
+        """Build from a column name, a list of names or a dict; None stays None."""
+        if data is None:
+            return None
+        if isinstance(data, str | list):
+            data = {"column": data}
+        if not isinstance(data, dict) or "column" not in data:
+            raise LogFormatError(f"{source}: column map field '{name}' must be a column name or {{'column': ...}}.")
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise LogFormatError(f"{source}: column map field '{name}' has unknown keys {sorted(unknown)}.")
+        fm = cls(**data)
+        if fm.unit not in UNIT_SCALE:
+            raise LogFormatError(
+                f"{source}: column map field '{name}' has unit {fm.unit!r}; known: {list(UNIT_SCALE)}."
+            )
+        return fm
+
+    @property
+    def factor(self) -> float:
+        """Factor from stored values to SI units."""
+        return UNIT_SCALE[self.unit] * self.scale
+
+
+@dataclass
+class ColumnMap:
+    """How to read one log format (see the module docstring)."""
+
+    name: str
+    format: str
+    position: FieldMap
+    target: FieldMap
+    velocity: FieldMap | None = None
+    time: FieldMap | None = None
+    torque: FieldMap | None = None
+    valid: str | None = None
+    """Column of per-sample booleans marking usable frames (e.g. torque enabled)."""
+    rate_hz: float | None = None
+    """Sampling rate [Hz] when there is no time column."""
+    records: str | None = None
+    """JSON: key of the list of per-sample records (None: the top level is a list of records or a dict of columns)."""
+    meta: dict[str, str] = field(default_factory=dict)
+    """Metadata name -> key in the file (JSON top level / NPZ scalar / dotted path into a wtw config)."""
+    constants: dict[str, Any] = field(default_factory=dict)
+    """Metadata given directly (e.g. ``inertia`` [kg·m²], ``mass`` [kg], ``length`` [m], ``group``)."""
+    group: str = "group"
+    """Metadata name whose value is the run's split group (copied to ``meta['group']``)."""
+    joint_names: list[str] | str | None = None
+    """Joint names, or the name of a text file (one per line) next to the log (sage_csv)."""
+    inverse_dynamics: dict[str, Any] | None = None
+    """``{"armature": kg·m², "cutoff_hz": Hz, "order": int}``: torque from inverse dynamics when torque is absent."""
+    file_glob: str = "*"
+    """Pattern selecting the runs inside a folder (e.g. ``"*.json"``, ``"*/log.pkl"``)."""
+    min_samples: int = MIN_RUN_SAMPLES
+    description: str = ""
+    source: str = "<dict>"
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "<dict>") -> ColumnMap:
+        """Validate and build a map from its JSON dict."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise LogFormatError(f"{source}: column map has unknown keys {sorted(unknown)}; known: {sorted(known)}.")
+        for key in ("name", "format", "position", "target"):
+            if key not in data:
+                raise LogFormatError(f"{source}: column map lacks required key '{key}'.")
+        if data["format"] not in FORMATS:
+            raise LogFormatError(f"{source}: column map format {data['format']!r}; expected one of {FORMATS}.")
+        kwargs = dict(data)
+        for key in ("position", "target", "velocity", "time", "torque"):
+            kwargs[key] = FieldMap.parse(data.get(key), source, key)
+        kwargs["source"] = source
+        cmap = cls(**kwargs)
+        if cmap.time is None and cmap.rate_hz is None:
+            raise LogFormatError(f"{source}: column map needs a 'time' column or a 'rate_hz'.")
+        return cmap
+
+
+def available_column_maps() -> list[str]:
+    """Names of the shipped column maps."""
+    return sorted(p.stem for p in COLUMN_MAP_DIR.glob("*.json"))
+
+
+def load_column_map(name_or_path: str | Path | dict) -> ColumnMap:
+    """Load a column map from a dict, a JSON file, or the name of a shipped map (see :func:`available_column_maps`)."""
+    if isinstance(name_or_path, dict):
+        return ColumnMap.from_dict(name_or_path)
+    path = Path(name_or_path)
+    if not path.is_file():
+        shipped = COLUMN_MAP_DIR / f"{name_or_path}.json"
+        if not shipped.is_file():
+            raise LogFormatError(
+                f"column map {str(name_or_path)!r} is neither a file nor a shipped map ({available_column_maps()})."
+            )
+        path = shipped
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise LogFormatError(f"{path}: column map is not valid JSON ({err}).") from err
+    return ColumnMap.from_dict(data, source=str(path))
+
+
+# ----------------------------------------------------------------------------------------------------- file tables
+
+
+class _Table:
+    """Column access to one opened log: ``column(name) -> ndarray`` and ``meta(key)``."""
+
+    def __init__(self, source: str, columns: dict[str, Any], meta: dict[str, Any], length: int | None = None):
+        self.source, self._columns, self._meta, self.length = source, columns, meta, length
+
+    def column(self, name: str, cmap: ColumnMap, what: str) -> np.ndarray:
+        if name not in self._columns:
+            avail = sorted(self._columns)
+            raise LogFormatError(
+                f"{self.source}: column map '{cmap.name}' expects column '{name}' for {what}, but the file has "
+                f"{avail[:30]}{' ...' if len(avail) > 30 else ''}."
+            )
+        return self._columns[name]
+
+    def meta(self, key: str, cmap: ColumnMap) -> Any:
+        node: Any = self._meta
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise LogFormatError(f"{self.source}: column map '{cmap.name}' expects metadata key '{key}'.")
+            node = node[part]
+        return node
+
+
+def _open_csv(path: Path) -> _Table:
+    try:
+        df = pd.read_csv(path, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise LogFormatError(f"{path}: not a readable CSV file ({err}).") from err
+    return _Table(str(path), {c: df[c].to_numpy() for c in df.columns}, {})
+
+
+def _open_json(path: Path, cmap: ColumnMap) -> _Table:
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise LogFormatError(f"{path}: not valid JSON ({err}).") from err
+    meta = data if isinstance(data, dict) else {}
+    records = data
+    if cmap.records is not None:
+        if not isinstance(data, dict) or cmap.records not in data:
+            raise LogFormatError(f"{path}: column map '{cmap.name}' expects a top-level key '{cmap.records}'.")
+        records = data[cmap.records]
+    if isinstance(records, list):
+        if not records or not isinstance(records[0], dict):
+            raise LogFormatError(f"{path}: expected a non-empty list of per-sample objects under '{cmap.records}'.")
+        keys = list(records[0])
+        columns = {}
+        for k in keys:
+            try:
+                columns[k] = np.array([r[k] for r in records], dtype=object)
+            except KeyError as err:
+                raise LogFormatError(f"{path}: some records lack key {k!r}.") from err
+    elif isinstance(records, dict):
+        columns = {k: np.asarray(v, dtype=object) for k, v in records.items() if isinstance(v, list)}
+    else:
+        raise LogFormatError(f"{path}: expected records (a list of objects or a dict of columns).")
+    return _Table(str(path), columns, meta)
+
+
+def _open_npz(path: Path) -> _Table:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as err:
+        raise LogFormatError(f"{path}: not a readable NPZ file ({err}).") from err
+    columns = {k: v for k, v in arrays.items() if v.ndim >= 1}
+    meta = {k: v.item() for k, v in arrays.items() if v.ndim == 0}
+    return _Table(str(path), columns, meta)
+
+
+def _parse_list(text: str) -> list:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return ast.literal_eval(text)
+
+
+def _parse_list_column(values: np.ndarray, source: str, name: str) -> np.ndarray:
+    rows = []
+    for i, v in enumerate(values):
+        try:
+            rows.append([float(x) for x in _parse_list(v)] if isinstance(v, str) else [float(v)])
+        except (ValueError, SyntaxError, TypeError) as err:
+            raise LogFormatError(f"{source}: column '{name}' row {i} is {v!r}; expected a list of numbers.") from err
+    lengths = {len(r) for r in rows}
+    if len(lengths) != 1:
+        raise LogFormatError(f"{source}: column '{name}' has rows of different lengths {sorted(lengths)}.")
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _open_sage(folder: Path) -> _Table:
+    if not folder.is_dir():
+        raise LogFormatError(f"{folder}: expected a motion folder holding control.csv and state_motor.csv.")
+    columns = {}
+    for csv in sorted(folder.glob("*.csv")):
+        if csv.name == "event.csv":
+            continue
+        df = _open_csv(csv)
+        for name, values in df._columns.items():
+            if name == "type":
+                continue
+            key = f"{csv.name}:{name}"
+            columns[key] = _parse_list_column(values, str(csv), name) if values.dtype == object else values
+    return _Table(str(folder), columns, {"folder": folder.name})
+
+
+class _CpuUnpickler(pickle.Unpickler):
+    """Unpickler mapping torch tensors saved on CUDA to the CPU (walk-these-ways logs hold CUDA tensors)."""
+
+    def find_class(self, module, name):
+        if module == "torch.storage" and name == "_load_from_bytes":
+            import torch
+
+            return lambda b: torch.load(io.BytesIO(b), map_location="cpu", weights_only=False)
+        return super().find_class(module, name)
+
+
+def _open_wtw_pickle(path: Path) -> _Table:
+    try:
+        with path.open("rb") as f:
+            data = _CpuUnpickler(f).load()
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as err:
+        raise LogFormatError(f"{path}: not a readable walk-these-ways log pickle ({err}).") from err
+    if not isinstance(data, dict) or not data:
+        raise LogFormatError(f"{path}: expected a dict {{label: [cfg, steps]}} (walk-these-ways logger layout).")
+    cfg, steps = next(iter(data.values()))
+    if not steps:
+        raise LogFormatError(f"{path}: the log holds no steps.")
+    columns = {}
+    for key, value in steps[0].items():
+        if value is None or isinstance(value, dict):
+            continue
+        try:
+            columns[key] = np.stack([np.asarray(s[key], dtype=np.float64).reshape(-1) for s in steps])
+        except (TypeError, ValueError):
+            continue
+    for key in list(columns):
+        if columns[key].shape[1] == 1:
+            columns[key] = columns[key][:, 0]
+    return _Table(str(path), columns, cfg if isinstance(cfg, dict) else {})
+
+
+def _open(path: Path, cmap: ColumnMap) -> _Table:
+    if cmap.format == "sage_csv":
+        return _open_sage(path)
+    if not path.is_file():
+        raise LogFormatError(f"{path}: file not found.")
+    if cmap.format == "csv":
+        return _open_csv(path)
+    if cmap.format == "json":
+        return _open_json(path, cmap)
+    if cmap.format == "npz":
+        return _open_npz(path)
+    return _open_wtw_pickle(path)
+
+
+# ------------------------------------------------------------------------------------------------------- reading
+
+
+def _field(table: _Table, fm: FieldMap, cmap: ColumnMap, what: str) -> np.ndarray:
+    cols = fm.column if isinstance(fm.column, list) else [fm.column]
+    parts = []
+    for c in cols:
+        arr = table.column(c, cmap, what)
+        arr = check_numeric(arr, table.source, c)
+        parts.append(arr if arr.ndim == 2 else arr[:, None])
+    out = np.concatenate(parts, axis=1) * fm.factor
+    check_finite(out, table.source, str(fm.column))
+    return out
+
+
+def _joint_names(cmap: ColumnMap, path: Path, num: int) -> list[str]:
+    names = cmap.joint_names
+    if isinstance(names, str):
+        name_file = (path if path.is_dir() else path.parent) / names
+        if not name_file.is_file():
+            raise LogFormatError(f"{name_file}: joint-name file named by column map '{cmap.name}' not found.")
+        names = [n.strip() for n in name_file.read_text().splitlines() if n.strip()]
+    if names is None:
+        names = [f"joint_{i}" for i in range(num)] if num > 1 else ["joint"]
+    if len(names) != num:
+        raise LogFormatError(f"{path}: {num} joint columns but column map '{cmap.name}' names {len(names)} joints.")
+    return list(names)
+
+
+def read_mapped_log(path: str | Path, column_map: ColumnMap | str | Path | dict) -> JointLog:
+    """Read one run with a column map (see the module docstring for the map format)."""
+    cmap = column_map if isinstance(column_map, ColumnMap) else load_column_map(column_map)
+    path = Path(path)
+    table = _open(path, cmap)
+    source = table.source
+    q = _field(table, cmap.position, cmap, "position")
+    n = q.shape[0]
+    q_target = _field(table, cmap.target, cmap, "target")
+    if q_target.shape != q.shape:
+        raise LogFormatError(f"{source}: target has shape {q_target.shape}, position {q.shape}; expected equal.")
+    if cmap.time is not None:
+        t = _field(table, cmap.time, cmap, "time")[:, 0]
+        t = t - t[0]
+    else:
+        t = np.arange(n) / float(cmap.rate_hz)
+    check_time(t, source, str(cmap.time.column) if cmap.time else "rate_hz", cmap.min_samples)
+    dt = check_rate(t, source, str(cmap.time.column) if cmap.time else "rate_hz")
+    warn_if_degrees(q, source, str(cmap.position.column))
+    warn_if_degrees(q_target, source, str(cmap.target.column))
+    valid = np.ones(n, dtype=bool)
+    if cmap.valid is not None:
+        valid = np.asarray(check_numeric(table.column(cmap.valid, cmap, "valid"), source, cmap.valid) != 0)
+    if cmap.velocity is not None:
+        qd = _field(table, cmap.velocity, cmap, "velocity")
+        warn_if_degrees(qd, source, str(cmap.velocity.column), kind="speed")
+        if cmap.velocity.lag_s:
+            steps = round(cmap.velocity.lag_s / dt)
+            qd, ok = shift_signal(qd, steps)
+            valid &= ok
+    else:
+        qd = np.gradient(q, t, axis=0)
+    meta: dict[str, Any] = {"format": cmap.format, "column_map": cmap.name}
+    for key, file_key in cmap.meta.items():
+        value = table.meta(file_key, cmap)
+        meta[key] = value.item() if isinstance(value, np.generic) else value
+    meta.update(cmap.constants)
+    meta["group"] = meta.get(cmap.group, meta.get("group", ""))
+    tau = _field(table, cmap.torque, cmap, "torque") if cmap.torque is not None else None
+    if tau is None and ("inertia" in meta or "mass" in meta):
+        tau = _inverse_dynamics(t, q, qd, meta, cmap)
+    return JointLog(
+        name=path.stem if path.stem != "log" else path.parent.name,
+        source=source,
+        t=t,
+        q=q,
+        q_target=q_target,
+        qd=qd,
+        tau=tau,
+        joint_names=_joint_names(cmap, path, q.shape[1]),
+        valid=None if valid.all() else valid,
+        meta=meta,
+    )
+
+
+def _inverse_dynamics(t, q, qd, meta: dict, cmap: ColumnMap) -> np.ndarray:
+    opts = dict(cmap.inverse_dynamics or {})
+    unknown = set(opts) - {"armature", "cutoff_hz", "order"}
+    if unknown:
+        raise LogFormatError(f"{cmap.source}: 'inverse_dynamics' has unknown keys {sorted(unknown)}.")
+    mass = float(meta.get("mass", 0.0))
+    length = float(meta.get("length", 0.0))
+    inertia = float(meta.get("inertia", mass * length**2)) + float(opts.get("armature", 0.0))
+    meta["inertia"] = inertia
+    meta["torque_label"] = "inverse_dynamics"
+    return inverse_dynamics_torque(
+        t, q, qd, inertia, mass, length, cutoff_hz=opts.get("cutoff_hz", 15.0), order=int(opts.get("order", 2))
+    )
+
+
+def read_mapped_folder(folder: str | Path, column_map: ColumnMap | str | Path | dict) -> list[JointLog]:
+    """Read every run matching the map's ``file_glob`` in ``folder`` (sorted by path)."""
+    cmap = column_map if isinstance(column_map, ColumnMap) else load_column_map(column_map)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise LogFormatError(f"{folder}: folder not found.")
+    if cmap.format == "sage_csv":
+        paths = sorted(p for p in folder.glob(cmap.file_glob) if p.is_dir())
+    else:
+        paths = sorted(p for p in folder.glob(cmap.file_glob) if p.is_file())
+    if not paths:
+        raise LogFormatError(f"{folder}: no runs match '{cmap.file_glob}' (column map '{cmap.name}').")
+    logs = [read_mapped_log(p, cmap) for p in paths]
+    names = [log.name for log in logs]
+    if len(set(names)) != len(names):
+        for i, log in enumerate(logs):
+            log.name = str(paths[i].relative_to(folder).with_suffix(""))
+    if any(log.tau is None for log in logs) and any(log.tau is not None for log in logs):
+        warnings.warn(f"{folder}: some runs have torque labels and some do not.", stacklevel=2)
+    return logs

@@ -1,0 +1,219 @@
+"""A trained actuator net with everything needed to run it: features, normalisation, physics, dt.
+
+:class:`ActuatorModel` predicts torque on logged runs (teacher-forced, whole sequences), steps through rollouts
+(:meth:`ActuatorModel.stepper`), and builds the deploy modules that :mod:`learned_actuators.learning.export` writes.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data.joint_log import JointLog
+from ..data.normalization import Normalizer
+from ..physics import PhysicsParams
+from .features import gru_step_features, mlp_history, run_physics, tau_phys
+from .models import GRUDeploy, GRUNet, LSTMDeploy, LSTMNet, MLPDeploy, MLPNet
+from .models_cfg import GRUModelCfg, LSTMModelCfg, MLPModelCfg, PhysicsCfg
+
+__all__ = ["MODEL_TYPES", "ActuatorModel", "Stepper", "build_net"]
+
+MODEL_TYPES = ("gru_pd", "lstm", "mlp")
+
+
+def build_net(model_type: str, model_cfg) -> torch.nn.Module:
+    """Fresh (untrained) net for a model type and its cfg."""
+    if model_type == "gru_pd":
+        return GRUNet(len(model_cfg.features), model_cfg.hidden_size, model_cfg.num_layers, model_cfg.dropout)
+    if model_type == "lstm":
+        return LSTMNet(model_cfg.hidden_size, model_cfg.num_layers, model_cfg.dropout)
+    if model_type == "mlp":
+        return MLPNet(2 * len(model_cfg.input_idx), model_cfg.hidden, model_cfg.activation)
+    raise ValueError(f"model type {model_type!r}; expected one of {MODEL_TYPES}.")
+
+
+@dataclass
+class ActuatorModel:
+    """A net plus its input/output normalisation, physics and time step."""
+
+    model_type: str
+    net: torch.nn.Module
+    model_cfg: GRUModelCfg | LSTMModelCfg | MLPModelCfg
+    physics: PhysicsCfg
+    dt: float
+    """Time step [s] of one recurrent step / history slot."""
+    input_norm: Normalizer
+    output_norm: Normalizer
+    info: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------------------------------------ features
+    @property
+    def residual(self) -> bool:
+        """Whether the net output is added to the physical torque."""
+        return self.model_type == "gru_pd" and self.model_cfg.mode == "residual"
+
+    def run_params(self, log: JointLog) -> PhysicsParams:
+        """Physics parameters of one run (its kp)."""
+        return run_physics(log, self.physics)
+
+    def raw_inputs(self, log: JointLog) -> np.ndarray:
+        """Un-normalised inputs (T, F) of a single-joint run."""
+        q, qd, qt = log.q[:, 0], log.qd[:, 0], log.q_target[:, 0]
+        if self.model_type == "gru_pd":
+            p = self.run_params(log)
+            x = gru_step_features(
+                self.model_cfg.features,
+                torch.as_tensor(q),
+                torch.as_tensor(qd),
+                torch.as_tensor(qt),
+                torch.tensor(p.kp, dtype=torch.float64),
+                p,
+            )
+            return x.numpy()
+        if self.model_type == "lstm":
+            return np.stack([qt - q, qd], axis=-1)
+        return mlp_history(qt - q, qd, self.model_cfg.input_idx)
+
+    def base_torque(self, log: JointLog) -> np.ndarray:
+        """The physical torque the residual is added to (zeros unless residual), shape (T,)."""
+        if not self.residual:
+            return np.zeros(len(log))
+        p = self.run_params(log)
+        return tau_phys(log.q[:, 0], log.qd[:, 0], log.q_target[:, 0], p.kp, p)
+
+    def target(self, log: JointLog) -> np.ndarray:
+        """What the net learns (T,) [N·m]: the torque, minus the physical torque in residual mode."""
+        return log.tau[:, 0] - self.base_torque(log)
+
+    # ----------------------------------------------------------------------------------------------- prediction
+    def forward_normalized(self, x: torch.Tensor) -> torch.Tensor:
+        """Net output for normalised inputs (N, T, F) from a zero state, normalised units (N, T)."""
+        out = self.net(x)
+        return out[0] if isinstance(out, tuple) else out
+
+    @torch.no_grad()
+    def predict(self, log: JointLog) -> np.ndarray:
+        """Teacher-forced torque [N·m] (T,) on a logged single-joint run, recurrent state from zero at frame 0."""
+        self.net.eval()
+        x = torch.as_tensor(self.input_norm.apply(self.raw_inputs(log)), dtype=torch.float32)[None]
+        y = self.forward_normalized(x)[0].double().numpy()
+        return self.output_norm.invert(y[:, None])[:, 0] + self.base_torque(log)
+
+    def stepper(self, kp: np.ndarray | None = None) -> Stepper:
+        """Per-step torque predictor for ``len(kp)`` joints (batched rollouts); ``kp`` [N·m/rad] per row."""
+        return Stepper(self, kp)
+
+    def stepper_for(self, logs: list[JointLog]) -> Stepper:
+        """Per-step predictor for one row per run in ``logs`` (each with its own kp)."""
+        return Stepper(self, np.array([self.run_params(log).kp for log in logs]))
+
+    # ----------------------------------------------------------------------------------------------------- export
+    def deploy_module(self) -> torch.nn.Module:
+        """The module with the network-file contract of its model type, normalisation baked in (float32, eval)."""
+        args = (
+            self.input_norm.mean,
+            self.input_norm.std,
+            float(self.output_norm.mean[0]),
+            float(self.output_norm.std[0]),
+        )
+        cls = {"gru_pd": GRUDeploy, "lstm": LSTMDeploy, "mlp": MLPDeploy}[self.model_type]
+        module = cls(copy.deepcopy(self.net), *args)  # a copy: callers may cast it without touching the model
+        return module.float().eval()
+
+    def physics_params(self, kp: float | None = None) -> PhysicsParams:
+        """Physics parameters for deployment at gain ``kp`` [N·m/rad] (default: the cfg's kp)."""
+        k = kp if kp is not None else (self.physics.kp if self.physics.kp is not None else 0.0)
+        return PhysicsParams(
+            kp=float(k),
+            kd=self.physics.kd,
+            k_spring=self.physics.k_spring,
+            theta0=self.physics.theta0,
+            stall_torque=self.physics.stall_torque,
+            no_load_speed=self.physics.no_load_speed,
+        )
+
+    # ------------------------------------------------------------------------------------------------ persistence
+    def to_checkpoint(self) -> dict:
+        """Plain-data form (``torch.save``-able) that :meth:`from_checkpoint` restores."""
+        return {
+            "model_type": self.model_type,
+            "state_dict": self.net.state_dict(),
+            "model_cfg": dataclasses.asdict(self.model_cfg),
+            "physics": dataclasses.asdict(self.physics),
+            "dt": self.dt,
+            "input_norm": self.input_norm.to_dict(),
+            "output_norm": self.output_norm.to_dict(),
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_checkpoint(cls, data: dict) -> ActuatorModel:
+        """Inverse of :meth:`to_checkpoint`."""
+        cfg_cls = {"gru_pd": GRUModelCfg, "lstm": LSTMModelCfg, "mlp": MLPModelCfg}[data["model_type"]]
+        model_cfg = cfg_cls(**data["model_cfg"])
+        net = build_net(data["model_type"], model_cfg)
+        net.load_state_dict(data["state_dict"])
+        net.eval()
+        return cls(
+            data["model_type"],
+            net,
+            model_cfg,
+            PhysicsCfg(**data["physics"]),
+            data["dt"],
+            Normalizer.from_dict(data["input_norm"]),
+            Normalizer.from_dict(data["output_norm"]),
+            data.get("info", {}),
+        )
+
+
+class Stepper:
+    """Runs an :class:`ActuatorModel` one time step at a time for N joints, as an actuator in a simulator would.
+
+    Uses the deploy module (normalisation baked in), so rollouts exercise exactly what gets exported.
+    """
+
+    def __init__(self, model: ActuatorModel, kp: np.ndarray | None):
+        self.model = model
+        self.module = model.deploy_module().double()
+        self.kp_raw = None if kp is None else torch.as_tensor(np.asarray(kp, dtype=np.float64))
+        self.state = None
+        self.history = None
+
+    def reset(self, n: int) -> None:
+        """Zero the recurrent state / history of ``n`` joints."""
+        m, cfg = self.model, self.model.model_cfg
+        if m.model_type == "gru_pd":
+            self.state = torch.zeros(cfg.num_layers, n, cfg.hidden_size, dtype=torch.float64)
+        elif m.model_type == "lstm":
+            z = torch.zeros(cfg.num_layers, n, cfg.hidden_size, dtype=torch.float64)
+            self.state = (z, z.clone())
+        else:
+            self.history = torch.zeros(n, 2, max(cfg.input_idx) + 1, dtype=torch.float64)
+
+    @torch.no_grad()
+    def step(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor) -> torch.Tensor:
+        """Torque [N·m] (N,) for joint angle, velocity and target (N,) (float64)."""
+        m = self.model
+        if m.model_type == "gru_pd":
+            p = m.physics_params()
+            kp = self.kp_raw
+            x = gru_step_features(m.model_cfg.features, q, qd, q_target, kp, p)
+            y, self.state = self.module(x[:, None, :], self.state)
+            if m.residual:
+                y = y + tau_phys(q, qd, q_target, kp, p)
+            return y
+        if m.model_type == "lstm":
+            x = torch.stack([q_target - q, qd], dim=-1)[:, None, :]
+            y, self.state = self.module(x, self.state)
+            return y
+        self.history = torch.roll(self.history, 1, dims=2)
+        self.history[:, 0, 0] = q_target - q
+        self.history[:, 1, 0] = qd
+        idx = list(m.model_cfg.input_idx)
+        x = torch.cat([self.history[:, 0, idx], self.history[:, 1, idx]], dim=1)
+        return self.module(x)[:, 0]

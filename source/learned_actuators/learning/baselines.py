@@ -1,0 +1,127 @@
+"""Least-squares baselines: PD + viscous + Coulomb friction, and the physics fit that the GRU-PD residual sits on."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.optimize import least_squares
+
+from ..data.joint_log import JointLog
+from ..physics import PhysicsParams
+from .features import loss_mask, run_physics, tau_phys
+from .models_cfg import PhysicsCfg
+
+__all__ = ["PDFrictionBaseline", "fit_pd_friction", "fit_physics"]
+
+
+def _raw_kp(log: JointLog) -> float:
+    return float(log.meta.get("kp", 1.0)) if not isinstance(log.meta.get("kp"), dict) else 1.0
+
+
+@dataclass
+class PDFrictionBaseline:
+    """``tau = g·kp_raw·(q* - q) - b·qd - c·sign(qd) + d`` with ``g, b, c, d`` per gain group (or one set for all).
+
+    ``kp_raw`` is the run's logged gain (``meta["kp"]``, 1 when absent) so one fit covers all gains (gain ∝ kp).
+    """
+
+    coef: dict[str, np.ndarray]
+    """Coefficients ``[g, b, c, d]`` per key (``"all"`` or ``str(kp_raw)``)."""
+    per_gain: bool
+
+    def _coef(self, kp_raw: float) -> np.ndarray:
+        key = str(kp_raw) if self.per_gain else "all"
+        if key not in self.coef:
+            raise KeyError(f"PD baseline has no fit for gain {kp_raw}; fitted: {sorted(self.coef)}.")
+        return self.coef[key]
+
+    def predict(self, log: JointLog) -> np.ndarray:
+        """Torque [N·m] (T,) on a logged run."""
+        k = _raw_kp(log)
+        g, b, c, d = self._coef(k)
+        q, qd, qt = log.q[:, 0], log.qd[:, 0], log.q_target[:, 0]
+        return g * k * (qt - q) - b * qd - c * np.sign(qd) + d
+
+    def stepper_for(self, logs: list[JointLog]) -> _PDStepper:
+        """Per-step predictor for one row per run in ``logs`` (each with its logged gain)."""
+        kp_raw = [_raw_kp(log) for log in logs]
+        coefs = np.stack([self._coef(float(k)) for k in kp_raw])
+        return _PDStepper(torch.as_tensor(coefs), torch.as_tensor(np.asarray(kp_raw, dtype=np.float64)))
+
+
+class _PDStepper:
+    def __init__(self, coef: torch.Tensor, kp: torch.Tensor):
+        self.coef, self.kp = coef, kp
+
+    def reset(self, n: int) -> None:
+        """Stateless."""
+
+    def step(self, q, qd, q_target):
+        g, b, c, d = self.coef.T
+        return g * self.kp * (q_target - q) - b * qd - c * torch.sign(qd) + d
+
+
+def fit_pd_friction(logs: list[JointLog], per_gain: bool = False) -> PDFrictionBaseline:
+    """Least-squares fit on the torque-labelled valid frames of ``logs``."""
+    rows: dict[str, list] = {}
+    for log in logs:
+        if log.tau is None:
+            raise ValueError(f"{log.source}: run has no torque label; the PD baseline needs torque.")
+        k = _raw_kp(log)
+        m = loss_mask(log)
+        q, qd, qt, tau = log.q[m, 0], log.qd[m, 0], log.q_target[m, 0], log.tau[m, 0]
+        a = np.stack([k * (qt - q), -qd, -np.sign(qd), np.ones_like(q)], axis=1)
+        rows.setdefault(str(k) if per_gain else "all", []).append((a, tau))
+    coef = {}
+    for key, parts in rows.items():
+        a = np.concatenate([p[0] for p in parts])
+        y = np.concatenate([p[1] for p in parts])
+        coef[key] = np.linalg.lstsq(a, y, rcond=None)[0]
+    return PDFrictionBaseline(coef, per_gain)
+
+
+def run_physics_params(cfg: PhysicsCfg, kp: float = 1.0) -> PhysicsParams:
+    """:class:`PhysicsParams` of a physics cfg at gain ``kp`` [N·m/rad]."""
+    return PhysicsParams(kp, cfg.kd, cfg.k_spring, cfg.theta0, cfg.stall_torque, cfg.no_load_speed)
+
+
+def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
+    """Fit ``kp_scale`` (or ``kp``), ``kd``, ``stall_torque`` and ``no_load_speed`` to the torque labels.
+
+    Robust (soft-L1) least squares on the valid frames of all runs, starting from the cfg's values; the torque-speed
+    curve is fitted only when the cfg enables it (both curve parameters set), and ``cfg.fit_params`` (when set)
+    limits the fit to the named parameters. Returns an updated copy of ``cfg``.
+    """
+    data = []
+    for log in logs:
+        m = loss_mask(log)
+        raw = 1.0 if cfg.kp is not None else run_physics(log, dataclasses.replace(cfg, kp_scale=1.0)).kp
+        data.append((log.q[m, 0], log.qd[m, 0], log.q_target[m, 0], log.tau[m, 0], np.full(m.sum(), raw)))
+    q, qd, qt, tau, kraw = (np.concatenate([d[i] for d in data]) for i in range(5))
+    use_curve = cfg.stall_torque is not None and cfg.no_load_speed is not None
+    gain = "kp" if cfg.kp is not None else "kp_scale"
+    names = [gain, "kd"] + (["stall_torque", "no_load_speed"] if use_curve else [])
+    unknown = set(cfg.fit_params or ()) - {"kp", "kp_scale", "kd", "stall_torque", "no_load_speed"}
+    if unknown:
+        raise ValueError(f"physics.fit_params has unknown names {sorted(unknown)}.")
+    if cfg.fit_params is not None:
+        names = [n for n in names if n in cfg.fit_params or (n == gain and "kp" in cfg.fit_params)]
+    if not names:
+        return cfg
+    start = dataclasses.asdict(cfg)
+    lower = {"kp": 0.0, "kp_scale": 0.0, "kd": 0.0, "stall_torque": 1e-3, "no_load_speed": 1e-2}
+
+    def params(x) -> PhysicsCfg:
+        return dataclasses.replace(cfg, **{n: float(v) for n, v in zip(names, x, strict=True)})
+
+    def resid(x):
+        c = params(x)
+        scale = c.kp if c.kp is not None else c.kp_scale
+        return tau_phys(q, qd, qt, scale * kraw, run_physics_params(c)) - tau
+
+    x0 = [start[n] for n in names]
+    x = least_squares(resid, x0, bounds=([lower[n] for n in names], np.inf), loss="soft_l1", f_scale=0.05).x
+    return params(x)

@@ -1,0 +1,77 @@
+"""Configurations of the actuator-net architectures (:mod:`learned_actuators.learning.models`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["GRUModelCfg", "LSTMModelCfg", "MLPModelCfg", "PhysicsCfg"]
+
+
+@dataclass
+class PhysicsCfg:
+    """Analytic part of the GRU-PD model (:func:`learned_actuators.physics.physical_torque`), per run.
+
+    The run's proportional gain is ``kp`` when set, else ``kp_scale * meta["kp"]`` (logs that store the servo's
+    raw gain, e.g. Dynamixel firmware units). With ``fit`` the trainer fits ``kp_scale``, ``kd``, ``stall_torque``
+    and ``no_load_speed`` by least squares on the training runs (torque-enabled frames) before training the net.
+    """
+
+    kp: float | None = None
+    """Proportional gain [N·m/rad] of every run; None: ``kp_scale * meta["kp"]``. Default None."""
+    kp_scale: float = 1.0
+    """Factor [N·m/rad per log unit] from the logged gain to N·m/rad. Default 1."""
+    kd: float = 0.0
+    """Derivative gain on the joint velocity [N·m·s/rad]. Default 0."""
+    k_spring: float = 0.0
+    """Spring coefficient [N·m/rad] of ``k_spring * (q - theta0)`` (restoring spring < 0). Default 0."""
+    theta0: float = 0.0
+    """Spring rest angle [rad]. Default 0."""
+    stall_torque: float | None = None
+    """Torque-speed curve: torque at zero speed [N·m]; None disables the curve. Default None."""
+    no_load_speed: float | None = None
+    """Torque-speed curve: speed at which no motoring torque is left [rad/s]. Default None."""
+    fit: bool = False
+    """Fit kp_scale, kd, stall_torque, no_load_speed on the training runs (least squares). Default False."""
+    fit_params: list[str] | None = None
+    """With ``fit``: only these parameters are fitted (names of the fields above; None = all four)."""
+
+
+@dataclass
+class GRUModelCfg:
+    """Stateful GRU, residual over the PD + spring + torque-speed physics or direct torque."""
+
+    features: list[str] = field(default_factory=lambda: ["pos_error", "qd", "kp", "tau_pd"])
+    """Per-step inputs (names of :data:`learned_actuators.network_file.FEATURES`); ``tau_pd`` is the PD torque
+    ``kp (q* - q) - kd qd`` [N·m], ``kp`` the gain [N·m/rad]."""
+    mode: str = "residual"
+    """``"residual"``: the net predicts ``tau - tau_phys``; ``"direct"``: the net predicts the torque."""
+    hidden_size: int = 32
+    """GRU hidden units. Default 32."""
+    num_layers: int = 1
+    """GRU layers. Default 1."""
+    dropout: float = 0.0
+    """Dropout between GRU layers (only with num_layers > 1). Default 0."""
+
+
+@dataclass
+class LSTMModelCfg:
+    """LSTM on ``[q* - q, qd]`` with Isaac Lab's ``ActuatorNetLSTM`` contract (defaults: the Go2 recipe, 2 × 64)."""
+
+    hidden_size: int = 64
+    """LSTM hidden units. Default 64."""
+    num_layers: int = 2
+    """LSTM layers. Default 2."""
+    dropout: float = 0.1
+    """Dropout between LSTM layers. Default 0.1."""
+
+
+@dataclass
+class MLPModelCfg:
+    """MLP on position-error/velocity histories with Isaac Lab's ``ActuatorNetMLP`` contract."""
+
+    input_idx: list[int] = field(default_factory=lambda: [0, 1, 2])
+    """History slots fed to the net (0 = now, k = k steps of ``dt`` ago); 2 inputs per slot. Default [0, 1, 2]."""
+    hidden: list[int] = field(default_factory=lambda: [100, 100, 100])
+    """Hidden layer widths. Default three layers of 100."""
+    activation: str = "softsign"
+    """``"softsign"``, ``"tanh"``, ``"elu"`` or ``"relu"``. Default softsign."""

@@ -1,0 +1,132 @@
+"""Open-loop rollouts of an actuator model on a 1-DOF load (pendulum or pure inertia) driven by logged commands.
+
+The joint follows ``J·q̈ = tau - m·g·l·sin(q)`` integrated with semi-implicit Euler at the log's time step, starting
+from the logged state; the model sees only simulated states (and the logged command). This is what the model will
+do in a simulator, so the position error it accumulates is the number that matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..data.inverse_dynamics import GRAVITY
+from ..data.joint_log import JointLog
+from .features import loss_mask
+
+__all__ = ["RolloutResult", "error_vs_horizon", "load_of", "rollout"]
+
+DIVERGED_ANGLE = 2 * np.pi
+"""A rollout whose angle error exceeds this [rad] (or is not finite) counts as diverged."""
+
+
+def load_of(log: JointLog) -> tuple[float, float]:
+    """``(J [kg·m²], m·g·l [N·m])`` of a run's load from ``meta`` (``inertia``, ``mass``, ``length``).
+
+    Raises:
+        ValueError: when the run has no ``inertia`` (the load must be known for a rollout).
+    """
+    if "inertia" not in log.meta:
+        raise ValueError(f"{log.source}: run has no metadata 'inertia' [kg·m²]; a rollout needs the load.")
+    return float(log.meta["inertia"]), float(log.meta.get("mass", 0.0)) * GRAVITY * float(log.meta.get("length", 0.0))
+
+
+@dataclass
+class RolloutResult:
+    """Per-run rollout outcome."""
+
+    q_sim: list[np.ndarray]
+    """Simulated angle [rad] per run, over frames 0..end."""
+    rmse: np.ndarray
+    """Position RMSE [rad] per run over its valid frames."""
+    diverged: np.ndarray
+    """Bool per run."""
+
+    @property
+    def mean_rmse(self) -> float:
+        """Mean of the per-run RMSEs [rad]."""
+        return float(np.mean(self.rmse))
+
+
+def _end(log: JointLog) -> int:
+    """Last valid frame + 1 (a rollout stops where torque gets disabled for good)."""
+    m = loss_mask(log)
+    return int(np.nonzero(m)[0][-1]) + 1 if m.any() else len(log)
+
+
+def _simulate(model, logs: list[JointLog], rows: list[tuple[int, int]], steps: int) -> np.ndarray:
+    """Simulated angle (R, steps + 1) from frame 0 for rows ``(run, start)``.
+
+    Logged states are fed up to ``start``, then the model drives the load.
+    """
+    n = len(rows)
+    length = max(len(logs[r]) for r, _ in rows)
+
+    def pad(a):
+        return np.concatenate([a, np.repeat(a[-1:], length - len(a))]) if len(a) < length else a
+
+    q_log = torch.as_tensor(np.stack([pad(logs[r].q[:, 0]) for r, _ in rows]))
+    qd_log = torch.as_tensor(np.stack([pad(logs[r].qd[:, 0]) for r, _ in rows]))
+    qt_log = torch.as_tensor(np.stack([pad(logs[r].q_target[:, 0]) for r, _ in rows]))
+    inertia, mgl = (torch.as_tensor(v) for v in zip(*[load_of(logs[r]) for r, _ in rows], strict=True))
+    dt = torch.as_tensor([logs[r].dt for r, _ in rows])
+    start = torch.as_tensor([s for _, s in rows])
+    stepper = model.stepper_for([logs[r] for r, _ in rows])
+    stepper.reset(n)
+    q, qd = q_log[:, 0].clone(), qd_log[:, 0].clone()
+    out = torch.empty(n, steps + 1, dtype=torch.float64)
+    out[:, 0] = q
+    for i in range(steps):
+        forced = i < start
+        q = torch.where(forced, q_log[:, i], q)
+        qd = torch.where(forced, qd_log[:, i], qd)
+        tau = stepper.step(q, qd, qt_log[:, i])
+        qd = qd + dt * (tau - mgl * torch.sin(q)) / inertia
+        q = q + dt * qd
+        q = torch.where(torch.isfinite(q), q, torch.full_like(q, 1e6))
+        qd = torch.where(torch.isfinite(qd), qd, torch.zeros_like(qd))
+        out[:, i + 1] = q
+    return out.numpy()
+
+
+def rollout(model, logs: list[JointLog]) -> RolloutResult:
+    """Open-loop rollout of every run from its first frame to its last valid frame (batched).
+
+    ``model`` is anything with ``stepper_for(logs)``, e.g. :class:`ActuatorModel` or the PD baseline.
+    """
+    ends = [_end(log) for log in logs]
+    q_sim = _simulate(model, logs, [(i, 0) for i in range(len(logs))], max(ends) - 1)
+    sims, rmse, div = [], [], []
+    for i, log in enumerate(logs):
+        qs = q_sim[i, : ends[i]]
+        m = loss_mask(log)[: ends[i]]
+        err = qs[m] - log.q[: ends[i], 0][m]
+        sims.append(qs)
+        rmse.append(float(np.sqrt(np.mean(err**2))))
+        div.append(bool(np.abs(err).max() > DIVERGED_ANGLE))
+    return RolloutResult(sims, np.asarray(rmse), np.asarray(div))
+
+
+def error_vs_horizon(
+    model, logs: list[JointLog], horizons=(1, 5, 10, 20, 50, 100), stride: int = 50
+) -> dict[int, float]:
+    """Position RMSE [rad] after ``h`` free-running steps, from starts every ``stride`` valid frames.
+
+    Before its start each rollout is fed the logged states (recurrent state warmed up on the log).
+    """
+    hmax = max(horizons)
+    rows = []
+    for i, log in enumerate(logs):
+        m = loss_mask(log)
+        rows.extend((i, s) for s in range(1, _end(log) - hmax, stride) if m[s : s + hmax + 1].all())
+    if not rows:
+        return {h: float("nan") for h in horizons}
+    steps = max(s for _, s in rows) + hmax
+    q_sim = _simulate(model, logs, rows, steps)
+    out = {}
+    for h in horizons:
+        err = [q_sim[k, s + h] - logs[r].q[s + h, 0] for k, (r, s) in enumerate(rows)]
+        out[h] = float(np.sqrt(np.mean(np.square(err))))
+    return out

@@ -1,0 +1,96 @@
+"""Configuration of actuator-net training (:func:`learned_actuators.learning.trainer.train`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models_cfg import GRUModelCfg, LSTMModelCfg, MLPModelCfg, PhysicsCfg
+
+__all__ = ["RolloutLossCfg", "TrainCfg"]
+
+
+@dataclass
+class RolloutLossCfg:
+    """Multi-step loss: roll the 1-DOF load (known inertia) through the model over a short horizon (GRU-PD only)."""
+
+    enabled: bool = False
+    """Add the rollout loss. Needs ``meta["inertia"]`` (and ``mass``/``length`` for a pendulum). Default False."""
+    horizon_s: float = 0.1
+    """Rollout horizon [s]. Default 0.1 s."""
+    weight: float = 1.0
+    """Weight of the rollout loss relative to the (normalised) torque loss. Default 1."""
+    position_scale: float = 0.02
+    """Position error [rad] that counts as one unit of loss. Default 0.02 rad."""
+    starts_per_window: int = 1
+    """Rollout starts per training window (spread over the window). Default 1."""
+
+
+@dataclass
+class TrainCfg:
+    """Everything a training run needs besides the data. Units: seconds, N·m, rad."""
+
+    model_type: str = "gru_pd"
+    """``"gru_pd"``, ``"lstm"`` or ``"mlp"``."""
+    gru: GRUModelCfg = field(default_factory=GRUModelCfg)
+    lstm: LSTMModelCfg = field(default_factory=LSTMModelCfg)
+    mlp: MLPModelCfg = field(default_factory=MLPModelCfg)
+    physics: PhysicsCfg = field(default_factory=PhysicsCfg)
+    rollout_loss: RolloutLossCfg = field(default_factory=RolloutLossCfg)
+    seq_len_s: float = 1.0
+    """Training window length [s] (recurrent models; the MLP trains on frames). Default 1 s."""
+    stride_s: float | None = None
+    """Window stride [s]; None = half a window. Default None."""
+    burn_in_s: float = 0.05
+    """Start of each window excluded from the loss while the recurrent state settles [s]. Default 0.05 s."""
+    batch_size: int = 32
+    """Windows per optimiser step (recurrent models). Default 32."""
+    frames_per_batch: int = 128
+    """Frames per optimiser step (MLP). Default 128."""
+    lr: float = 3e-3
+    """AdamW learning rate. Default 3e-3."""
+    lr_schedule: str = "constant"
+    """``"constant"`` or ``"cosine"`` (decay to 1 % of ``lr`` over ``max_epochs``). Default constant."""
+    weight_decay: float = 1e-4
+    """AdamW weight decay. Default 1e-4."""
+    augment_mirror: bool = False
+    """Add a mirrored copy of every training run (``q, q*, qd, tau -> -q, -q*, -qd, -tau``): for actuators and loads
+    that behave the same in both directions (a pendulum hanging at q = 0 does). Default False."""
+    input_noise: float = 0.0
+    """Gaussian noise added to the normalised inputs during training (regularisation) [input std units]. Default 0."""
+    grad_clip: float = 1.0
+    """Gradient-norm clip. Default 1."""
+    max_epochs: int = 200
+    """Upper bound on epochs. Default 200."""
+    patience: int = 30
+    """Early stopping: epochs without validation improvement. Default 30."""
+    val_ratio: float = 0.15
+    """Share of the training runs (whole runs) held out for early stopping when no validation runs are given."""
+    seed: int = 0
+    """Seed of initialisation, shuffling and dropout. Default 0."""
+    device: str = "cpu"
+    """Torch device. Default cpu."""
+    num_threads: int | None = 1
+    """Torch CPU threads set for the run (None: leave as is). Default 1: these small nets run fastest on one
+    thread, and more threads slow down badly on a busy machine."""
+    progress: bool = True
+    """Show a tqdm progress bar. Default True."""
+    tensorboard: bool = True
+    """Write tensorboard logs in the run directory. Default True."""
+    plots: bool = True
+    """Write PNG plots in the run directory. Default True."""
+    checkpoint_every: int = 10
+    """Write the resume checkpoint every this many epochs (and at the end). Default 10."""
+
+    @property
+    def model_cfg(self):
+        """The cfg of the selected architecture."""
+        cfgs = {"gru_pd": self.gru, "lstm": self.lstm, "mlp": self.mlp}
+        if self.model_type not in cfgs:
+            raise ValueError(f"train.model_type {self.model_type!r}; expected one of {sorted(cfgs)}.")
+        return cfgs[self.model_type]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (JSON-serialisable)."""
+        return dataclasses.asdict(self)

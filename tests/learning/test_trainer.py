@@ -1,0 +1,123 @@
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from learned_actuators.data import leave_one_group_out
+from learned_actuators.learning import train
+from tests.learning.conftest import make_runs, quick_cfg
+
+pytestmark = pytest.mark.unit
+
+
+def _weights(model):
+    return torch.cat([p.detach().flatten() for p in model.net.parameters()])
+
+
+def test_resume_gives_the_same_model_as_an_uninterrupted_run(runs, tmp_path):
+    cfg = quick_cfg("gru_pd", max_epochs=6, checkpoint_every=100)
+    straight = train(cfg, runs, run_dir=tmp_path / "straight")
+    first = train(dataclasses.replace(cfg, max_epochs=3), runs, run_dir=tmp_path / "part")
+    assert first.history["epoch"] == [0, 1, 2]
+    resumed = train(cfg, runs, run_dir=tmp_path / "part", resume=tmp_path / "part" / "checkpoint.pt")
+    assert resumed.history["epoch"] == list(range(6))
+    np.testing.assert_allclose(resumed.history["train_loss"], straight.history["train_loss"], rtol=1e-6)
+    torch.testing.assert_close(_weights(resumed.model), _weights(straight.model))
+    different = train(dataclasses.replace(cfg, seed=1), runs)
+    assert not torch.allclose(_weights(different.model), _weights(straight.model))
+
+
+def test_run_directory_contents(runs, tmp_path):
+    cfg = quick_cfg("gru_pd", max_epochs=2, tensorboard=True, plots=True)
+    result = train(cfg, runs, run_dir=tmp_path)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {
+        "config.json",
+        "normalization.json",
+        "deploy_summary.json",
+        "metrics.json",
+        "best.pt",
+        "checkpoint.pt",
+        "training_curves.png",
+        "prediction_train.png",
+        "tensorboard",
+        "error_vs_horizon.png",
+    } <= names
+    summary = json.loads((tmp_path / "deploy_summary.json").read_text())
+    assert summary["sequence_length_steps"] == round(cfg.seq_len_s / runs[0].dt)
+    assert summary["hidden_size"] == 16 and summary["dt"] == pytest.approx(runs[0].dt)
+    assert summary["physics"]["stall_torque"] == cfg.physics.stall_torque
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["max_epochs"] == 2 and config["gru"]["hidden_size"] == 16
+    assert set(json.loads((tmp_path / "metrics.json").read_text())["train"]) == {"mse", "rmse", "mae", "r2"}
+    assert any((tmp_path / "tensorboard").iterdir())
+    assert result.best_epoch in (0, 1)
+    growth = json.loads((tmp_path / "metrics.json").read_text())["error_vs_horizon_rad"]
+    assert set(growth) == {"1", "2", "5", "10", "20", "50", "100"} and growth["100"] > growth["1"]
+
+
+def test_early_stopping_keeps_best_epoch(runs):
+    cfg = quick_cfg("mlp", max_epochs=200, patience=2, lr=0.5)  # a huge rate makes validation worse quickly
+    result = train(cfg, runs[:1], runs[1:])
+    assert len(result.history["epoch"]) < 200
+    assert result.best_val_rmse == pytest.approx(min(result.history["val_rmse"]))
+
+
+def test_normalization_is_fitted_on_the_fold_training_runs_only():
+    logs = make_runs(kps=(1.0, 2.0, 8.0))
+    for log in logs:
+        log.meta["group"] = log.name
+    fold = leave_one_group_out(logs)[2]  # holds out the kp=8 run
+    assert fold.name == "kp8_2" and [g.name for g in fold.test] == ["kp8_2"]
+    result = train(quick_cfg("gru_pd", max_epochs=1), fold.train)
+    kp_col = result.model.model_cfg.features.index("kp")
+    assert result.model.input_norm.mean[kp_col] == pytest.approx(1.5)  # mean over kp 1 and 2, not 8
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda logs: setattr(logs[0], "tau", None), "has no torque label"),
+        (lambda logs: setattr(logs[1], "t", logs[1].t * 2), "sampling period .* differs"),
+        (lambda logs: setattr(logs[0], "valid", np.zeros(len(logs[0]), bool)), "has no valid frame"),
+        (lambda logs: logs[0].meta.pop("kp"), "has no numeric metadata 'kp'"),
+    ],
+)
+def test_bad_training_data(mutate, message):
+    logs = make_runs(duration=0.5)
+    mutate(logs)
+    with pytest.raises(ValueError, match=message):
+        train(quick_cfg("gru_pd", max_epochs=1), logs)
+
+
+def test_unknown_model_type(runs):
+    with pytest.raises(ValueError, match="model_type 'transformer'"):
+        train(quick_cfg("transformer"), runs)
+
+
+def test_rollout_loss_trains_and_needs_a_known_load(runs):
+    cfg = quick_cfg("gru_pd", max_epochs=2)
+    cfg.rollout_loss.enabled = True
+    cfg.rollout_loss.horizon_s = 0.05
+    result = train(cfg, runs)
+    assert np.isfinite(result.history["train_loss"]).all()
+    logs = make_runs(duration=0.5)
+    logs[0].meta.pop("inertia")
+    with pytest.raises(ValueError, match="no metadata 'inertia'"):
+        train(cfg, logs)
+
+
+def test_mirror_augmentation_adds_sign_flipped_runs(runs):
+    from learned_actuators.learning.trainer import mirror_log
+
+    m = mirror_log(runs[0])
+    np.testing.assert_array_equal(m.q, -runs[0].q)
+    np.testing.assert_array_equal(m.tau, -runs[0].tau)
+    np.testing.assert_array_equal(m.q_target, -runs[0].q_target)
+    result = train(quick_cfg("mlp", max_epochs=1, augment_mirror=True), runs)
+    assert sorted(result.model.info["train_runs"]) == sorted(
+        [r.name for r in runs] + [f"{r.name}#mirror" for r in runs]
+    )
+    assert abs(result.model.output_norm.mean[0]) < 1e-9  # mirrored pairs cancel in the torque mean
