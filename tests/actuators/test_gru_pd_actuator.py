@@ -195,3 +195,22 @@ def test_gru_pd_runs_our_exported_deploy_net_on_fused_kernels(tmp_path, rng):
             y, h = deploy(torch.stack([q, qt, qd], -1).reshape(6, 1, 3), h)
         expected = 20.0 * (qt - q) - 0.5 * qd + y.reshape(2, 3)
         torch.testing.assert_close(step(actuator, q, qd, qt), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_gru_pd_saturates_pd_with_trained_curve_but_clips_total_at_motor_limits(tmp_path):
+    # file curve: stall 10, no-load 20 (PHYSICS); motor: stall 40, no-load 40 -> the final clip is looser
+    cfg = gru_cfg(constant_file(tmp_path), saturation_effort=40.0, actuator_velocity_limit=40.0)
+    actuator = make_actuator(cfg, num_envs=1, num_joints=4)
+    tau = step(actuator, Q, QD, Q_TARGET)
+    # PD saturated by the trained curve as in the hand computation above; + spring 0.2 + residual 0.6
+    torch.testing.assert_close(actuator.physical_effort, torch.tensor([[5.2, -9.8, -4.8, 10.2]]))
+    # motor curve at |qd| = 10: motoring 40 * (1 - 10/40) = 30, braking 40 -> nothing is clipped
+    torch.testing.assert_close(tau, torch.tensor([[5.8, -9.2, -4.2, 10.8]]))
+
+
+def test_gru_pd_cfg_overrides_the_pd_curve_of_the_file(tmp_path):
+    cfg = gru_cfg(constant_file(tmp_path), pd_stall_torque=4.0, pd_no_load_speed=20.0, saturation_effort=40.0)
+    actuator = make_actuator(cfg, num_envs=1, num_joints=4)
+    step(actuator, Q, QD, Q_TARGET)
+    # curve stall 4 at |qd| = 10: motoring 2, braking 4 -> [2, -4, -2, 4] + spring 0.2
+    torch.testing.assert_close(actuator.physical_effort, torch.tensor([[2.2, -3.8, -1.8, 4.2]]))

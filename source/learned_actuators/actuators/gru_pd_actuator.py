@@ -101,8 +101,10 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         torch.sub(q_target, q, out=error)
         torch.mul(error, self.stiffness, out=tau).addcmul_(self.damping, qd, value=-1.0)  # kp (q* - q) - kd qd
         if self.pd_torque_speed_curve:
-            curve = self._torque_speed_limits(qd)
+            curve = self._torque_speed_limits(qd, self.pd_stall_torque, self.pd_no_load_speed)
             torch.clamp(tau, min=curve[0], max=curve[1], out=tau)
+            if not self._pd_curve_is_motor_curve:
+                curve = None  # the final clip computes the motor curve itself
         torch.sub(q, self.spring_rest_angle, out=error)
         tau.addcmul_(self.spring_stiffness, error)
         return curve
@@ -134,6 +136,8 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         for attr, cfg_name, file_value in (("stiffness", "stiffness", trained.kp), ("damping", "damping", trained.kd)):
             if getattr(self.cfg, cfg_name) is None:
                 getattr(self, attr)[:] = file_value
+            elif cfg_name == "stiffness" and "kp" in self.features:
+                pass  # the net takes kp as an input: it was trained across gains, any gain is in scope
             elif not torch.allclose(getattr(self, attr), torch.full_like(getattr(self, attr), file_value)):
                 logger.warning(
                     "%s: cfg %s differs from the training value %s in the file; the GRU residual was learned at the "
@@ -150,3 +154,17 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         )
         use_curve = self.cfg.pd_torque_speed_curve
         self.pd_torque_speed_curve = trained.uses_torque_speed_curve if use_curve is None else bool(use_curve)
+        # The PD saturation curve is part of the model (trained values); the final clip uses the motor limits.
+        self.pd_stall_torque = self._saturation_effort
+        """Stall torque [N·m] of the PD saturation curve, shape (num_envs, num_joints)."""
+        self.pd_no_load_speed = self.actuator_velocity_limit
+        """No-load speed [rad/s] of the PD saturation curve, shape (num_envs, num_joints)."""
+        self._pd_curve_is_motor_curve = True
+        for attr, cfg_value, file_value in (
+            ("pd_stall_torque", self.cfg.pd_stall_torque, trained.stall_torque),
+            ("pd_no_load_speed", self.cfg.pd_no_load_speed, trained.no_load_speed),
+        ):
+            if cfg_value is not None or file_value is not None:
+                default = getattr(self, attr) if file_value is None else float(file_value)
+                setattr(self, attr, resolve_joint_parameter(cfg_value, default, names, n, self._device))
+                self._pd_curve_is_motor_curve = False

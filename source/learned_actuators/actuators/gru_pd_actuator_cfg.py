@@ -34,8 +34,16 @@ class CombinedGRUAndPDActuatorCfg(RecurrentActuatorBaseCfg):
     spring_rest_angle: dict[str, float] | float | None = None
     """Spring rest angle ``theta0`` [rad]. Default None: the file's ``physics.theta0``."""
     pd_torque_speed_curve: bool | None = None
-    """Saturate the PD torque with the asymmetric torque-speed curve (stall ``saturation_effort``, no-load
-    speed ``actuator_velocity_limit``). Default None: as in training (file ``physics`` has both curve values)."""
+    """Saturate the PD torque with the asymmetric torque-speed curve (stall :attr:`pd_stall_torque`, no-load
+    speed :attr:`pd_no_load_speed`). Default None: as in training (file ``physics`` has both curve values)."""
+    pd_stall_torque: dict[str, float] | float | None = None
+    """Stall torque [N·m] of the curve that saturates the PD torque (part of the model, like the gains).
+    Default None: the file's ``physics.stall_torque``, else ``saturation_effort``. The final clip of the total
+    torque always uses the motor limits (``saturation_effort``, ``actuator_velocity_limit``,
+    ``actuator_effort_limit``), which may be higher: the residual supplies torque beyond the PD curve."""
+    pd_no_load_speed: dict[str, float] | float | None = None
+    """No-load speed [rad/s] of the PD saturation curve. Default None: the file's ``physics.no_load_speed``,
+    else ``actuator_velocity_limit``."""
     features: list[str] | None = None
     """Expected GRU input features in order (checked against the file). Default None: the file's."""
     mode: Literal["residual", "direct"] | None = None

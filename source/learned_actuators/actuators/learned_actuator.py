@@ -199,16 +199,20 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         self._clear_state_where(self._nonfinite.view(-1))
         self._nonfinite_flagged = True
 
-    def _torque_speed_limits(self, joint_vel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _torque_speed_limits(
+        self, joint_vel: torch.Tensor, stall: torch.Tensor | None = None, no_load_speed: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Asymmetric torque-speed limits ``(lower, upper)`` [N·m] at ``joint_vel`` [rad/s], each (envs, joints).
 
-        Same values as :func:`learned_actuators.physics.torque_speed_limits` (stall torque ``saturation_effort``,
-        no-load speed ``actuator_velocity_limit``), written into preallocated buffers that stay valid until the next
-        call; callers must not modify them.
+        Same values as :func:`learned_actuators.physics.torque_speed_limits` (stall torque ``stall``, default
+        ``saturation_effort``; no-load speed ``no_load_speed``, default ``actuator_velocity_limit``), written into
+        preallocated buffers that stay valid until the next call; callers must not modify them.
         """
-        stall, motoring, upper, lower = self._saturation_effort, self._scratch, self._upper, self._lower
+        stall = self._saturation_effort if stall is None else stall
+        no_load_speed = self.actuator_velocity_limit if no_load_speed is None else no_load_speed
+        motoring, upper, lower = self._scratch, self._upper, self._lower
         torch.abs(joint_vel, out=motoring)
-        torch.addcdiv(self._one, motoring, self.actuator_velocity_limit, value=-1.0, out=motoring)  # 1 - |qd| / v0
+        torch.addcdiv(self._one, motoring, no_load_speed, value=-1.0, out=motoring)  # 1 - |qd| / v0
         motoring.clamp_(min=0.0).mul_(stall)
         torch.gt(joint_vel, 0.0, out=self._mask)
         torch.where(self._mask, motoring, stall, out=upper)

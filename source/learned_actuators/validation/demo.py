@@ -75,21 +75,17 @@ def run(
         effort_limit=stall,
         velocity_limit=speed,
     )
-    model = CombinedGRUAndPDActuatorCfg(
-        joint_names_expr=[".*"],
-        network_file=str(network_file),
-        saturation_effort=stall if stall is not None else 1e6,
-        actuator_effort_limit=stall if stall is not None else 1e6,
-        actuator_velocity_limit=speed if speed is not None else 1e6,
-    )
+    # The fitted torque-speed curve is part of the GRU-PD model (its file carries it and saturates the PD with it);
+    # the motor's own joint-side envelope is not known from these logs, so the final clip is left open, as in the
+    # trainer's rollout evaluation. The DCMotor baseline uses the fitted curve as its envelope.
+    open_limits = {"saturation_effort": 1e6, "actuator_effort_limit": 1e6, "actuator_velocity_limit": 1e6}
+    model = CombinedGRUAndPDActuatorCfg(joint_names_expr=[".*"], network_file=str(network_file), **open_limits)
     models = {"gru_pd": model}
-    limits = {"saturation_effort": model.saturation_effort, "actuator_effort_limit": model.actuator_effort_limit}
-    limits["actuator_velocity_limit"] = model.actuator_velocity_limit
     for name, path in (extra_networks or {}).items():
         from learned_actuators.actuators import LSTMActuatorNetCfg, MLPActuatorNetCfg
 
         cfg_class = {"lstm": LSTMActuatorNetCfg, "mlp": MLPActuatorNetCfg}[name]
-        models[name] = cfg_class(joint_names_expr=[".*"], network_file=str(path), **limits)
+        models[name] = cfg_class(joint_names_expr=[".*"], network_file=str(path), **open_limits)
     result = run_validation(logs, models, cfg)
     result.settings["demo"] = {
         "network_file": str(network_file),
