@@ -18,6 +18,21 @@ WIDE = {"saturation_effort": 1e4, "actuator_effort_limit": 1e4, "actuator_veloci
 @pytest.fixture
 def small_chunks(monkeypatch):
     monkeypatch.setattr(fused_nets, "CHUNK_BYTES", 1)  # chunk_columns() then gives its minimum, 64 columns
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # chunking applies to single-threaded torch only
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_no_chunking_with_several_threads():
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert fused_nets.chunk_columns(rows=40, batch=49152) == 49152
+        torch.set_num_threads(1)
+        assert fused_nets.chunk_columns(rows=40, batch=49152) < 49152
+    finally:
+        torch.set_num_threads(threads)
 
 
 def random_inputs(rng, shape):

@@ -109,11 +109,13 @@ _MAX_CACHED_VIEWS = 16
 def chunk_columns(rows: int, batch: int, chunk_bytes: int | None = None) -> int:
     """Columns per chunk for ``rows`` float32 scratch rows, balanced so that all chunks have about the same width.
 
-    Aims at ``chunk_bytes`` of scratch (default :data:`CHUNK_BYTES` times ``torch.get_num_threads()``, read at call
-    time), a multiple of 64 columns (but at most ``batch``).
+    Aims at ``chunk_bytes`` of scratch (default :data:`CHUNK_BYTES` with one intra-op thread; with several threads,
+    read at call time, no chunking: each op then splits the whole batch across the threads, and small chunks would
+    pay a thread synchronisation per launch, measured 2-3x slower on 2 threads), a multiple of 64 columns (but at
+    most ``batch``).
     """
     if chunk_bytes is None:
-        chunk_bytes = CHUNK_BYTES * max(1, torch.get_num_threads())
+        chunk_bytes = CHUNK_BYTES if torch.get_num_threads() <= 1 else 4 * max(rows, 1) * batch
     columns = max(64, chunk_bytes // (4 * max(rows, 1)))
     chunks = -(-batch // columns)
     columns = -(-batch // chunks)

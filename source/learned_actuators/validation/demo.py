@@ -52,7 +52,7 @@ def run(
     from learned_actuators.learning.demo import DEMO_PRESET
     from learned_actuators.learning.pipeline import _merge, run_preset
 
-    from .report import format_table, write_report
+    from .report import write_report
     from .validate import run_validation
     from .validation_cfg import ValidationCfg
 
@@ -95,5 +95,5 @@ def run(
         "total_time_s": time.perf_counter() - t0,
     }
     paths = write_report(result, out_dir, num_runs=cfg.plot_trajectories)
-    logger.info("validation demo done in %.0f s:\n%s", time.perf_counter() - t0, format_table(result))
+    logger.info("validation demo done in %.0f s", time.perf_counter() - t0)
     return result, paths
