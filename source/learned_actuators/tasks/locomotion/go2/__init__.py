@@ -18,42 +18,32 @@ TASK_PREFIX = "LearnedActuators-Velocity"
 LEARNED_ACTUATORS = ("GRUPD", "LSTM", "MLP")
 """Task-id part naming each learned actuator (also the infix of its cfg class names)."""
 
-gym.register(
-    id=f"{TASK_PREFIX}-Flat-UnitreeGo2-Offline",
-    entry_point="isaaclab.envs:ManagerBasedRLEnv",
-    disable_env_checker=True,
-    kwargs={
-        "env_cfg_entry_point": f"{__name__}.flat_env_cfg:UnitreeGo2FlatOfflineEnvCfg",
-        "rsl_rl_cfg_entry_point": f"{agents.__name__}.rsl_rl_ppo_cfg:Go2FlatOfflinePPORunnerCfg",
-        "default_agent": "rsl_rl",
-    },
-)
 
-gym.register(
-    id=f"{TASK_PREFIX}-Rough-UnitreeGo2-Offline",
-    entry_point="isaaclab.envs:ManagerBasedRLEnv",
-    disable_env_checker=True,
-    kwargs={
-        "env_cfg_entry_point": f"{__name__}.rough_env_cfg:UnitreeGo2RoughOfflineEnvCfg",
-        "rsl_rl_cfg_entry_point": f"{agents.__name__}.rsl_rl_ppo_cfg:Go2RoughOfflinePPORunnerCfg",
-        "default_agent": "rsl_rl",
-    },
-)
+def _register(task_id: str, env_cfg: str, agent_cfg: str) -> None:
+    """Register a manager-based task with lazy (string) cfg entry points and rsl-rl as its agent."""
+    gym.register(
+        id=f"{TASK_PREFIX}-{task_id}",
+        entry_point="isaaclab.envs:ManagerBasedRLEnv",
+        disable_env_checker=True,
+        kwargs={
+            "env_cfg_entry_point": f"{__name__}.{env_cfg}",
+            "rsl_rl_cfg_entry_point": f"{agents.__name__}.{agent_cfg}",
+            "default_agent": "rsl_rl",
+        },
+    )
+
 
 for _terrain in ("Flat", "Rough"):
+    # Isaac Lab's Go2 task (DC motors) with local assets
+    _register(
+        f"{_terrain}-UnitreeGo2-Offline",
+        f"{_terrain.lower()}_env_cfg:UnitreeGo2{_terrain}OfflineEnvCfg",
+        f"rsl_rl_ppo_cfg:Go2{_terrain}OfflinePPORunnerCfg",
+    )
     for _actuator in LEARNED_ACTUATORS:
         for _suffix in ("-Offline", ""):
-            gym.register(
-                id=f"{TASK_PREFIX}-{_terrain}-UnitreeGo2-{_actuator}{_suffix}",
-                entry_point="isaaclab.envs:ManagerBasedRLEnv",
-                disable_env_checker=True,
-                kwargs={
-                    "env_cfg_entry_point": (
-                        f"{__name__}.learned_env_cfg:UnitreeGo2{_terrain}{_actuator}{_suffix.lstrip('-')}EnvCfg"
-                    ),
-                    "rsl_rl_cfg_entry_point": (
-                        f"{agents.__name__}.rsl_rl_learned_ppo_cfg:Go2{_terrain}{_actuator}PPORunnerCfg"
-                    ),
-                    "default_agent": "rsl_rl",
-                },
+            _register(
+                f"{_terrain}-UnitreeGo2-{_actuator}{_suffix}",
+                f"learned_env_cfg:UnitreeGo2{_terrain}{_actuator}{_suffix.lstrip('-')}EnvCfg",
+                f"rsl_rl_learned_ppo_cfg:Go2{_terrain}{_actuator}PPORunnerCfg",
             )
