@@ -28,9 +28,9 @@ def test_no_chunking_with_several_threads():
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        assert fused_nets.chunk_columns(rows=40, batch=49152) == 49152
+        assert fused_nets.chunk_columns(rows=400, batch=49152) == 49152
         torch.set_num_threads(1)
-        assert fused_nets.chunk_columns(rows=40, batch=49152) < 49152
+        assert fused_nets.chunk_columns(rows=400, batch=49152) < 49152
     finally:
         torch.set_num_threads(threads)
 
