@@ -56,9 +56,9 @@ def run_demo(out_dir: str | Path = "runs/demo", overrides: dict | None = None) -
         The result rows and the markdown table (torque RMSE [N·m], R², rollout RMSE [rad], training time [s]).
         Exported nets are in ``out_dir/export`` (``gru_pd.pt``, ``lstm.pt``, ``mlp.pt`` and ``.onnx``).
     """
-    from .pipeline import _merge
+    from .pipeline import merge_presets
 
-    preset = _merge(DEMO_PRESET, overrides or {})
+    preset = merge_presets(DEMO_PRESET, overrides or {})
     t0 = time.perf_counter()
     rows = run_preset(preset, out_dir)
     table = (

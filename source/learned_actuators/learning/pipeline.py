@@ -44,6 +44,7 @@ __all__ = [
     "format_table",
     "load_data",
     "load_preset",
+    "merge_presets",
     "run_preset",
 ]
 
@@ -167,13 +168,17 @@ def load_preset(name_or_path: str | Path) -> dict:
         raise ValueError(f"{path}: preset is not valid JSON ({err}).") from err
     parent = data.pop("extends", None)
     data.pop("description", None)
-    return _merge(load_preset(parent), data) if parent else data
+    return merge_presets(load_preset(parent), data) if parent else data
 
 
-def _merge(base: dict, over: dict) -> dict:
+def merge_presets(base: dict, over: dict) -> dict:
+    """Return ``base`` updated recursively with ``over`` (nested dicts merge, other values replace).
+
+    Neither input is modified.
+    """
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = merge_presets(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
 
 
@@ -309,7 +314,8 @@ def run_preset(
     splits = splits_of(logs, data_cfg, preset.get("train", {}).get("seed", 0))
     rows = []
     for model_type in models:
-        _, cfg = build_cfg(_merge(preset, {"train": {"model_type": model_type, **model_over.get(model_type, {})}}))
+        train_over = {"model_type": model_type, **model_over.get(model_type, {})}
+        _, cfg = build_cfg(merge_presets(preset, {"train": train_over}))
         per_split, weights = [], []
         for name, split in splits:
             if not split.test:

@@ -50,7 +50,7 @@ def run(
     """
     from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
     from learned_actuators.learning.demo import DEMO_PRESET
-    from learned_actuators.learning.pipeline import _merge, run_preset
+    from learned_actuators.learning.pipeline import merge_presets, run_preset
 
     from .report import write_report
     from .validate import run_validation
@@ -58,7 +58,7 @@ def run(
 
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
-    preset = DEMO_PRESET if max_epochs is None else _merge(DEMO_PRESET, {"train": {"max_epochs": max_epochs}})
+    preset = DEMO_PRESET if max_epochs is None else merge_presets(DEMO_PRESET, {"train": {"max_epochs": max_epochs}})
     if network_file is None:
         run_preset(preset, out_dir / "train", models=["gru_pd"], baseline=False)
         network_file = out_dir / "train" / "export" / "gru_pd.pt"
