@@ -141,7 +141,6 @@ def test_missing_commanded_positions_is_a_clear_error():
 
 
 def test_go2_fixed_base_replay_tracks_logged_joints():
-    pytest.importorskip("learned_actuators.assets.unitree_go2")
     from learned_actuators.assets.unitree_go2 import require_offline_assets
 
     require_offline_assets()  # CI builds the offline Go2 USD in its set-up step
