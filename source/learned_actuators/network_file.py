@@ -47,9 +47,10 @@ METADATA_FILE_NAME = "metadata.json"
 FORMAT_VERSION = 1
 
 MODEL_TYPES = ("gru_pd", "lstm", "mlp")
-FEATURES = ("q", "q_target", "qd", "pos_error", "tau_pd", "kp", "kd")
+FEATURES = ("q", "q_target", "qd", "pos_error", "tau_pd", "tau_phys", "kp", "kd")
 """Known per-step features: joint angle [rad], target angle [rad], joint velocity [rad/s], ``q_target - q``
-[rad], the PD torque [N·m], and the PD gains."""
+[rad], the PD torque [N·m], the physics torque ``tau_phys`` [N·m] (PD saturated by the torque-speed curve, plus
+spring), and the PD gains."""
 
 
 class NetworkFileError(ValueError):

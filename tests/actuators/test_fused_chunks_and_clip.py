@@ -54,7 +54,8 @@ def assert_chunked_fused_matches_module(fused, module, rng, atol):
             module.reset([0, 36])
 
 
-def test_chunked_fused_mlp_matches_the_torchscript_module(small_chunks, rng):
+@pytest.mark.parametrize("compile", [False, True])
+def test_chunked_fused_mlp_matches_the_torchscript_module(small_chunks, rng, compile):
     common = {
         "joint_names_expr": [".*"],
         "network_file": str(shared_nets() / "unitree_go1.pt"),
@@ -67,8 +68,9 @@ def test_chunked_fused_mlp_matches_the_torchscript_module(small_chunks, rng):
         "network_dt": 0.005,
         **WIDE,
     }
-    fused = make_actuator(MLPActuatorNetCfg(**common), num_envs=ENVS, num_joints=JOINTS)
+    fused = make_actuator(MLPActuatorNetCfg(**common, compile=compile), num_envs=ENVS, num_joints=JOINTS)
     module = make_actuator(MLPActuatorNetCfg(**common, fused=False), num_envs=ENVS, num_joints=JOINTS)
+    assert fused.uses_compiled_kernels == compile  # compiled: once per chunk width (64 and the partial 47)
     assert_chunked_fused_matches_module(fused, module, rng, atol=2e-5)
 
 

@@ -27,21 +27,70 @@ def random_inputs(rng, shape):
     )
 
 
-def test_mlp_matches_stock_actuator_net_mlp_on_walk_these_ways_go1_net(rng):
+@pytest.mark.parametrize("compile", [False, True])
+def test_mlp_matches_stock_actuator_net_mlp_on_walk_these_ways_go1_net(rng, compile):
     common = {
         "joint_names_expr": [".*"],
         "network_file": str(shared_nets() / "unitree_go1.pt"),
         **GO1_CONVENTIONS,
         **GO1_LIMITS,
     }
-    ours = make_actuator(MLPActuatorNetCfg(**common, physics_dt=0.005, network_dt=0.005), num_envs=4, num_joints=12)
+    cfg = MLPActuatorNetCfg(**common, physics_dt=0.005, network_dt=0.005, compile=compile)
+    ours = make_actuator(cfg, num_envs=4, num_joints=12)
     stock = make_actuator(ActuatorNetMLPCfg(**common), num_envs=4, num_joints=12)
+    assert ours.uses_fused_kernels and ours.uses_compiled_kernels == compile
     for t in range(6):
         q, qd, qt = random_inputs(rng, (4, 12))
         torch.testing.assert_close(step(ours, q, qd, qt), step(stock, q, qd, qt), atol=2e-5, rtol=1e-5)
         if t == 3:
             ours.reset([1])
             stock.reset([1])
+
+
+def go1_mlp_cfg(**kwargs):
+    return MLPActuatorNetCfg(
+        joint_names_expr=[".*"],
+        network_file=str(shared_nets() / "unitree_go1.pt"),
+        physics_dt=0.005,
+        network_dt=0.005,
+        **GO1_CONVENTIONS,
+        **GO1_LIMITS,
+        **kwargs,
+    )
+
+
+def test_mlp_compile_without_fused_kernels_is_an_error():
+    with pytest.raises(ValueError, match="compile=True needs the fused kernels"):
+        make_actuator(go1_mlp_cfg(fused=False, compile=True), num_envs=2, num_joints=12)
+
+
+def test_mlp_compiles_by_default_from_the_auto_batch_size(monkeypatch):
+    from learned_actuators.actuators import mlp_actuator
+
+    monkeypatch.setattr(mlp_actuator, "AUTO_COMPILE_ROWS", 48)
+    assert make_actuator(go1_mlp_cfg(), num_envs=4, num_joints=12).uses_compiled_kernels
+    assert not make_actuator(go1_mlp_cfg(), num_envs=3, num_joints=12).uses_compiled_kernels
+    assert not make_actuator(go1_mlp_cfg(compile=False), num_envs=4, num_joints=12).uses_compiled_kernels
+
+
+def test_mlp_compile_failure_falls_back_in_auto_mode_and_raises_when_asked(monkeypatch, caplog):
+    from learned_actuators.actuators import fused_nets, mlp_actuator
+
+    def broken(self):
+        def fail(z):
+            raise OSError("no C++ compiler")
+
+        self._compiled = fail
+
+    monkeypatch.setattr(fused_nets.FusedMLP, "compile", broken)
+    monkeypatch.setattr(mlp_actuator, "AUTO_COMPILE_ROWS", 48)
+    actuator = make_actuator(go1_mlp_cfg(), num_envs=4, num_joints=12)
+    assert actuator.uses_fused_kernels and not actuator.uses_compiled_kernels
+    assert "no C++ compiler" in caplog.text and "eager fused kernels" in caplog.text
+    with pytest.raises(
+        RuntimeError, match=r"unitree_go1\.pt: compile=True but torch.compile failed .*no C\+\+ compiler"
+    ):
+        make_actuator(go1_mlp_cfg(compile=True), num_envs=4, num_joints=12)
 
 
 def test_lstm_matches_stock_actuator_net_lstm_on_legged_gym_anydrive_net(rng):

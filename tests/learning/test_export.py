@@ -128,14 +128,24 @@ def test_exports_run_in_stock_isaaclab_actuators(trained, exported, runs, model_
 
 
 @pytest.mark.skipif(not HAS_ISAACLAB, reason="isaaclab is not importable; the GRU-PD actuator check needs it")
-def test_gru_pd_export_runs_in_the_combined_gru_pd_actuator(runs, tmp_path):
+@pytest.mark.parametrize(
+    ("features", "curve"),
+    [
+        (None, None),  # the default features, no torque-speed curve
+        (["pos_error", "qd", "kp", "tau_phys"], (0.05, 2.0)),  # the PD saturates on these runs: tau_phys != tau_pd
+    ],
+)
+def test_gru_pd_export_runs_in_the_combined_gru_pd_actuator(runs, tmp_path, features, curve):
     from isaaclab.utils import instantiate
     from isaaclab.utils.types import ArticulationActions
 
     from learned_actuators.actuators.gru_pd_actuator_cfg import CombinedGRUAndPDActuatorCfg
 
     cfg = quick_cfg("gru_pd", max_epochs=2)
-    cfg.physics.stall_torque = cfg.physics.no_load_speed = None  # no curve: the final effort clip stays inactive
+    if features is not None:
+        cfg.gru.features = features
+    cfg.physics.stall_torque, cfg.physics.no_load_speed = curve or (None, None)  # the final clip (1e3) stays inactive
+    cfg.physics.fit = False
     cfg.physics.kd = 0.02
     model = train(cfg, runs).model
     path = export_model(model, tmp_path, onnx=False)["torchscript"]
@@ -152,6 +162,7 @@ def test_gru_pd_export_runs_in_the_combined_gru_pd_actuator(runs, tmp_path):
     assert kp == pytest.approx(np.median(model.info["train_kp"]))  # the file's default gain
     stepper = model.stepper(np.full(2, kp))
     stepper.reset(2)
+    saturated = False
     for i in range(10):
         q, qd, qt = (
             torch.tensor([[getattr(r, f)[i, 0]] for r in runs[:2]], dtype=torch.float32)
@@ -161,6 +172,9 @@ def test_gru_pd_export_runs_in_the_combined_gru_pd_actuator(runs, tmp_path):
             joint_positions=qt.clone(), joint_velocities=torch.zeros(2, 1), joint_efforts=torch.zeros(2, 1)
         )
         got = actuator.compute(act, q, qd).joint_efforts[:, 0]
+        pd = kp * (qt - q) - cfg.physics.kd * qd
+        saturated = saturated or bool(((actuator.physical_effort - pd).abs() > 1e-3).any())
         torch.testing.assert_close(
             got.double(), stepper.step(q[:, 0].double(), qd[:, 0].double(), qt[:, 0].double()), atol=1e-5, rtol=0
         )
+    assert saturated == (curve is not None)

@@ -43,6 +43,10 @@ def test_gru_features_follow_the_network_file_contract():
     p = PhysicsParams(kp=0.0, kd=0.1, k_spring=-0.5, stall_torque=0.2, no_load_speed=5.0)
     q, qd, qt = torch.tensor([0.1, -0.2]), torch.tensor([3.0, -1.0]), torch.tensor([1.0, 0.5])
     kp = torch.tensor([2.0, 4.0])
-    x = gru_step_features(["q", "q_target", "qd", "pos_error", "tau_pd", "kp", "kd"], q, qd, qt, kp, p)
+    names = ["q", "q_target", "qd", "pos_error", "tau_pd", "tau_phys", "kp", "kd"]
+    x = gru_step_features(names, q, qd, qt, kp, p)
     pd = kp * (qt - q) - 0.1 * qd  # plain PD: no torque-speed curve, no spring (network_file.FEATURES)
-    torch.testing.assert_close(x, torch.stack([q, qt, qd, qt - q, pd, kp, torch.full_like(q, 0.1)], dim=-1))
+    # tau_phys: pd = [1.5, 2.9]; joint 0 pushes along its motion (qd = 3): limit 0.2 (1 - 3/5) = 0.08; joint 1
+    # brakes (qd = -1): limit 0.2; then the spring -0.5 q
+    phys = torch.tensor([0.08, 0.2]) - 0.5 * q
+    torch.testing.assert_close(x, torch.stack([q, qt, qd, qt - q, pd, phys, kp, torch.full_like(q, 0.1)], dim=-1))

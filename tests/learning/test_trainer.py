@@ -16,8 +16,9 @@ def _weights(model):
     return torch.cat([p.detach().flatten() for p in model.net.parameters()])
 
 
-def test_resume_gives_the_same_model_as_an_uninterrupted_run(runs, tmp_path):
-    cfg = quick_cfg("gru_pd", max_epochs=6, checkpoint_every=100)
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
+def test_resume_gives_the_same_model_as_an_uninterrupted_run(runs, tmp_path, ema_decay):
+    cfg = quick_cfg("gru_pd", max_epochs=6, checkpoint_every=100, ema_decay=ema_decay)
     straight = train(cfg, runs, run_dir=tmp_path / "straight")
     first = train(dataclasses.replace(cfg, max_epochs=3), runs, run_dir=tmp_path / "part")
     assert first.history["epoch"] == [0, 1, 2]
@@ -27,6 +28,21 @@ def test_resume_gives_the_same_model_as_an_uninterrupted_run(runs, tmp_path):
     torch.testing.assert_close(_weights(resumed.model), _weights(straight.model))
     different = train(dataclasses.replace(cfg, seed=1), runs)
     assert not torch.allclose(_weights(different.model), _weights(straight.model))
+
+
+def test_weight_average_is_the_returned_model(runs, tmp_path):
+    cfg = quick_cfg("gru_pd", max_epochs=3, ema_decay=0.5, lr=1e-3)
+    result = train(cfg, runs, run_dir=tmp_path)
+    assert result.best_epoch == 2  # the loss fell every epoch, so the last (averaged) weights are kept
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    names = [name for name, _ in result.model.net.named_parameters()]
+    average = torch.cat([ckpt["average"][f"module.{name}"].flatten() for name in names])
+    live = torch.cat([ckpt["net"][name].flatten() for name in names])
+    torch.testing.assert_close(_weights(result.model), average)
+    assert not torch.allclose(average, live)
+    assert int(ckpt["average"]["n_averaged"]) > 1
+    with pytest.raises(ValueError, match=r"train\.ema_decay is 1\.0"):
+        train(quick_cfg("gru_pd", ema_decay=1.0), runs)
 
 
 def test_run_directory_contents(runs, tmp_path):

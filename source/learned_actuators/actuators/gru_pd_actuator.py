@@ -38,8 +38,8 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
     and :math:`\mathrm{clip}_{\dot q}` the motor limits at the current velocity (``torque_speed_curve``).
     The GRU input ``x`` holds the file's ``features`` in order (default ``["q", "q_target", "qd"]``: joint
     angle [rad], target angle [rad], velocity [rad/s]; also ``pos_error``, ``tau_pd`` (unsaturated PD [N·m]),
-    ``kp``, ``kd``). One GRU step per net step (``dt`` from the file); :math:`r` is held between net steps while
-    :math:`\tau_{phys}` is recomputed every physics step.
+    ``tau_phys`` (:math:`\tau_{phys}` of the step [N·m]), ``kp``, ``kd``). One GRU step per net step (``dt`` from
+    the file); :math:`r` is held between net steps while :math:`\tau_{phys}` is recomputed every physics step.
 
     A non-finite GRU output falls back to :math:`\tau_{phys}` for that joint (its GRU state is zeroed; counted in
     :attr:`nonfinite_output_count`). State: :attr:`hidden_state` ``(layers, num_envs*num_joints, hidden)``,
@@ -123,6 +123,8 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
                 torch.sub(q_target, q, out=row)
             elif name == "tau_pd":
                 torch.sub(q_target, q, out=row).mul_(self.stiffness).addcmul_(self.damping, qd, value=-1.0)
+            elif name == "tau_phys":  # computed by _physical_torque earlier in the step
+                row.copy_(self.physical_effort)
             elif name == "kp":
                 row.copy_(self.stiffness)
             elif name == "kd":

@@ -38,3 +38,11 @@ class MLPActuatorNetCfg(LearnedActuatorBaseCfg):
     input_idx: Iterable[int] | None = None
     """History slots fed to the net; 0 is now, ``k`` is ``k`` *network* steps ago (``network_dt`` apart, so a
     50 Hz net sees 50 Hz history at any physics rate). Required without metadata."""
+    compile: bool | None = None
+    """Run the fused net through ``torch.compile`` (Inductor), which fuses each layer's bias and activation into
+    one pass: about 20 % less time per forward on CPU for large batches. It is compiled and checked against the
+    eager kernels when the actuator is built (tens of seconds the first time on CPU, cached by PyTorch afterwards;
+    needs a C++ compiler there). True: always, and a failure is an error. False: never. Default None (auto): on
+    CPU when the batch has at least :data:`~learned_actuators.actuators.mlp_actuator.AUTO_COMPILE_ROWS` rows
+    (``num_envs * num_joints``), falling back to the eager kernels with a warning if compiling fails. Needs
+    :attr:`fused`."""

@@ -69,7 +69,8 @@ def gru_step_features(
     """Raw GRU inputs (..., F) in the order of ``names`` from broadcastable (...) tensors.
 
     Names as in :data:`learned_actuators.network_file.FEATURES`: ``tau_pd`` is the plain PD torque
-    ``kp (q* - q) - kd qd`` [N·m] (no torque-speed curve, no spring), ``kp``/``kd`` the run's gains.
+    ``kp (q* - q) - kd qd`` [N·m] (no torque-speed curve, no spring), ``tau_phys`` the whole physics torque
+    (:func:`tau_phys`: PD saturated by the torque-speed curve, plus spring), ``kp``/``kd`` the run's gains.
     """
     cols = []
     for name in names:
@@ -83,12 +84,16 @@ def gru_step_features(
             cols.append(q_target - q)
         elif name == "tau_pd":
             cols.append(pd_torque(q, qd, q_target, kp, params.kd))
+        elif name == "tau_phys":
+            cols.append(tau_phys(q, qd, q_target, kp, params))
         elif name == "kp":
             cols.append(kp * torch.ones_like(q))
         elif name == "kd":
             cols.append(params.kd * torch.ones_like(q))
         else:
-            raise ValueError(f"unknown GRU feature {name!r}; expected q, q_target, qd, pos_error, tau_pd, kp or kd.")
+            raise ValueError(
+                f"unknown GRU feature {name!r}; expected q, q_target, qd, pos_error, tau_pd, tau_phys, kp or kd."
+            )
     return torch.stack(cols, dim=-1)
 
 

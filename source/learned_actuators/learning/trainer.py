@@ -277,8 +277,8 @@ def _start_run_dir(run_dir: Path, cfg: TrainCfg, model: ActuatorModel, train_log
     return SummaryWriter(str(run_dir / "tensorboard"))
 
 
-def _train_epoch(model, cfg: TrainCfg, data: _Data, opt, gen: torch.Generator, epoch: int) -> float:
-    """One pass over the shuffled training windows; returns the mean loss."""
+def _train_epoch(model, cfg: TrainCfg, data: _Data, opt, gen: torch.Generator, epoch: int, average=None) -> float:
+    """One pass over the shuffled training windows; returns the mean loss. ``average``: weight average to update."""
     model.net.train()
     if cfg.lr_schedule == "cosine":
         for group in opt.param_groups:
@@ -298,8 +298,47 @@ def _train_epoch(model, cfg: TrainCfg, data: _Data, opt, gen: torch.Generator, e
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.net.parameters(), cfg.grad_clip)
         opt.step()
+        if average is not None:
+            average.update_parameters(model.net)
         losses.append(float(loss.detach()))
     return float(np.mean(losses))
+
+
+def _weight_average(cfg: TrainCfg, net: torch.nn.Module):
+    """The exponential moving average of ``net``'s weights asked for by ``cfg.ema_decay`` (None when off)."""
+    if cfg.ema_decay == 0:
+        return None
+    if not 0 < cfg.ema_decay < 1:
+        raise ValueError(f"train.ema_decay is {cfg.ema_decay}; expected 0 (off) or a decay in (0, 1).")
+    ema = torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema_decay)
+    return torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema, use_buffers=True)
+
+
+def _save_checkpoint(path: Path, live_state: dict, average, opt, gen: torch.Generator, history, best, epoch: int):
+    """Everything :func:`_resume` needs to continue after ``epoch``."""
+    state = {
+        "net": live_state,
+        "average": None if average is None else average.state_dict(),
+        "optimizer": opt.state_dict(),
+        "generator": gen.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "history": history,
+        "best": best,
+        "epoch": epoch,
+    }
+    torch.save(state, path)
+
+
+def _resume(path, net, average, opt, gen: torch.Generator):
+    """Load a checkpoint written by :func:`train` into the training state; returns (history, best, next epoch)."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    net.load_state_dict(ckpt["net"])
+    if average is not None:
+        average.load_state_dict(ckpt["average"])
+    opt.load_state_dict(ckpt["optimizer"])
+    gen.set_state(ckpt["generator"])
+    torch.set_rng_state(ckpt["torch_rng"])
+    return ckpt["history"], ckpt["best"], ckpt["epoch"] + 1
 
 
 def train(
@@ -333,23 +372,22 @@ def train(
     net = model.net
     data = _Data(model, train_logs, cfg)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    average = _weight_average(cfg, net)
     history: dict[str, list[float]] = {"epoch": [], "train_loss": [], "val_rmse": []}
     best = {"rmse": float("inf"), "epoch": -1, "state": copy.deepcopy(net.state_dict()), "stall": 0}
     start_epoch = 0
     if resume is not None:
-        ckpt = torch.load(resume, map_location="cpu", weights_only=False)
-        net.load_state_dict(ckpt["net"])
-        opt.load_state_dict(ckpt["optimizer"])
-        gen.set_state(ckpt["generator"])
-        torch.set_rng_state(ckpt["torch_rng"])
-        history, best, start_epoch = ckpt["history"], ckpt["best"], ckpt["epoch"] + 1
+        history, best, start_epoch = _resume(resume, net, average, opt, gen)
     run_dir = Path(run_dir) if run_dir is not None else None
     writer = _start_run_dir(run_dir, cfg, model, train_logs, val_logs) if run_dir is not None else None
     bar = tqdm(
         range(start_epoch, cfg.max_epochs), disable=not cfg.progress, desc=f"train {cfg.model_type}", leave=False
     )
     for epoch in bar:
-        loss = _train_epoch(model, cfg, data, opt, gen, epoch)
+        loss = _train_epoch(model, cfg, data, opt, gen, epoch, average)
+        live = copy.deepcopy(net.state_dict())
+        if average is not None:  # evaluate and keep the averaged weights
+            net.load_state_dict(average.module.state_dict())
         val_rmse = evaluate(model, val_logs)["rmse"] if val_logs else float(np.sqrt(loss))
         for key, value in (("epoch", epoch), ("train_loss", loss), ("val_rmse", val_rmse)):
             history[key].append(value)
@@ -363,18 +401,11 @@ def train(
         bar.set_postfix(loss=f"{loss:.4f}", val_rmse=f"{val_rmse:.4f}", best=best["epoch"])
         stop = best["stall"] >= cfg.patience or epoch == cfg.max_epochs - 1
         if run_dir is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or stop):
-            state = {
-                "net": net.state_dict(),
-                "optimizer": opt.state_dict(),
-                "generator": gen.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "history": history,
-                "best": best,
-                "epoch": epoch,
-            }
-            torch.save(state, run_dir / "checkpoint.pt")
+            _save_checkpoint(run_dir / "checkpoint.pt", live, average, opt, gen, history, best, epoch)
         if stop:
             break
+        if average is not None:  # back to the raw weights for the next epoch
+            net.load_state_dict(live)
     if writer is not None:
         writer.close()
     net.load_state_dict(best["state"])
@@ -383,17 +414,23 @@ def train(
     if cfg.model_type == "gru_pd":
         model.info["train_kp"] = [model.run_params(g).kp for g in train_logs]
     result = TrainResult(model, history, best["epoch"], best["rmse"], time.perf_counter() - t_start, run_dir)
-    result.metrics["train"] = evaluate(model, train_logs)
+    result.metrics.update(_final_metrics(model, train_logs, val_logs))
+    if run_dir is not None:
+        _write_outputs(result, cfg, train_logs, val_logs)
+    return result
+
+
+def _final_metrics(model: ActuatorModel, train_logs, val_logs) -> dict:
+    """Torque metrics on the training (and validation) runs, and rollout error vs horizon when the load is known."""
+    metrics = {"train": evaluate(model, train_logs)}
     if val_logs:
-        result.metrics["val"] = evaluate(model, val_logs)
+        metrics["val"] = evaluate(model, val_logs)
     eval_logs = val_logs or train_logs
     if all("inertia" in g.meta for g in eval_logs):
         horizons = [h for h in (1, 2, 5, 10, 20, 50, 100) if h < min(len(g) for g in eval_logs) // 2]
         curve = error_vs_horizon(model, eval_logs, horizons=horizons, stride=max(1, horizons[-1] // 2))
-        result.metrics["error_vs_horizon_rad"] = {str(h): v for h, v in curve.items()}
-    if run_dir is not None:
-        _write_outputs(result, cfg, train_logs, val_logs)
-    return result
+        metrics["error_vs_horizon_rad"] = {str(h): v for h, v in curve.items()}
+    return metrics
 
 
 def _write_outputs(result: TrainResult, cfg: TrainCfg, train_logs, val_logs) -> None:

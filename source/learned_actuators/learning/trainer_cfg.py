@@ -59,6 +59,10 @@ class TrainCfg:
     that behave the same in both directions (a pendulum hanging at q = 0 does). Default False."""
     input_noise: float = 0.0
     """Gaussian noise added to the normalised inputs during training (regularisation) [input std units]. Default 0."""
+    ema_decay: float = 0.0
+    """Exponential moving average of the weights, updated after every optimiser step with this decay (Polyak
+    averaging; 0.999 averages over about the last 1000 steps). When set, the averaged weights are the ones
+    evaluated, kept as best and returned. 0: off. Default 0."""
     grad_clip: float = 1.0
     """Gradient-norm clip. Default 1."""
     max_epochs: int = 200
