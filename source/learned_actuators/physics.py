@@ -10,8 +10,10 @@ The physical part of :class:`~learned_actuators.actuators.CombinedGRUAndPDActuat
 
     \tau_{pd} = k_p (q^* - q) + k_d (0 - \dot q), \qquad
     \tau_{phys} = \mathrm{sat}_{tsc}(\tau_{pd}, \dot q) + k_{spring} (q - \theta_0)
+        - \tau_c \tanh(\dot q / v_c)
 
-where :math:`\mathrm{sat}_{tsc}` is the asymmetric torque-speed curve of :func:`torque_speed_limits`.
+where :math:`\mathrm{sat}_{tsc}` is the asymmetric torque-speed curve of :func:`torque_speed_limits` and the last
+term an optional (smoothed) Coulomb friction, zero by default.
 Note the spring sign: the formula is applied as written, so a restoring spring has ``k_spring < 0``.
 """
 
@@ -24,6 +26,7 @@ import torch
 __all__ = [
     "PhysicsParams",
     "clip_to_torque_speed_curve",
+    "friction_torque",
     "pd_torque",
     "physical_torque",
     "spring_torque",
@@ -47,6 +50,10 @@ class PhysicsParams:
     """Torque at zero speed [N·m]. None disables the torque-speed curve."""
     no_load_speed: float | None = None
     """Speed at which the motor can no longer produce torque in the direction of motion [rad/s]."""
+    friction: float = 0.0
+    """Coulomb friction torque ``tau_c`` [N·m] of the term ``-tau_c * tanh(qd / friction_velocity)``. Default 0."""
+    friction_velocity: float = 0.05
+    """Velocity ``v_c`` [rad/s] over which the Coulomb friction changes sign (tanh smoothing). Default 0.05."""
 
     def to_dict(self) -> dict:
         """Return the parameters as a JSON-serialisable dict."""
@@ -75,6 +82,11 @@ def pd_torque(q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor, kp, kd)
 def spring_torque(q: torch.Tensor, k_spring, theta0) -> torch.Tensor:
     """Spring torque ``k_spring * (q - theta0)`` [N·m]."""
     return k_spring * (q - theta0)
+
+
+def friction_torque(qd: torch.Tensor, friction, friction_velocity) -> torch.Tensor:
+    """Smoothed Coulomb friction torque ``-friction * tanh(qd / friction_velocity)`` [N·m]."""
+    return -friction * torch.tanh(qd / friction_velocity)
 
 
 def torque_speed_limits(qd: torch.Tensor, stall_torque, no_load_speed) -> tuple[torch.Tensor, torch.Tensor]:
@@ -110,13 +122,18 @@ def physical_torque(
     theta0=0.0,
     stall_torque=None,
     no_load_speed=None,
+    friction=0.0,
+    friction_velocity=0.05,
 ) -> torch.Tensor:
     """Return ``tau_phys`` [N·m].
 
     That is the PD torque, saturated by the torque-speed curve when both its parameters are set, plus the
-    spring torque.
+    spring torque, plus the Coulomb friction torque (when ``friction`` is not zero).
     """
     tau = pd_torque(q, qd, q_target, kp, kd)
     if stall_torque is not None and no_load_speed is not None:
         tau = clip_to_torque_speed_curve(tau, qd, stall_torque, no_load_speed)
-    return tau + spring_torque(q, k_spring, theta0)
+    tau = tau + spring_torque(q, k_spring, theta0)
+    if isinstance(friction, torch.Tensor) or friction != 0.0:
+        tau = tau + friction_torque(qd, friction, friction_velocity)
+    return tau

@@ -60,6 +60,31 @@ def test_gru_pd_residual_torque_equals_hand_computation_in_each_quadrant(tmp_pat
     torch.testing.assert_close(tau, expected)
 
 
+def test_gru_pd_coulomb_friction_from_the_file_and_its_cfg_override(tmp_path):
+    path = save(
+        tmp_path,
+        "friction.pt",
+        constant_gru(0.0),
+        model_type="gru_pd",
+        dt=0.005,
+        features=FEATURES,
+        hidden_size=4,
+        num_layers=1,
+        input_mean=[0.0] * 3,
+        input_std=[1.0] * 3,
+        physics={**PHYSICS, "friction": 0.3, "friction_velocity": 5.0},
+    )
+    actuator = make_actuator(gru_cfg(path), num_envs=1, num_joints=4)
+    step(actuator, Q, QD, Q_TARGET)
+    # saturated PD + spring as in the quadrant test, minus 0.3 tanh(qd / 5) = 0.3 tanh(+-2) = +-0.28921
+    friction = 0.3 * torch.tanh(torch.tensor(2.0))
+    expected = torch.tensor([[5.2, -9.8, -4.8, 10.2]]) - friction * torch.tensor([[1.0, 1.0, -1.0, -1.0]])
+    torch.testing.assert_close(actuator.physical_effort, expected)
+    without = make_actuator(gru_cfg(path, friction=0.0), num_envs=1, num_joints=4)
+    step(without, Q, QD, Q_TARGET)
+    torch.testing.assert_close(without.physical_effort, torch.tensor([[5.2, -9.8, -4.8, 10.2]]))
+
+
 def test_gru_pd_without_curve_is_plain_pd_plus_spring_plus_residual(tmp_path):
     cfg = gru_cfg(
         constant_file(tmp_path),

@@ -65,6 +65,9 @@ def test_physics_fit_recovers_reference_parameters():
     assert fitted.kd == pytest.approx(REF_KD, abs=0.02)
     assert fitted.stall_torque == pytest.approx(REF_STALL, rel=0.1)
     assert fitted.no_load_speed == pytest.approx(REF_NLS, rel=0.2)
-    assert COULOMB > 0  # the friction the fit cannot express stays for the residual net
+    assert COULOMB > 0  # without a friction term the fit cannot express it; it stays for the residual net
+    assert fitted.friction is None
+    with_friction = fit_physics(runs, dataclasses.replace(start, friction=0.0))
+    assert with_friction.friction == pytest.approx(COULOMB, rel=0.15)
     no_curve = fit_physics(runs, dataclasses.replace(start, stall_torque=None, no_load_speed=None))
     assert no_curve.stall_torque is None

@@ -29,12 +29,14 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
     .. math::
 
         \tau_{pd} &= k_p (q^* - q) + k_d (0 - \dot q) \\
-        \tau_{phys} &= \mathrm{sat}_{tsc}(\tau_{pd}, \dot q) + k_{spring} (q - \theta_0) \\
+        \tau_{phys} &= \mathrm{sat}_{tsc}(\tau_{pd}, \dot q) + k_{spring} (q - \theta_0)
+            - \tau_c \tanh(\dot q / v_c) \\
         \tau &= \mathrm{clip}_{\dot q}\big(\tau_{phys} + r\big) \ \text{(residual)} \quad \text{or} \quad
                 \mathrm{clip}_{\dot q}(r) \ \text{(direct)}
 
     with :math:`\mathrm{sat}_{tsc}` the asymmetric torque-speed curve of :mod:`learned_actuators.physics`
-    (optional), :math:`r = \sigma_y\, \mathrm{GRU}((x - \mu_x) / \sigma_x) + \mu_y` the denormalised GRU output
+    (optional), :math:`\tau_c` an optional Coulomb friction (0 unless the file or cfg sets it),
+    :math:`r = \sigma_y\, \mathrm{GRU}((x - \mu_x) / \sigma_x) + \mu_y` the denormalised GRU output
     and :math:`\mathrm{clip}_{\dot q}` the motor limits at the current velocity (``torque_speed_curve``).
     The GRU input ``x`` holds the file's ``features`` in order (default ``["q", "q_target", "qd"]``: joint
     angle [rad], target angle [rad], velocity [rad/s]; also ``pos_error``, ``tau_pd`` (unsaturated PD [N·m]),
@@ -107,6 +109,9 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
                 curve = None  # the final clip computes the motor curve itself
         torch.sub(q, self.spring_rest_angle, out=error)
         tau.addcmul_(self.spring_stiffness, error)
+        if self._has_friction:
+            torch.div(qd, self.friction_velocity, out=error).tanh_()
+            tau.addcmul_(self.friction, error, value=-1.0)
         return curve
 
     def _write_features(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor) -> None:
@@ -154,6 +159,11 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         self.spring_rest_angle = resolve_joint_parameter(
             self.cfg.spring_rest_angle, trained.theta0, names, n, self._device
         )
+        self.friction = resolve_joint_parameter(self.cfg.friction, trained.friction, names, n, self._device)
+        """Coulomb friction torque [N·m] of the physics part, shape (num_envs, num_joints)."""
+        self.friction_velocity = float(trained.friction_velocity)
+        """Velocity [rad/s] over which the Coulomb friction changes sign."""
+        self._has_friction = bool((self.friction != 0).any())
         use_curve = self.cfg.pd_torque_speed_curve
         self.pd_torque_speed_curve = trained.uses_torque_speed_curve if use_curve is None else bool(use_curve)
         # The PD saturation curve is part of the model (trained values); the final clip uses the motor limits.

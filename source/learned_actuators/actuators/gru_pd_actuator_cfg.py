@@ -44,6 +44,9 @@ class CombinedGRUAndPDActuatorCfg(RecurrentActuatorBaseCfg):
     pd_no_load_speed: dict[str, float] | float | None = None
     """No-load speed [rad/s] of the PD saturation curve. Default None: the file's ``physics.no_load_speed``,
     else ``actuator_velocity_limit``."""
+    friction: dict[str, float] | float | None = None
+    """Coulomb friction ``tau_c`` [N·m] of the physics term ``-tau_c * tanh(qd / v_c)`` (``v_c`` from the file's
+    ``physics.friction_velocity``). Default None: the file's ``physics.friction`` (0 when absent)."""
     features: list[str] | None = None
     """Expected GRU input features in order (checked against the file). Default None: the file's."""
     mode: Literal["residual", "direct"] | None = None

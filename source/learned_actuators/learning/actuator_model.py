@@ -135,6 +135,8 @@ class ActuatorModel:
             theta0=self.physics.theta0,
             stall_torque=self.physics.stall_torque,
             no_load_speed=self.physics.no_load_speed,
+            friction=float(self.physics.friction or 0.0),
+            friction_velocity=self.physics.friction_velocity,
         )
 
     # ------------------------------------------------------------------------------------------------ persistence

@@ -85,15 +85,24 @@ def fit_pd_friction(logs: list[JointLog], per_gain: bool = False) -> PDFrictionB
 
 def run_physics_params(cfg: PhysicsCfg, kp: float = 1.0) -> PhysicsParams:
     """:class:`PhysicsParams` of a physics cfg at gain ``kp`` [N·m/rad]."""
-    return PhysicsParams(kp, cfg.kd, cfg.k_spring, cfg.theta0, cfg.stall_torque, cfg.no_load_speed)
+    return PhysicsParams(
+        kp,
+        cfg.kd,
+        cfg.k_spring,
+        cfg.theta0,
+        cfg.stall_torque,
+        cfg.no_load_speed,
+        float(cfg.friction or 0.0),
+        cfg.friction_velocity,
+    )
 
 
 def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
-    """Fit ``kp_scale`` (or ``kp``), ``kd``, ``stall_torque`` and ``no_load_speed`` to the torque labels.
+    """Fit ``kp_scale`` (or ``kp``), ``kd``, ``stall_torque``, ``no_load_speed`` and ``friction`` to the torque labels.
 
     Robust (soft-L1) least squares on the valid frames of all runs, starting from the cfg's values; the torque-speed
-    curve is fitted only when the cfg enables it (both curve parameters set), and ``cfg.fit_params`` (when set)
-    limits the fit to the named parameters. Returns an updated copy of ``cfg``.
+    curve is fitted only when the cfg enables it (both curve parameters set), the friction only when it is not None,
+    and ``cfg.fit_params`` (when set) limits the fit to the named parameters. Returns an updated copy of ``cfg``.
     """
     data = []
     for log in logs:
@@ -104,7 +113,8 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     use_curve = cfg.stall_torque is not None and cfg.no_load_speed is not None
     gain = "kp" if cfg.kp is not None else "kp_scale"
     names = [gain, "kd"] + (["stall_torque", "no_load_speed"] if use_curve else [])
-    unknown = set(cfg.fit_params or ()) - {"kp", "kp_scale", "kd", "stall_torque", "no_load_speed"}
+    names += ["friction"] if cfg.friction is not None else []
+    unknown = set(cfg.fit_params or ()) - {"kp", "kp_scale", "kd", "stall_torque", "no_load_speed", "friction"}
     if unknown:
         raise ValueError(f"physics.fit_params has unknown names {sorted(unknown)}.")
     if cfg.fit_params is not None:
@@ -112,7 +122,7 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     if not names:
         return cfg
     start = dataclasses.asdict(cfg)
-    lower = {"kp": 0.0, "kp_scale": 0.0, "kd": 0.0, "stall_torque": 1e-3, "no_load_speed": 1e-2}
+    lower = {"kp": 0.0, "kp_scale": 0.0, "kd": 0.0, "stall_torque": 1e-3, "no_load_speed": 1e-2, "friction": 0.0}
 
     def params(x) -> PhysicsCfg:
         return dataclasses.replace(cfg, **{n: float(v) for n, v in zip(names, x, strict=True)})

@@ -42,6 +42,8 @@ def run_physics(log: JointLog, cfg: PhysicsCfg) -> PhysicsParams:
         theta0=float(cfg.theta0),
         stall_torque=cfg.stall_torque,
         no_load_speed=cfg.no_load_speed,
+        friction=float(cfg.friction or 0.0),
+        friction_velocity=float(cfg.friction_velocity),
     )
 
 
@@ -59,6 +61,8 @@ def tau_phys(q, qd, q_target, kp, params: PhysicsParams):
         params.theta0,
         params.stall_torque,
         params.no_load_speed,
+        params.friction,
+        params.friction_velocity,
     )
     return out.numpy() if as_np else out
 

@@ -12,8 +12,9 @@ class PhysicsCfg:
     """Analytic part of the GRU-PD model (:func:`learned_actuators.physics.physical_torque`), per run.
 
     The run's proportional gain is ``kp`` when set, else ``kp_scale * meta["kp"]`` (logs that store the servo's
-    raw gain, e.g. Dynamixel firmware units). With ``fit`` the trainer fits ``kp_scale``, ``kd``, ``stall_torque``
-    and ``no_load_speed`` by least squares on the training runs (torque-enabled frames) before training the net.
+    raw gain, e.g. Dynamixel firmware units). With ``fit`` the trainer fits ``kp_scale``, ``kd``, ``stall_torque``,
+    ``no_load_speed`` and ``friction`` by least squares on the training runs (torque-enabled frames) before training
+    the net.
     """
 
     kp: float | None = None
@@ -30,10 +31,16 @@ class PhysicsCfg:
     """Torque-speed curve: torque at zero speed [N·m]; None disables the curve. Default None."""
     no_load_speed: float | None = None
     """Torque-speed curve: speed at which no motoring torque is left [rad/s]. Default None."""
+    friction: float | None = None
+    """Coulomb friction ``tau_c`` [N·m] of ``-tau_c * tanh(qd / friction_velocity)``; None: no friction term (and
+    none fitted). Default None."""
+    friction_velocity: float = 0.05
+    """Velocity [rad/s] over which the Coulomb friction changes sign. Default 0.05."""
     fit: bool = False
-    """Fit kp_scale, kd, stall_torque, no_load_speed on the training runs (least squares). Default False."""
+    """Fit kp_scale, kd, stall_torque, no_load_speed (when the curve is on) and friction (when not None) on the
+    training runs (least squares). Default False."""
     fit_params: list[str] | None = None
-    """With ``fit``: only these parameters are fitted (names of the fields above; None = all four)."""
+    """With ``fit``: only these parameters are fitted (names of the fields above; None = all of them)."""
 
 
 @dataclass
