@@ -50,7 +50,7 @@ MODEL_TYPES = ("gru_pd", "lstm", "mlp")
 FEATURES = ("q", "q_target", "qd", "pos_error", "tau_pd", "tau_phys", "kp", "kd")
 """Known per-step features: joint angle [rad], target angle [rad], joint velocity [rad/s], ``q_target - q``
 [rad], the PD torque [N·m], the physics torque ``tau_phys`` [N·m] (PD saturated by the torque-speed curve, plus
-spring), and the PD gains."""
+spring and friction), and the PD gains."""
 
 
 class NetworkFileError(ValueError):

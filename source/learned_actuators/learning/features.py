@@ -74,7 +74,8 @@ def gru_step_features(
 
     Names as in :data:`learned_actuators.network_file.FEATURES`: ``tau_pd`` is the plain PD torque
     ``kp (q* - q) - kd qd`` [N·m] (no torque-speed curve, no spring), ``tau_phys`` the whole physics torque
-    (:func:`tau_phys`: PD saturated by the torque-speed curve, plus spring), ``kp``/``kd`` the run's gains.
+    (:func:`tau_phys`: PD saturated by the torque-speed curve, plus spring and friction), ``kp``/``kd`` the run's
+    gains.
     """
     cols = []
     for name in names:
