@@ -16,8 +16,16 @@ DEMO_PRESET = {
     "data": {"reader": "demo", "split": "groups", "group_key": "trajectory", "test_groups": ["up_and_down"]},
     "train": {
         "model_type": "gru_pd",
-        "gru": {"features": ["pos_error", "qd", "kp", "tau_pd"], "mode": "residual", "hidden_size": 32},
-        "physics": {"kp_scale": 0.0015, "kd": 0.03, "stall_torque": 0.5, "no_load_speed": 20.0, "fit": True},
+        "gru": {"features": ["pos_error", "qd", "kp", "tau_pd", "tau_phys"], "mode": "residual", "hidden_size": 32},
+        "physics": {
+            "kp_scale": 0.0015,
+            "kd": 0.03,
+            "stall_torque": 0.5,
+            "no_load_speed": 20.0,
+            "friction": 0.02,
+            "friction_velocity": 0.5,
+            "fit": True,
+        },
         "rollout_loss": {"enabled": True, "horizon_s": 0.1, "weight": 1.0, "position_scale": 0.02},
         "seq_len_s": 1.0,
         "lr": 0.003,
