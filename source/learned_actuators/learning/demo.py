@@ -17,15 +17,7 @@ DEMO_PRESET = {
     "train": {
         "model_type": "gru_pd",
         "gru": {"features": ["pos_error", "qd", "kp", "tau_pd", "tau_phys"], "mode": "residual", "hidden_size": 32},
-        "physics": {
-            "kp_scale": 0.0015,
-            "kd": 0.03,
-            "stall_torque": 0.5,
-            "no_load_speed": 20.0,
-            "friction": 0.02,
-            "friction_velocity": 0.5,
-            "fit": True,
-        },
+        "physics": {"kp_scale": 0.0015, "kd": 0.03, "stall_torque": 0.5, "no_load_speed": 20.0, "fit": True},
         "rollout_loss": {"enabled": True, "horizon_s": 0.1, "weight": 1.0, "position_scale": 0.02},
         "seq_len_s": 1.0,
         "lr": 0.003,
@@ -54,7 +46,10 @@ DEMO_PRESET = {
     },
 }
 """Demo recipe: ``config/presets/bam_xl330.json`` on the shipped data with one held-out trajectory, GRU-PD with 16
-windows per step instead of 8 (half the optimiser steps) to keep the three models within a few minutes."""
+windows per step instead of 8 (half the optimiser steps) to keep the three models within a few minutes, and without
+the Coulomb friction term: friction lowers the pooled torque error of the four-fold benchmark but costs open-loop
+accuracy on the held-out ``up_and_down`` runs (benchmark fold: 0.078 vs 0.055 rad; this demo in the simulator: 0.11
+vs 0.06 rad), and the demo's report is about the simulated rollouts."""
 
 
 def run_demo(out_dir: str | Path = "runs/demo", overrides: dict | None = None) -> tuple[list[dict], str]:
