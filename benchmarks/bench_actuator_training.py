@@ -210,9 +210,8 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
     )
     print(f"TARGET {'MET' if ok else 'NOT MET'} (seed {main_seed})")
     if pool is not None:
-        seed_rows = [{"seed": main_seed, **{k: gru[k] for k in ("rmse", "r2", "rollout_rmse", "diverged")}}]
-        seed_rows[0]["train_time_s"] = gru["train_time_s"]
-        seed_rows += [f.result() for f in futures]
+        keys = ("rmse", "r2", "rollout_rmse", "diverged", "train_time_s")
+        seed_rows = [{"seed": main_seed, **{k: gru[k] for k in keys}}, *(f.result() for f in futures)]
         pool.shutdown()
         _print_seeds(seed_rows)
         (out / "bam_gru_pd_seeds.json").write_text(json.dumps(seed_rows, indent=2))
