@@ -128,16 +128,7 @@ class ActuatorModel:
     def physics_params(self, kp: float | None = None) -> PhysicsParams:
         """Physics parameters for deployment at gain ``kp`` [N·m/rad] (default: the cfg's kp)."""
         k = kp if kp is not None else (self.physics.kp if self.physics.kp is not None else 0.0)
-        return PhysicsParams(
-            kp=float(k),
-            kd=self.physics.kd,
-            k_spring=self.physics.k_spring,
-            theta0=self.physics.theta0,
-            stall_torque=self.physics.stall_torque,
-            no_load_speed=self.physics.no_load_speed,
-            friction=float(self.physics.friction or 0.0),
-            friction_velocity=self.physics.friction_velocity,
-        )
+        return self.physics.at_gain(k)
 
     # ------------------------------------------------------------------------------------------------ persistence
     def to_checkpoint(self) -> dict:

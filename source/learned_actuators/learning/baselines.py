@@ -10,7 +10,6 @@ import torch
 from scipy.optimize import least_squares
 
 from ..data.joint_log import JointLog
-from ..physics import PhysicsParams
 from .features import loss_mask, run_physics, tau_phys
 from .models_cfg import PhysicsCfg
 
@@ -83,20 +82,6 @@ def fit_pd_friction(logs: list[JointLog], per_gain: bool = False) -> PDFrictionB
     return PDFrictionBaseline(coef, per_gain)
 
 
-def run_physics_params(cfg: PhysicsCfg, kp: float = 1.0) -> PhysicsParams:
-    """:class:`PhysicsParams` of a physics cfg at gain ``kp`` [N·m/rad]."""
-    return PhysicsParams(
-        kp,
-        cfg.kd,
-        cfg.k_spring,
-        cfg.theta0,
-        cfg.stall_torque,
-        cfg.no_load_speed,
-        float(cfg.friction or 0.0),
-        cfg.friction_velocity,
-    )
-
-
 def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     """Fit ``kp_scale`` (or ``kp``), ``kd``, ``stall_torque``, ``no_load_speed`` and ``friction`` to the torque labels.
 
@@ -130,7 +115,7 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     def resid(x):
         c = params(x)
         scale = c.kp if c.kp is not None else c.kp_scale
-        return tau_phys(q, qd, qt, scale * kraw, run_physics_params(c)) - tau
+        return tau_phys(q, qd, qt, scale * kraw, c.at_gain(1.0)) - tau
 
     x0 = [start[n] for n in names]
     x = least_squares(resid, x0, bounds=([lower[n] for n in names], np.inf), loss="soft_l1", f_scale=0.05).x

@@ -35,16 +35,7 @@ def run_physics(log: JointLog, cfg: PhysicsCfg) -> PhysicsParams:
                 f"{log.source}: run has no numeric metadata 'kp' and the physics cfg has no 'kp'; set physics.kp."
             )
         kp = float(cfg.kp_scale) * float(raw)
-    return PhysicsParams(
-        kp=kp,
-        kd=float(cfg.kd),
-        k_spring=float(cfg.k_spring),
-        theta0=float(cfg.theta0),
-        stall_torque=cfg.stall_torque,
-        no_load_speed=cfg.no_load_speed,
-        friction=float(cfg.friction or 0.0),
-        friction_velocity=float(cfg.friction_velocity),
-    )
+    return cfg.at_gain(kp)
 
 
 def tau_phys(q, qd, q_target, kp, params: PhysicsParams):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..physics import PhysicsParams
+
 __all__ = ["GRUModelCfg", "LSTMModelCfg", "MLPModelCfg", "PhysicsCfg"]
 
 
@@ -41,6 +43,19 @@ class PhysicsCfg:
     training runs (least squares). Default False."""
     fit_params: list[str] | None = None
     """With ``fit``: only these parameters are fitted (names of the fields above; None = all of them)."""
+
+    def at_gain(self, kp: float) -> PhysicsParams:
+        """:class:`~learned_actuators.physics.PhysicsParams` of this cfg at gain ``kp`` [N·m/rad] (friction None: 0)."""
+        return PhysicsParams(
+            kp=float(kp),
+            kd=float(self.kd),
+            k_spring=float(self.k_spring),
+            theta0=float(self.theta0),
+            stall_torque=self.stall_torque,
+            no_load_speed=self.no_load_speed,
+            friction=float(self.friction or 0.0),
+            friction_velocity=float(self.friction_velocity),
+        )
 
 
 @dataclass

@@ -23,7 +23,7 @@ from ..data.joint_log import JointLog
 from ..data.normalization import Normalizer
 from ..data.splits import split_blocks, split_joints, split_runs
 from .actuator_model import ActuatorModel, build_net
-from .baselines import fit_physics, run_physics_params
+from .baselines import fit_physics
 from .features import gru_step_features, loss_mask, tau_phys
 from .metrics import plot_curves, plot_horizon, plot_prediction, torque_metrics
 from .rollout import error_vs_horizon, load_of
@@ -162,7 +162,7 @@ def _rollout_loss(model: ActuatorModel, cfg: TrainCfg, data: _Data, idx: torch.T
     burn = max(1, round(cfg.burn_in_s / model.dt))
     if width - horizon - 1 <= burn:
         return torch.zeros(())
-    p = run_physics_params(model.physics)
+    p = model.physics.at_gain(1.0)
     kp, inertia, mgl = scal[:, 0], scal[:, 1], scal[:, 2]
     mean = torch.as_tensor(model.input_norm.mean, dtype=torch.float32)
     std = torch.as_tensor(model.input_norm.std, dtype=torch.float32)
