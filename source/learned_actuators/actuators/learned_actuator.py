@@ -46,6 +46,13 @@ _FUSED_TOLERANCE = 1e-4
 """Relative (to the output magnitude) tolerance of the load-time check of the fused kernels."""
 
 _CHECK_ROWS, _CHECK_CHUNK = 100, 32
+
+
+def _fused_error_ok(error: float, scale: float) -> bool:
+    """Whether a fused (or compiled) net's max error against its reference, at output magnitude ``scale``, passes."""
+    return error <= _FUSED_TOLERANCE * max(1.0, scale)
+
+
 """Batch and chunk width of that check: several chunks and a partial one, so the chunking is checked too."""
 
 
@@ -321,7 +328,7 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
                 self.cfg.network_file,
             )
             return False
-        if not reference_error <= _FUSED_TOLERANCE * max(1.0, scale):
+        if not _fused_error_ok(reference_error, scale):
             logger.warning(
                 "%s: fused kernels differ from the TorchScript module by %.3g N·m on random inputs; "
                 "calling the module instead.",

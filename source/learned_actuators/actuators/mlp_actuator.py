@@ -10,7 +10,7 @@ import torch
 from isaaclab.utils import index_fill_
 
 from .fused_nets import FusedMLP, max_abs_error
-from .learned_actuator import _CHECK_CHUNK, _CHECK_ROWS, _FUSED_TOLERANCE, LearnedActuatorBase
+from .learned_actuator import _CHECK_CHUNK, _CHECK_ROWS, LearnedActuatorBase, _fused_error_ok
 
 if TYPE_CHECKING:
     from isaaclab.utils.types import ArticulationActions
@@ -193,7 +193,7 @@ class MLPActuatorNet(LearnedActuatorBase):
                 f"{self.cfg.network_file}: compile=True but torch.compile failed ({type(exc).__name__}: {exc}). "
                 "On CPU it needs a working C++ compiler (g++); set compile=False to run the eager fused kernels."
             ) from exc
-        if not error <= _FUSED_TOLERANCE * max(1.0, float(reference.abs().max())):
+        if not _fused_error_ok(error, float(reference.abs().max())):
             self._fused.uncompile()
             raise RuntimeError(
                 f"{self.cfg.network_file}: the compiled net differs from the eager fused net by {error:.3g} N·m on "
