@@ -22,7 +22,7 @@ from learned_actuators.learning.pipeline import apply_overrides, build_cfg, form
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", action="store_true", help="train GRU-PD, LSTM and MLP on the built-in demo data")
-    parser.add_argument("--preset", help="preset name (config/presets) or JSON path")
+    parser.add_argument("--preset", help="preset name (shipped: bam_xl330, so101, recipe_gru_pd, recipe_lstm, recipe_mlp) or JSON path")
     parser.add_argument("--out", default=None, help="output directory (default runs/<preset>)")
     parser.add_argument("--models", nargs="+", default=None, help="model types to train (gru_pd lstm mlp)")
     parser.add_argument("--no-export", action="store_true", help="skip TorchScript/ONNX export")

@@ -32,6 +32,8 @@ from typing import Any
 
 import torch
 
+from .errors import UserInputError
+
 __all__ = [
     "METADATA_FILE_NAME",
     "NetworkFileError",
@@ -53,7 +55,7 @@ FEATURES = ("q", "q_target", "qd", "pos_error", "tau_pd", "tau_phys", "kp", "kd"
 spring and friction), and the PD gains."""
 
 
-class NetworkFileError(ValueError):
+class NetworkFileError(UserInputError):
     """A network file is missing, unreadable, or does not match what its user expects."""
 
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from learned_actuators.data import LogFormatError, load_column_map, read_mapped_folder, read_mapped_log
-from learned_actuators.data.column_map import COLUMN_MAP_DIR, available_column_maps
+from learned_actuators.config import shipped_file
+from learned_actuators.data.column_map import available_column_maps
 from learned_actuators.data.synthetic import simulate_reference_actuator
 from learned_actuators.physics import PhysicsParams, physical_torque
 
@@ -103,7 +104,7 @@ def test_json_records_valid_lag_and_inverse_dynamics(tmp_path):
             }
         )
     )
-    cmap = json.loads((COLUMN_MAP_DIR / "bam_json.json").read_text())
+    cmap = json.loads(shipped_file("column_maps", "bam_json").read_text())
     cmap["inverse_dynamics"]["armature"] = 0.007 - 0.49 * 0.1**2
     out = read_mapped_log(path, cmap)
     assert out.meta["group"] == "chirp" and out.meta["kp"] == 100

@@ -8,7 +8,7 @@ from learned_actuators.data import load_demo_logs
 from learned_actuators.data.synthetic import write_bench_csv
 from learned_actuators.learning import apply_overrides, build_cfg, load_preset
 from learned_actuators.learning.demo import DEMO_PRESET
-from learned_actuators.learning.pipeline import PRESET_DIR
+from learned_actuators.config import shipped_file, shipped_names
 from tests.learning.conftest import make_runs
 
 pytestmark = pytest.mark.unit
@@ -35,7 +35,7 @@ def test_overrides_parse_json_and_strings():
 
 
 def test_every_shipped_preset_builds():
-    names = sorted(p.stem for p in PRESET_DIR.glob("*.json"))
+    names = shipped_names("presets")
     assert {"bam_xl330", "so101", "recipe_gru_pd", "recipe_lstm", "recipe_mlp"} <= set(names)
     for name in names:
         data_cfg, train_cfg = build_cfg(load_preset(name))
@@ -70,7 +70,7 @@ def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
         ):
             write_bench_csv(log, tmp_path / "bench" / group / f"run{i}.csv")
     preset = {
-        "extends": str(PRESET_DIR / "recipe_gru_pd.json"),
+        "extends": str(shipped_file("presets", "recipe_gru_pd")),
         "data": {
             "reader": "bench_csv",
             "path": str(tmp_path / "bench"),

@@ -1,6 +1,6 @@
 """Joint logs in the user's own format (CSV, JSON, NPZ, SAGE CSV folders, walk-these-ways pickles) via a column map.
 
-A column map is a JSON file (shipped maps live in ``config/column_maps/``) that says which column holds which
+A column map is a JSON file (shipped maps are package data, ``learned_actuators/config/column_maps/``) that says which column holds which
 quantity and in which unit::
 
     {
@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..config import shipped_file, shipped_names
 import pandas as pd
 
 from .checks import MIN_RUN_SAMPLES, check_finite, check_numeric, check_rate, check_time, warn_if_degrees
@@ -45,7 +47,6 @@ from .inverse_dynamics import inverse_dynamics_torque, shift_signal
 from .joint_log import JointLog, LogFormatError
 
 __all__ = [
-    "COLUMN_MAP_DIR",
     "ColumnMap",
     "FieldMap",
     "available_column_maps",
@@ -54,8 +55,7 @@ __all__ = [
     "read_mapped_log",
 ]
 
-COLUMN_MAP_DIR = Path(__file__).resolve().parents[3] / "config" / "column_maps"
-"""Shipped column maps (``config/column_maps/*.json`` in the repository)."""
+
 
 FORMATS = ("csv", "json", "npz", "sage_csv", "wtw_pickle")
 UNIT_SCALE = {
@@ -169,7 +169,7 @@ class ColumnMap:
 
 def available_column_maps() -> list[str]:
     """Names of the shipped column maps."""
-    return sorted(p.stem for p in COLUMN_MAP_DIR.glob("*.json"))
+    return shipped_names("column_maps")
 
 
 def load_column_map(name_or_path: str | Path | dict) -> ColumnMap:
@@ -178,8 +178,8 @@ def load_column_map(name_or_path: str | Path | dict) -> ColumnMap:
         return ColumnMap.from_dict(name_or_path)
     path = Path(name_or_path)
     if not path.is_file():
-        shipped = COLUMN_MAP_DIR / f"{name_or_path}.json"
-        if not shipped.is_file():
+        shipped = shipped_file("column_maps", str(name_or_path))
+        if shipped is None:
             raise LogFormatError(
                 f"column map {str(name_or_path)!r} is neither a file nor a shipped map ({available_column_maps()})."
             )

@@ -7,10 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UserInputError
+
 __all__ = ["JointLog", "LogFormatError"]
 
 
-class LogFormatError(ValueError):
+class LogFormatError(UserInputError):
     """A log file cannot be read as asked. The message names the file, the field and what was expected."""
 
 

@@ -45,7 +45,7 @@ DEMO_PRESET = {
         },
     },
 }
-"""Demo recipe: ``config/presets/bam_xl330.json`` on the shipped data with one held-out trajectory, GRU-PD with 16
+"""Demo recipe: the shipped preset ``bam_xl330`` on the shipped data with one held-out trajectory, GRU-PD with 16
 windows per step instead of 8 (half the optimiser steps) to keep the three models within a few minutes, and without
 the Coulomb friction term: friction lowers the pooled torque error of the four-fold benchmark but costs open-loop
 accuracy on the held-out ``up_and_down`` runs (benchmark fold: 0.078 vs 0.055 rad; this demo in the simulator: 0.11

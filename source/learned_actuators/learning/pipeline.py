@@ -1,6 +1,6 @@
 """From a preset to trained, evaluated and exported nets: data loading, splits, per-split training, results table.
 
-A preset is a JSON file in ``config/presets/`` (or any path) with a ``data`` section (:class:`DataCfg`) and a
+A preset is a shipped JSON file (package data, ``learned_actuators/config/presets/``) or any JSON path with a ``data`` section (:class:`DataCfg`) and a
 ``train`` section (:class:`~learned_actuators.learning.trainer_cfg.TrainCfg` fields); ``"extends": "<preset>"``
 inherits another preset. Command-line overrides are ``key=value`` pairs on dotted paths (``train.max_epochs=50``,
 ``train.gru.hidden_size=64``, ``data.split=runs``); values parse as JSON when they can, else as strings.
@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import shipped_file, shipped_names
 from ..data.bench_csv import read_bench_folder
 from ..data.bench_csv_cfg import BenchCsvCfg
 from ..data.column_map import read_mapped_folder
@@ -36,7 +37,6 @@ from .trainer import train
 from .trainer_cfg import TrainCfg
 
 __all__ = [
-    "PRESET_DIR",
     "DataCfg",
     "apply_overrides",
     "build_cfg",
@@ -50,8 +50,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PRESET_DIR = Path(__file__).resolve().parents[3] / "config" / "presets"
-"""Shipped presets (``config/presets/*.json`` in the repository)."""
 
 
 @dataclass
@@ -84,6 +82,9 @@ class DataCfg:
     """Keep only runs whose ``group_key`` value is listed (None = all)."""
     include_joints: list[str] | None = None
     """Keep only these joints of multi-joint logs (None = all)."""
+    accept: list[str] = field(default_factory=list)
+    """Plausibility checks to waive, by name (see :data:`learned_actuators.data.checks.PLAUSIBILITY_CHECKS`), for
+    data that really is unusual: the error of each check names the value to add here."""
     load: dict[str, float] | None = None
     """Known load ``{"inertia": kg·m², "mass": kg, "length": m, "cutoff_hz": Hz}`` for runs without a torque
     label: torque from inverse dynamics (``{"inertia": 1.0}`` gives a torque per unit inertia, i.e. the
@@ -158,9 +159,9 @@ def load_preset(name_or_path: str | Path) -> dict:
     """Preset dict from a shipped name or a JSON path, with ``extends`` resolved (child keys win)."""
     path = Path(name_or_path)
     if not path.is_file():
-        path = PRESET_DIR / f"{name_or_path}.json"
-        if not path.is_file():
-            names = sorted(p.stem for p in PRESET_DIR.glob("*.json"))
+        path = shipped_file("presets", str(name_or_path))
+        if path is None:
+            names = shipped_names("presets")
             raise ValueError(f"preset {str(name_or_path)!r} is neither a file nor a shipped preset {names}.")
     try:
         data = json.loads(path.read_text())
