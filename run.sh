@@ -3,11 +3,13 @@
 #
 #   ./run.sh setup          create .venv (Python 3.12), install Isaac Lab 3.0 + this package, build offline assets
 #   ./run.sh demo [args]    the main job on the built-in data (CPU, offline); outputs under outputs/
-#   ./run.sh test           lint + unit tests + integration tests (real simulator, CPU)
+#   ./run.sh test [args]    from an empty asset cache: lint, unit tests, a quick main job, integration tests
 #   ./run.sh bench NAME     run benchmarks/bench_NAME.py
 #   ./run.sh python ...     run the venv's python (e.g. ./run.sh python scripts/train_policy.py ...)
+#   ./run.sh freeze         rewrite constraints.txt from the venv (after `./run.sh test` passed on a new install)
 #
-# Every command runs `setup` first; when everything is installed it returns in seconds.
+# Every command runs `setup` first; when everything is installed it returns in seconds. Installs are pinned by
+# constraints.txt (the exact versions the tests passed with), so a new upstream release cannot break a fresh set-up.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,6 +17,7 @@ VENV="${LEARNED_ACTUATORS_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 ISAACLAB_REQ="isaaclab[rsl-rl]==3.0.0"
 STAMP="$VENV/.learned_actuators-setup"
+CONSTRAINTS="$ROOT/constraints.txt"
 
 log() { echo "[run.sh] $*" >&2; }
 
@@ -46,7 +49,7 @@ MSG
 }
 
 setup_fingerprint() {
-    { echo "$ISAACLAB_REQ"; cat "$ROOT/pyproject.toml"; } | sha256sum | cut -d' ' -f1
+    { echo "$ISAACLAB_REQ"; cat "$ROOT/pyproject.toml"; cat "$CONSTRAINTS" 2>/dev/null || true; } | sha256sum | cut -d' ' -f1
 }
 
 setup() {
@@ -63,16 +66,30 @@ setup() {
         "$py312" -m venv "$VENV"
         "$PY" -m pip install --quiet --upgrade pip
     fi
+    local pins=(); [[ -f "$CONSTRAINTS" ]] && pins=(-c "$CONSTRAINTS")
     if ! "$PY" -c "import isaaclab, importlib.metadata as m; assert m.version('isaaclab') == '3.0.0'" 2>/dev/null; then
         log "installing $ISAACLAB_REQ (several minutes, ~8 GB the first time)"
-        "$PY" -m pip install --quiet "$ISAACLAB_REQ"
+        "$PY" -m pip install --quiet "${pins[@]}" "$ISAACLAB_REQ"
     fi
     log "installing learned_actuators (editable, with test and asset extras)"
-    "$PY" -m pip install --quiet -e "$ROOT[test,assets]"
+    "$PY" -m pip install --quiet "${pins[@]}" -e "$ROOT[test,assets]"
     log "building the offline Go2 and ground-plane USD (cached)"
     "$VENV/bin/learned-actuators-assets"
     echo "$want" > "$STAMP"
     log "set-up done in $((SECONDS - t0)) s"
+}
+
+# The tests start from nothing every time, as on a user's first run: a new, empty asset cache (the Go2 is
+# converted again), Warp kernel, TorchInductor and validation-bench caches, all in one temporary folder that is
+# removed afterwards. Nothing a previous run left in the home directory is used.
+fresh_caches() {
+    TEST_CACHES="$(mktemp -d "${TMPDIR:-/tmp}/learned_actuators_test.XXXXXX")"
+    trap 'rm -rf "$TEST_CACHES"' EXIT
+    export LEARNED_ACTUATORS_CACHE="$TEST_CACHES/assets"
+    export WARP_CACHE_PATH="$TEST_CACHES/warp"
+    export TORCHINDUCTOR_CACHE_DIR="$TEST_CACHES/inductor"
+    export MPLCONFIGDIR="$TEST_CACHES/matplotlib"
+    log "empty caches under $TEST_CACHES"
 }
 
 run_tests() {
@@ -82,6 +99,8 @@ run_tests() {
     "$VENV/bin/ruff" format --check source scripts tests benchmarks
     log "unit tests"
     "$PY" -m pytest -m unit -q "$@"
+    log "main job, quick (same code path as ./run.sh demo)"
+    "$PY" scripts/demo.py --quick --out "$TEST_CACHES/demo"
     # One Isaac Lab simulation per process: each integration test module runs in its own pytest process.
     local failed=0 f
     for f in $(grep -rl --include='test_*.py' 'pytest.mark.integration' tests | sort); do
@@ -95,9 +114,15 @@ cmd="${1:-help}"
 shift || true
 case "$cmd" in
     setup) setup ;;
-    test) setup; run_tests "$@" ;;
+    test) fresh_caches; setup; run_tests "$@" ;;
+    freeze) setup
+        { echo "# Exact versions ./run.sh test passed with (pip constraints, used by ./run.sh setup and docker/Dockerfile)."
+          echo "# Refresh: rm -rf .venv && ./run.sh test && ./run.sh freeze, then commit this file."
+          "$PY" -m pip freeze --exclude-editable --all | grep -v -E '^(pip|setuptools|wheel)=='; } > "$CONSTRAINTS.tmp"
+        mv "$CONSTRAINTS.tmp" "$CONSTRAINTS"
+        log "wrote $CONSTRAINTS ($(wc -l < "$CONSTRAINTS") pins)" ;;
     demo) setup; cd "$ROOT"; exec "$PY" scripts/demo.py "$@" ;;
     bench) setup; cd "$ROOT"; name="${1:?usage: ./run.sh bench NAME}"; shift; exec "$PY" "benchmarks/bench_${name}.py" "$@" ;;
     python) setup; cd "$ROOT"; exec "$PY" "$@" ;;
-    *) sed -n '2,10p' "$0"; exit 2 ;;
+    *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

@@ -1,8 +1,10 @@
 """Packaging: extension metadata agrees with pyproject; the training side imports without Isaac Lab."""
 
+import json
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +59,58 @@ def test_blocker_really_blocks_isaaclab():
     """Guard for the test above: the same blocker makes an Isaac Lab import fail."""
     proc = subprocess.run([sys.executable, "-c", _BLOCK_ISAACLAB + "import isaaclab.actuators"], capture_output=True)
     assert proc.returncode != 0
+
+
+WHEEL_CHECK = """
+import json, sys
+from pathlib import Path
+import learned_actuators
+from learned_actuators.config import shipped_names
+from learned_actuators.data.column_map import load_column_map
+from learned_actuators.data.demo import load_demo_logs
+from learned_actuators.learning.pipeline import build_cfg, load_preset
+
+print(json.dumps({
+    "file": learned_actuators.__file__,
+    "presets": shipped_names("presets"),
+    "column_maps": shipped_names("column_maps"),
+    "preset_split": build_cfg(load_preset("bam_xl330"))[0].split,
+    "map_name": load_column_map("bam_json").name,
+    "demo_runs": len(load_demo_logs()),
+}))
+"""
+
+
+def test_wheel_installed_non_editable_ships_presets_column_maps_and_demo_data(tmp_path):
+    """Build the wheel, install it (no deps) into a scratch venv that reuses our dependencies, load from it."""
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), "."],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("learned_actuators-*.whl")
+    scratch = tmp_path / "scratch"
+    subprocess.run([sys._base_executable, "-m", "venv", str(scratch)], check=True)
+    py = scratch / "bin" / "python"
+    site = subprocess.run([py, "-c", "import site; print(site.getsitepackages()[0])"], capture_output=True, text=True)
+    ours = subprocess.run(
+        [sys.executable, "-c", "import torch, os; print(os.path.dirname(os.path.dirname(torch.__file__)))"],
+        capture_output=True,
+        text=True,
+    )
+    # Dependencies are reused from this environment; its editable install of our package is not (a plain path
+    # entry in a .pth does not run that folder's own .pth files, where the editable hook lives).
+    Path(site.stdout.strip(), "reuse_deps.pth").write_text(ours.stdout.strip() + "\n")
+    install = subprocess.run(
+        [py, "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)], capture_output=True, text=True
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    run = subprocess.run([py, "-c", WHEEL_CHECK], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    assert Path(found["file"]).is_relative_to(scratch), f"imported from {found['file']}, not from the wheel"
+    assert {"bam_xl330", "so101", "recipe_gru_pd", "recipe_lstm", "recipe_mlp"} <= set(found["presets"])
+    assert {"bam_json", "so101_sage", "wtw_go2_pickle"} <= set(found["column_maps"])
+    assert found["preset_split"] == "groups" and found["map_name"] == "bam_json" and found["demo_runs"] == 16

@@ -61,7 +61,8 @@ def assert_refused(outcome: Outcome, *names: str) -> None:
 def assert_unchanged(before: dict[str, str], *roots: Path) -> None:
     """No file under ``roots`` changed, appeared or vanished since ``before`` was taken."""
     after = snapshot(*roots)
-    assert after == before, {k: (before.get(k), after.get(k)) for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    changed = {k: (before.get(k), after.get(k)) for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    assert not changed, f"files changed, appeared or vanished: {sorted(changed)}"
 
 
 def case(kind: str, name: str, *values, **kwargs):

