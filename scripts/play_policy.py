@@ -15,7 +15,8 @@ Recording options: ``--num_steps``, ``--record_dir``, ``--record_envs``, ``--no_
 
 import sys
 
+from learned_actuators.errors import run_cli
 from learned_actuators.policy.play import play
 
 if __name__ == "__main__":
-    sys.exit(play())
+    sys.exit(run_cli(play))

@@ -2,12 +2,13 @@
 
 Two conveniences over the stock CLI, both overridable: ``--rl_library rsl_rl`` is the default, and
 ``--device X`` is mirrored to the agent (``agent.device=X``) unless the command line sets it, since the
-rsl-rl runner otherwise tries CUDA on a CPU-only machine.
+rsl-rl runner otherwise tries CUDA on a CPU-only machine. A user error (say, a missing actuator network file)
+prints one line and exits with status 2 (``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
 
-import sys
+from ..errors import run_cli
 
 
 def with_defaults(argv: list[str]) -> list[str]:
@@ -32,7 +33,7 @@ def train(argv: list[str] | None = None) -> int:
 
     import learned_actuators.tasks  # noqa: F401  (registers our tasks)
 
-    return run_train_cli(with_defaults(sys.argv[1:] if argv is None else argv))
+    return run_cli(lambda args: run_train_cli(with_defaults(args)), argv)
 
 
 def play(argv: list[str] | None = None) -> int:
@@ -41,4 +42,4 @@ def play(argv: list[str] | None = None) -> int:
 
     import learned_actuators.tasks  # noqa: F401  (registers our tasks)
 
-    return run_play_cli(with_defaults(sys.argv[1:] if argv is None else argv))
+    return run_cli(lambda args: run_play_cli(with_defaults(args)), argv)

@@ -27,6 +27,7 @@ from learned_actuators.assets.unitree_go2_actuators import (
     GO2_LSTM_ACTUATOR_CFG,
     GO2_MLP_ACTUATOR_CFG,
 )
+from learned_actuators.errors import UserInputError
 
 from .flat_env_cfg import UnitreeGo2FlatOfflineEnvCfg
 from .rough_env_cfg import UnitreeGo2RoughOfflineEnvCfg
@@ -38,7 +39,7 @@ NETWORK_FILE_OVERRIDE = f"env.scene.robot.actuators.{ACTUATOR_GROUP}.network_fil
 """Command-line key (``isaaclab train|play``, our scripts) that sets the actuator network file."""
 
 
-class MissingNetworkFileError(FileNotFoundError):
+class MissingNetworkFileError(UserInputError):
     """A learned actuator of an env cfg has no network file, or the file does not exist."""
 
 
