@@ -130,10 +130,12 @@ def test_fallback_rate_when_time_missing(tmp_path):
     assert log.dt == pytest.approx(0.002)
 
 
-def test_degrees_given_as_radians_warns(tmp_path):
+def test_implausible_angle_is_an_error_unless_accepted(tmp_path):
     path = _csv(tmp_path, change=lambda df: df.assign(Encoder_Angle=np.rad2deg(df.Encoder_Angle) * 3))
-    with pytest.warns(UserWarning, match="implausible for radians"):
+    with pytest.raises(LogFormatError, match=r"'Encoder_Angle' reaches .* data.accept=\['degrees_as_radians'\]"):
         read_bench_csv(path, 0.01)
+    log = read_bench_csv(path, 0.01, accept=["degrees_as_radians", "velocity_unit"])
+    assert np.ptp(log.q) > 4 * np.pi
 
 
 def test_missing_file(tmp_path):

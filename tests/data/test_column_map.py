@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from learned_actuators.data import LogFormatError, load_column_map, read_mapped_folder, read_mapped_log
 from learned_actuators.config import shipped_file
+from learned_actuators.data import LogFormatError, load_column_map, read_mapped_folder, read_mapped_log
 from learned_actuators.data.column_map import available_column_maps
 from learned_actuators.data.synthetic import simulate_reference_actuator
 from learned_actuators.physics import PhysicsParams, physical_torque
@@ -228,13 +228,16 @@ def test_unknown_map_name():
         load_column_map("no_such_map")
 
 
-def test_degrees_declared_as_radians_warns(tmp_path):
+def test_degrees_declared_as_radians_is_an_error_unless_accepted(tmp_path):
     path = _csv(tmp_path, _pendulum(1.0))
     df = pd.read_csv(path)
     df["pos"] = df["pos"] * 5 + 100  # degrees with a big swing
     df.to_csv(path, index=False)
-    with pytest.warns(UserWarning, match="'pos' spans .* implausible for radians"):
-        read_mapped_log(path, {**CSV_MAP, "position": {"column": "pos", "unit": "rad"}})
+    cmap = {**CSV_MAP, "position": {"column": "pos", "unit": "rad"}}
+    with pytest.raises(LogFormatError, match=r"'pos' reaches .* at row \d+.*data.accept=\['degrees_as_radians'\]"):
+        read_mapped_log(path, cmap)
+    log = read_mapped_log(path, cmap, accept=["degrees_as_radians", "velocity_unit", "target_unit"])
+    assert log.q.max() > 100
 
 
 def test_non_numeric_cell_and_empty_folder(tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from learned_actuators.errors import run_cli
 from learned_actuators.recording import (
     PROFILE_KEYS,
     TorqueProfileFormatError,
@@ -167,7 +168,36 @@ def test_ragged_row_is_rejected(tmp_path):
 def test_script_converts_a_folder_and_reports_errors(tmp_path, make_profile, capsys):
     main = runpy.run_path(str(SCRIPT), run_name="convert_torque_profile")["main"]
     save_npz(make_profile(), tmp_path / "env_0000.npz")
-    assert main([str(tmp_path), "--to", "csv"]) == 0
+    assert run_cli(main, [str(tmp_path), "--to", "csv"]) == 0
     assert (tmp_path / "env_0000.csv").is_file()
-    assert main([str(tmp_path / "env_0000.npz")]) == 1  # exists, no --overwrite
+    assert run_cli(main, [str(tmp_path / "env_0000.npz")]) == 2  # exists, no --overwrite
     assert "exist" in capsys.readouterr().err
+
+
+def test_convert_finds_the_play_policy_layout_and_keeps_it(tmp_path, make_profile):
+    root = tmp_path / "logs" / "torque_profiles"
+    for run in ("run_a_model_10", "run_b_model_20"):
+        for env_id in (0, 1):
+            save_npz(make_profile(seed=env_id), root / "go2_flat" / run / f"env_{env_id:04d}.npz")
+    written = convert(root, tmp_path / "csv", to="csv")
+    assert [p.relative_to(tmp_path / "csv").as_posix() for p in written] == [
+        f"go2_flat/{run}/env_{i:04d}.csv" for run in ("run_a_model_10", "run_b_model_20") for i in (0, 1)
+    ]
+    assert len(convert(root / "go2_flat" / "run_a_model_10", to="csv")) == 2  # a run folder works too
+
+
+def test_convert_reads_every_input_before_writing(tmp_path, make_profile):
+    save_npz(make_profile(), tmp_path / "a.npz")
+    (tmp_path / "b.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(TorqueProfileFormatError, match=r"b\.npz"):
+        convert(tmp_path, to="csv")
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_convert_of_a_folder_without_profiles_is_an_error(tmp_path, make_profile):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match=r"no torque-profile file found: nothing matches \*\*/\*\.npz"):
+        convert(tmp_path, to="csv")
+    save_npz(make_profile(), tmp_path / "run" / "env_0000.npz")
+    with pytest.raises(ValueError, match=r"no torque-profile file to convert to \.npz.*\*\*/\*\.csv"):
+        convert(tmp_path, to="npz")

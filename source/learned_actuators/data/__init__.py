@@ -2,9 +2,10 @@
 
 from .bench_csv import read_bench_csv, read_bench_folder
 from .bench_csv_cfg import BenchCsvCfg
+from .checks import PLAUSIBILITY_CHECKS, ImplausibleDataError, check_rates_consistent
 from .column_map import ColumnMap, FieldMap, available_column_maps, load_column_map, read_mapped_folder, read_mapped_log
 from .demo import DEMO_DATA_DIR, load_demo_logs
-from .history_npz import read_history_npz, read_torque_profile_npz
+from .history_npz import read_history_npz, read_torque_profile, read_torque_profile_npz
 from .inverse_dynamics import inverse_dynamics_torque, lowpass
 from .joint_log import JointLog, LogFormatError
 from .normalization import Normalizer

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..errors import UserInputError
 from .bench_csv_cfg import BenchCsvCfg
-from .checks import check_finite, check_numeric, check_rate, check_time, warn_if_degrees
+from .checks import (
+    check_angle_units,
+    check_finite,
+    check_numeric,
+    check_outliers,
+    check_rate,
+    check_time,
+    check_time_gaps,
+    check_time_unit,
+    check_velocity_scale,
+    validate_accept,
+)
 from .inverse_dynamics import differentiate, lowpass
 from .joint_log import JointLog, LogFormatError
 
@@ -24,9 +37,15 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise LogFormatError(f"{path}: file not found.")
     try:
-        return pd.read_csv(path, keep_default_na=False)
+        df = pd.read_csv(path, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise LogFormatError(f"{path}: not a readable CSV file ({err}).") from err
+    if len(df) == 0:
+        raise LogFormatError(
+            f"{path}: has a header ({list(df.columns)}) but no data rows; expected one row per sample with "
+            f"{list(BENCH_COLUMNS)}."
+        )
+    return df
 
 
 def _column(df: pd.DataFrame, name: str, source: str) -> np.ndarray:
@@ -37,7 +56,9 @@ def _column(df: pd.DataFrame, name: str, source: str) -> np.ndarray:
     return arr
 
 
-def read_bench_csv(path: str | Path, inertia: float, cfg: BenchCsvCfg | None = None, group: str = "") -> JointLog:
+def read_bench_csv(
+    path: str | Path, inertia: float, cfg: BenchCsvCfg | None = None, group: str = "", accept: Iterable[str] = ()
+) -> JointLog:
     """Read one bench CSV run; the torque is ``inertia × angular acceleration`` [N·m].
 
     Args:
@@ -45,7 +66,9 @@ def read_bench_csv(path: str | Path, inertia: float, cfg: BenchCsvCfg | None = N
         inertia: Load inertia about the joint [kg·m²] (must be positive).
         cfg: Reader configuration (axes, radius, filter, fallback rate).
         group: Inertia-group name stored in ``meta["group"]``.
+        accept: Plausibility checks to waive (names of :data:`~learned_actuators.data.checks.PLAUSIBILITY_CHECKS`).
     """
+    accept = validate_accept(accept)
     cfg = cfg or BenchCsvCfg()
     path = Path(path)
     source = str(path)
@@ -53,7 +76,9 @@ def read_bench_csv(path: str | Path, inertia: float, cfg: BenchCsvCfg | None = N
         raise LogFormatError(f"{source}: inertia of group {group!r} is {inertia}; expected a positive value [kg·m²].")
     for axis_name, axis in (("gyro_axis", cfg.gyro_axis), ("accel_axis", cfg.accel_axis)):
         if axis not in ("X", "Y", "Z"):
-            raise ValueError(f"BenchCsvCfg.{axis_name} is {axis!r}; expected 'X', 'Y' or 'Z'.")
+            raise UserInputError(
+                f"BenchCsvCfg.{axis_name} (data.bench.{axis_name}) is {axis!r}; expected 'X', 'Y' or 'Z'."
+            )
     df = _read_csv(path)
     q = np.deg2rad(_column(df, "Encoder_Angle", source))
     q_target = np.deg2rad(_column(df, "Commanded_Angle", source))
@@ -68,16 +93,34 @@ def read_bench_csv(path: str | Path, inertia: float, cfg: BenchCsvCfg | None = N
         raise LogFormatError(
             f"{source}: missing column 'Time_ms' and no fallback rate configured (BenchCsvCfg.fallback_rate_hz)."
         )
-    check_time(t, source, "Time_ms", cfg.min_samples)
-    dt = check_rate(t, source, "Time_ms")
-    warn_if_degrees(q, source, "Encoder_Angle (converted from deg)")
+    time_name = "Time_ms" if "Time_ms" in df.columns else "fallback_rate_hz"
+    check_time(t, source, time_name, cfg.min_samples)
+    check_time_gaps(t, source, time_name, accept)
+    dt = check_rate(t, source, time_name)
+    check_time_unit(t, source, time_name, "ms" if time_name == "Time_ms" else "Hz", accept)
+    check_outliers(q, source, "Encoder_Angle", "angle", accept)
+    check_outliers(q_target, source, "Commanded_Angle", "angle", accept)
+    hint = "the bench CSV format stores degrees, so the column holds more than 720°: is it in another unit?"
+    gyro = f"Gyro_{cfg.gyro_axis}"
     if cfg.velocity_source == "gyro":
-        qd = cfg.gyro_sign * np.deg2rad(_column(df, f"Gyro_{cfg.gyro_axis}", source))
+        qd = cfg.gyro_sign * np.deg2rad(_column(df, gyro, source))
+        check_outliers(qd, source, gyro, "speed", accept)
     elif cfg.velocity_source == "encoder":
         qd = differentiate(lowpass(q, dt, cfg.filter_cutoff_hz, cfg.filter_order), t)
     else:
-        raise ValueError(f"BenchCsvCfg.velocity_source is {cfg.velocity_source!r}; expected 'gyro' or 'encoder'.")
+        raise UserInputError(
+            f"BenchCsvCfg.velocity_source (data.bench.velocity_source) is {cfg.velocity_source!r}; expected 'gyro' "
+            "or 'encoder'."
+        )
     acc = cfg.accel_sign * _column(df, f"Acc_{cfg.accel_axis}", source)
+    check_outliers(acc, source, f"Acc_{cfg.accel_axis}", "acceleration", accept)
+    check_angle_units(q, source, "Encoder_Angle", "angle", accept, hint=hint)
+    check_angle_units(q_target, source, "Commanded_Angle", "angle", accept, hint=hint)
+    if cfg.velocity_source == "gyro":
+        check_angle_units(
+            qd, source, gyro, "speed", accept, hint="the bench CSV format stores deg/s: is the column in another unit?"
+        )
+        check_velocity_scale(t, q, qd, source, "Encoder_Angle", gyro, accept, ("deg", "deg/s"))
     alpha = lowpass(acc, dt, cfg.filter_cutoff_hz, cfg.filter_order) / cfg.radius
     return JointLog(
         name=path.stem if not group else f"{group}/{path.stem}",
@@ -109,12 +152,15 @@ def _group_inertia(folder: Path, cfg: BenchCsvCfg) -> float:
     )
 
 
-def read_bench_folder(root: str | Path, cfg: BenchCsvCfg | None = None) -> list[JointLog]:
+def read_bench_folder(root: str | Path, cfg: BenchCsvCfg | None = None, accept: Iterable[str] = ()) -> list[JointLog]:
     """Read every inertia-group folder under ``root`` (each holding ``*.csv`` runs).
+
+    ``accept`` names plausibility checks to waive (see :func:`read_bench_csv`).
 
     Raises:
         LogFormatError: if ``root`` is missing, holds no group folder, or a group folder holds no CSV.
     """
+    accept = validate_accept(accept)
     cfg = cfg or BenchCsvCfg()
     root = Path(root)
     if not root.is_dir():
@@ -128,5 +174,5 @@ def read_bench_folder(root: str | Path, cfg: BenchCsvCfg | None = None) -> list[
         if not files:
             raise LogFormatError(f"{folder}: inertia group {folder.name!r} is empty; expected at least one *.csv run.")
         inertia = _group_inertia(folder, cfg)
-        logs.extend(read_bench_csv(f, inertia, cfg, group=folder.name) for f in files)
+        logs.extend(read_bench_csv(f, inertia, cfg, group=folder.name, accept=accept) for f in files)
     return logs

@@ -1,7 +1,7 @@
 """Joint logs in the user's own format (CSV, JSON, NPZ, SAGE CSV folders, walk-these-ways pickles) via a column map.
 
-A column map is a JSON file (shipped maps are package data, ``learned_actuators/config/column_maps/``) that says which column holds which
-quantity and in which unit::
+A column map is a JSON file (shipped maps are package data, ``learned_actuators/config/column_maps/``) that says
+which column holds which quantity and in which unit::
 
     {
         "name": "my_bench",
@@ -24,6 +24,11 @@ When torque is absent and the load is known (``inertia`` [kg·m²], optionally `
 armature`` and the zero-phase filter of ``inverse_dynamics``. A logged velocity that lags the motion is advanced by
 ``velocity.lag_s``; the last frames then have no source sample and are marked invalid (``JointLog.valid``), never
 dropped.
+
+Every run is checked for plausibility after the unit conversion (:mod:`~learned_actuators.data.checks`): an isolated
+absurd value, angles beyond 4π rad, a velocity ~57.3x (or 1/57.3x) d(position)/dt or a target ~57.3x the position (a
+declared unit that contradicts the data), a time step that suggests the wrong time unit. Each failure names the file,
+the column and a row, and the ``accept`` value (``data.accept`` in a preset) that waives it.
 """
 
 from __future__ import annotations
@@ -33,16 +38,31 @@ import io
 import json
 import pickle
 import warnings
+import zipfile
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from ..config import shipped_file, shipped_names
 import pandas as pd
 
-from .checks import MIN_RUN_SAMPLES, check_finite, check_numeric, check_rate, check_time, warn_if_degrees
+from ..config import shipped_file, shipped_names
+from .checks import (
+    MIN_RUN_SAMPLES,
+    check_angle_units,
+    check_finite,
+    check_numeric,
+    check_outliers,
+    check_rate,
+    check_target_scale,
+    check_time,
+    check_time_gaps,
+    check_time_unit,
+    check_velocity_scale,
+    validate_accept,
+)
 from .inverse_dynamics import inverse_dynamics_torque, shift_signal
 from .joint_log import JointLog, LogFormatError
 
@@ -54,8 +74,6 @@ __all__ = [
     "read_mapped_folder",
     "read_mapped_log",
 ]
-
-
 
 FORMATS = ("csv", "json", "npz", "sage_csv", "wtw_pickle")
 UNIT_SCALE = {
@@ -197,10 +215,23 @@ def load_column_map(name_or_path: str | Path | dict) -> ColumnMap:
 class _Table:
     """Column access to one opened log: ``column(name) -> ndarray`` and ``meta(key)``."""
 
-    def __init__(self, source: str, columns: dict[str, Any], meta: dict[str, Any], length: int | None = None):
+    def __init__(
+        self,
+        source: str,
+        columns: dict[str, Any],
+        meta: dict[str, Any],
+        length: int | None = None,
+        missing: dict[str, str] | None = None,
+    ):
         self.source, self._columns, self._meta, self.length = source, columns, meta, length
+        self._missing = missing or {}
+        """Column -> why it cannot be read (e.g. a JSON record lacking the key); raised only when the map uses it."""
 
     def column(self, name: str, cmap: ColumnMap, what: str) -> np.ndarray:
+        if name in self._missing:
+            raise LogFormatError(
+                f"{self.source}: {self._missing[name]} (column map '{cmap.name}' reads it for {what})."
+            )
         if name not in self._columns:
             avail = sorted(self._columns)
             raise LogFormatError(
@@ -223,6 +254,10 @@ def _open_csv(path: Path) -> _Table:
         df = pd.read_csv(path, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise LogFormatError(f"{path}: not a readable CSV file ({err}).") from err
+    if len(df) == 0:
+        raise LogFormatError(
+            f"{path}: has a header ({list(df.columns)[:30]}) but no data rows; expected one row per sample."
+        )
     return _Table(str(path), {c: df[c].to_numpy() for c in df.columns}, {})
 
 
@@ -237,29 +272,40 @@ def _open_json(path: Path, cmap: ColumnMap) -> _Table:
         if not isinstance(data, dict) or cmap.records not in data:
             raise LogFormatError(f"{path}: column map '{cmap.name}' expects a top-level key '{cmap.records}'.")
         records = data[cmap.records]
+    where = f"'{cmap.records}'" if cmap.records is not None else "the top level"
+    missing: dict[str, str] = {}
     if isinstance(records, list):
-        if not records or not isinstance(records[0], dict):
-            raise LogFormatError(f"{path}: expected a non-empty list of per-sample objects under '{cmap.records}'.")
-        keys = list(records[0])
+        if not records:
+            raise LogFormatError(f"{path}: the list of per-sample records under {where} is empty.")
+        for i, r in enumerate(records):
+            if not isinstance(r, dict):
+                raise LogFormatError(f"{path}: record {i} under {where} is {type(r).__name__}; expected an object.")
+        keys = dict.fromkeys(k for r in records for k in r)
         columns = {}
         for k in keys:
-            try:
+            lacking = next((i for i, r in enumerate(records) if k not in r), None)
+            if lacking is None:
                 columns[k] = np.array([r[k] for r in records], dtype=object)
-            except KeyError as err:
-                raise LogFormatError(f"{path}: some records lack key {k!r}.") from err
+            else:
+                missing[k] = f"record {lacking} (row {lacking}) under {where} lacks key '{k}' that other records have"
     elif isinstance(records, dict):
         columns = {k: np.asarray(v, dtype=object) for k, v in records.items() if isinstance(v, list)}
     else:
         raise LogFormatError(f"{path}: expected records (a list of objects or a dict of columns).")
-    return _Table(str(path), columns, meta)
+    return _Table(str(path), columns, meta, missing=missing)
 
 
 def _open_npz(path: Path) -> _Table:
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise LogFormatError(f"{path}: holds a single array, not an NPZ archive of named arrays.")
+        with npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as err:
-        raise LogFormatError(f"{path}: not a readable NPZ file ({err}).") from err
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        if isinstance(err, LogFormatError):
+            raise
+        raise LogFormatError(f"{path}: not a readable NPZ file (truncated or damaged? {err}).") from err
     columns = {k: v for k, v in arrays.items() if v.ndim >= 1}
     meta = {k: v.item() for k, v in arrays.items() if v.ndim == 0}
     return _Table(str(path), columns, meta)
@@ -360,7 +406,18 @@ def _field(table: _Table, fm: FieldMap, cmap: ColumnMap, what: str) -> np.ndarra
     for c in cols:
         arr = table.column(c, cmap, what)
         arr = check_numeric(arr, table.source, c)
-        parts.append(arr if arr.ndim == 2 else arr[:, None])
+        if arr.ndim == 0 or arr.ndim > 2:
+            raise LogFormatError(
+                f"{table.source}: column '{c}' ({what}) has shape {arr.shape}; expected one value per row, "
+                "(T,) or (T, J)."
+            )
+        arr = arr if arr.ndim == 2 else arr[:, None]
+        if parts and arr.shape[0] != parts[0].shape[0]:
+            raise LogFormatError(
+                f"{table.source}: column '{c}' ({what}) has {arr.shape[0]} rows, column '{cols[0]}' has "
+                f"{parts[0].shape[0]}; expected equal (a truncated or misaligned column)."
+            )
+        parts.append(arr)
     out = np.concatenate(parts, axis=1) * fm.factor
     check_finite(out, table.source, str(fm.column))
     return out
@@ -380,32 +437,100 @@ def _joint_names(cmap: ColumnMap, path: Path, num: int) -> list[str]:
     return list(names)
 
 
-def read_mapped_log(path: str | Path, column_map: ColumnMap | str | Path | dict) -> JointLog:
-    """Read one run with a column map (see the module docstring for the map format)."""
+def _labels(fm: FieldMap, num: int) -> list[str]:
+    """One column label per joint, for error messages."""
+    if isinstance(fm.column, list):
+        return list(fm.column)
+    return [fm.column] if num == 1 else [f"{fm.column}[:, {j}]" for j in range(num)]
+
+
+def _check_rows(source: str, fm: FieldMap, what: str, arr: np.ndarray, position: FieldMap, n: int) -> None:
+    if arr.shape[0] != n:
+        raise LogFormatError(
+            f"{source}: column '{fm.column}' ({what}) has {arr.shape[0]} rows, column '{position.column}' (position) "
+            f"has {n}; expected equal (a truncated or misaligned column)."
+        )
+
+
+def read_mapped_log(
+    path: str | Path, column_map: ColumnMap | str | Path | dict, accept: Iterable[str] = ()
+) -> JointLog:
+    """Read one run with a column map (see the module docstring for the map format).
+
+    Args:
+        path: The log file (or motion folder for ``sage_csv``).
+        column_map: A :class:`ColumnMap`, its dict, a JSON file or the name of a shipped map.
+        accept: Plausibility checks to waive (names of :data:`~learned_actuators.data.checks.PLAUSIBILITY_CHECKS`).
+
+    Raises:
+        LogFormatError: The file does not match the map, or its data is implausible (``ImplausibleDataError``,
+            naming the check to waive).
+    """
+    accept = validate_accept(accept)
     cmap = column_map if isinstance(column_map, ColumnMap) else load_column_map(column_map)
     path = Path(path)
     table = _open(path, cmap)
     source = table.source
     q = _field(table, cmap.position, cmap, "position")
     n = q.shape[0]
+    if n == 0:
+        raise LogFormatError(
+            f"{source}: column '{cmap.position.column}' (position) has no rows; expected at least {cmap.min_samples}."
+        )
     q_target = _field(table, cmap.target, cmap, "target")
+    _check_rows(source, cmap.target, "target", q_target, cmap.position, n)
     if q_target.shape != q.shape:
-        raise LogFormatError(f"{source}: target has shape {q_target.shape}, position {q.shape}; expected equal.")
+        raise LogFormatError(
+            f"{source}: column '{cmap.target.column}' (target) has {q_target.shape[1]} joint(s), column "
+            f"'{cmap.position.column}' (position) {q.shape[1]}; expected equal."
+        )
     if cmap.time is not None:
-        t = _field(table, cmap.time, cmap, "time")[:, 0]
-        t = t - t[0]
+        time_name = str(cmap.time.column)
+        t = _field(table, cmap.time, cmap, "time")
+        _check_rows(source, cmap.time, "time", t, cmap.position, n)
+        t = t[:, 0] - t[0, 0]
     else:
+        time_name = "rate_hz"
         t = np.arange(n) / float(cmap.rate_hz)
-    check_time(t, source, str(cmap.time.column) if cmap.time else "rate_hz", cmap.min_samples)
-    dt = check_rate(t, source, str(cmap.time.column) if cmap.time else "rate_hz")
-    warn_if_degrees(q, source, str(cmap.position.column))
-    warn_if_degrees(q_target, source, str(cmap.target.column))
+    check_time(t, source, time_name, cmap.min_samples)
+    check_time_gaps(t, source, time_name, accept)
+    dt = check_rate(t, source, time_name)
+    check_time_unit(t, source, time_name, cmap.time.unit if cmap.time else "Hz", accept)
     valid = np.ones(n, dtype=bool)
     if cmap.valid is not None:
-        valid = np.asarray(check_numeric(table.column(cmap.valid, cmap, "valid"), source, cmap.valid) != 0)
+        flags = check_numeric(table.column(cmap.valid, cmap, "valid"), source, cmap.valid)
+        if flags.shape[0] != n:
+            raise LogFormatError(
+                f"{source}: column '{cmap.valid}' (valid) has {flags.shape[0]} rows, column "
+                f"'{cmap.position.column}' (position) has {n}; expected equal."
+            )
+        valid = np.asarray(flags != 0).reshape(n, -1).all(axis=1)
+    pos_labels, target_labels = _labels(cmap.position, q.shape[1]), _labels(cmap.target, q.shape[1])
+    check_outliers(q, source, pos_labels, "angle", accept)
+    check_outliers(q_target, source, target_labels, "angle", accept)
+    qd_logged = None
     if cmap.velocity is not None:
-        qd = _field(table, cmap.velocity, cmap, "velocity")
-        warn_if_degrees(qd, source, str(cmap.velocity.column), kind="speed")
+        qd_logged = _field(table, cmap.velocity, cmap, "velocity")
+        _check_rows(source, cmap.velocity, "velocity", qd_logged, cmap.position, n)
+        check_outliers(qd_logged, source, _labels(cmap.velocity, q.shape[1]), "speed", accept)
+    tau = None
+    if cmap.torque is not None:
+        tau = _field(table, cmap.torque, cmap, "torque")
+        _check_rows(source, cmap.torque, "torque", tau, cmap.position, n)
+        check_outliers(tau, source, _labels(cmap.torque, tau.shape[1]), "torque", accept)
+    check_angle_units(q, source, pos_labels, "angle", accept)
+    check_angle_units(q_target, source, target_labels, "angle", accept)
+    if qd_logged is not None:
+        vel_labels = _labels(cmap.velocity, q.shape[1])
+        check_angle_units(qd_logged, source, vel_labels, "speed", accept)
+        check_velocity_scale(
+            t, q, qd_logged, source, pos_labels, vel_labels, accept, (cmap.position.unit, cmap.velocity.unit)
+        )
+    check_target_scale(
+        t, q, q_target, source, pos_labels, target_labels, accept, (cmap.position.unit, cmap.target.unit)
+    )
+    if qd_logged is not None:
+        qd = qd_logged
         if cmap.velocity.lag_s:
             steps = round(cmap.velocity.lag_s / dt)
             qd, ok = shift_signal(qd, steps)
@@ -418,7 +543,6 @@ def read_mapped_log(path: str | Path, column_map: ColumnMap | str | Path | dict)
         meta[key] = value.item() if isinstance(value, np.generic) else value
     meta.update(cmap.constants)
     meta["group"] = meta.get(cmap.group, meta.get("group", ""))
-    tau = _field(table, cmap.torque, cmap, "torque") if cmap.torque is not None else None
     if tau is None and ("inertia" in meta or "mass" in meta):
         tau = _inverse_dynamics(t, q, qd, meta, cmap)
     return JointLog(
@@ -450,8 +574,14 @@ def _inverse_dynamics(t, q, qd, meta: dict, cmap: ColumnMap) -> np.ndarray:
     )
 
 
-def read_mapped_folder(folder: str | Path, column_map: ColumnMap | str | Path | dict) -> list[JointLog]:
-    """Read every run matching the map's ``file_glob`` in ``folder`` (sorted by path)."""
+def read_mapped_folder(
+    folder: str | Path, column_map: ColumnMap | str | Path | dict, accept: Iterable[str] = ()
+) -> list[JointLog]:
+    """Read every run matching the map's ``file_glob`` in ``folder`` (sorted by path).
+
+    ``accept`` names plausibility checks to waive (see :func:`read_mapped_log`).
+    """
+    accept = validate_accept(accept)
     cmap = column_map if isinstance(column_map, ColumnMap) else load_column_map(column_map)
     folder = Path(folder)
     if not folder.is_dir():
@@ -462,7 +592,7 @@ def read_mapped_folder(folder: str | Path, column_map: ColumnMap | str | Path | 
         paths = sorted(p for p in folder.glob(cmap.file_glob) if p.is_file())
     if not paths:
         raise LogFormatError(f"{folder}: no runs match '{cmap.file_glob}' (column map '{cmap.name}').")
-    logs = [read_mapped_log(p, cmap) for p in paths]
+    logs = [read_mapped_log(p, cmap, accept) for p in paths]
     names = [log.name for log in logs]
     if len(set(names)) != len(names):
         for i, log in enumerate(logs):

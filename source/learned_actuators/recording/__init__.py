@@ -11,18 +11,20 @@ Nothing here imports Isaac Lab; the articulation recorder only reads attributes 
 
 from .loader import TorqueProfile, TorqueProfileSample, slerp
 from .profile import PROFILE_KEYS, TorqueProfileData, TorqueProfileFormatError, load_npz, save_npz, validate_profile
-from .profile_csv import convert, read_csv, read_profile, write_csv
+from .profile_csv import ConversionError, convert, find_profiles, read_csv, read_profile, write_csv
 from .recorder import ArticulationTorqueRecorder, TorqueProfileRecorder, read_articulation_frame
 
 __all__ = [
     "PROFILE_KEYS",
     "ArticulationTorqueRecorder",
+    "ConversionError",
     "TorqueProfile",
     "TorqueProfileData",
     "TorqueProfileFormatError",
     "TorqueProfileRecorder",
     "TorqueProfileSample",
     "convert",
+    "find_profiles",
     "load_npz",
     "read_articulation_frame",
     "read_csv",

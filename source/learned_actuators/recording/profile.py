@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import warnings
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from learned_actuators.atomic_io import atomic_write
 from learned_actuators.data.joint_log import LogFormatError
 
 __all__ = [
@@ -242,6 +244,8 @@ def validate_profile(arrays: Mapping[str, Any], source: str | PathLike = "<memor
 def save_npz(profile: TorqueProfileData, path: str | PathLike, compress: bool = False) -> Path:
     """Write a profile as an NPZ file holding :data:`PROFILE_KEYS` and the optional fields the profile has.
 
+    The file is written atomically (a temporary file renamed over ``path``): a reader never sees half a file.
+
     Args:
         profile: The profile to write.
         path: Output file; ``.npz`` is appended by NumPy when missing, so give the full name.
@@ -251,8 +255,10 @@ def save_npz(profile: TorqueProfileData, path: str | PathLike, compress: bool = 
         The path written.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    (np.savez_compressed if compress else np.savez)(path, **profile.arrays())
+    if path.suffix != ".npz":  # as np.savez does for a file name
+        path = path.with_name(path.name + ".npz")
+    with atomic_write(path, "wb") as f:
+        (np.savez_compressed if compress else np.savez)(f, **profile.arrays())
     return path
 
 
@@ -283,7 +289,11 @@ def load_npz(path: str | PathLike) -> TorqueProfileData:
             try:
                 arrays[key] = npz[key]
             except ValueError as err:  # object arrays need pickle, which is never enabled
+                if "pickle" not in str(err):
+                    raise _error(str(path), key, f"cannot be read (truncated or damaged file? {err}).") from err
                 raise _error(str(path), key, f"cannot be read without pickle ({err}).") from err
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
+                raise _error(str(path), key, f"cannot be read (truncated or damaged file? {err}).") from err
     return validate_profile(arrays, path)
 
 

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic_io import atomic_write
+from ..errors import UserInputError
 from .profile import (
     BODY_FIELDS,
     DOF_FIELDS,
@@ -41,7 +43,16 @@ from .profile import (
     validate_profile,
 )
 
-__all__ = ["CSV_PREFIXES", "convert", "read_csv", "read_profile", "write_csv"]
+__all__ = [
+    "CSV_PREFIXES",
+    "PROFILE_PATTERNS",
+    "ConversionError",
+    "convert",
+    "find_profiles",
+    "read_csv",
+    "read_profile",
+    "write_csv",
+]
 
 CSV_PREFIXES: dict[str, str] = {
     "joint_torques": "joint_torque",
@@ -76,6 +87,8 @@ def _columns(profile: TorqueProfileData) -> list[str]:
 def write_csv(profile: TorqueProfileData, path: str | PathLike) -> Path:
     """Write a profile as CSV (layout in the module docstring), values repr-exact.
 
+    The file is written atomically (a temporary file renamed over ``path``): a reader never sees half a file.
+
     Args:
         profile: The profile to write.
         path: Output ``.csv`` file.
@@ -84,12 +97,11 @@ def write_csv(profile: TorqueProfileData, path: str | PathLike) -> Path:
         The path written.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     frames = profile.num_frames
     time = (np.arange(frames, dtype=np.float64) / profile.fps).astype(str)[:, None]
     # NumPy's str() of a float is the shortest decimal that parses back to the same value of its dtype
     blocks = [time, *(getattr(profile, key).reshape(frames, -1).astype(str) for key in profile.array_fields)]
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with atomic_write(path, "w") as f:
         f.write(f"# {_TITLE}\n# fps: {profile.fps!r}\n# dtype: {np.dtype(profile.dtype).name}\n")
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(_columns(profile))
@@ -263,27 +275,59 @@ def read_profile(path: str | PathLike) -> TorqueProfileData:
     raise TorqueProfileFormatError(f"{path}: unknown torque-profile file type '{suffix}'; expected .npz or .csv.")
 
 
+PROFILE_PATTERNS = ("*.npz", "*.csv")
+"""File patterns :func:`convert` looks for in a folder (recursively)."""
+
+
+class ConversionError(UserInputError):
+    """A conversion cannot start: the direction is ambiguous, or a folder holds no torque profile."""
+
+
 def _target_format(sources: list[Path], to: str | None, where: Path) -> str:
     if to is not None:
         if to not in ("csv", "npz"):
-            raise ValueError(f"Conversion target must be 'csv' or 'npz', got '{to}'.")
+            raise ConversionError(f"{where}: conversion target (to=/--to) must be 'csv' or 'npz', got '{to}'.")
         return to
     kinds = {p.suffix.lower() for p in sources}
     if kinds == {".npz"}:
         return "csv"
     if kinds == {".csv"}:
         return "npz"
-    raise ValueError(f"{where}: holds {sorted(kinds) or 'no .npz/.csv files'}; say which way to convert (to=...).")
+    raise ConversionError(
+        f"{where}: holds {sorted(kinds) or 'no .npz/.csv files'}; say which way to convert (to=... / --to)."
+    )
+
+
+def find_profiles(folder: str | PathLike, suffix: str | None = None) -> list[Path]:
+    """Torque-profile files (``.npz``/``.csv``, or only ``suffix``) anywhere under ``folder``, sorted.
+
+    Policy playback writes ``logs/torque_profiles/<experiment>/<run>_<checkpoint>/env_0000.npz``; any folder of that
+    tree (the root, an experiment, a run) works. Hidden files and folders (temporary files) are skipped.
+    """
+    folder = Path(folder)
+    suffixes = (suffix,) if suffix else tuple(p[1:] for p in PROFILE_PATTERNS)
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in suffixes
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def convert(
     src: str | PathLike, dst: str | PathLike | None = None, to: str | None = None, overwrite: bool = False
 ) -> list[Path]:
-    """Convert torque profiles between NPZ and CSV: one file, or every ``.npz``/``.csv`` file in a folder.
+    """Convert torque profiles between NPZ and CSV: one file, or every ``.npz``/``.csv`` file under a folder.
+
+    Every input is read and validated before anything is written, and each output is written atomically, so a bad
+    input leaves no output changed.
 
     Args:
-        src: A ``.npz``/``.csv`` file, or a folder (not searched recursively).
-        dst: Output file (for a file ``src``) or folder. Defaults to beside the input, same stem, new suffix.
+        src: A ``.npz``/``.csv`` file, or a folder, searched recursively (e.g. the ``logs/torque_profiles`` tree
+            that ``play_policy.py`` writes, ``<experiment>/<run>_<checkpoint>/env_0000.npz``).
+        dst: Output file (for a file ``src``) or folder (for a folder ``src`` the sub-folder layout is kept).
+            Defaults to beside the input, same stem, new suffix.
         to: ``"csv"`` or ``"npz"``. Defaults to the other format of the input (for a folder: of the one
             format it holds).
         overwrite: Replace existing output files instead of raising.
@@ -294,33 +338,55 @@ def convert(
     Raises:
         FileNotFoundError: ``src`` does not exist.
         FileExistsError: An output file exists and ``overwrite`` is False (nothing is written then).
-        ValueError: The direction is ambiguous or unknown.
-        TorqueProfileFormatError: An input file breaks the format.
+        ConversionError: The direction is ambiguous or unknown, a folder holds no file to convert, or ``dst`` is
+            not usable (a :class:`~learned_actuators.errors.UserInputError`, also a ``ValueError``).
+        TorqueProfileFormatError: An input file breaks the format (nothing is written then).
     """
     src = Path(src)
     if not src.exists():
         raise FileNotFoundError(f"{src}: no such file or folder.")
     if src.is_dir():
-        candidates = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in (".npz", ".csv"))
+        candidates = find_profiles(src)
+        if not candidates:
+            raise ConversionError(
+                f"{src}: no torque-profile file found: nothing matches "
+                f"{' or '.join('**/' + p for p in PROFILE_PATTERNS)} in the folder or its sub-folders."
+            )
         to = _target_format(candidates, to, src)
         inputs = [p for p in candidates if p.suffix.lower() != f".{to}"]
+        if not inputs:
+            wanted = "**/*.csv" if to == "npz" else "**/*.npz"
+            raise ConversionError(
+                f"{src}: no torque-profile file to convert to .{to}: nothing matches {wanted} in the folder or its "
+                "sub-folders."
+            )
         out_dir = src if dst is None else Path(dst)
-        outputs = [out_dir / f"{p.stem}.{to}" for p in inputs]
+        if out_dir.exists() and not out_dir.is_dir():
+            raise ConversionError(f"{out_dir}: the output (--out) for a folder of profiles must be a folder.")
+        outputs = [out_dir / p.relative_to(src).with_suffix(f".{to}") for p in inputs]
     else:
+        if src.suffix.lower() not in (".npz", ".csv"):
+            raise ConversionError(f"{src}: unknown torque-profile file type '{src.suffix}'; expected .npz or .csv.")
         to = _target_format([src], to, src)
         if src.suffix.lower() == f".{to}":
-            raise ValueError(f"{src}: is already a .{to} file.")
+            raise ConversionError(f"{src}: is already a .{to} file.")
         inputs = [src]
         if dst is None:
             outputs = [src.with_suffix(f".{to}")]
         else:
             dst = Path(dst)
             outputs = [dst / f"{src.stem}.{to}" if dst.is_dir() else dst]
+    for out in outputs:
+        if out.is_dir():
+            raise ConversionError(f"{out}: is a folder; the output file cannot replace it.")
+        blocker = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise ConversionError(f"{out}: cannot be written, {blocker} is a file, not a folder.")
     existing = [str(p) for p in outputs if p.exists()]
     if existing and not overwrite:
-        raise FileExistsError(f"Output file(s) exist, pass overwrite=True to replace them: {existing}")
-    for path_in, path_out in zip(inputs, outputs, strict=True):
-        profile = read_profile(path_in)
+        raise FileExistsError(f"Output file(s) exist, pass overwrite=True (--overwrite) to replace them: {existing}")
+    profiles = [read_profile(path_in) for path_in in inputs]
+    for profile, path_out in zip(profiles, outputs, strict=True):
         if to == "csv":
             write_csv(profile, path_out)
         else:
