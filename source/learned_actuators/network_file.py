@@ -25,6 +25,8 @@ conventions.
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 import zipfile
 from dataclasses import asdict, dataclass, field, fields
@@ -105,6 +107,7 @@ class NetworkMetadata:
     format_version: int = FORMAT_VERSION
 
     def __post_init__(self):
+        _check_field_types(self)
         if self.model_type not in MODEL_TYPES:
             raise NetworkFileError(f"metadata 'model_type' is {self.model_type!r}; expected one of {MODEL_TYPES}.")
         unknown = [f for f in self.features if f not in FEATURES]
@@ -112,6 +115,18 @@ class NetworkMetadata:
             raise NetworkFileError(f"metadata 'features' has unknown names {unknown}; known: {FEATURES}.")
         if not self.dt > 0:
             raise NetworkFileError(f"metadata 'dt' is {self.dt}; expected a positive time step in seconds.")
+        if self.pos_error_sign not in (1, -1) or self.input_order not in ("pos_vel", "vel_pos"):
+            raise NetworkFileError(
+                f"metadata 'pos_error_sign'/'input_order' are {self.pos_error_sign!r}/{self.input_order!r}; "
+                "expected +1 or -1 and 'pos_vel' or 'vel_pos'."
+            )
+        if min(self.input_idx, default=0) < 0 or min(self.hidden_size, self.num_layers) < 0:
+            raise NetworkFileError(
+                f"metadata 'input_idx'/'hidden_size'/'num_layers' must not be negative; got {self.input_idx}/"
+                f"{self.hidden_size}/{self.num_layers}."
+            )
+        if not self.normalization_in_network and not self.output_std > 0:
+            raise NetworkFileError(f"metadata 'output_std' is {self.output_std}; expected a positive number.")
 
     def to_json(self) -> str:
         """Serialise to JSON."""
@@ -124,6 +139,10 @@ class NetworkMetadata:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise NetworkFileError(f"{source}: {METADATA_FILE_NAME} is not valid JSON ({err}).") from err
+        if not isinstance(data, dict):
+            raise NetworkFileError(
+                f"{source}: {METADATA_FILE_NAME} must hold a JSON object; got {type(data).__name__}."
+            )
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -132,6 +151,32 @@ class NetworkMetadata:
             return cls(**data)
         except TypeError as err:
             raise NetworkFileError(f"{source}: {METADATA_FILE_NAME} is incomplete ({err}).") from err
+        except NetworkFileError as err:
+            raise NetworkFileError(f"{source}: {err}") from err
+
+
+_SCALARS = {"float": (numbers.Real,), "int": (numbers.Integral,), "str": (str,), "bool": (bool,)}
+_ITEMS = {"list[str]": (str,), "list[int]": (numbers.Integral,), "list[float]": (numbers.Real,)}
+
+
+def _check_field_types(metadata: NetworkMetadata) -> None:
+    """Raise :class:`NetworkFileError` for a field of the wrong JSON type or a non-finite number."""
+    for spec in fields(metadata):
+        value, kind = getattr(metadata, spec.name), str(spec.type)
+        if kind in _ITEMS:
+            ok = isinstance(value, list) and all(_is_a(v, _ITEMS[kind]) for v in value)
+        elif kind.startswith("dict"):
+            ok = isinstance(value, dict)
+        else:
+            ok = _is_a(value, _SCALARS.get(kind, (object,)))
+        if not ok:
+            raise NetworkFileError(f"metadata '{spec.name}' is {value!r}; expected {kind} (numbers finite).")
+
+
+def _is_a(value, types: tuple) -> bool:
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types) and not (isinstance(value, numbers.Real) and not math.isfinite(value))
 
 
 def save_network(module: torch.nn.Module, path: str | os.PathLike, metadata: NetworkMetadata) -> None:

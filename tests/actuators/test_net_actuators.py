@@ -3,7 +3,7 @@ import torch
 
 from isaaclab.actuators import ActuatorNetLSTMCfg, ActuatorNetMLPCfg
 
-from learned_actuators.actuators import LSTMActuatorNetCfg, MLPActuatorNetCfg
+from learned_actuators.actuators import ActuatorCfgError, LSTMActuatorNetCfg, MLPActuatorNetCfg
 from tests.actuators.helpers import LSTMNet, linear_mlp, make_actuator, save, shared_nets, step
 
 pytestmark = pytest.mark.unit
@@ -60,7 +60,7 @@ def go1_mlp_cfg(**kwargs):
 
 
 def test_mlp_compile_without_fused_kernels_is_an_error():
-    with pytest.raises(ValueError, match="compile=True needs the fused kernels"):
+    with pytest.raises(ActuatorCfgError, match="'compile' = True needs the fused kernels"):
         make_actuator(go1_mlp_cfg(fused=False, compile=True), num_envs=2, num_joints=12)
 
 
@@ -252,6 +252,9 @@ def test_mlp_nonfinite_output_gives_zero_torque_and_is_counted(tmp_path):
     path = mlp_file(tmp_path, dt=0.005)
     cfg = MLPActuatorNetCfg(joint_names_expr=[".*"], network_file=path, physics_dt=0.005, **WIDE)
     actuator = make_actuator(cfg, num_envs=1, num_joints=2)
-    tau = step(actuator, torch.zeros(1, 2), torch.zeros(1, 2), torch.tensor([[float("inf"), 0.3]]))
+    # finite inputs whose position error q* - q overflows float32: the net output is inf
+    tau = step(actuator, torch.tensor([[-3e38, 0.0]]), torch.zeros(1, 2), torch.tensor([[3e38, 0.3]]))
     assert tau[0].tolist() == pytest.approx([0.0, 0.3])
     assert actuator.nonfinite_output_count.tolist() == [1, 0]
+    assert actuator.num_nonfinite_inputs == 0
+    assert actuator.joint_pos_error_history[0, :, 0].abs().sum() == 0  # that joint's history was cleared

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import TYPE_CHECKING
 
 import torch
@@ -11,6 +12,7 @@ from isaaclab.actuators import resolve_joint_parameter
 
 from ..network_file import FEATURES
 from ..physics import PhysicsParams
+from .learned_actuator import _resolve_cfg_joint_values
 from .recurrent_actuator import RecurrentActuatorBase
 
 if TYPE_CHECKING:
@@ -43,8 +45,13 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
     ``tau_phys`` (:math:`\tau_{phys}` of the step [N·m]), ``kp``, ``kd``). One GRU step per net step (``dt`` from
     the file); :math:`r` is held between net steps while :math:`\tau_{phys}` is recomputed every physics step.
 
-    A non-finite GRU output falls back to :math:`\tau_{phys}` for that joint (its GRU state is zeroed; counted in
-    :attr:`nonfinite_output_count`). State: :attr:`hidden_state` ``(layers, num_envs*num_joints, hidden)``,
+    NaN/inf guard (see :class:`~learned_actuators.actuators.LearnedActuatorBase`): a joint whose position, velocity
+    or target is non-finite gets zero torque on that step and its GRU state is left as it was (the step is skipped
+    for it; counted in :attr:`nonfinite_input_count`); a non-finite GRU output falls back to :math:`\tau_{phys}`
+    for that joint (its GRU state is zeroed; counted in :attr:`nonfinite_output_count`), as does a joint whose held
+    output was dropped for a bad input, until the next GRU step; a torque that overflows from finite inputs gives
+    zero (also counted).
+    State: :attr:`hidden_state` ``(layers, num_envs*num_joints, hidden)``,
     per-env view :attr:`hidden_state_per_env`; :meth:`reset` zeroes exactly the given envs.
 
     Needs ``sim.use_newton_actuators = False`` (see :mod:`learned_actuators.actuators.learned_actuator`).
@@ -69,29 +76,51 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             raise self._file_error(f"metadata 'features' is empty; expected a list from {FEATURES}.")
         self.mode = meta.mode
         self.features = list(meta.features)
-        self._resolve_physics(PhysicsParams.from_dict(meta.physics) if meta.physics else PhysicsParams())
+        self._resolve_physics(self._trained_physics())
         self._init_recurrent(len(self.features), *self._normalization(len(self.features)))
         self.physical_effort = torch.zeros(self._num_envs, self.num_joints, device=self._device)
         """``tau_phys`` [N·m] of the last step, shape (num_envs, num_joints)."""
         self._error = torch.zeros_like(self.physical_effort)
+        self._effort_bad = torch.zeros_like(self._nonfinite)
 
     def compute(
         self, control_action: ArticulationActions, joint_pos: torch.Tensor, joint_vel: torch.Tensor
     ) -> ArticulationActions:
         """Effort command [N·m] from the position targets and joint state (all (num_envs, num_joints))."""
-        q_target = control_action.joint_positions
-        curve = self._physical_torque(joint_pos, joint_vel, q_target)
+        q, qd, q_target = self._guard_inputs(joint_pos, joint_vel, control_action.joint_positions)
+        curve = self._physical_torque(q, qd, q_target)
         if self._advance():
-            self._write_features(joint_pos, joint_vel, q_target)
+            self._write_features(q, qd, q_target)
+            self._begin_net_step()
             self._step(self._input, self._net_output.view(1, -1))
-            self._guard_output()
+            self._end_net_step()
+        self._drop_bad_outputs()
         if self.mode == "residual":  # non-finite residuals were zeroed: tau = tau_phys there
             torch.add(self.physical_effort, self._net_output, out=self.computed_effort)
         elif self._nonfinite_flagged:
             torch.where(self._nonfinite, self.physical_effort, self._net_output, out=self.computed_effort)
         else:
             self.computed_effort.copy_(self._net_output)
-        return self._write_output(control_action, joint_vel, curve)
+        self._guard_effort()
+        return self._write_output(control_action, qd, curve)
+
+    def _guard_effort(self) -> None:
+        """Zero (and count as non-finite outputs) efforts that overflowed to NaN/inf from finite inputs.
+
+        ``tau_phys`` is a sum of products of the inputs, which float32 can overflow (``|q| ~ 1e38``); every
+        other term is finite by construction. One reduction on the CPU; the masked path always runs on a GPU.
+        """
+        effort = self.computed_effort
+        if self._host_checks:
+            torch.sum(effort.view(-1), dim=0, out=self._output_sum)
+            if math.isfinite(float(self._output_sum)):
+                return
+        bad = self._finite_into(effort, self._effort_bad).logical_not_()
+        if self.cfg.nonfinite == "raise" and bool(bad.any()):
+            raise self._nonfinite_error({"effort": effort})
+        torch.sum(bad, dim=0, out=self._nonfinite_per_joint)
+        self._nonfinite_count.add_(self._nonfinite_per_joint)
+        effort.masked_fill_(bad, 0.0)
 
     def _physical_torque(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor):
         """``tau_phys`` [N·m] into :attr:`physical_effort`, in place (the values of ``physics.physical_torque``).
@@ -137,8 +166,48 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             else:  # guarded by NetworkMetadata
                 raise self._file_error(f"unknown feature {name!r}")
 
+    def _trained_physics(self) -> PhysicsParams:
+        """The file's ``physics`` record (training values), checked: known keys, numbers (or None for the curve)."""
+        physics = self.metadata.physics
+        if not isinstance(physics, dict):
+            raise self._file_error(f"metadata 'physics' must be a dict of PhysicsParams fields; got {physics!r}.")
+        try:
+            trained = PhysicsParams.from_dict(physics) if physics else PhysicsParams()
+        except (TypeError, ValueError) as err:
+            raise self._file_error(f"metadata 'physics' is not a PhysicsParams record: {err}") from err
+        for key, value in trained.to_dict().items():
+            optional = key in ("stall_torque", "no_load_speed")
+            if optional and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise self._file_error(f"metadata 'physics.{key}' must be a finite number; got {value!r}.")
+        return trained
+
+    def _check_physics(self) -> None:
+        """Check the resolved gains, spring, friction and PD curve per joint (cfg value, else the file's)."""
+        rules = (
+            ("stiffness", "kp", self.stiffness, "non-negative and finite"),
+            ("damping", "kd", self.damping, "non-negative and finite"),
+            ("spring_stiffness", "k_spring", self.spring_stiffness, "finite"),
+            ("spring_rest_angle", "theta0", self.spring_rest_angle, "finite"),
+            ("friction", "friction", self.friction, "non-negative and finite"),
+            ("pd_stall_torque", "stall_torque", self.pd_stall_torque, "positive and finite"),
+            ("pd_no_load_speed", "no_load_speed", self.pd_no_load_speed, "positive (inf: no speed limit)"),
+        )
+        for cfg_name, file_key, values, rule in rules:
+            cfg_value = getattr(self.cfg, cfg_name)
+            what = f"cfg field '{cfg_name}'" if cfg_value is not None else f"metadata 'physics.{file_key}'"
+            self._check_joint_values(what, values[0], rule, cfg_value)
+        if self._has_friction and not (math.isfinite(self.friction_velocity) and self.friction_velocity > 0):
+            raise self._file_error(
+                f"metadata 'physics.friction_velocity' must be positive and finite; got {self.friction_velocity!r}."
+            )
+
     def _resolve_physics(self, trained: PhysicsParams) -> None:
         """Per-joint gains, spring and curve switch: cfg values, else the training values from the file."""
+        for name in ("spring_stiffness", "spring_rest_angle", "friction", "pd_stall_torque", "pd_no_load_speed"):
+            if getattr(self.cfg, name) is not None:  # errors name the field, not Isaac Lab's resolver
+                _resolve_cfg_joint_values(self.cfg.network_file, name, getattr(self.cfg, name), self._joint_names)
         names, n = self._joint_names, self._num_envs
         for attr, cfg_name, file_value in (("stiffness", "stiffness", trained.kp), ("damping", "damping", trained.kd)):
             if getattr(self.cfg, cfg_name) is None:
@@ -180,3 +249,4 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
                 default = getattr(self, attr) if file_value is None else float(file_value)
                 setattr(self, attr, resolve_joint_parameter(cfg_value, default, names, n, self._device))
                 self._pd_curve_is_motor_curve = False
+        self._check_physics()

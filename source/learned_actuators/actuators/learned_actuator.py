@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
+import os
 import sys
 from abc import ABCMeta
 from collections.abc import Sequence
@@ -27,15 +29,23 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from isaaclab.actuators import DCMotor
+from isaaclab.actuators import DCMotor, resolve_joint_parameter
 from isaaclab.utils import index_fill_
 
+from ..errors import UserInputError
 from ..network_file import NetworkFileError, check_metadata, load_network
 
 if TYPE_CHECKING:
     from .learned_actuator_cfg import LearnedActuatorBaseCfg
 
-__all__ = ["LearnedActuatorBase", "NewtonActuatorPathError", "newton_actuators_active"]
+__all__ = [
+    "NONFINITE_OPTIONS",
+    "ActuatorCfgError",
+    "LearnedActuatorBase",
+    "NewtonActuatorPathError",
+    "NonFiniteActuatorError",
+    "newton_actuators_active",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +66,57 @@ def _fused_error_ok(error: float, scale: float) -> bool:
 """Batch and chunk width of that check: several chunks and a partial one, so the chunking is checked too."""
 
 
+NONFINITE_OPTIONS = ("guard", "raise")
+"""Values of :attr:`~learned_actuators.actuators.LearnedActuatorBaseCfg.nonfinite`."""
+
+_TORQUE_SPEED_CURVES = ("dc_motor", "asymmetric")
+
+_MOTOR_LIMITS = (
+    ("saturation_effort", "positive and finite"),
+    ("actuator_velocity_limit", "positive (inf: no velocity limit)"),
+    ("actuator_effort_limit", "positive (inf: no continuous limit)"),
+)
+"""Motor-limit cfg fields checked per joint when an actuator is built, with what they must be."""
+
+_MAX_LISTED_ENVS = 10
+"""Most env ids a :class:`NonFiniteActuatorError` lists."""
+
+
+def _positive_finite(value) -> bool:
+    """Whether ``value`` is a real number (not a bool) that is positive and finite."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _resolve_cfg_joint_values(file, name: str, value, joint_names: list[str]) -> torch.Tensor:
+    """A per-joint cfg value (number or joint-name-pattern dict) resolved for ``joint_names``, shape (num_joints,).
+
+    Raises :class:`ActuatorCfgError` naming ``file`` and the field when Isaac Lab cannot resolve it.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | dict):
+        raise ActuatorCfgError(
+            f"{file}: cfg field '{name}' must be a number or a dict of joint-name patterns to numbers; got {value!r}."
+        )
+    try:
+        return resolve_joint_parameter(value, None, joint_names, 1, "cpu")[0]
+    except (ValueError, TypeError) as err:
+        raise ActuatorCfgError(
+            f"{file}: cfg field '{name}' = {value!r} does not resolve for joints {joint_names}: {err}"
+        ) from err
+
+
 class NewtonActuatorPathError(RuntimeError):
     """A learned actuator was used while Isaac Lab runs actuators natively in Newton."""
+
+
+class ActuatorCfgError(UserInputError):
+    """A learned actuator's cfg field has a value it cannot run with; the message names the network file and field."""
+
+
+class NonFiniteActuatorError(FloatingPointError):
+    """A joint position, velocity, position target, net output or effort was NaN/inf with ``nonfinite="raise"``.
+
+    The message names the actuator class, its network file, the quantity, the env ids and the joint names.
+    """
 
 
 def newton_actuators_active() -> bool:
@@ -98,9 +157,30 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
     with ``k`` dividing the env decimation these are the first physics steps of env steps) and its output is
     held in between. A dt that is not a multiple raises a :class:`~learned_actuators.network_file.NetworkFileError`.
 
-    NaN guard: non-finite net outputs never reach the solver. They are replaced by the fallback torque of the
-    subclass (``tau_phys`` for :class:`CombinedGRUAndPDActuator`, zero for the pure nets), the recurrent state
-    of that joint is zeroed, and :attr:`nonfinite_output_count` counts them per joint.
+    NaN/inf guard (cfg ``nonfinite="guard"``, the default); the applied and computed efforts are always finite:
+
+    * Inputs. A joint (of one env) whose position, velocity or position target is NaN/inf on a physics step gets
+      **zero effort** on that step (what a motor driver does when it faults; ``tau_phys`` cannot be computed from a
+      NaN state either). Its bad values reach nothing: the net, the physics torque and the final clip see finite
+      placeholders (zeros) for that joint, and a net step taken on that physics step is *skipped* for it: its
+      recurrent state (hidden, cell) or history window is restored to what it was before the step, so the next
+      finite net step gives the torque of an actuator that never saw the bad step (exactly so when the net runs
+      every physics step; with a slower net the step schedule is shared by all joints). Its held net output is
+      dropped: until the next net step it gets the fallback torque (``tau_phys`` for
+      :class:`CombinedGRUAndPDActuator`, zero for the pure nets). :attr:`nonfinite_input_count` counts these
+      (env, physics step) events per joint.
+    * Net outputs. A non-finite net output (from finite inputs) is replaced by the same fallback torque and the
+      recurrent state / history of that joint is zeroed; :attr:`nonfinite_output_count` counts them per joint,
+      together with (GRU-PD) non-finite physics torques from a float overflow of finite inputs, which give zero.
+
+    With ``nonfinite="raise"`` each of these raises :class:`NonFiniteActuatorError` instead, naming the quantity
+    (position, velocity, target, net output, effort), the env ids and the joint names; a bad input raises before
+    the actuator changes any state.
+
+    Cost: on the CPU three reductions per physics step decide that the inputs are finite (one more for the net
+    output on net steps, and for the GRU-PD effort), with no allocation; the masked path runs only when something
+    is not finite. On a GPU the masked path always runs (about fifteen element-wise kernels, and a copy of the
+    recurrent state per net step) so that no step waits on a device sync, except with ``nonfinite="raise"``.
     """
 
     cfg: LearnedActuatorBaseCfg
@@ -113,6 +193,8 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
 
     def __init__(self, cfg: LearnedActuatorBaseCfg, *args, **kwargs):
         device = kwargs.get("device", args[3] if len(args) > 3 else None)
+        joint_names = kwargs.get("joint_names", args[0] if args else None)
+        self._check_cfg_fields(cfg, list(joint_names) if joint_names is not None else [])
         try:
             torch.empty(0, device=device)
         except (RuntimeError, AssertionError) as err:
@@ -120,6 +202,7 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
                 f"{cfg.network_file}: cannot run {type(self).__name__} on device {device!r}: {err}"
             ) from err
         super().__init__(cfg, *args, **kwargs)
+        self._check_motor_limits()
         self.network, self.metadata = load_network(self.cfg.network_file, device=self._device)
         if self.metadata is not None and self.metadata.model_type != self.model_type:
             raise NetworkFileError(
@@ -145,6 +228,18 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         self._output_sum = torch.zeros((), device=self._device)
         self._nonfinite_count = torch.zeros(self.num_joints, dtype=torch.long, device=self._device)
         self._nonfinite_per_joint = torch.zeros_like(self._nonfinite_count)
+        self._host_checks = torch.device(self._device).type == "cpu"
+        """Whether host-side reductions decide the guards (CPU: free reads); else the masked paths always run."""
+        self._bad_input = torch.zeros_like(self._nonfinite)
+        """Joints with a non-finite position, velocity or target on this physics step (valid when flagged)."""
+        self._bad_flagged = False
+        """Whether :attr:`_bad_input` may hold True entries on this step (always True without host checks)."""
+        self._finite_tmp = torch.zeros_like(self._nonfinite)
+        self._input_sums = torch.zeros(3, device=self._device)
+        self._safe_inputs = tuple(torch.zeros_like(self._net_output) for _ in range(3))
+        """Position, velocity and target with the bad joints' entries replaced by zeros (used when flagged)."""
+        self._zero = torch.zeros((), device=self._device)
+        self._nonfinite_input_count = torch.zeros_like(self._nonfinite_count)
         self.uses_fused_kernels = False
         """Whether the net runs on the fused kernels (False: the TorchScript module is called)."""
 
@@ -161,6 +256,16 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
     def num_nonfinite_outputs(self) -> int:
         """Total number of non-finite net outputs replaced by the fallback torque since construction."""
         return int(self._nonfinite_count.sum())
+
+    @property
+    def nonfinite_input_count(self) -> torch.Tensor:
+        """Number of (env, physics step) pairs with a NaN/inf position, velocity or target, per joint (num_joints,)."""
+        return self._nonfinite_input_count
+
+    @property
+    def num_nonfinite_inputs(self) -> int:
+        """Total number of (env, joint, physics step) triples given zero effort for a non-finite input."""
+        return int(self._nonfinite_input_count.sum())
 
     @property
     def network_output(self) -> torch.Tensor:
@@ -183,6 +288,68 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         self._step_count += 1
         return run
 
+    def _guard_inputs(
+        self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Position, velocity and target to use on this step, with the joints that have a NaN/inf zeroed.
+
+        The given tensors when all are finite, else copies with zeros for every joint that has a non-finite entry in
+        any of them (flagged in :attr:`_bad_input`).
+
+        On the CPU three reductions decide (a sum is finite when every entry is; a finite overflow merely takes the
+        exact path); no allocation. Raises :class:`NonFiniteActuatorError` with ``nonfinite="raise"``.
+        """
+        if self._host_checks:
+            sums = self._input_sums
+            torch.sum(q, dim=(0, 1), out=sums[0])
+            torch.sum(qd, dim=(0, 1), out=sums[1])
+            torch.sum(q_target, dim=(0, 1), out=sums[2])
+            if math.isfinite(sum(sums.tolist())):
+                self._bad_flagged = False
+                return q, qd, q_target
+        bad, tmp = self._bad_input, self._finite_tmp
+        self._finite_into(q, bad)
+        self._finite_into(qd, tmp)
+        bad.logical_and_(tmp)
+        self._finite_into(q_target, tmp)
+        bad.logical_and_(tmp).logical_not_()
+        if self._host_checks or self.cfg.nonfinite == "raise":
+            if not bool(bad.any()):  # CPU: a finite sum overflowed; GPU: the sync that "raise" costs
+                self._bad_flagged = False
+                return q, qd, q_target
+            if self.cfg.nonfinite == "raise":
+                raise self._nonfinite_error({"position": q, "velocity": qd, "target": q_target})
+        torch.sum(bad, dim=0, out=self._nonfinite_per_joint)
+        self._nonfinite_input_count.add_(self._nonfinite_per_joint)
+        for value, safe in zip((q, qd, q_target), self._safe_inputs, strict=True):
+            torch.where(bad, self._zero, value, out=safe)
+        self._bad_flagged = True
+        return self._safe_inputs
+
+    def _finite_into(self, value: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """``isfinite(value)`` into the bool buffer ``out`` without allocating (NaN compares False)."""
+        torch.abs(value, out=self._scratch)
+        return torch.lt(self._scratch, math.inf, out=out)
+
+    def _begin_net_step(self) -> None:
+        """Before a net step: keep the state of the joints with a bad input (restored by :meth:`_end_net_step`)."""
+        if self._bad_flagged:
+            self._save_state()
+
+    def _end_net_step(self) -> None:
+        """After a net step: undo it for the joints with a bad input, then guard the net output."""
+        if self._bad_flagged:
+            self._restore_state_where(self._bad_input.view(-1))
+            self._net_output.masked_fill_(self._bad_input, 0.0)  # their output was computed from placeholders
+        self._guard_output()
+
+    def _drop_bad_outputs(self) -> None:
+        """Drop the held net output of the joints with a bad input on this step (fallback until the next net step)."""
+        if self._bad_flagged:
+            self._net_output.masked_fill_(self._bad_input, 0.0)
+            self._nonfinite.logical_or_(self._bad_input)
+            self._nonfinite_flagged = True
+
     def _guard_output(self) -> None:
         """Flag and zero non-finite entries of :attr:`_net_output`; count them and clear the joints' state.
 
@@ -190,21 +357,41 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         exact path) and host reads cost no sync; on a GPU the exact masked path always runs, without a sync.
         """
         output = self._net_output
-        if output.device.type == "cpu":
+        if self._host_checks:
             torch.sum(output.view(-1), dim=0, out=self._output_sum)
             if math.isfinite(float(self._output_sum)):
                 if self._nonfinite_flagged:
                     self._nonfinite.zero_()
                     self._nonfinite_flagged = False
                 return
-        torch.abs(output, out=self._scratch)
-        torch.lt(self._scratch, math.inf, out=self._nonfinite)  # finite (NaN compares False)
-        self._nonfinite.logical_not_()
+        self._finite_into(output, self._nonfinite).logical_not_()
+        if self.cfg.nonfinite == "raise" and bool(self._nonfinite.any()):
+            raise self._nonfinite_error({"net output": output})
         torch.sum(self._nonfinite, dim=0, out=self._nonfinite_per_joint)
         self._nonfinite_count.add_(self._nonfinite_per_joint)
         output.masked_fill_(self._nonfinite, 0.0)
         self._clear_state_where(self._nonfinite.view(-1))
         self._nonfinite_flagged = True
+
+    def _nonfinite_error(self, quantities: dict[str, torch.Tensor]) -> NonFiniteActuatorError:
+        """The error of ``nonfinite="raise"`` for the non-finite entries of ``quantities`` (name: (envs, joints))."""
+        parts = []
+        for name, value in quantities.items():
+            bad = ~torch.isfinite(value)
+            if not bool(bad.any()):
+                continue
+            envs = bad.any(dim=1).nonzero().flatten().tolist()
+            listed = str(envs[:_MAX_LISTED_ENVS])
+            if len(envs) > _MAX_LISTED_ENVS:
+                listed = f"{listed[:-1]}, ...] ({len(envs)} envs)"
+            joints = [self._joint_names[j] for j in bad.any(dim=0).nonzero().flatten().tolist()]
+            parts.append(f"{name} at env ids {listed} of joints {joints}")
+        return NonFiniteActuatorError(
+            f"{type(self).__name__} ({self.cfg.network_file}; joints {self._joint_names}): non-finite "
+            + "; non-finite ".join(parts)
+            + ". The cfg sets nonfinite='raise'; with nonfinite='guard' (the default) those joints get a finite "
+            "fallback effort and the event is counted (num_nonfinite_inputs / num_nonfinite_outputs)."
+        )
 
     def _torque_speed_limits(
         self, joint_vel: torch.Tensor, stall: torch.Tensor | None = None, no_load_speed: torch.Tensor | None = None
@@ -254,8 +441,15 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         return torch.clamp(effort, min=lower, max=upper, out=self.applied_effort)
 
     def _write_output(self, control_action, joint_vel: torch.Tensor, curve=None):
-        """Clip :attr:`computed_effort` at ``joint_vel`` and hand it to the articulation as an effort command."""
+        """Clip :attr:`computed_effort` at ``joint_vel`` and hand it to the articulation as an effort command.
+
+        ``joint_vel`` is the guarded velocity (:meth:`_guard_inputs`); joints with a bad input get zero effort.
+        """
+        if self._bad_flagged:
+            self.computed_effort.masked_fill_(self._bad_input, 0.0)
         control_action.joint_efforts = self._clip_effort(self.computed_effort, joint_vel, curve)
+        if self._bad_flagged:
+            self.applied_effort.masked_fill_(self._bad_input, 0.0)
         control_action.joint_positions = None
         control_action.joint_velocities = None
         return control_action
@@ -270,9 +464,83 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
     def _clear_state_where(self, mask: torch.Tensor) -> None:
         """Zero the recurrent state / history of the flattened joints where ``mask`` (num_envs*num_joints,)."""
 
+    def _save_state(self) -> None:
+        """Keep a copy of the recurrent state / history window (before a net step with bad inputs)."""
+
+    def _restore_state_where(self, mask: torch.Tensor) -> None:
+        """Put back the state kept by :meth:`_save_state` for the flattened joints where ``mask``."""
+
     """
     Helpers.
     """
+
+    @classmethod
+    def _check_cfg_fields(cls, cfg: LearnedActuatorBaseCfg, joint_names: list[str]) -> None:
+        """Check the cfg fields that need no file, before anything is built; raise :class:`ActuatorCfgError`."""
+        file = cfg.network_file
+        if not isinstance(file, str | os.PathLike) or not os.fspath(file):
+            raise ActuatorCfgError(
+                f"{cls.__name__}: cfg field 'network_file' must be the path of a TorchScript actuator net (.pt); "
+                f"got {file!r}."
+            )
+        for name, allowed in (("nonfinite", NONFINITE_OPTIONS), ("torque_speed_curve", _TORQUE_SPEED_CURVES)):
+            if getattr(cfg, name) not in allowed:
+                raise ActuatorCfgError(
+                    f"{file}: cfg field '{name}' must be one of {allowed}; got {getattr(cfg, name)!r}."
+                )
+        for name in ("physics_dt", "network_dt"):
+            value = getattr(cfg, name)
+            if value is not None and not _positive_finite(value):
+                raise ActuatorCfgError(
+                    f"{file}: cfg field '{name}' must be a positive, finite time step in seconds (or None); "
+                    f"got {value!r}."
+                )
+        if cfg.saturation_effort is None:
+            raise ActuatorCfgError(f"{file}: cfg field 'saturation_effort' (stall torque [N·m]) must be set.")
+        if cfg.actuator_velocity_limit is None and cfg.velocity_limit is None:
+            raise ActuatorCfgError(f"{file}: cfg field 'actuator_velocity_limit' (no-load speed [rad/s]) must be set.")
+        for name in ("saturation_effort", "actuator_velocity_limit", "actuator_effort_limit", "stiffness", "damping"):
+            value = getattr(cfg, name, None)
+            if value is not None:
+                _resolve_cfg_joint_values(file, name, value, joint_names)
+
+    def _check_motor_limits(self) -> None:
+        """Check the resolved per-joint motor limits (after Isaac Lab's alias handling)."""
+        values = {
+            "saturation_effort": self._saturation_effort,
+            "actuator_velocity_limit": self.actuator_velocity_limit,
+            "actuator_effort_limit": self.actuator_effort_limit,
+        }
+        for name, rule in _MOTOR_LIMITS:
+            cfg_value = getattr(self.cfg, name, None)
+            what = f"cfg field '{name}'" + ("" if cfg_value is not None else " (not set: the articulation's default)")
+            self._check_joint_values(what, values[name][0], rule, cfg_value)
+
+    def _check_joint_values(self, what: str, values: torch.Tensor, rule: str, cfg_value=None) -> None:
+        """Raise a user error for the joints whose value in ``values`` (num_joints,) breaks ``rule``.
+
+        :class:`ActuatorCfgError`, or :class:`NetworkFileError` when ``what`` names a "metadata ..." value.
+        ``rule``: ``"positive and finite"``, ``"positive (...)"`` (inf allowed), ``"non-negative and finite"`` or
+        ``"finite"``.
+        """
+        finite = torch.isfinite(values)
+        if rule.startswith("positive and finite"):
+            ok = finite & (values > 0)
+        elif rule.startswith("positive"):
+            ok = values > 0  # NaN compares False; +inf allowed
+        elif rule.startswith("non-negative"):
+            ok = finite & (values >= 0)
+        else:
+            ok = finite
+        if bool(ok.all()):
+            return
+        bad = (~ok).nonzero().flatten().tolist()
+        got = ", ".join(f"{self._joint_names[j]}={float(values[j])!r}" for j in bad)
+        hint = ""
+        if isinstance(cfg_value, dict) and any(float(values[j]) == 0.0 for j in bad):
+            hint = " (joints that no pattern of the dict matches get 0)"
+        error = NetworkFileError if what.startswith("metadata") else ActuatorCfgError
+        raise error(f"{self.cfg.network_file}: {what} must be {rule} for every joint; got {got}{hint}.")
 
     def _check_metadata(self, expected: dict) -> None:
         """Compare the file's metadata with cfg values (None entries: don't care); raise naming the file."""
@@ -353,7 +621,7 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         if len(meta.input_mean) != width or len(meta.input_std) != width:
             raise self._file_error(
                 f"metadata 'input_mean'/'input_std' have {len(meta.input_mean)}/{len(meta.input_std)} entries; the "
-                f"net takes {width} inputs."
+                f"net takes {width} inputs (metadata 'features' {meta.features}, 'input_idx' {meta.input_idx})."
             )
         std = torch.tensor(meta.input_std, dtype=torch.float32)
         if not bool((std > 0).all()):

@@ -47,6 +47,15 @@ class LearnedActuatorBaseCfg(DCMotorCfg):
     :func:`learned_actuators.physics.torque_speed_limits` (motoring torque falls linearly to zero at the no-load
     speed, braking torque up to the stall torque), additionally bounded by ``actuator_effort_limit``."""
 
+    nonfinite: Literal["guard", "raise"] = "guard"
+    """What a NaN/inf joint position, velocity or position target, or net output, does. ``"guard"`` (default): the
+    joint gets a finite fallback effort and the event is counted; for a bad input that is zero effort on that step,
+    and the net step is skipped for that joint (its recurrent state or history is kept, never fed the bad value),
+    counted in ``num_nonfinite_inputs``; for a bad net output it is ``tau_phys`` (GRU-PD) or zero, counted in
+    ``num_nonfinite_outputs``. ``"raise"``: raise :class:`~learned_actuators.actuators.NonFiniteActuatorError`
+    naming the quantity, env ids and joints (for debugging; on a GPU it costs a device sync per step). See
+    :class:`~learned_actuators.actuators.LearnedActuatorBase`."""
+
     fused: bool = True
     """Evaluate the net with preallocated fused kernels (:mod:`learned_actuators.actuators.fused_nets`). They
     are checked against the TorchScript module on random inputs at load; if the structure is unknown or the

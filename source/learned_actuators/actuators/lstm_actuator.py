@@ -25,8 +25,10 @@ class LSTMActuatorNet(RecurrentActuatorBase):
 
     Same contract and DC-motor clip as Isaac Lab's ``ActuatorNetLSTM`` (an equivalent cfg gives the same
     torques), plus: the net runs at its trained rate (output held in between), input/output normalisation from
-    the file's metadata when it is not inside the net, a NaN guard (non-finite outputs give zero torque and
-    reset that joint's state, counted in :attr:`nonfinite_output_count`), and fused kernels.
+    the file's metadata when it is not inside the net, a NaN/inf guard (a non-finite input gives zero torque and
+    leaves that joint's state as it was, counted in :attr:`nonfinite_input_count`; a non-finite output gives zero
+    torque and resets that joint's state, counted in :attr:`nonfinite_output_count`; see
+    :class:`~learned_actuators.actuators.LearnedActuatorBase`), and fused kernels.
 
     State: see :class:`~learned_actuators.actuators.recurrent_actuator.RecurrentActuatorBase`.
     Needs ``sim.use_newton_actuators = False``; files exported by our trainer also run in the stock
@@ -49,10 +51,13 @@ class LSTMActuatorNet(RecurrentActuatorBase):
         self, control_action: ArticulationActions, joint_pos: torch.Tensor, joint_vel: torch.Tensor
     ) -> ArticulationActions:
         """Effort command [N·m] from the position targets and joint state (all (num_envs, num_joints))."""
+        q, qd, q_target = self._guard_inputs(joint_pos, joint_vel, control_action.joint_positions)
         if self._advance():
             shape = (self._num_envs, self.num_joints)
-            torch.sub(control_action.joint_positions, joint_pos, out=self._input[0].view(shape))
-            self._input[1].view(shape).copy_(joint_vel)
+            torch.sub(q_target, q, out=self._input[0].view(shape))
+            self._input[1].view(shape).copy_(qd)
+            self._begin_net_step()
             self._step(self._input, self._net_output.view(1, -1))
-            self._guard_output()
-        return self._write_output(control_action, joint_vel)
+            self._end_net_step()
+        self._drop_bad_outputs()
+        return self._write_output(control_action, qd)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import torch
@@ -10,7 +12,7 @@ import torch
 from isaaclab.utils import index_fill_
 
 from .fused_nets import FusedMLP, max_abs_error
-from .learned_actuator import _CHECK_CHUNK, _CHECK_ROWS, LearnedActuatorBase, _fused_error_ok
+from .learned_actuator import _CHECK_CHUNK, _CHECK_ROWS, ActuatorCfgError, LearnedActuatorBase, _fused_error_ok
 
 if TYPE_CHECKING:
     from isaaclab.utils.types import ArticulationActions
@@ -37,7 +39,9 @@ class MLPActuatorNet(LearnedActuatorBase):
     (``input_order="pos_vel"``; ``"vel_pos"`` swaps the halves), with ``i`` = ``input_idx`` counted in net
     steps. Same inputs, scales and DC-motor clip as Isaac Lab's ``ActuatorNetMLP``, so an equivalent cfg gives
     the same torques, but the history is a preallocated ring buffer (no ``roll``, no ``cat``) that advances once
-    per net step, the net runs at its trained rate, and the result is clipped at the current velocity.
+    per net step, the net runs at its trained rate, and the result is clipped at the current velocity. NaN/inf
+    guard: see :class:`~learned_actuators.actuators.LearnedActuatorBase`; a joint with a non-finite input gets zero
+    torque and its history does not advance on that step (the bad sample never enters it).
 
     History: :attr:`joint_pos_error_history` and :attr:`joint_vel_history`, views of shape
     ``(num_envs, history_length, num_joints)``, slot 0 the latest; zeroed per env by :meth:`reset`.
@@ -115,17 +119,20 @@ class MLPActuatorNet(LearnedActuatorBase):
         self, control_action: ArticulationActions, joint_pos: torch.Tensor, joint_vel: torch.Tensor
     ) -> ArticulationActions:
         """Effort command [N·m] from the position targets and joint state (all (num_envs, num_joints))."""
+        q, qd, q_target = self._guard_inputs(joint_pos, joint_vel, control_action.joint_positions)
         if self._advance():
             length = self.history_length
+            self._begin_net_step()
             self._head = (self._head - 1) % length
             slot = self._history[self._head]
             shape = (self._num_envs, self.num_joints)
-            torch.sub(control_action.joint_positions, joint_pos, out=slot[0].view(shape))
-            slot[1].view(shape).copy_(joint_vel)
+            torch.sub(q_target, q, out=slot[0].view(shape))
+            slot[1].view(shape).copy_(qd)
             self._history[self._head + length].copy_(slot)
             self._forward(self._window().view(2 * length, -1), self._net_output.view(1, -1))
-            self._guard_output()
-        return self._write_output(control_action, joint_vel)
+            self._end_net_step()
+        self._drop_bad_outputs()
+        return self._write_output(control_action, qd)
 
     def _reset_net_state(self, env_ids) -> None:
         per_env = self._history.view(2 * self.history_length, 2, self._num_envs, self.num_joints)
@@ -133,6 +140,22 @@ class MLPActuatorNet(LearnedActuatorBase):
 
     def _clear_state_where(self, mask: torch.Tensor) -> None:
         self._history.masked_fill_(mask.view(1, 1, -1), 0.0)
+
+    def _save_state(self) -> None:
+        """Keep the history window before the ring advances (a step with bad inputs)."""
+        backup = getattr(self, "_window_backup", None)
+        if backup is None:  # allocated on the first step with a bad input only
+            backup = self._window_backup = torch.empty_like(self._window())
+        backup.copy_(self._window())
+
+    def _restore_state_where(self, mask: torch.Tensor) -> None:
+        """Give the joints where ``mask`` their window of before the step: their history does not advance."""
+        length, head = self.history_length, self._head
+        window = self._window()
+        torch.where(mask.view(1, 1, -1), self._window_backup, window, out=window)
+        # keep the doubled ring consistent: slot s and s + length hold the same sample
+        self._history[head + length : 2 * length].copy_(self._history[head:length])
+        self._history[:head].copy_(self._history[length : length + head])
 
     """
     Internals.
@@ -176,9 +199,9 @@ class MLPActuatorNet(LearnedActuatorBase):
     def _compile_fused(self, length: int) -> None:
         """Switch the fused net to its ``torch.compile``-d form, compiled now on the real batch and checked."""
         if self._fused is None:
-            raise ValueError(
-                f"{self.cfg.network_file}: compile=True needs the fused kernels, which are off or do not apply to "
-                "this net (see the log); set compile=False."
+            raise ActuatorCfgError(
+                f"{self.cfg.network_file}: cfg field 'compile' = True needs the fused kernels, which are off or do "
+                "not apply to this net (see the log); set compile=False."
             )
         generator = torch.Generator(device="cpu").manual_seed(1)
         window = torch.randn(2 * length, self._fused.batch, generator=generator).to(self._device)
@@ -201,7 +224,7 @@ class MLPActuatorNet(LearnedActuatorBase):
             )
 
     def _resolve_conventions(self) -> None:
-        """Fill the input conventions from cfg and metadata; raise if they disagree or are missing."""
+        """Fill the input conventions from cfg and metadata; raise if they are invalid, disagree or are missing."""
         meta, cfg = self.metadata, self.cfg
         from_file = {}
         if meta is not None:
@@ -216,14 +239,20 @@ class MLPActuatorNet(LearnedActuatorBase):
                 raise self._file_error(f"metadata 'features' is {meta.features}; MLP nets take ['pos_error', 'qd'].")
         for name in ("pos_scale", "vel_scale", "torque_scale", "input_order", "input_idx"):
             value = getattr(cfg, name)
-            value = list(value) if name == "input_idx" and value is not None else value
             if value is None:
                 value = from_file.get(name)
                 if value is None or value == []:
+                    missing = "no metadata" if meta is None else f"metadata '{name}' is empty"
                     raise self._file_error(
-                        f"no metadata; set the cfg field '{name}' (Isaac Lab's ActuatorNetMLPCfg meaning)."
+                        f"{missing}; set the cfg field '{name}' (Isaac Lab's ActuatorNetMLPCfg meaning)."
                     )
-            elif name in from_file:
+                self._check_convention(f"metadata '{name}'", name, value)
+                setattr(self, name, value)
+                continue
+            if name == "input_idx" and isinstance(value, Iterable) and not isinstance(value, str):
+                value = list(value)
+            self._check_convention(f"cfg field '{name}'", name, value)
+            if name in from_file:
                 file_value = from_file[name]
                 same = (
                     (abs(float(value) - file_value) <= 1e-6 * max(1.0, abs(file_value)))
@@ -233,10 +262,23 @@ class MLPActuatorNet(LearnedActuatorBase):
                 if not same:
                     raise self._file_error(f"metadata gives {name}={file_value!r} but the cfg sets {value!r}.")
             setattr(self, name, value)
-        if self.input_order not in ("pos_vel", "vel_pos"):
-            raise ValueError(f"input_order must be 'pos_vel' or 'vel_pos', got {self.input_order!r}.")
-        if not self.input_idx or min(self.input_idx) < 0:
-            raise ValueError(f"input_idx must be non-negative history slots, got {self.input_idx}.")
+
+    def _check_convention(self, what: str, name: str, value) -> None:
+        """Raise :class:`ActuatorCfgError` naming the file and ``what`` when ``value`` is not valid for ``name``."""
+        if name == "input_order":
+            ok, expected = value in ("pos_vel", "vel_pos"), "'pos_vel' or 'vel_pos'"
+        elif name == "input_idx":
+            ok = (
+                isinstance(value, list)
+                and bool(value)
+                and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value)
+            )
+            expected = "a non-empty list of non-negative history slots (ints)"
+        else:
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value != 0
+            expected = "a finite, non-zero number"
+        if not ok:
+            raise ActuatorCfgError(f"{self.cfg.network_file}: {what} must be {expected}; got {value!r}.")
 
     def _input_output_maps(self, length: int):
         """Map from the history window (2 * length rows) to the net input, and the output affine map."""

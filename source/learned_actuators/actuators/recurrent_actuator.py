@@ -117,12 +117,30 @@ class RecurrentActuatorBase(LearnedActuatorBase):
 
     def _clear_state_where(self, mask: torch.Tensor) -> None:
         for storage in (self._hidden_storage, self._cell_storage):
-            if storage is None:
-                continue
-            if storage is self.hidden_state or storage is self.cell_state:  # module layout (layers, rows, hidden)
-                storage.masked_fill_(mask.view(1, -1, 1), 0.0)
-            else:  # fused layout (layers, hidden, rows)
-                storage.masked_fill_(mask.view(1, 1, -1), 0.0)
+            if storage is not None:
+                storage.masked_fill_(self._row_mask(storage, mask), 0.0)
+
+    def _save_state(self) -> None:
+        backup = getattr(self, "_state_backup", None)
+        if backup is None:  # allocated on the first step with a bad input only
+            backup = self._state_backup = [None if s is None else torch.empty_like(s) for s in self._storages()]
+        for storage, copy in zip(self._storages(), backup, strict=True):
+            if storage is not None:
+                copy.copy_(storage)
+
+    def _restore_state_where(self, mask: torch.Tensor) -> None:
+        for storage, copy in zip(self._storages(), self._state_backup, strict=True):
+            if storage is not None:
+                torch.where(self._row_mask(storage, mask), copy, storage, out=storage)
+
+    def _storages(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self._hidden_storage, self._cell_storage
+
+    def _row_mask(self, storage: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``mask`` (rows,) shaped to broadcast over ``storage``'s layout."""
+        if storage is self.hidden_state or storage is self.cell_state:  # module layout (layers, rows, hidden)
+            return mask.view(1, -1, 1)
+        return mask.view(1, 1, -1)  # fused layout (layers, hidden, rows)
 
     def _step(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """Advance the state on the raw per-step input ``x`` (F, rows); write the net output [N·m] to ``out``."""
