@@ -80,9 +80,38 @@ def test_gru_pd_coulomb_friction_from_the_file_and_its_cfg_override(tmp_path):
     friction = 0.3 * torch.tanh(torch.tensor(2.0))
     expected = torch.tensor([[5.2, -9.8, -4.8, 10.2]]) - friction * torch.tensor([[1.0, 1.0, -1.0, -1.0]])
     torch.testing.assert_close(actuator.physical_effort, expected)
-    without = make_actuator(gru_cfg(path, friction=0.0), num_envs=1, num_joints=4)
+    without = make_actuator(gru_cfg(path, coulomb_friction=0.0), num_envs=1, num_joints=4)
     step(without, Q, QD, Q_TARGET)
     torch.testing.assert_close(without.physical_effort, torch.tensor([[5.2, -9.8, -4.8, 10.2]]))
+
+
+def test_gru_pd_isaac_lab_friction_field_is_solver_friction_not_the_coulomb_term(tmp_path, caplog):
+    # cfg.friction is Isaac Lab's joint friction (written into the solver by its actuator collection): it must
+    # neither replace nor add to the torque's Coulomb term, which comes from coulomb_friction / physics.friction
+    path = save(
+        tmp_path,
+        "friction.pt",
+        constant_gru(0.0),
+        model_type="gru_pd",
+        dt=0.005,
+        features=FEATURES,
+        hidden_size=4,
+        num_layers=1,
+        input_mean=[0.0] * 3,
+        input_std=[1.0] * 3,
+        physics={**PHYSICS, "friction": 0.3, "friction_velocity": 5.0},
+    )
+    reference = make_actuator(gru_cfg(path), num_envs=1, num_joints=4)
+    step(reference, Q, QD, Q_TARGET)
+    assert not hasattr(reference, "friction")  # Isaac Lab's name is not reused for the torque's term
+    torch.testing.assert_close(reference.coulomb_friction, torch.full((1, 4), 0.3))
+    for solver_friction, warns in ((0.0, False), (0.05, True)):
+        caplog.clear()
+        actuator = make_actuator(gru_cfg(path, friction=solver_friction), num_envs=1, num_joints=4)
+        step(actuator, Q, QD, Q_TARGET)
+        torch.testing.assert_close(actuator.physical_effort, reference.physical_effort)
+        torch.testing.assert_close(actuator.coulomb_friction, torch.full((1, 4), 0.3))
+        assert ("Isaac Lab's joint friction" in caplog.text) is warns
 
 
 def test_gru_pd_without_curve_is_plain_pd_plus_spring_plus_residual(tmp_path):
@@ -239,3 +268,11 @@ def test_gru_pd_cfg_overrides_the_pd_curve_of_the_file(tmp_path):
     step(actuator, Q, QD, Q_TARGET)
     # curve stall 4 at |qd| = 10: motoring 2, braking 4 -> [2, -4, -2, 4] + spring 0.2
     torch.testing.assert_close(actuator.physical_effort, torch.tensor([[2.2, -3.8, -1.8, 4.2]]))
+
+
+@pytest.mark.parametrize("field", ["coulomb_friction", "friction"])
+def test_gru_pd_negative_coulomb_or_solver_friction_is_refused_naming_the_field(tmp_path, field):
+    from learned_actuators.actuators import ActuatorCfgError
+
+    with pytest.raises(ActuatorCfgError, match=f"cfg field '{field}'"):
+        make_actuator(gru_cfg(constant_file(tmp_path), **{field: -0.1}), num_envs=1, num_joints=4)

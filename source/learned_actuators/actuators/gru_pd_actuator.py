@@ -37,7 +37,8 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
                 \mathrm{clip}_{\dot q}(r) \ \text{(direct)}
 
     with :math:`\mathrm{sat}_{tsc}` the asymmetric torque-speed curve of :mod:`learned_actuators.physics`
-    (optional), :math:`\tau_c` an optional Coulomb friction (0 unless the file or cfg sets it),
+    (optional), :math:`\tau_c` an optional Coulomb friction (:attr:`coulomb_friction`: 0 unless the file or the cfg's
+    ``coulomb_friction`` sets it; the cfg's ``friction`` is Isaac Lab's joint friction in the solver, not this term),
     :math:`r = \sigma_y\, \mathrm{GRU}((x - \mu_x) / \sigma_x) + \mu_y` the denormalised GRU output
     and :math:`\mathrm{clip}_{\dot q}` the motor limits at the current velocity (``torque_speed_curve``).
     The GRU input ``x`` holds the file's ``features`` in order (default ``["q", "q_target", "qd"]``: joint
@@ -138,9 +139,9 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
                 curve = None  # the final clip computes the motor curve itself
         torch.sub(q, self.spring_rest_angle, out=error)
         tau.addcmul_(self.spring_stiffness, error)
-        if self._has_friction:
+        if self._has_coulomb_friction:
             torch.div(qd, self.friction_velocity, out=error).tanh_()
-            tau.addcmul_(self.friction, error, value=-1.0)
+            tau.addcmul_(self.coulomb_friction, error, value=-1.0)
         return curve
 
     def _write_features(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor) -> None:
@@ -190,7 +191,7 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             ("damping", "kd", self.damping, "non-negative and finite"),
             ("spring_stiffness", "k_spring", self.spring_stiffness, "finite"),
             ("spring_rest_angle", "theta0", self.spring_rest_angle, "finite"),
-            ("friction", "friction", self.friction, "non-negative and finite"),
+            ("coulomb_friction", "friction", self.coulomb_friction, "non-negative and finite"),
             ("pd_stall_torque", "stall_torque", self.pd_stall_torque, "positive and finite"),
             ("pd_no_load_speed", "no_load_speed", self.pd_no_load_speed, "positive (inf: no speed limit)"),
         )
@@ -198,14 +199,40 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             cfg_value = getattr(self.cfg, cfg_name)
             what = f"cfg field '{cfg_name}'" if cfg_value is not None else f"metadata 'physics.{file_key}'"
             self._check_joint_values(what, values[0], rule, cfg_value)
-        if self._has_friction and not (math.isfinite(self.friction_velocity) and self.friction_velocity > 0):
+        if self._has_coulomb_friction and not (math.isfinite(self.friction_velocity) and self.friction_velocity > 0):
             raise self._file_error(
                 f"metadata 'physics.friction_velocity' must be positive and finite; got {self.friction_velocity!r}."
             )
 
+    def _check_solver_friction(self) -> None:
+        """Check the cfg's ``friction`` and warn when it adds solver friction to a Coulomb term of ours.
+
+        ``friction`` is Isaac Lab's joint friction, which Isaac Lab writes into the solver; this class does not use
+        it (it used to mean :attr:`coulomb_friction` here).
+        """
+        if self.cfg.friction is None:
+            return
+        solver = _resolve_cfg_joint_values(self.cfg.network_file, "friction", self.cfg.friction, self._joint_names)
+        self._check_joint_values("cfg field 'friction'", solver, "non-negative and finite", self.cfg.friction)
+        if self._has_coulomb_friction and bool((solver != 0).any()):
+            logger.warning(
+                "%s: cfg 'friction' (%s) is Isaac Lab's joint friction, applied by the solver on top of this "
+                "actuator's Coulomb friction (%s N·m, cfg 'coulomb_friction' else the file's physics.friction); "
+                "set 'coulomb_friction' to change the actuator's term, 'friction' only for extra solver friction.",
+                self.cfg.network_file,
+                self.cfg.friction,
+                self.coulomb_friction[0].tolist(),
+            )
+
     def _resolve_physics(self, trained: PhysicsParams) -> None:
         """Per-joint gains, spring and curve switch: cfg values, else the training values from the file."""
-        for name in ("spring_stiffness", "spring_rest_angle", "friction", "pd_stall_torque", "pd_no_load_speed"):
+        for name in (
+            "spring_stiffness",
+            "spring_rest_angle",
+            "coulomb_friction",
+            "pd_stall_torque",
+            "pd_no_load_speed",
+        ):
             if getattr(self.cfg, name) is not None:  # errors name the field, not Isaac Lab's resolver
                 _resolve_cfg_joint_values(self.cfg.network_file, name, getattr(self.cfg, name), self._joint_names)
         names, n = self._joint_names, self._num_envs
@@ -228,11 +255,15 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         self.spring_rest_angle = resolve_joint_parameter(
             self.cfg.spring_rest_angle, trained.theta0, names, n, self._device
         )
-        self.friction = resolve_joint_parameter(self.cfg.friction, trained.friction, names, n, self._device)
+        # Not ``self.friction``: ``friction`` is Isaac Lab's joint friction, which its actuator collection resolves
+        # from ``cfg.friction`` and writes into the solver; this term is part of our torque and must not go there.
+        self.coulomb_friction = resolve_joint_parameter(
+            self.cfg.coulomb_friction, trained.friction, names, n, self._device
+        )
         """Coulomb friction torque [N·m] of the physics part, shape (num_envs, num_joints)."""
         self.friction_velocity = float(trained.friction_velocity)
         """Velocity [rad/s] over which the Coulomb friction changes sign."""
-        self._has_friction = bool((self.friction != 0).any())
+        self._has_coulomb_friction = bool((self.coulomb_friction != 0).any())
         use_curve = self.cfg.pd_torque_speed_curve
         self.pd_torque_speed_curve = trained.uses_torque_speed_curve if use_curve is None else bool(use_curve)
         # The PD saturation curve is part of the model (trained values); the final clip uses the motor limits.
@@ -250,3 +281,4 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
                 setattr(self, attr, resolve_joint_parameter(cfg_value, default, names, n, self._device))
                 self._pd_curve_is_motor_curve = False
         self._check_physics()
+        self._check_solver_friction()

@@ -44,9 +44,15 @@ class CombinedGRUAndPDActuatorCfg(RecurrentActuatorBaseCfg):
     pd_no_load_speed: dict[str, float] | float | None = None
     """No-load speed [rad/s] of the PD saturation curve. Default None: the file's ``physics.no_load_speed``,
     else ``actuator_velocity_limit``."""
-    friction: dict[str, float] | float | None = None
+    coulomb_friction: dict[str, float] | float | None = None
     """Coulomb friction ``tau_c`` [N·m] of the physics term ``-tau_c * tanh(qd / v_c)`` (``v_c`` from the file's
-    ``physics.friction_velocity``). Default None: the file's ``physics.friction`` (0 when absent)."""
+    ``physics.friction_velocity``), part of this actuator's torque. Default None: the file's ``physics.friction``
+    (0 when absent).
+
+    Not the inherited :attr:`friction`: that keeps Isaac Lab's meaning, the joint friction Isaac Lab writes into
+    the solver (Newton ``Model.joint_friction``, MJWarp ``dof_frictionloss``) on top of this torque (None: the USD
+    value). ``friction`` used to set this term too and so counted it twice (in the torque and in the solver);
+    setting both ``friction`` and a Coulomb term above zero logs a warning."""
     features: list[str] | None = None
     """Expected GRU input features in order (checked against the file). Default None: the file's."""
     mode: Literal["residual", "direct"] | None = None
