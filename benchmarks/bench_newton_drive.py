@@ -1,0 +1,209 @@
+"""Per-call cost of the native Warp GRU-PD drive vs our torch GRU-PD actuator vs Newton's stock drives (CPU).
+
+All at ``--envs`` x 12 joints, measured in the same run: every round times each variant once (a whole number of
+rate cycles of ``k`` calls each, so the net runs once per ``k`` calls in every variant), in a shuffled order; the
+figures are medians over ``--repeats`` rounds and the ratios medians of the per-round ratios. Variants:
+
+* ``native GRU-PD``: :class:`~learned_actuators.newton_drives.DriveGRUPD` ``compute()`` + ``update_state()``
+  (Newton's double buffer, swapped after every call, as ``Actuator.step`` and Isaac Lab's adapter do);
+* ``torch GRU-PD``: :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator` ``compute()`` on the same file
+  (fused kernels, ``torch.set_num_threads(--threads)``);
+* ``Newton DrivePD``: ``newton.actuators.DrivePD.compute()``, and ``+ ClampingDCMotor``: that plus the DC-motor
+  clamp (what Isaac Lab authors for its ``DCMotorCfg``).
+
+The net is the seed recipe's shape (``recipe_gru_pd``: GRU 1 x 32 on ``[pos_error, qd, kp, tau_pd, tau_phys]``,
+residual, PD torque-speed curve, Coulomb friction). Warp runs its CPU kernels on one thread; torch uses
+``--threads``. Warp's CPU backend runs a kernel's threads one after another on one core, so the GRU step is not
+vectorised across slots as torch's GEMM is; the native drive is meant to pay off on a GPU inside Newton's CUDA
+graph. This measures what it costs on the CPU, where the project's tests run.
+
+    python benchmarks/bench_newton_drive.py [--envs 4096] [--rates 1 4] [--threads 1] [--repeats 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+
+import numpy as np
+import torch
+import warp as wp
+
+from isaaclab.utils.types import ArticulationActions
+
+from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
+from learned_actuators.learning.models import GRUNet
+from learned_actuators.network_file import NetworkMetadata, save_network
+from learned_actuators.newton_drives import DriveGRUPD
+
+JOINTS = 12
+PHYSICS_DT = 0.005
+FEATURES = ["pos_error", "qd", "kp", "tau_pd", "tau_phys"]
+PHYSICS = {
+    "kp": 25.0,
+    "kd": 0.5,
+    "stall_torque": 23.7,
+    "no_load_speed": 30.1,
+    "friction": 0.2,
+    "friction_velocity": 0.5,
+}
+LIMITS = {"saturation_effort": 23.7, "actuator_velocity_limit": 30.1, "actuator_effort_limit": 23.7}
+
+
+def _net_file(directory: str, hidden: int, layers: int, steps: int) -> str:
+    torch.manual_seed(0)
+    path = os.path.join(directory, f"gru_pd_k{steps}.pt")
+    meta = NetworkMetadata(
+        model_type="gru_pd",
+        dt=PHYSICS_DT * steps,
+        features=FEATURES,
+        mode="residual",
+        hidden_size=hidden,
+        num_layers=layers,
+        input_mean=[0.0] * len(FEATURES),
+        input_std=[0.5, 5.0, 10.0, 10.0, 10.0],
+        output_std=2.0,
+        physics=PHYSICS,
+    )
+    save_network(GRUNet(len(FEATURES), hidden, layers).eval(), path, meta)
+    return path
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _timer(fn, calls: int) -> float:
+    wp.synchronize()
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    wp.synchronize()
+    return (time.perf_counter() - start) / calls * 1e3
+
+
+def _cases(path: str, envs: int, device) -> dict:
+    n = envs * JOINTS
+    rng = np.random.default_rng(0)
+    q = (0.3 * rng.standard_normal(n)).astype(np.float32)
+    qd = (3.0 * rng.standard_normal(n)).astype(np.float32)
+    qt = (q + 0.1 * rng.standard_normal(n)).astype(np.float32)
+
+    # native Warp drive on Newton's double buffer
+    positions, velocities, targets = (wp.array(x, dtype=wp.float32, device=device) for x in (q, qd, qt))
+    zeros = wp.zeros(n, dtype=wp.float32, device=device)
+    forces = wp.zeros(n, dtype=wp.float32, device=device)
+    indices = wp.array(np.arange(n, dtype=np.uint32), device=device)
+    full = {
+        "saturation_effort": LIMITS["saturation_effort"],
+        "velocity_limit": LIMITS["actuator_velocity_limit"],
+        "max_motor_effort": LIMITS["actuator_effort_limit"],
+    }
+    native = DriveGRUPD(path, **{k: wp.full(n, v, dtype=wp.float32, device=device) for k, v in full.items()})
+    native.finalize(device, n)
+    states = [native.state(n, device), native.state(n, device)]
+
+    def run_native():
+        native.compute(
+            positions, velocities, targets, zeros, None, *([indices] * 4), forces, states[0], PHYSICS_DT, device
+        )
+        native.update_state(states[0], states[1])
+        states.reverse()
+
+    # our torch actuator
+    cfg = CombinedGRUAndPDActuatorCfg(joint_names_expr=[".*"], network_file=path, physics_dt=PHYSICS_DT, **LIMITS)
+    names = [f"joint_{i}" for i in range(JOINTS)]
+    torch_act = cfg.class_type(cfg, joint_names=names, joint_ids=slice(None), num_envs=envs, device="cpu")
+    tq, tqd, tqt = (torch.from_numpy(x).view(envs, JOINTS) for x in (q, qd, qt))
+    tzeros = torch.zeros(envs, JOINTS)
+
+    def run_torch():  # compute() clears the action's targets, so each call gets a fresh one (as in Isaac Lab)
+        action = ArticulationActions(joint_positions=tqt, joint_velocities=tzeros, joint_efforts=tzeros)
+        torch_act.compute(action, tq, tqd)
+
+    # Newton's stock drives
+    from newton.actuators import ClampingDCMotor, DrivePD
+
+    pd = DrivePD(
+        kp=wp.full(n, 25.0, dtype=wp.float32, device=device), kd=wp.full(n, 0.5, dtype=wp.float32, device=device)
+    )
+    pd.finalize(device, n)
+    clamp = ClampingDCMotor(
+        saturation_effort=wp.full(n, LIMITS["saturation_effort"], dtype=wp.float32, device=device),
+        velocity_limit=wp.full(n, LIMITS["actuator_velocity_limit"], dtype=wp.float32, device=device),
+        max_motor_effort=wp.full(n, LIMITS["actuator_effort_limit"], dtype=wp.float32, device=device),
+    )
+    clamp.finalize(device, n)
+    clamped = wp.zeros(n, dtype=wp.float32, device=device)
+
+    def run_pd():
+        pd.compute(positions, velocities, targets, zeros, None, *([indices] * 4), forces, None, PHYSICS_DT, device)
+
+    def run_pd_dc():
+        run_pd()
+        clamp.modify_forces(forces, clamped, positions, velocities, indices, indices, device=device)
+
+    info = {
+        "fused": torch_act.uses_fused_kernels,
+        "k": native.steps_per_network_step or torch_act.steps_per_network_step,
+    }
+    return {
+        "native GRU-PD": run_native,
+        "torch GRU-PD": run_torch,
+        "Newton DrivePD": run_pd,
+        "Newton DrivePD + ClampingDCMotor": run_pd_dc,
+    }, info
+
+
+def _measure(path: str, steps: int, args, device) -> None:
+    cases, info = _cases(path, args.envs, device)
+    calls = steps * args.cycles
+    for fn in cases.values():  # warm-up: kernel compilation/loading, a first net step everywhere
+        _timer(fn, steps)
+    samples = {name: [] for name in cases}
+    order = list(cases)
+    shuffle = random.Random(0).shuffle
+    load_start = _load()
+    for _ in range(args.repeats):
+        shuffle(order)
+        for name in order:
+            samples[name].append(_timer(cases[name], calls))
+    print(
+        f"\n{args.envs} envs x {JOINTS} joints = {args.envs * JOINTS} slots, net every k={steps} physics steps "
+        f"(per-call figures averaged over {calls} calls = {args.cycles} rate cycles; median of {args.repeats} "
+        f"interleaved rounds); torch threads {torch.get_num_threads()}, torch fused kernels {info['fused']}, "
+        f"Warp {wp.__version__} on {device}; load average start {load_start}, end {_load()}"
+    )
+    print(f"  {'variant':34s} {'ms per call':>12s} {'IQR':>17s} {'ratio to native':>16s}")
+    for name, values in samples.items():
+        median = statistics.median(values)
+        low, _, high = statistics.quantiles(values, n=4)
+        ratios = [a / b for a, b in zip(values, samples["native GRU-PD"], strict=True)]
+        print(f"  {name:34s} {median:12.3f} {low:8.3f}-{high:8.3f} {statistics.median(ratios):16.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--envs", type=int, default=4096)
+    parser.add_argument("--hidden", type=int, default=32)
+    parser.add_argument("--layers", type=int, default=1)
+    parser.add_argument("--rates", type=int, nargs="+", default=[1, 4], help="physics steps per net step (k)")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (Warp CPU uses one thread)")
+    parser.add_argument("--repeats", type=int, default=10, help="interleaved rounds")
+    parser.add_argument("--cycles", type=int, default=2, help="rate cycles of k calls per variant and round")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    wp.init()
+    device = wp.get_device("cpu")
+    print(f"GRU {args.layers} x {args.hidden} on {FEATURES}, residual, PD curve + friction; final asymmetric clip")
+    with tempfile.TemporaryDirectory() as tmp:
+        for steps in args.rates:
+            _measure(_net_file(tmp, args.hidden, args.layers, steps), steps, args, device)
+
+
+if __name__ == "__main__":
+    main()
