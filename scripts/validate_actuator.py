@@ -1,4 +1,4 @@
-"""Validate actuator models in the simulator against logged trajectories and write an HTML + JSON report.
+r"""Validate actuator models in the simulator against logged trajectories and write an HTML + JSON report.
 
 Examples::
 
@@ -8,28 +8,52 @@ Examples::
     # a trained net on your logs (column map as for training), with baselines
     python scripts/validate_actuator.py --data logs/ --column-map bam_xl330_demo --network runs/x/export/gru_pd.pt \
         --out runs/val kp_scale=0.0015 effort_limit=0.5 velocity_limit=20
+
+``report.html`` and ``metrics.json`` go to ``--out``; a folder that already holds files is refused before any work
+unless ``--overwrite`` (the earlier outputs are deleted first, so old and new files never mix). Overrides are
+``ValidationCfg`` fields as ``key=value``, each checked against the field's type and range before any work; ``--demo``
+uses the demo's own settings and refuses them (and ``--data``/``--column-map``/``--network``). Mistakes print one
+line naming the file or field and exit with status 2 (``--debug`` shows the traceback).
 """
 
+from __future__ import annotations
+
 import argparse
-import json
+import dataclasses
 import logging
+import sys
+import typing
 from pathlib import Path
 
+from learned_actuators.errors import UserInputError, run_cli
+from learned_actuators.learning.outputs import check_out_dir, exit_on_sigterm, finish_run_file, start_out_dir
+from learned_actuators.learning.typed_cfg import FIELD_CHECKS, coerce, parse_value, unknown_key_error
 
-def _parse_overrides(items: list[str]) -> dict:
+
+def _parse_overrides(items: list[str], cfg_cls) -> dict:
+    """``key=value`` items as ValidationCfg field values, converted to and checked against each field's type."""
+    hints = typing.get_type_hints(cfg_cls)
+    names = [f.name for f in dataclasses.fields(cfg_cls)]
+    checks = FIELD_CHECKS.get("ValidationCfg", {})
     out = {}
     for item in items:
         if "=" not in item:
-            raise SystemExit(f"override {item!r} must look like key=value (e.g. decimation=2).")
-        key, value = item.split("=", 1)
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
+            raise UserInputError(f"override {item!r} must look like key=value (e.g. decimation=2).")
+        key, text = item.split("=", 1)
+        if key not in names:
+            raise unknown_key_error("ValidationCfg", key, names)
+        out[key] = coerce(parse_value(text, hints[key]), hints[key], key, checks.get(key))
     return out
 
 
-def main() -> None:
+def _existing_file(path: str, flag: str) -> str:
+    if not Path(path).is_file():
+        raise UserInputError(f"{flag} {path}: no such file.")
+    return path
+
+
+def main(argv: list[str]) -> int:
+    """Command line (``argv`` without the program name); returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", action="store_true", help="Train on the built-in BAM data, validate, report.")
     parser.add_argument("--data", help="Folder of logs (read with --column-map).")
@@ -38,30 +62,62 @@ def main() -> None:
     parser.add_argument("--network-file", dest="demo_network", help="--demo: validate this file instead of training.")
     parser.add_argument("--max-epochs", type=int, help="--demo: training epochs override.")
     parser.add_argument("--out", default="runs/validation", help="Output folder for report.html and metrics.json.")
+    parser.add_argument("--overwrite", action="store_true", help="Delete the earlier outputs in --out first.")
     parser.add_argument("overrides", nargs="*", help="ValidationCfg fields as key=value (e.g. decimation=2 kp=20).")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    from learned_actuators.validation.report import format_table
-
     if args.demo:
+        given = [
+            flag
+            for flag, value in (
+                ("--data", args.data),
+                ("--column-map", args.column_map),
+                ("--network", args.network),
+                ("overrides " + " ".join(args.overrides), args.overrides),
+            )
+            if value
+        ]
+        if given:
+            raise UserInputError(
+                f"--demo validates with the demo's own data and settings; {', '.join(given)} would be ignored: "
+                "drop them, or validate your logs with --data/--column-map/--network."
+            )
+        if args.max_epochs is not None and args.max_epochs < 1:
+            raise UserInputError(f"--max-epochs {args.max_epochs}: expected an integer >= 1.")
+        if args.demo_network is not None:
+            _existing_file(args.demo_network, "--network-file")
+            if args.max_epochs is not None:
+                raise UserInputError("--max-epochs applies to training; with --network-file nothing is trained.")
+        out = check_out_dir(args.out, args.overwrite)
+        start_out_dir(out, args.overwrite, {"argv": argv, "source": "scripts/validate_actuator.py --demo"})
         from learned_actuators.validation.demo import run
+        from learned_actuators.validation.report import format_table
 
-        result, paths = run(args.out, network_file=args.demo_network, max_epochs=args.max_epochs)
+        result, paths = run(out, network_file=args.demo_network, max_epochs=args.max_epochs)
     else:
+        unused = [f for f, v in (("--network-file", args.demo_network), ("--max-epochs", args.max_epochs)) if v]
+        if unused:
+            raise UserInputError(f"{', '.join(unused)} apply only with --demo.")
         if not args.data or not args.column_map:
             parser.error("give --demo, or --data and --column-map")
-        from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
-        from learned_actuators.data.column_map import load_column_map, read_mapped_folder
-        from learned_actuators.validation.report import write_report
-        from learned_actuators.validation.validate import run_validation
         from learned_actuators.validation.validation_cfg import ValidationCfg
 
+        overrides = _parse_overrides(args.overrides, ValidationCfg)
+        if not Path(args.data).is_dir():
+            raise UserInputError(f"--data {args.data}: no such folder.")
+        for path in args.network:
+            _existing_file(path, "--network")
+        out = check_out_dir(args.out, args.overwrite)
+
+        from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
+        from learned_actuators.data.column_map import load_column_map, read_mapped_folder
+        from learned_actuators.validation.report import format_table, write_report
+        from learned_actuators.validation.validate import run_validation
+
         cfg = ValidationCfg()
-        for key, value in _parse_overrides(args.overrides).items():
-            if not hasattr(cfg, key):
-                parser.error(f"unknown ValidationCfg field {key!r}")
-            setattr(cfg, key, tuple(value) if isinstance(value, list) else value)
+        for key, value in overrides.items():
+            setattr(cfg, key, value)
         logs = read_mapped_folder(args.data, load_column_map(args.column_map))
         models = {
             Path(p).stem: CombinedGRUAndPDActuatorCfg(
@@ -73,11 +129,15 @@ def main() -> None:
             )
             for p in args.network
         }
+        start_out_dir(out, args.overwrite, {"argv": argv, "source": "scripts/validate_actuator.py"})
         result = run_validation(logs, models, cfg)
-        paths = write_report(result, args.out, num_runs=cfg.plot_trajectories)
+        paths = write_report(result, out, num_runs=cfg.plot_trajectories)
+    finish_run_file(out)
     print(format_table(result))
     print(f"\nreport: {paths['html']}\nmetrics: {paths['json']}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_sigterm()
+    sys.exit(run_cli(main))

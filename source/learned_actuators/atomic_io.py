@@ -19,27 +19,35 @@ from typing import IO, Any
 
 from .errors import disk_full_error
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "torch_save_atomic"]
+__all__ = [
+    "atomic_path",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "torch_save_atomic",
+]
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path`` for writing; on success flush, fsync and rename it onto ``path``.
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a writer that wants a file name (``torch.jit.save``, ONNX export).
 
-    Args:
-        path: the file to (re)place.
-        mode: ``"wb"`` or ``"w"`` (text, UTF-8).
+    When the block succeeds the file is fsync-ed and renamed onto ``path``; on any error it is deleted and
+    ``path`` is left as it was (ENOSPC becomes a :class:`~learned_actuators.errors.DiskFullError` naming ``path``).
+    The temporary name keeps the suffix (some writers, such as ``onnx.save``, choose the format by it).
     """
-    if mode not in ("w", "wb"):
-        raise ValueError(f"atomic_write mode {mode!r}; expected 'w' or 'wb'.")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    tmp = Path(tmp_name)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".partial{target.suffix}", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
-            yield f
-            f.flush()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the file gets the mode a plain open() would give
+        yield tmp
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
     except OSError as err:
@@ -57,6 +65,20 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path`` for writing; on success flush, fsync and rename it onto ``path``.
+
+    Args:
+        path: the file to (re)place.
+        mode: ``"wb"`` or ``"w"`` (text, UTF-8).
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_write mode {mode!r}; expected 'w' or 'wb'.")
+    with atomic_path(path) as tmp, open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+        yield f
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

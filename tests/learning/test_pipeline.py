@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from learned_actuators.config import shipped_file, shipped_names
 from learned_actuators.data import load_demo_logs
 from learned_actuators.data.synthetic import write_bench_csv
+from learned_actuators.errors import UserInputError
 from learned_actuators.learning import apply_overrides, build_cfg, load_preset
 from learned_actuators.learning.demo import DEMO_PRESET
-from learned_actuators.config import shipped_file, shipped_names
 from tests.learning.conftest import make_runs
 
 pytestmark = pytest.mark.unit
@@ -45,9 +46,9 @@ def test_every_shipped_preset_builds():
 
 
 def test_unknown_keys_are_errors():
-    with pytest.raises(ValueError, match=r"'train' has unknown keys \['max_epoch'\]"):
+    with pytest.raises(UserInputError, match=r"train: unknown key 'max_epoch' \(did you mean 'max_epochs'\?\)"):
         build_cfg({"train": {"max_epoch": 3}})
-    with pytest.raises(ValueError, match=r"'train.gru' has unknown keys \['hidden'\]"):
+    with pytest.raises(UserInputError, match=r"train.gru: unknown key 'hidden'"):
         build_cfg({"train": {"gru": {"hidden": 3}}})
     with pytest.raises(ValueError, match="neither a file nor a shipped preset"):
         load_preset("no_such_preset")
@@ -115,3 +116,58 @@ def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
         "mlp.onnx",
     }
     assert (tmp_path / "out" / "gru_pd" / "light" / "best.pt").is_file()
+
+
+def test_overrides_are_converted_and_checked_against_their_fields():
+    import copy
+
+    pristine = copy.deepcopy(DEMO_PRESET)
+    out = apply_overrides(
+        DEMO_PRESET,
+        ["train.max_epochs=5", "models.mlp.lr=0.01", "data.test_groups=sin_sin", "data.path=123", "train.plots=False"],
+    )
+    assert pristine == DEMO_PRESET  # the input is never modified
+    assert out["train"]["max_epochs"] == 5 and out["models"]["lstm"]["max_epochs"] == 5  # train.* reaches every model
+    assert out["models"]["mlp"]["max_epochs"] == 5 and out["models"]["mlp"]["lr"] == 0.01
+    assert "lr" not in out["models"]["lstm"] and out["train"]["lr"] == DEMO_PRESET["train"]["lr"]
+    assert out["data"]["test_groups"] == ["sin_sin"] and out["data"]["path"] == "123" and out["train"]["plots"] is False
+    assert apply_overrides({}, ["train.max_epochs=1e2"])["train"]["max_epochs"] == 100
+    for item, message in [
+        ("train.max_epochs=abc", "train.max_epochs=abc: expected an integer"),
+        ("train.lr=fast", "train.lr=fast: expected a number"),
+        ("train.max_epochs=0", "train.max_epochs=0: 0 is out of range; expected a value >= 1"),
+        ("train.batch_size=-2", "train.batch_size=-2: -2 is out of range"),
+        ("train.lr=inf", "train.lr=inf: expected a number"),
+        ("train.gru.mode=resid", "train.gru.mode=resid: resid is not allowed; expected one of residual, direct"),
+        ("train.max_epoch=3", "train: unknown key 'max_epoch' (did you mean 'max_epochs'?)"),
+        ("models.cnn.lr=1", "per-model keys look like models.<gru_pd|lstm|mlp>"),
+        ("data.ratios=[0.5,-0.5,1]", "data.ratios=[0.5, -0.5, 1]: -0.5 is out of range"),
+        ("train.physics.kp=null", None),
+    ]:
+        if message is None:
+            assert apply_overrides({}, [item])["train"]["physics"]["kp"] is None
+            continue
+        with pytest.raises(UserInputError) as err:
+            apply_overrides(DEMO_PRESET, [item])
+        assert message in str(err.value)
+
+
+def test_preset_values_are_checked_too():
+    with pytest.raises(UserInputError, match=r"train.max_epochs=ten: expected an integer"):
+        build_cfg({"train": {"max_epochs": "ten"}})
+    with pytest.raises(UserInputError, match=r"models: unknown model type 'cnn'"):
+        build_cfg({"models": {"cnn": {}}})
+    with pytest.raises(UserInputError, match=r"data.test_groups=\[\"a\"\] applies only with data.split=groups"):
+        build_cfg({"data": {"split": "runs", "test_groups": ["a"]}})
+    data_cfg, train_cfg = build_cfg({"train": {"max_epochs": 3.0, "stride_s": None}})
+    assert train_cfg.max_epochs == 3 and isinstance(train_cfg.max_epochs, int) and data_cfg.reader == "demo"
+
+
+def test_test_groups_must_name_groups_of_the_data():
+    from learned_actuators.learning.pipeline import splits_of
+
+    data_cfg, _ = build_cfg(apply_overrides(DEMO_PRESET, ["data.test_groups=up_and_dwn"]))
+    with pytest.raises(UserInputError) as err:
+        splits_of(load_demo_logs(), data_cfg)
+    assert "'up_and_dwn' is not among the data's groups (run metadata 'trajectory')" in str(err.value)
+    assert "lift_and_drop, sin_sin, sin_time_square, up_and_down" in str(err.value)

@@ -110,3 +110,24 @@ def test_text_table_lists_every_model():
     assert lines[0].startswith("model")
     assert [line.split()[0] for line in lines[2:]] == ["exact", "offset", "unstable"]
     assert "diverged" in lines[4]
+
+
+def test_a_full_disk_leaves_the_previous_report(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from learned_actuators.errors import DiskFullError
+
+    paths = write_report(_result(), tmp_path)
+    before = {name: path.read_bytes() for name, path in paths.items()}
+
+    def full_disk(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(DiskFullError) as err:
+        write_report(_result(), tmp_path, num_runs=1)
+    monkeypatch.undo()
+    assert str(paths["html"]) in str(err.value) and "disk is full" in str(err.value)
+    assert {name: path.read_bytes() for name, path in paths.items()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "report.html"]  # no temporary file left

@@ -16,6 +16,7 @@ import torch
 
 from ..data.joint_log import JointLog
 from ..data.normalization import Normalizer
+from ..errors import UserInputError
 from ..physics import PhysicsParams
 from .features import gru_step_features, mlp_history, run_physics, tau_phys
 from .models import GRUDeploy, GRUNet, LSTMDeploy, LSTMNet, MLPDeploy, MLPNet
@@ -34,7 +35,7 @@ def build_net(model_type: str, model_cfg) -> torch.nn.Module:
         return LSTMNet(model_cfg.hidden_size, model_cfg.num_layers, model_cfg.dropout)
     if model_type == "mlp":
         return MLPNet(2 * len(model_cfg.input_idx), model_cfg.hidden, model_cfg.activation)
-    raise ValueError(f"model type {model_type!r}; expected one of {MODEL_TYPES}.")
+    raise UserInputError(f"model type {model_type!r}; expected one of {MODEL_TYPES}.")
 
 
 @dataclass

@@ -10,6 +10,7 @@ import torch
 from scipy.optimize import least_squares
 
 from ..data.joint_log import JointLog
+from ..errors import UserInputError
 from .features import loss_mask, run_physics, tau_phys
 from .models_cfg import PhysicsCfg
 
@@ -68,7 +69,7 @@ def fit_pd_friction(logs: list[JointLog], per_gain: bool = False) -> PDFrictionB
     rows: dict[str, list] = {}
     for log in logs:
         if log.tau is None:
-            raise ValueError(f"{log.source}: run has no torque label; the PD baseline needs torque.")
+            raise UserInputError(f"{log.source}: run has no torque label; the PD baseline needs torque.")
         k = _raw_kp(log)
         m = loss_mask(log)
         q, qd, qt, tau = log.q[m, 0], log.qd[m, 0], log.q_target[m, 0], log.tau[m, 0]
@@ -101,7 +102,7 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     names += ["friction"] if cfg.friction is not None else []
     unknown = set(cfg.fit_params or ()) - {"kp", "kp_scale", "kd", "stall_torque", "no_load_speed", "friction"}
     if unknown:
-        raise ValueError(f"physics.fit_params has unknown names {sorted(unknown)}.")
+        raise UserInputError(f"physics.fit_params has unknown names {sorted(unknown)}.")
     if cfg.fit_params is not None:
         names = [n for n in names if n in cfg.fit_params or (n == gain and "kp" in cfg.fit_params)]
     if not names:

@@ -1,6 +1,7 @@
 """The README main job: train GRU-PD, LSTM and MLP on the built-in BAM demo logs, print a table, export.
 
 Run ``python scripts/train_actuator.py --demo [--out DIR]`` or :func:`run_demo`. No user data or network needed.
+``quick=True`` (``scripts/demo.py --quick``, for CI) runs the same code with :data:`QUICK_OVERRIDES`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from .pipeline import format_table, run_preset
 
-__all__ = ["DEMO_PRESET", "run_demo"]
+__all__ = ["DEMO_PRESET", "QUICK_OVERRIDES", "run_demo"]
 
 DEMO_PRESET = {
     "data": {"reader": "demo", "split": "groups", "group_key": "trajectory", "test_groups": ["up_and_down"]},
@@ -52,16 +53,30 @@ accuracy on the held-out ``up_and_down`` runs (benchmark fold: 0.078 vs 0.055 ra
 vs 0.06 rad), and the demo's report is about the simulated rollouts."""
 
 
-def run_demo(out_dir: str | Path = "runs/demo", overrides: dict | None = None) -> tuple[list[dict], str]:
+QUICK_OVERRIDES = ["train.max_epochs=2", "train.progress=false"]
+"""The CI check of the demo: the same three models, data, split, exports and outputs, two epochs each (results are
+not meaningful; the code path is the one of the full demo)."""
+
+
+def run_demo(
+    out_dir: str | Path = "runs/demo", overrides: dict | None = None, quick: bool = False
+) -> tuple[list[dict], str]:
     """Train the three models on the demo logs (trajectory ``up_and_down`` held out), evaluate, export.
+
+    Args:
+        out_dir: Run folder (the caller checks it is new; see :mod:`learned_actuators.learning.outputs`).
+        overrides: Preset dict merged over :data:`DEMO_PRESET`.
+        quick: Apply :data:`QUICK_OVERRIDES` (two epochs per model) on top.
 
     Returns:
         The result rows and the markdown table (torque RMSE [N·m], R², rollout RMSE [rad], training time [s]).
         Exported nets are in ``out_dir/export`` (``gru_pd.pt``, ``lstm.pt``, ``mlp.pt`` and ``.onnx``).
     """
-    from .pipeline import merge_presets
+    from .pipeline import apply_overrides, merge_presets
 
     preset = merge_presets(DEMO_PRESET, overrides or {})
+    if quick:
+        preset = apply_overrides(preset, QUICK_OVERRIDES)
     t0 = time.perf_counter()
     rows = run_preset(preset, out_dir)
     table = (

@@ -5,6 +5,9 @@ baked in (``normalization_in_network=True``): the GRU-PD file has a ``.gru`` sub
 LSTM and MLP files run unchanged in Isaac Lab's ``ActuatorNetLSTM`` / ``ActuatorNetMLP`` (and Newton's neural drives,
 which read ``input_idx``/``input_order``/scales from the same ``metadata.json``) with ``pos_scale = vel_scale =
 torque_scale = 1``. The ONNX files carry the same metadata as a JSON ``metadata`` property (plus tensor names).
+
+Each file is written to a temporary file beside it, checked, and only then renamed over the target: an interrupted
+or failed export leaves the previous file as it was.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 import torch
 
 from .. import __version__
+from ..atomic_io import atomic_path
 from ..network_file import NetworkMetadata, load_network, save_network
 from .actuator_model import ActuatorModel
 
@@ -95,14 +99,17 @@ def export_torchscript(model: ActuatorModel, path: str | Path, source: dict | No
     """Write the TorchScript file with metadata; reload it and check it reproduces the module (≤ ``atol``)."""
     path = Path(path)
     module = model.deploy_module()
-    save_network(module, path, network_metadata(model, source))
-    loaded, meta = load_network(path)
-    inputs = example_inputs(model)
-    with torch.no_grad():
-        ref, got = _flat(module(*inputs)), _flat(loaded(*inputs))
-    diff = max(float((a - b).abs().max()) for a, b in zip(ref, got, strict=True))
-    if meta is None or diff > atol:
-        raise RuntimeError(f"{path}: exported TorchScript differs from the trained module by {diff:.3g} (> {atol}).")
+    with atomic_path(path) as tmp:
+        save_network(module, tmp, network_metadata(model, source))
+        loaded, meta = load_network(tmp)
+        inputs = example_inputs(model)
+        with torch.no_grad():
+            ref, got = _flat(module(*inputs)), _flat(loaded(*inputs))
+        diff = max(float((a - b).abs().max()) for a, b in zip(ref, got, strict=True))
+        if meta is None or diff > atol:
+            raise RuntimeError(
+                f"{path}: exported TorchScript differs from the trained module by {diff:.3g} (> {atol})."
+            )
     return path
 
 
@@ -131,11 +138,17 @@ def export_onnx(model: ActuatorModel, path: str | Path, source: dict | None = No
 
     The file is re-run with ONNX's reference evaluator and compared with the module (≤ ``atol``).
     """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        _export_onnx_to(model, tmp, path, source, atol)
+    return path
+
+
+def _export_onnx_to(model: ActuatorModel, tmp: Path, path: Path, source: dict | None, atol: float) -> None:
+    """Write the ONNX file to ``tmp`` and check it (errors name ``path``)."""
     import onnx
     from onnx.reference import ReferenceEvaluator
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     module = model.deploy_module()
     inputs = example_inputs(model)
     in_names, out_names = _onnx_names(model.model_type)
@@ -148,14 +161,14 @@ def export_onnx(model: ActuatorModel, path: str | Path, source: dict | None = No
         torch.onnx.export(
             module,
             inputs,
-            str(path),
+            str(tmp),
             input_names=in_names,
             output_names=out_names,
             opset_version=17,
             dynamic_axes=batch_axes,
             dynamo=False,
         )
-    proto = onnx.load(str(path))
+    proto = onnx.load(str(tmp))
     meta = dataclasses.asdict(network_metadata(model, source))
     if model.model_type == "lstm":
         meta.update(
@@ -168,8 +181,8 @@ def export_onnx(model: ActuatorModel, path: str | Path, source: dict | None = No
         )
     entry = proto.metadata_props.add()
     entry.key, entry.value = "metadata", json.dumps(meta, sort_keys=True)
-    onnx.save(proto, str(path))
-    evaluator = ReferenceEvaluator(str(path))
+    onnx.save(proto, str(tmp))
+    evaluator = ReferenceEvaluator(str(tmp))
     feeds = {n: t.numpy() for n, t in zip(in_names, inputs, strict=True)}
     with np.errstate(over="ignore"):  # the reference sigmoid overflows harmlessly for large pre-activations
         got = evaluator.run(None, feeds)
@@ -178,7 +191,6 @@ def export_onnx(model: ActuatorModel, path: str | Path, source: dict | None = No
     diff = max(float(np.abs(np.asarray(g) - r.numpy()).max()) for g, r in zip(got, ref, strict=True))
     if diff > atol:
         raise RuntimeError(f"{path}: ONNX output differs from the trained module by {diff:.3g} (> {atol}).")
-    return path
 
 
 def export_model(

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ..data.joint_log import JointLog
+from ..errors import UserInputError
 from ..physics import PhysicsParams, pd_torque, physical_torque
 from .models_cfg import PhysicsCfg
 
@@ -24,14 +25,14 @@ def run_physics(log: JointLog, cfg: PhysicsCfg) -> PhysicsParams:
     """The run's :class:`PhysicsParams`: ``kp`` from the cfg or ``kp_scale * meta["kp"]``.
 
     Raises:
-        ValueError: when the cfg has no ``kp`` and the run has no numeric ``meta["kp"]``.
+        UserInputError: when the cfg has no ``kp`` and the run has no numeric ``meta["kp"]``.
     """
     if cfg.kp is not None:
         kp = float(cfg.kp)
     else:
         raw = log.meta.get("kp")
         if isinstance(raw, dict) or raw is None:
-            raise ValueError(
+            raise UserInputError(
                 f"{log.source}: run has no numeric metadata 'kp' and the physics cfg has no 'kp'; set physics.kp."
             )
         kp = float(cfg.kp_scale) * float(raw)
@@ -87,7 +88,7 @@ def gru_step_features(
         elif name == "kd":
             cols.append(params.kd * torch.ones_like(q))
         else:
-            raise ValueError(
+            raise UserInputError(
                 f"unknown GRU feature {name!r}; expected q, q_target, qd, pos_error, tau_pd, tau_phys, kp or kd."
             )
     return torch.stack(cols, dim=-1)

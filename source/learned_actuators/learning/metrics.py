@@ -1,10 +1,12 @@
-"""Torque metrics in physical units and the PNG plots of a training run."""
+"""Torque metrics in physical units and the PNG plots of a training run (written atomically)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+
+from .outputs import save_figure
 
 __all__ = ["plot_curves", "plot_horizon", "plot_prediction", "torque_metrics"]
 
@@ -50,7 +52,7 @@ def plot_prediction(path: str | Path, t: np.ndarray, true: np.ndarray, pred: np.
     ax2.set_xlabel("measured [N·m]")
     ax2.set_ylabel("predicted [N·m]")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
 
 
@@ -65,7 +67,7 @@ def plot_curves(path: str | Path, history: dict[str, list[float]]) -> None:
     ax.set_xlabel("epoch")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
 
 
@@ -80,5 +82,5 @@ def plot_horizon(path: str | Path, curve: dict, dt: float) -> None:
     ax.set_ylabel("position RMSE [rad]")
     ax.set_title("rollout error growth")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)

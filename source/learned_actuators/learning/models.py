@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import UserInputError
+
 __all__ = ["GRUDeploy", "GRUNet", "LSTMDeploy", "LSTMNet", "MLPDeploy", "MLPNet"]
 
 ACTIVATIONS = {"softsign": nn.Softsign, "tanh": nn.Tanh, "elu": nn.ELU, "relu": nn.ReLU}
@@ -52,7 +54,7 @@ class MLPNet(nn.Module):
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
-            raise ValueError(f"MLP activation {activation!r}; expected one of {sorted(ACTIVATIONS)}.")
+            raise UserInputError(f"MLP activation {activation!r}; expected one of {sorted(ACTIVATIONS)}.")
         layers: list[nn.Module] = []
         width = num_inputs
         for h in hidden:

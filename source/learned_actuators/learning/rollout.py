@@ -14,6 +14,7 @@ import torch
 
 from ..data.inverse_dynamics import GRAVITY
 from ..data.joint_log import JointLog
+from ..errors import UserInputError
 from .features import loss_mask
 
 __all__ = ["RolloutResult", "error_vs_horizon", "load_of", "rollout"]
@@ -26,10 +27,10 @@ def load_of(log: JointLog) -> tuple[float, float]:
     """``(J [kg·m²], m·g·l [N·m])`` of a run's load from ``meta`` (``inertia``, ``mass``, ``length``).
 
     Raises:
-        ValueError: when the run has no ``inertia`` (the load must be known for a rollout).
+        UserInputError: when the run has no ``inertia`` (the load must be known for a rollout).
     """
     if "inertia" not in log.meta:
-        raise ValueError(f"{log.source}: run has no metadata 'inertia' [kg·m²]; a rollout needs the load.")
+        raise UserInputError(f"{log.source}: run has no metadata 'inertia' [kg·m²]; a rollout needs the load.")
     return float(log.meta["inertia"]), float(log.meta.get("mass", 0.0)) * GRAVITY * float(log.meta.get("length", 0.0))
 
 

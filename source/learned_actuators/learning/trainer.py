@@ -2,7 +2,9 @@
 
 A run directory holds ``config.json`` (resolved cfg), ``normalization.json``, ``deploy_summary.json`` (what the
 actuator cfg needs: layers, hidden size, sequence length in steps, dt, physics), ``metrics.json``, ``best.pt``
-(the best :class:`ActuatorModel`), ``checkpoint.pt`` (resume state), tensorboard logs and PNG plots.
+(the best :class:`ActuatorModel`), ``checkpoint.pt`` (resume state), tensorboard logs and PNG plots. Every file is
+written atomically (temporary file, fsync, rename): a run killed at any moment leaves the previous version readable,
+and ``train(..., resume=checkpoint)`` continues it to the same result as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..atomic_io import atomic_write_json, torch_save_atomic
 from ..data.joint_log import JointLog
 from ..data.normalization import Normalizer
 from ..data.splits import split_blocks, split_joints, split_runs
+from ..errors import UserInputError
 from .actuator_model import ActuatorModel, build_net
 from .baselines import fit_physics
 from .features import gru_step_features, loss_mask, tau_phys
@@ -29,7 +33,7 @@ from .metrics import plot_curves, plot_horizon, plot_prediction, torque_metrics
 from .rollout import error_vs_horizon, load_of
 from .trainer_cfg import TrainCfg
 
-__all__ = ["TrainResult", "evaluate", "mirror_log", "prepare_logs", "train"]
+__all__ = ["TrainResult", "evaluate", "finished_run", "mirror_log", "prepare_logs", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,19 +56,19 @@ class TrainResult:
 def prepare_logs(logs: list[JointLog], what: str) -> list[JointLog]:
     """Single-joint runs with torque labels and one common time step; clear errors otherwise."""
     if not logs:
-        raise ValueError(f"no {what} runs given.")
+        raise UserInputError(f"no {what} runs given.")
     logs = split_joints(logs)
     for log in logs:
         if log.tau is None:
-            raise ValueError(
+            raise UserInputError(
                 f"{log.source}: {what} run '{log.name}' has no torque label (torque column or known load)."
             )
         if not loss_mask(log).any():
-            raise ValueError(f"{log.source}: {what} run '{log.name}' has no valid frame.")
+            raise UserInputError(f"{log.source}: {what} run '{log.name}' has no valid frame.")
     dts = np.array([log.dt for log in logs])
     if np.abs(dts / dts[0] - 1).max() > 0.01:
         bad = logs[int(np.argmax(np.abs(dts / dts[0] - 1)))]
-        raise ValueError(
+        raise UserInputError(
             f"{bad.source}: sampling period {bad.dt:.6g} s differs from {dts[0]:.6g} s of '{logs[0].name}'; "
             "a net is trained at one rate: resample the runs first."
         )
@@ -189,7 +193,7 @@ def _rollout_loss(model: ActuatorModel, cfg: TrainCfg, data: _Data, idx: torch.T
 
 
 def _save_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=float))
+    atomic_write_json(path, data, indent=2, sort_keys=True, default=float)
 
 
 def deploy_summary(model: ActuatorModel, cfg: TrainCfg) -> dict:
@@ -259,7 +263,7 @@ def _init_model(cfg: TrainCfg, train_logs: list[JointLog]) -> ActuatorModel:
     return model
 
 
-def _start_run_dir(run_dir: Path, cfg: TrainCfg, model: ActuatorModel, train_logs, val_logs):
+def _start_run_dir(run_dir: Path, cfg: TrainCfg, model: ActuatorModel, train_logs, val_logs, start_epoch: int = 0):
     """Write the resolved cfg, normalisation and split; return a tensorboard writer (or None)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     _save_json(run_dir / "config.json", cfg.to_dict() | {"resolved_physics": dataclasses.asdict(model.physics)})
@@ -274,7 +278,8 @@ def _start_run_dir(run_dir: Path, cfg: TrainCfg, model: ActuatorModel, train_log
         return None
     from torch.utils.tensorboard import SummaryWriter
 
-    return SummaryWriter(str(run_dir / "tensorboard"))
+    # a resumed run drops the events logged after its checkpoint, so no epoch appears twice
+    return SummaryWriter(str(run_dir / "tensorboard"), purge_step=start_epoch or None)
 
 
 def _train_epoch(model, cfg: TrainCfg, data: _Data, opt, gen: torch.Generator, epoch: int, average=None) -> float:
@@ -309,14 +314,22 @@ def _weight_average(cfg: TrainCfg, net: torch.nn.Module):
     if cfg.ema_decay == 0:
         return None
     if not 0 < cfg.ema_decay < 1:
-        raise ValueError(f"train.ema_decay is {cfg.ema_decay}; expected 0 (off) or a decay in (0, 1).")
+        raise UserInputError(f"train.ema_decay is {cfg.ema_decay}; expected 0 (off) or a decay in (0, 1).")
     ema = torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema_decay)
     return torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema, use_buffers=True)
 
 
-def _save_checkpoint(path: Path, live_state: dict, average, opt, gen: torch.Generator, history, best, epoch: int):
-    """Everything :func:`_resume` needs to continue after ``epoch``."""
+_RESUME_IGNORED = ("progress", "tensorboard", "plots", "checkpoint_every", "max_epochs", "patience")
+"""Cfg fields that may differ between an interrupted run and its resumption: display and outputs, and the two stop
+criteria (a finished run can be extended; with the cosine schedule the remaining epochs follow the new length)."""
+
+
+def _save_checkpoint(
+    path: Path, live_state: dict, average, opt, gen: torch.Generator, history, best, epoch: int, cfg: TrainCfg
+):
+    """Everything :func:`_resume` needs to continue after ``epoch`` (written atomically)."""
     state = {
+        "cfg": cfg.to_dict(),
         "net": live_state,
         "average": None if average is None else average.state_dict(),
         "optimizer": opt.state_dict(),
@@ -326,19 +339,49 @@ def _save_checkpoint(path: Path, live_state: dict, average, opt, gen: torch.Gene
         "best": best,
         "epoch": epoch,
     }
-    torch.save(state, path)
+    torch_save_atomic(state, path)
 
 
-def _resume(path, net, average, opt, gen: torch.Generator):
-    """Load a checkpoint written by :func:`train` into the training state; returns (history, best, next epoch)."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+def _resume(path, net, average, opt, gen: torch.Generator, cfg: TrainCfg):
+    """Load a checkpoint written by :func:`train` into the training state.
+
+    Restores the live weights, the weight average, the optimiser, the shuffling generator, the global torch RNG
+    (dropout), the history and the best epoch (weights, RMSE, epochs without improvement).
+
+    Returns:
+        ``(history, best, next epoch)``; the next epoch is ``cfg.max_epochs`` when the run had stopped early.
+
+    Raises:
+        UserInputError: when the file is missing or not a checkpoint of this trainer, or was written with a
+            different cfg (the fields are listed).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"{path}: no such checkpoint to resume from.")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # any unpickling failure means the file is not a checkpoint
+        raise UserInputError(f"{path}: not a readable training checkpoint ({type(err).__name__}: {err}).") from err
+    needed = {"net", "average", "optimizer", "generator", "torch_rng", "history", "best", "epoch"}
+    if not isinstance(ckpt, dict) or not needed <= set(ckpt):
+        raise UserInputError(f"{path}: not a training checkpoint (expected the keys {sorted(needed)}).")
+    if "cfg" in ckpt:
+        now = cfg.to_dict()
+        old = ckpt["cfg"]
+        changed = sorted(k for k in set(now) | set(old) if k not in _RESUME_IGNORED and now.get(k) != old.get(k))
+        if changed:
+            diffs = ", ".join(f"train.{k}: {old.get(k)!r} -> {now.get(k)!r}" for k in changed)
+            raise UserInputError(f"{path}: written with other settings ({diffs}); a run resumes with its own settings.")
     net.load_state_dict(ckpt["net"])
     if average is not None:
         average.load_state_dict(ckpt["average"])
     opt.load_state_dict(ckpt["optimizer"])
     gen.set_state(ckpt["generator"])
     torch.set_rng_state(ckpt["torch_rng"])
-    return ckpt["history"], ckpt["best"], ckpt["epoch"] + 1
+    best = ckpt["best"]
+    # a run that had stopped early has nothing left to train
+    next_epoch = cfg.max_epochs if best["stall"] >= cfg.patience else ckpt["epoch"] + 1
+    return ckpt["history"], best, next_epoch
 
 
 def train(
@@ -364,7 +407,7 @@ def train(
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     if cfg.lr_schedule not in ("constant", "cosine"):
-        raise ValueError(f"train.lr_schedule {cfg.lr_schedule!r}; expected 'constant' or 'cosine'.")
+        raise UserInputError(f"train.lr_schedule {cfg.lr_schedule!r}; expected 'constant' or 'cosine'.")
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     train_logs, val_logs = _split_validation(cfg, train_logs, val_logs)
@@ -377,9 +420,9 @@ def train(
     best = {"rmse": float("inf"), "epoch": -1, "state": copy.deepcopy(net.state_dict()), "stall": 0}
     start_epoch = 0
     if resume is not None:
-        history, best, start_epoch = _resume(resume, net, average, opt, gen)
+        history, best, start_epoch = _resume(resume, net, average, opt, gen, cfg)
     run_dir = Path(run_dir) if run_dir is not None else None
-    writer = _start_run_dir(run_dir, cfg, model, train_logs, val_logs) if run_dir is not None else None
+    writer = _start_run_dir(run_dir, cfg, model, train_logs, val_logs, start_epoch) if run_dir is not None else None
     bar = tqdm(
         range(start_epoch, cfg.max_epochs), disable=not cfg.progress, desc=f"train {cfg.model_type}", leave=False
     )
@@ -401,7 +444,7 @@ def train(
         bar.set_postfix(loss=f"{loss:.4f}", val_rmse=f"{val_rmse:.4f}", best=best["epoch"])
         stop = best["stall"] >= cfg.patience or epoch == cfg.max_epochs - 1
         if run_dir is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or stop):
-            _save_checkpoint(run_dir / "checkpoint.pt", live, average, opt, gen, history, best, epoch)
+            _save_checkpoint(run_dir / "checkpoint.pt", live, average, opt, gen, history, best, epoch, cfg)
         if stop:
             break
         if average is not None:  # back to the raw weights for the next epoch
@@ -433,13 +476,28 @@ def _final_metrics(model: ActuatorModel, train_logs, val_logs) -> dict:
     return metrics
 
 
+def finished_run(run_dir: str | Path) -> tuple[ActuatorModel, dict] | None:
+    """The best model and metrics of a finished run directory, else None.
+
+    ``metrics.json`` is written last, so its presence marks a finished run; :func:`~learned_actuators.learning.
+    pipeline.run_preset` uses this to skip finished folds on resume.
+    """
+    run_dir = Path(run_dir)
+    if not ((run_dir / "metrics.json").is_file() and (run_dir / "best.pt").is_file()):
+        return None
+    try:
+        metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+        state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=False)
+        return ActuatorModel.from_checkpoint(state), metrics
+    except Exception as err:
+        raise UserInputError(f"{run_dir}: best.pt or metrics.json cannot be read ({err}); cannot resume.") from err
+
+
 def _write_outputs(result: TrainResult, cfg: TrainCfg, train_logs, val_logs) -> None:
+    """Write the run directory's outputs; ``metrics.json`` comes last and marks the run as finished."""
     run_dir, model = result.run_dir, result.model
-    torch.save(model.to_checkpoint(), run_dir / "best.pt")
+    torch_save_atomic(model.to_checkpoint(), run_dir / "best.pt")
     _save_json(run_dir / "deploy_summary.json", deploy_summary(model, cfg))
-    _save_json(
-        run_dir / "metrics.json", {"best_epoch": result.best_epoch, "wall_time_s": result.wall_time_s, **result.metrics}
-    )
     if cfg.plots:
         plot_curves(run_dir / "training_curves.png", result.history)
         if "error_vs_horizon_rad" in result.metrics:
@@ -454,3 +512,6 @@ def _write_outputs(result: TrainResult, cfg: TrainCfg, train_logs, val_logs) -> 
                     model.predict(log),
                     f"{cfg.model_type} on {name} run {log.name}",
                 )
+    _save_json(
+        run_dir / "metrics.json", {"best_epoch": result.best_epoch, "wall_time_s": result.wall_time_s, **result.metrics}
+    )

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import UserInputError
 from .models_cfg import GRUModelCfg, LSTMModelCfg, MLPModelCfg, PhysicsCfg
 
 __all__ = ["RolloutLossCfg", "TrainCfg"]
@@ -85,14 +86,15 @@ class TrainCfg:
     plots: bool = True
     """Write PNG plots in the run directory. Default True."""
     checkpoint_every: int = 10
-    """Write the resume checkpoint every this many epochs (and at the end). Default 10."""
+    """Write the resume checkpoint every this many epochs (and at the end); ``train(..., resume=...)`` and
+    ``scripts/train_actuator.py --resume`` continue from the last one. Default 10."""
 
     @property
     def model_cfg(self):
         """The cfg of the selected architecture."""
         cfgs = {"gru_pd": self.gru, "lstm": self.lstm, "mlp": self.mlp}
         if self.model_type not in cfgs:
-            raise ValueError(f"train.model_type {self.model_type!r}; expected one of {sorted(cfgs)}.")
+            raise UserInputError(f"train.model_type {self.model_type!r}; expected one of {sorted(cfgs)}.")
         return cfgs[self.model_type]
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Validation report: a self-contained HTML page (plots embedded as base64 PNG), a JSON file and a text table.
 
-The HTML needs no network and no other file: open it in any browser offline.
+The HTML needs no network and no other file: open it in any browser offline. Both files are written atomically
+(temporary file, fsync, rename): an interrupted run leaves the previous report readable.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic_io import atomic_write_text
 from .results import TABLE_COLUMNS, ValidationResult
 
 __all__ = ["format_table", "json_safe", "write_html", "write_json", "write_report"]
@@ -197,18 +199,12 @@ labels of the very logs shown here (in-sample), so it is an optimistic reference
 <h2>Settings</h2><pre>{settings}</pre>
 </body></html>
 """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return atomic_write_text(path, page)
 
 
 def write_json(result: ValidationResult, path: str | Path) -> Path:
     """Write every model's metrics as JSON to ``path`` and return it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(json_safe(result.to_json_dict()), indent=1, allow_nan=False), encoding="utf-8")
-    return path
+    return atomic_write_text(path, json.dumps(json_safe(result.to_json_dict()), indent=1, allow_nan=False))
 
 
 def write_report(result: ValidationResult, out_dir: str | Path, num_runs: int = 6) -> dict[str, Path]:
