@@ -98,14 +98,14 @@ run_tests() {
     "$VENV/bin/ruff" check source scripts tests benchmarks
     "$VENV/bin/ruff" format --check source scripts tests benchmarks
     log "unit tests"
-    "$PY" -m pytest -m unit -q "$@"
+    "$PY" -m pytest -m "unit and not gpu" -q "$@"
     log "main job, quick (same code path as ./run.sh demo)"
     "$PY" scripts/demo.py --quick --out "$TEST_CACHES/demo"
     # One Isaac Lab simulation per process: each integration test module runs in its own pytest process.
     local failed=0 f
     for f in $(grep -rl --include='test_*.py' 'pytest.mark.integration' tests | sort); do
         log "integration: $f"
-        "$PY" -m pytest -m integration -q "$f" "$@" || failed=1
+        "$PY" -m pytest -m "integration and not gpu" -q "$f" "$@" || failed=1
     done
     return $failed
 }

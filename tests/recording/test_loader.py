@@ -77,7 +77,7 @@ def test_from_file_puts_tensors_on_the_requested_device_and_dtype(tmp_path, make
     assert profile.dof_names == ["leg_0_joint", "leg_1_joint", "leg_2_joint"]
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.gpu
 def test_sample_on_cuda_matches_cpu(make_profile):
     data = make_profile(frames=6)
     times = torch.tensor([0.0, 0.013, 0.05, 0.1])
