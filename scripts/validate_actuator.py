@@ -5,9 +5,15 @@ Examples::
     # the README main job: train GRU-PD on the built-in BAM data, validate, report (CPU, offline)
     python scripts/validate_actuator.py --demo --out runs/validation_demo
 
-    # a trained net on your logs (column map as for training), with baselines
-    python scripts/validate_actuator.py --data logs/ --column-map bam_xl330_demo --network runs/x/export/gru_pd.pt \
-        --out runs/val kp_scale=0.0015 effort_limit=0.5 velocity_limit=20
+    # a trained net on your held-out logs (column map as for training), with baselines fitted on the training logs;
+    # the gain scale, damping and torque-speed curve come from the GRU-PD file unless given as overrides
+    python scripts/validate_actuator.py --data test_logs/ --train-data train_logs/ --column-map bam_xl330_demo \
+        --network runs/x/export/gru_pd.pt --out runs/val
+
+Learned nets run with their own physics and gains and an open final clip; the motor limits ``effort_limit`` /
+``velocity_limit`` are the DC-motor baseline's, and clip the learned nets too only with ``--clip-models``. The
+``fitted_pd`` baseline is fitted on ``--train-data`` only (skipped without it); ``fitted_pd_oracle`` is fitted on
+``--data`` itself and labelled as an oracle (never in the verdict).
 
 ``report.html`` and ``metrics.json`` go to ``--out``; a folder that already holds files is refused before any work
 unless ``--overwrite`` (the earlier outputs are deleted first, so old and new files never mix). Overrides are
@@ -52,6 +58,57 @@ def _existing_file(path: str, flag: str) -> str:
     return path
 
 
+def _validate_logs(args, overrides: dict, out: Path):
+    """Validate ``--network`` files on ``--data`` (baselines fitted on ``--train-data``); returns (result, paths)."""
+    from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
+    from learned_actuators.data.column_map import load_column_map, read_mapped_folder
+    from learned_actuators.validation.demo import network_physics
+    from learned_actuators.validation.provenance import provenance
+    from learned_actuators.validation.report import write_report
+    from learned_actuators.validation.validate import run_validation
+    from learned_actuators.validation.validation_cfg import ValidationCfg
+
+    column_map = load_column_map(args.column_map)
+    logs = read_mapped_folder(args.data, column_map)
+    train_logs = read_mapped_folder(args.train_data, column_map) if args.train_data else None
+    cfg = ValidationCfg()
+    physics = None
+    if args.network:  # the first net's physics, fitted on its training runs, unless given as overrides
+        try:
+            physics = network_physics(args.network[0], train_logs)
+        except UserInputError as err:
+            logging.getLogger(__name__).warning("physics not taken from the network file: %s", err)
+    if physics is not None:
+        from_file = {
+            "kp_scale": physics["kp_scale"],
+            "kd": physics["kd"],
+            "effort_limit": physics["stall_torque"],
+            "velocity_limit": physics["no_load_speed"],
+        }
+        for key, value in from_file.items():
+            if value is not None:
+                setattr(cfg, key, value)
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    clip = args.clip_models
+    models = {
+        Path(p).stem: CombinedGRUAndPDActuatorCfg(
+            joint_names_expr=[".*"],
+            network_file=p,
+            saturation_effort=(cfg.effort_limit if clip else None) or 1e6,
+            actuator_effort_limit=(cfg.effort_limit if clip else None) or 1e6,
+            actuator_velocity_limit=(cfg.velocity_limit if clip else None) or 1e6,
+        )
+        for p in args.network
+    }
+    result = run_validation(logs, models, cfg, fit_logs=train_logs)
+    result.settings["physics_from_network_file"] = physics
+    result.settings["learned_models_clipped"] = clip
+    result.provenance = provenance([*(log.source for log in logs + (train_logs or [])), *args.network])
+    paths = write_report(result, out, num_runs=cfg.plot_trajectories)
+    return result, paths
+
+
 def main(argv: list[str]) -> int:
     """Command line (``argv`` without the program name); returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,6 +116,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--data", help="Folder of logs (read with --column-map).")
     parser.add_argument("--column-map", help="Column map name or JSON file for --data.")
     parser.add_argument("--network", action="append", default=[], help="GRU-PD network file(s) to validate.")
+    parser.add_argument("--train-data", help="Folder of the training logs (same --column-map) for fitted_pd.")
+    parser.add_argument(
+        "--clip-models", action="store_true", help="Clip the learned nets with effort_limit/velocity_limit too."
+    )
     parser.add_argument("--network-file", dest="demo_network", help="--demo: validate this file instead of training.")
     parser.add_argument("--max-epochs", type=int, help="--demo: training epochs override.")
     parser.add_argument("--out", default="runs/validation", help="Output folder for report.html and metrics.json.")
@@ -99,6 +160,8 @@ def main(argv: list[str]) -> int:
         unused = [f for f, v in (("--network-file", args.demo_network), ("--max-epochs", args.max_epochs)) if v]
         if unused:
             raise UserInputError(f"{', '.join(unused)} apply only with --demo.")
+        if args.train_data is not None and not Path(args.train_data).is_dir():
+            raise UserInputError(f"--train-data {args.train_data}: no such folder.")
         if not args.data or not args.column_map:
             parser.error("give --demo, or --data and --column-map")
         from learned_actuators.validation.validation_cfg import ValidationCfg
@@ -110,30 +173,13 @@ def main(argv: list[str]) -> int:
             _existing_file(path, "--network")
         out = check_out_dir(args.out, args.overwrite)
 
-        from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
-        from learned_actuators.data.column_map import load_column_map, read_mapped_folder
-        from learned_actuators.validation.report import format_table, write_report
-        from learned_actuators.validation.validate import run_validation
-
-        cfg = ValidationCfg()
-        for key, value in overrides.items():
-            setattr(cfg, key, value)
-        logs = read_mapped_folder(args.data, load_column_map(args.column_map))
-        models = {
-            Path(p).stem: CombinedGRUAndPDActuatorCfg(
-                joint_names_expr=[".*"],
-                network_file=p,
-                saturation_effort=cfg.effort_limit or 1e6,
-                actuator_effort_limit=cfg.effort_limit or 1e6,
-                actuator_velocity_limit=cfg.velocity_limit or 1e6,
-            )
-            for p in args.network
-        }
         start_out_dir(out, args.overwrite, {"argv": argv, "source": "scripts/validate_actuator.py"})
-        result = run_validation(logs, models, cfg)
-        paths = write_report(result, out, num_runs=cfg.plot_trajectories)
+        result, paths = _validate_logs(args, overrides, out)
+        from learned_actuators.validation.report import format_table
+
     finish_run_file(out)
     print(format_table(result))
+    print(f"\nVerdict: {result.verdict().line}")
     print(f"\nreport: {paths['html']}\nmetrics: {paths['json']}")
     return 0
 

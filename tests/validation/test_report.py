@@ -81,12 +81,15 @@ def test_report_html_parses_and_holds_the_table(tmp_path):
     parser.feed(page)
     header, *rows = parser.rows
     assert header[0] == "model" and any("pos RMSE" in h for h in header)
-    assert [r[0] for r in rows] == ["exact", "offset", "unstable"]
+    assert [r[0] for r in rows] == ["exact", "unstable", "offset"]  # learned models first, then baselines
     pos_col = next(i for i, h in enumerate(header) if h.startswith("pos RMSE"))
     assert float(rows[0][pos_col]) == 0.0
-    assert float(rows[1][pos_col]) == pytest.approx(0.25)
-    assert rows[2][pos_col] == "diverged"
-    assert parser.images == 4  # position and velocity overlays, error growth, per-run RMSE
+    assert rows[1][pos_col] == "diverged"
+    assert float(rows[2][pos_col]) == pytest.approx(0.25)
+    mean_col = header.index("mean of run pos RMSE [rad]")
+    assert float(rows[2][mean_col]) == pytest.approx(0.25) and rows[1][mean_col] == "diverged"
+    # per-run spread, position and velocity overlays, torque traces, error growth, per-run RMSE bars
+    assert parser.images == 6
     assert "http://" not in page and "https://" not in page  # opens offline
     assert "no stall torque" in page
 
@@ -108,8 +111,8 @@ def test_text_table_lists_every_model():
     text = format_table(_result())
     lines = text.splitlines()
     assert lines[0].startswith("model")
-    assert [line.split()[0] for line in lines[2:]] == ["exact", "offset", "unstable"]
-    assert "diverged" in lines[4]
+    assert [line.split()[0] for line in lines[2:]] == ["exact", "unstable", "offset"]
+    assert "diverged" in lines[3]
 
 
 def test_a_full_disk_leaves_the_previous_report(tmp_path, monkeypatch):

@@ -53,7 +53,13 @@ def _command_logs(num_runs=3, num_steps=160, joints=("joint",), dt=DT):
 
 
 def test_known_answer_same_actuator_zero_error_other_gains_clearly_larger(tmp_path):
-    cfg = ValidationCfg(baselines=("ideal_pd", "fitted_pd"), kp=2.0, kd=0.05, gains_from_log=False, show_progress=False)
+    cfg = ValidationCfg(
+        baselines=("ideal_pd", "fitted_pd", "fitted_pd_oracle"),
+        kp=2.0,
+        kd=0.05,
+        gains_from_log=False,
+        show_progress=False,
+    )
     commands = _command_logs()
     generated = replay(TrajectoryBatch.from_logs(commands), DC, cfg, "generator")
     logs = []
@@ -88,10 +94,39 @@ def test_known_answer_same_actuator_zero_error_other_gains_clearly_larger(tmp_pa
     # IdealPD at the right gains lacks the saturation: worse than the DC motor that made the data
     assert result.model("ideal_pd").rollout["pos_rmse"] > 0.01
 
+    # without training runs the honest fitted PD does not run; the in-sample fit is labelled as an oracle
+    assert "training runs" in result.skipped["fitted_pd"]
+    assert result.model("fitted_pd_oracle").kind == "oracle"
+
     paths = write_report(result, tmp_path)
     data = json.loads(paths["json"].read_text())
-    assert set(data["models"]) == {"same", "other_gains", "ideal_pd", "fitted_pd"}
+    assert set(data["models"]) == {"same", "other_gains", "ideal_pd", "fitted_pd_oracle"}
+    assert data["verdict"]["excluded"] == ["fitted_pd_oracle"] and data["verdict"]["best_model"] == "same"
     assert "<table" in paths["html"].read_text()
+
+
+def test_folds_share_a_replay_only_where_the_model_is_the_same_and_match_separate_runs():
+    from learned_actuators.validation.validate import FoldSpec, run_validation_folds
+
+    logs = _command_logs(num_runs=4)
+    for log in logs:
+        log.tau = np.zeros_like(log.q)  # a label, so the fitted baselines can run
+        log.meta["kp"] = 2.0
+    cfg = ValidationCfg(baselines=("ideal_pd", "fitted_pd"), show_progress=False)
+    other = replace(DC, saturation_effort=0.4)
+    folds = [
+        FoldSpec("a", logs[:2], {"dc": DC}, cfg, fit_logs=logs[2:]),
+        FoldSpec("b", logs[2:], {"dc": other}, cfg, fit_logs=logs[:2]),
+    ]
+    merged = run_validation_folds(folds)
+    assert merged.folds == ["a", "a", "b", "b"] and merged.batch.names == [log.name for log in logs]
+    assert set(merged.model("fitted_pd").params["folds"]) == {"a", "b"}
+    for fold, sel in (("a", slice(0, 2)), ("b", slice(2, 4))):
+        spec = next(f for f in folds if f.name == fold)
+        alone = run_validation(spec.logs, spec.models, cfg, fit_logs=spec.fit_logs)
+        for name in ("dc", "ideal_pd", "fitted_pd"):
+            n = alone.batch.num_steps
+            np.testing.assert_allclose(merged.model(name).q_sim[sel, :n], alone.model(name).q_sim, atol=1e-6)
 
 
 def test_bench_pendulum_matches_analytic_dynamics():
@@ -176,4 +211,10 @@ def test_trained_gru_pd_beats_ideal_pd_on_builtin_data(tmp_path):
     ideal = result.model("ideal_pd").rollout["pos_rmse"]
     print(f"held-out rollout position RMSE: gru_pd {gru:.4f} rad, ideal_pd {ideal:.4f} rad")
     assert np.isfinite(gru) and gru < ideal
-    assert {"gru_pd", "ideal_pd", "dc_motor", "fitted_pd"} <= set(json.loads(paths["json"].read_text())["models"])
+    data = json.loads(paths["json"].read_text())
+    assert {"gru_pd", "ideal_pd", "dc_motor", "fitted_pd", "fitted_pd_oracle"} <= set(data["models"])
+    assert data["models"]["fitted_pd_oracle"]["kind"] == "oracle" and data["verdict"]["n_runs"] == 4
+    # the baselines are fitted on the 12 runs of the other trajectory families only
+    fit = data["models"]["fitted_pd"]["params"]["folds"]["up_and_down"]
+    assert len(fit["fit_runs"]) == 12 and not set(fit["fit_runs"]) & {r["name"] for r in data["runs"]}
+    assert data["provenance"]["packages"]["learned_actuators"] and len(data["provenance"]["data_files"]) >= 17

@@ -1,8 +1,9 @@
 """In-simulator validation of actuator models against logged trajectories.
 
 Pure modules (no simulator): :mod:`.metrics`, :mod:`.trajectories`, :mod:`.results`, :mod:`.report`,
-:mod:`.bench` (needs only ``pxr``). The replay (:mod:`.replay`, :mod:`.validate`) needs Isaac Lab 3.0 and is
-imported on first use of its names, so ``import learned_actuators.validation`` stays light.
+:mod:`.verdict`, :mod:`.provenance`, :mod:`.bench` (needs only ``pxr``). The replay (:mod:`.replay`,
+:mod:`.validate`) needs Isaac Lab 3.0 and is imported on first use of its names, so
+``import learned_actuators.validation`` stays light.
 """
 
 from importlib import import_module
@@ -21,6 +22,12 @@ _LAZY = {
     "replay": ".replay",
     "single_step_torque": ".replay",
     "run_validation": ".validate",
+    "run_validation_folds": ".validate",
+    "FoldSpec": ".validate",
+    "merge_results": ".results",
+    "compute_verdict": ".verdict",
+    "Verdict": ".verdict",
+    "provenance": ".provenance",
     "baseline_models": ".validate",
 }
 

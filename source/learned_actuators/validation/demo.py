@@ -1,33 +1,179 @@
-"""The README main job, end to end on CPU and offline: train, validate in the simulator, write the report.
+"""The README main job's validation, on CPU and offline: exported nets vs honest baselines on held-out runs.
 
-Trains GRU-PD on the built-in BAM pendulum logs, validates it on the held-out trajectory against IdealPD,
-DCMotor and a fitted PD, and writes the report.
+Every fold (held-out trajectory family) is validated with the nets trained without it, on its own test runs; the
+baselines of each fold are fitted on that fold's training runs only (``fitted_pd``) or take the gain scale, damping
+and torque-speed curve of the fold's GRU-PD file (``ideal_pd``, ``dc_motor``; that physics was fitted on the same
+training runs). ``fitted_pd_oracle`` is fitted on the test runs themselves and labelled as an oracle: the verdict
+ignores it. The folds are merged into one report over all their runs, with a one-line verdict and provenance.
 
-``python scripts/validate_actuator.py --demo [--out DIR]`` runs :func:`run`.
+``python scripts/demo.py`` (all four folds) and ``python scripts/validate_actuator.py --demo [--network-file F]``
+(the fold a file was trained for) run this; the same file and runs give the same numbers through either.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
 
-from learned_actuators.data.demo import load_demo_logs
+import numpy as np
+
+from learned_actuators.data.demo import DEMO_DATA_DIR, load_demo_logs
+from learned_actuators.data.joint_log import JointLog
+from learned_actuators.errors import UserInputError
 from learned_actuators.network_file import load_network
 
-__all__ = ["run"]
+__all__ = ["GROUP_KEY", "network_physics", "run", "validate_folds"]
 
 logger = logging.getLogger(__name__)
 
+GROUP_KEY = "trajectory"
+"""Run metadata naming the demo's folds (trajectory families)."""
 
-def _trained_physics(train_dir: Path, defaults: dict) -> dict:
-    """Resolved (fitted) physics of the trained GRU-PD (``config.json`` of its run), else the preset's."""
-    for path in sorted(train_dir.glob("gru_pd/*/config.json")):
-        resolved = json.loads(path.read_text()).get("resolved_physics")
-        if resolved:
-            return resolved
-    return defaults
+OPEN_LIMITS = {"saturation_effort": 1e6, "actuator_effort_limit": 1e6, "actuator_velocity_limit": 1e6}
+"""Final clip of the learned models: open. The fitted torque-speed curve is part of the GRU-PD model (its file carries
+it and saturates the PD with it); the motor's own joint-side envelope is not known from these logs (as in the
+trainer's rollout evaluation). The DCMotor baseline uses the fitted curve as its envelope."""
+
+
+def _raw_gain(log: JointLog) -> float | None:
+    value = log.meta.get("kp")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def network_physics(network_file: str | Path, train_logs: list[JointLog] | None = None) -> dict:
+    """Gain scale, damping and torque-speed curve of a GRU-PD network file (what the baselines of its fold use).
+
+    ``kp_scale`` [N·m/rad per logged gain unit] is the file's ``source.kp_scale`` (written by the demo's export);
+    for older files it is the file's ``physics.kp`` (the gain at the median training gain) over the median logged
+    gain of ``train_logs``, the runs the file was trained on.
+
+    Raises:
+        UserInputError: when the file is not a GRU-PD file with physics, or the gain scale cannot be recovered.
+    """
+    _, meta = load_network(network_file)
+    if meta is None or meta.model_type != "gru_pd" or not meta.physics:
+        raise UserInputError(f"{network_file}: not a GRU-PD network file with physics metadata.")
+    phys = dict(meta.physics)
+    out = {
+        "kd": float(phys.get("kd", 0.0)),
+        "stall_torque": phys.get("stall_torque"),
+        "no_load_speed": phys.get("no_load_speed"),
+        "friction": phys.get("friction", 0.0),
+        "kp_at_median_train_gain": phys.get("kp"),
+        "network_file": str(network_file),
+    }
+    scale = (meta.source or {}).get("kp_scale")
+    if isinstance(scale, int | float):
+        out.update(kp_scale=float(scale), kp_scale_from="network file (source.kp_scale)")
+        return out
+    raws = [g for g in (_raw_gain(log) for log in train_logs or []) if g is not None]
+    if not raws or not phys.get("kp"):
+        raise UserInputError(
+            f"{network_file}: the file has no source.kp_scale and no training runs with a logged gain were given; "
+            "set ValidationCfg.kp_scale."
+        )
+    out.update(
+        kp_scale=float(phys["kp"]) / float(np.median(raws)),
+        kp_scale_from="network file physics.kp / median logged gain of its training runs",
+    )
+    return out
+
+
+def _fitted_physics(train_logs: list[JointLog]) -> dict:
+    """The demo recipe's physics fitted on ``train_logs`` (for a fold without a GRU-PD file)."""
+    from learned_actuators.learning.baselines import fit_physics
+    from learned_actuators.learning.demo import DEMO_PRESET
+    from learned_actuators.learning.models_cfg import PhysicsCfg
+
+    cfg = fit_physics(train_logs, PhysicsCfg(**{k: v for k, v in DEMO_PRESET["train"]["physics"].items()}))
+    return {
+        "kp_scale": float(cfg.kp_scale),
+        "kd": float(cfg.kd),
+        "stall_torque": cfg.stall_torque,
+        "no_load_speed": cfg.no_load_speed,
+        "kp_scale_from": "demo physics fitted on the fold's training runs",
+    }
+
+
+def _model_cfg(path: Path):
+    from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg, LSTMActuatorNetCfg, MLPActuatorNetCfg
+
+    _, meta = load_network(path)
+    kind = meta.model_type if meta is not None else "gru_pd"
+    cls = {"gru_pd": CombinedGRUAndPDActuatorCfg, "lstm": LSTMActuatorNetCfg, "mlp": MLPActuatorNetCfg}[kind]
+    return cls(joint_names_expr=[".*"], network_file=str(path), **OPEN_LIMITS)
+
+
+def validate_folds(
+    out_dir: str | Path,
+    fold_networks: dict[str, dict[str, str | Path]],
+    logs: list[JointLog] | None = None,
+    group_key: str = GROUP_KEY,
+    extra_settings: dict | None = None,
+):
+    """Validate the nets of every fold on its held-out runs, merge the folds, write ``report.html``/``metrics.json``.
+
+    Args:
+        out_dir: Where the report goes.
+        fold_networks: ``{fold (held-out group): {model name: network file}}``; a ``gru_pd`` file supplies the
+            physics of the fold's ``ideal_pd``/``dc_motor`` baselines (else it is fitted on the fold's training runs).
+        logs: All runs (default: the built-in demo logs); a fold's test runs are those whose ``meta[group_key]`` is
+            the fold, its training runs all others.
+        group_key: Run metadata naming the folds.
+        extra_settings: Recorded under ``settings["demo"]``.
+
+    Returns:
+        ``(result, paths)``: the merged :class:`~learned_actuators.validation.results.ValidationResult` and the report
+        files.
+    """
+    from .provenance import provenance
+    from .report import write_report
+    from .validate import FoldSpec, run_validation_folds
+    from .validation_cfg import ValidationCfg
+
+    t0 = time.perf_counter()
+    logs = load_demo_logs() if logs is None else logs
+    specs, extra, files = [], {}, []
+    for fold, nets in fold_networks.items():
+        test = [log for log in logs if str(log.meta.get(group_key)) == fold]
+        train = [log for log in logs if str(log.meta.get(group_key)) != fold]
+        if not test:
+            groups = sorted({str(log.meta.get(group_key)) for log in logs})
+            raise UserInputError(f"fold {fold!r}: no run has {group_key} = {fold!r}; the runs' groups are {groups}.")
+        nets = {name: Path(path) for name, path in nets.items()}
+        physics = network_physics(nets["gru_pd"], train) if "gru_pd" in nets else _fitted_physics(train)
+        cfg = ValidationCfg(
+            replica="bench",
+            kp_scale=physics["kp_scale"],
+            kd=physics["kd"],
+            effort_limit=physics["stall_torque"],
+            velocity_limit=physics["no_load_speed"],
+        )
+        logger.info("fold %s: %d test runs, %d training runs, models %s", fold, len(test), len(train), list(nets))
+        specs.append(FoldSpec(fold, test, {name: _model_cfg(path) for name, path in nets.items()}, cfg, train))
+        extra[fold] = {
+            "physics": physics,
+            "network_files": {name: str(path) for name, path in nets.items()},
+            "train_runs": [log.name for log in train],
+        }
+        files += list(nets.values())
+    merged = run_validation_folds(specs)
+    for fold, settings in extra.items():
+        (merged.settings["folds"][fold] if len(specs) > 1 else merged.settings).update(settings)
+    folds = list(fold_networks)
+    sources = sorted({log.source for log in logs})
+    column_map = [DEMO_DATA_DIR / "column_map.json"] if logs and str(DEMO_DATA_DIR) in sources[0] else []
+    merged.provenance = provenance([*sources, *column_map, *files])
+    merged.settings["demo"] = {
+        "group_key": group_key,
+        "folds": folds,
+        "validation_time_s": time.perf_counter() - t0,
+        **(extra_settings or {}),
+    }
+    paths = write_report(merged, out_dir, num_runs=specs[0].cfg.plot_trajectories)
+    logger.info("validation of %d folds done in %.0f s", len(folds), time.perf_counter() - t0)
+    return merged, paths
 
 
 def run(
@@ -36,64 +182,35 @@ def run(
     max_epochs: int | None = None,
     extra_networks: dict[str, str | Path] | None = None,
 ):
-    """Train (unless ``network_file`` is given), validate and write ``report.html`` / ``metrics.json`` to ``out_dir``.
+    """Validate a GRU-PD on the fold it was trained for (training one first unless ``network_file`` is given).
 
     Args:
         out_dir: Output folder (training runs in ``out_dir/train``).
-        network_file: An exported GRU-PD file to validate instead of training one.
+        network_file: An exported GRU-PD file to validate instead of training one; its held-out fold is the
+            ``source.preset_split`` it was exported with (the demo's ``up_and_down`` when absent), its baselines use
+            its own physics.
         max_epochs: Override of the demo recipe's training epochs (for quick checks).
-        extra_networks: Exported LSTM / MLP files to validate beside the GRU-PD, by model type
-            (``{"lstm": path, "mlp": path}``); they run with the same motor limits.
+        extra_networks: Exported LSTM / MLP files of the same fold to validate beside the GRU-PD, by name.
 
     Returns:
         ``(result, paths)``: the :class:`~learned_actuators.validation.results.ValidationResult` and the report files.
     """
-    from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
-    from learned_actuators.learning.demo import DEMO_PRESET
-    from learned_actuators.learning.pipeline import merge_presets, run_preset
-
-    from .report import write_report
-    from .validate import run_validation
-    from .validation_cfg import ValidationCfg
+    from learned_actuators.learning.demo import DEMO_PRESET, run_demo
 
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
-    preset = DEMO_PRESET if max_epochs is None else merge_presets(DEMO_PRESET, {"train": {"max_epochs": max_epochs}})
+    fold = DEMO_PRESET["data"]["test_groups"][0]
     if network_file is None:
-        run_preset(preset, out_dir / "train", models=["gru_pd"], baseline=False)
+        overrides = {"train": {"max_epochs": max_epochs}} if max_epochs is not None else {}
+        run_demo(out_dir / "train", overrides=overrides, models=["gru_pd"], baseline=False)
         network_file = out_dir / "train" / "export" / "gru_pd.pt"
+    else:
+        _, meta = load_network(network_file)
+        split = (meta.source or {}).get("preset_split") if meta is not None else None
+        groups = {str(log.meta.get(GROUP_KEY)) for log in load_demo_logs()}
+        fold = split if split in groups else fold
     train_s = time.perf_counter() - t0
-    _, metadata = load_network(network_file)
-    physics = _trained_physics(out_dir / "train", preset["train"]["physics"])
-    test_groups = set(preset["data"]["test_groups"])
-    logs = [log for log in load_demo_logs() if log.meta.get("trajectory") in test_groups]
-    stall, speed = physics.get("stall_torque"), physics.get("no_load_speed")
-    cfg = ValidationCfg(
-        replica="bench",
-        kp_scale=float(physics.get("kp_scale", 1.0)),
-        kd=float(physics.get("kd", 0.0)),
-        effort_limit=stall,
-        velocity_limit=speed,
+    nets = {"gru_pd": network_file, **(extra_networks or {})}
+    return validate_folds(
+        out_dir, {fold: nets}, extra_settings={"network_file": str(network_file), "train_time_s": train_s}
     )
-    # The fitted torque-speed curve is part of the GRU-PD model (its file carries it and saturates the PD with it);
-    # the motor's own joint-side envelope is not known from these logs, so the final clip is left open, as in the
-    # trainer's rollout evaluation. The DCMotor baseline uses the fitted curve as its envelope.
-    open_limits = {"saturation_effort": 1e6, "actuator_effort_limit": 1e6, "actuator_velocity_limit": 1e6}
-    model = CombinedGRUAndPDActuatorCfg(joint_names_expr=[".*"], network_file=str(network_file), **open_limits)
-    models = {"gru_pd": model}
-    for name, path in (extra_networks or {}).items():
-        from learned_actuators.actuators import LSTMActuatorNetCfg, MLPActuatorNetCfg
-
-        cfg_class = {"lstm": LSTMActuatorNetCfg, "mlp": MLPActuatorNetCfg}[name]
-        models[name] = cfg_class(joint_names_expr=[".*"], network_file=str(path), **open_limits)
-    result = run_validation(logs, models, cfg)
-    result.settings["demo"] = {
-        "network_file": str(network_file),
-        "network_dt": metadata.dt if metadata else None,
-        "test_groups": sorted(test_groups),
-        "train_time_s": train_s,
-        "total_time_s": time.perf_counter() - t0,
-    }
-    paths = write_report(result, out_dir, num_runs=cfg.plot_trajectories)
-    logger.info("validation demo done in %.0f s", time.perf_counter() - t0)
-    return result, paths

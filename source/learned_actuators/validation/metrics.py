@@ -27,6 +27,8 @@ __all__ = [
     "ErrorGrowth",
     "error_growth",
     "fit_pd_gains",
+    "fit_pd_on_training",
+    "fit_pd_per_gain",
     "masked_mae",
     "masked_rmse",
     "rollout_errors",
@@ -232,3 +234,61 @@ def fit_pd_gains(
             raise ValueError(f"fit_pd_gains: joint {j} has {len(b)} counted frames or non-finite values; need >= 2.")
         (kp[j], kd[j]), _ = nnls(a, b)
     return kp, kd
+
+
+def _gain_key(meta: dict) -> float | None:
+    value = meta.get("kp")
+    return float(value) if isinstance(value, int | float) and np.isfinite(value) else None
+
+
+def _fit(src, runs: np.ndarray, scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """NNLS PD gains on the runs ``runs`` of ``src``; with ``scale`` (per run), ``kp`` is per unit of that scale."""
+    sel = np.s_[runs]
+    q, target = src.q[sel], src.q_target[sel]
+    if scale is not None:  # tau ≈ g · scale · (q* - q) - kd · qd: fit on the scaled error
+        target = q + scale[runs, None, None] * (target - q)
+    return fit_pd_gains(q, src.qd[sel], target, src.tau[sel], src.mask[sel])
+
+
+def fit_pd_per_gain(batch, fit_batch) -> tuple[np.ndarray, np.ndarray]:
+    """PD gains (E, J) for the runs of ``batch``, each fitted on the runs of ``fit_batch`` with the same logged gain.
+
+    ``batch`` and ``fit_batch`` are :class:`~learned_actuators.validation.trajectories.TrajectoryBatch` es (logged gain:
+    ``meta["kp"]``). With ``fit_batch = batch`` this is the in-sample (oracle) fit.
+    """
+    kp = np.zeros((batch.num_envs, len(batch.joint_names)))
+    kd = np.zeros_like(kp)
+    fit_keys = [_gain_key(m) for m in fit_batch.metas]
+    for key in dict.fromkeys(_gain_key(m) for m in batch.metas):
+        runs = np.asarray([e for e, k in enumerate(fit_keys) if k == key])
+        rows = np.asarray([e for e, m in enumerate(batch.metas) if _gain_key(m) == key])
+        kp[rows], kd[rows] = _fit(fit_batch, runs)
+    return kp, kd
+
+
+def fit_pd_on_training(batch, fit_batch) -> tuple[np.ndarray, np.ndarray, str]:
+    """PD gains (E, J) for the runs of ``batch`` fitted on the training runs ``fit_batch`` only, and how.
+
+    Nothing of ``batch`` but its logged gains enters the fit.
+
+    Per logged gain when every validated gain occurs in the training runs; else one fit for all runs with the
+    proportional gain scaled by the logged gain (or one plain PD when the logs carry no gain).
+    """
+    fit_keys = {_gain_key(m) for m in fit_batch.metas}
+    keys = {_gain_key(m) for m in batch.metas}
+    if keys <= fit_keys:
+        kp, kd = fit_pd_per_gain(batch, fit_batch)
+        return kp, kd, f"least squares per logged gain on the {fit_batch.num_envs} training runs only"
+    all_runs = np.arange(fit_batch.num_envs)
+    if None in keys | fit_keys:
+        kp, kd = _fit(fit_batch, all_runs)
+        how = f"least squares, one PD for all runs, on the {fit_batch.num_envs} training runs only"
+        return np.tile(kp, (batch.num_envs, 1)), np.tile(kd, (batch.num_envs, 1)), how
+    raw = np.asarray([_gain_key(m) for m in fit_batch.metas])
+    g, kd = _fit(fit_batch, all_runs, scale=raw)
+    run_raw = np.asarray([_gain_key(m) for m in batch.metas])[:, None]
+    how = (
+        f"least squares, kp proportional to the logged gain (a validated gain is not among the training runs' "
+        f"{sorted(fit_keys)}), on the {fit_batch.num_envs} training runs only"
+    )
+    return run_raw * g[None, :], np.tile(kd, (batch.num_envs, 1)), how

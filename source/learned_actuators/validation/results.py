@@ -8,13 +8,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .metrics import ErrorGrowth, error_growth, rollout_errors, torque_errors
-from .trajectories import TrajectoryBatch
+from .trajectories import TrajectoryBatch, pad_steps
+from .verdict import Verdict, compute_verdict
 
-__all__ = ["TABLE_COLUMNS", "ModelResult", "ValidationResult", "evaluate_model"]
+__all__ = ["KINDS", "TABLE_COLUMNS", "ModelResult", "ValidationResult", "evaluate_model", "merge_results"]
+
+KINDS = ("model", "baseline", "oracle")
+"""Row kinds: a learned model under test, a baseline fitted or set from training data only, an in-sample oracle
+(fitted on the very runs shown; an optimistic reference that never enters the verdict)."""
 
 TABLE_COLUMNS = (
     ("model", "model", ""),
     ("kind", "kind", ""),
+    ("n_runs", "runs", ""),
+    ("pos_rmse_run_mean", "mean of run pos RMSE", "rad"),
+    ("pos_rmse_run_max", "worst run pos RMSE", "rad"),
     ("pos_rmse", "pos RMSE", "rad"),
     ("pos_mae", "pos MAE", "rad"),
     ("vel_rmse", "vel RMSE", "rad/s"),
@@ -33,7 +41,7 @@ class ModelResult:
     name: str
     """Model label."""
     kind: str
-    """``"model"`` (under test) or ``"baseline"``."""
+    """``"model"`` (under test), ``"baseline"`` (training data only) or ``"oracle"`` (in-sample), see :data:`KINDS`."""
     q_sim: np.ndarray
     """Simulated joint positions [rad], shape (E, T, J)."""
     qd_sim: np.ndarray
@@ -54,6 +62,10 @@ class ModelResult:
     def summary(self) -> dict:
         """Aggregated metrics: one row of the results table."""
         row = {"model": self.name, "kind": self.kind}
+        per_run = [v if math.isfinite(v) else math.inf for v in map(float, self.rollout["pos_rmse_per_traj"])]
+        row["n_runs"] = len(per_run)
+        row["pos_rmse_run_mean"] = float(np.mean(per_run)) if per_run else math.nan
+        row["pos_rmse_run_max"] = float(np.max(per_run)) if per_run else math.nan
         for key in ("pos_rmse", "pos_mae", "vel_rmse", "vel_mae"):
             row[key] = self.rollout[key]
         row["pos_growth_exponent"] = self.pos_growth.exponent
@@ -78,10 +90,20 @@ class ValidationResult:
     """Baselines or models that could not run, with the reason."""
     settings: dict = field(default_factory=dict)
     """Resolved settings (replica parameters, cfg) for provenance."""
+    folds: list[str] = field(default_factory=list)
+    """Fold (held-out group) of each run when the runs come from several folds (:func:`merge_results`), else empty."""
+    provenance: dict = field(default_factory=dict)
+    """Code, package versions, date and data files (:func:`~learned_actuators.validation.provenance.provenance`)."""
+
+    def verdict(self) -> Verdict:
+        """Which learned model is best on these runs by mean per-run rollout RMSE, vs the best non-oracle baseline."""
+        per_run = {m.name: m.rollout["pos_rmse_per_traj"] for m in self.models}
+        return compute_verdict(per_run, {m.name: m.kind for m in self.models})
 
     def table(self) -> list[dict]:
         """Results table rows (see :data:`TABLE_COLUMNS`)."""
-        return [m.summary() for m in self.models]
+        order = {kind: i for i, kind in enumerate(KINDS)}
+        return [m.summary() for m in sorted(self.models, key=lambda m: order.get(m.kind, len(order)))]
 
     def model(self, name: str) -> ModelResult:
         """The result of the model called ``name``."""
@@ -94,12 +116,17 @@ class ValidationResult:
         """JSON-serialisable metrics of every model (NaN/inf written as null / strings by the caller)."""
         batch = self.batch
         return {
+            "verdict": self.verdict().to_dict(),
+            "provenance": self.provenance,
             "replica": self.replica,
             "physics_dt": self.physics_dt,
             "log_dt": batch.dt,
             "runs": [
                 {"name": n, "source": s, "length": int(length), "counted_frames": int(m.sum())}
-                for n, s, length, m in zip(batch.names, batch.sources, batch.lengths, batch.mask, strict=True)
+                | ({"fold": self.folds[e]} if self.folds else {})
+                for e, (n, s, length, m) in enumerate(
+                    zip(batch.names, batch.sources, batch.lengths, batch.mask, strict=True)
+                )
             ],
             "joint_names": batch.joint_names,
             "settings": self.settings,
@@ -153,4 +180,64 @@ def evaluate_model(
         single_step=single,
         tau_single=tau_single,
         params=out_params,
+    )
+
+
+def merge_results(results: list[ValidationResult], folds: list[str], growth_bins: int = 20) -> ValidationResult:
+    """One result over the test runs of several folds (each validated with the models trained without it).
+
+    Every fold must have validated the same model names; the metrics are recomputed over all runs, the fold of each
+    run is kept (:attr:`ValidationResult.folds`), and each model's parameters are kept per fold.
+
+    Raises:
+        ValueError: for a different number of results and folds, different model names or kinds, or different
+            physics steps or replicas.
+    """
+    if not results or len(results) != len(folds):
+        raise ValueError(f"merge_results: {len(results)} results for {len(folds)} folds; give one result per fold.")
+    names = [(m.name, m.kind) for m in results[0].models]
+    for fold, r in zip(folds, results, strict=True):
+        if [(m.name, m.kind) for m in r.models] != names:
+            raise ValueError(
+                f"merge_results: fold {fold!r} validated {[(m.name, m.kind) for m in r.models]}, fold {folds[0]!r} "
+                f"{names}; every fold must validate the same models."
+            )
+        if r.replica != results[0].replica or not math.isclose(r.physics_dt, results[0].physics_dt):
+            raise ValueError(f"merge_results: fold {fold!r} uses another replica or physics step than {folds[0]!r}.")
+    batch = TrajectoryBatch.concat([r.batch for r in results])
+    models = []
+    for i, (name, kind) in enumerate(names):
+        parts = [r.models[i] for r in results]
+
+        def join(attr: str, parts=parts) -> np.ndarray | None:
+            arrays = [getattr(p, attr) for p in parts]
+            if any(a is None for a in arrays):
+                return None
+            return np.concatenate([pad_steps(a, batch.num_steps) for a in arrays])
+
+        params = {fold: p.params for fold, p in zip(folds, parts, strict=True)}
+        models.append(
+            evaluate_model(
+                name,
+                kind,
+                batch,
+                join("q_sim"),
+                join("qd_sim"),
+                join("tau_single"),
+                growth_bins=growth_bins,
+                params={"folds": params},
+            )
+        )
+    skipped = {
+        f"{name} ({fold})": why for fold, r in zip(folds, results, strict=True) for name, why in r.skipped.items()
+    }
+    return ValidationResult(
+        batch=batch,
+        models=models,
+        replica=results[0].replica,
+        physics_dt=results[0].physics_dt,
+        skipped=skipped,
+        settings={"folds": {fold: r.settings for fold, r in zip(folds, results, strict=True)}},
+        folds=[fold for fold, r in zip(folds, results, strict=True) for _ in range(r.batch.num_envs)],
+        provenance=results[0].provenance,
     )

@@ -13,7 +13,7 @@ import numpy as np
 
 from learned_actuators.data.joint_log import JointLog, LogFormatError
 
-__all__ = ["TrajectoryBatch"]
+__all__ = ["TrajectoryBatch", "pad_steps"]
 
 RATE_TOLERANCE = 0.02
 """Largest allowed relative deviation of any sampling period from the data set's period."""
@@ -128,6 +128,54 @@ class TrajectoryBatch:
             mask=mask,
             metas=[dict(log.meta) for log in logs],
         )
+
+    @classmethod
+    def concat(cls, batches: list[TrajectoryBatch]) -> TrajectoryBatch:
+        """The runs of several batches (e.g. the test runs of every fold) as one batch, in order.
+
+        Raises:
+            ValueError: when the batches log different joints or have different periods.
+        """
+        if not batches:
+            raise ValueError("TrajectoryBatch.concat needs at least one batch.")
+        first = batches[0]
+        for b in batches[1:]:
+            if b.joint_names != first.joint_names or abs(b.dt - first.dt) > RATE_TOLERANCE * first.dt:
+                raise ValueError(
+                    f"TrajectoryBatch.concat: runs {b.names[:1]} log {b.joint_names} at {b.dt:.6g} s, runs "
+                    f"{first.names[:1]} log {first.joint_names} at {first.dt:.6g} s; only like batches join."
+                )
+        num_steps = max(b.num_steps for b in batches)
+
+        def join(name: str) -> np.ndarray:
+            return np.concatenate([pad_steps(getattr(b, name), num_steps) for b in batches])
+
+        has_tau = all(b.tau is not None for b in batches)
+        return cls(
+            names=[n for b in batches for n in b.names],
+            sources=[s for b in batches for s in b.sources],
+            joint_names=list(first.joint_names),
+            dt=first.dt,
+            q=join("q"),
+            qd=join("qd"),
+            q_target=join("q_target"),
+            tau=join("tau") if has_tau else None,
+            lengths=np.concatenate([b.lengths for b in batches]),
+            mask=np.concatenate([pad_steps(b.mask, num_steps, hold=False) for b in batches]),
+            metas=[m for b in batches for m in b.metas],
+        )
+
+
+def pad_steps(arr: np.ndarray, num_steps: int, hold: bool = True) -> np.ndarray:
+    """``arr`` (E, T, ...) padded along T to ``num_steps``: holding the last sample (``hold``) or with zeros/False."""
+    arr = np.asarray(arr)
+    extra = num_steps - arr.shape[1]
+    if extra < 0:
+        raise ValueError(f"pad_steps: {arr.shape[1]} steps is more than {num_steps}.")
+    if extra == 0:
+        return arr
+    tail = np.repeat(arr[:, -1:], extra, axis=1) if hold else np.zeros((arr.shape[0], extra, *arr.shape[2:]), arr.dtype)
+    return np.concatenate([arr, tail], axis=1)
 
 
 def _regular_period(log: JointLog) -> float:

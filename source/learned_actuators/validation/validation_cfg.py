@@ -41,9 +41,12 @@ class ValidationCfg:
     """Run stock actuator cfgs natively in Newton (True) or through Isaac Lab's ``ActuatorBase.compute()``
     (False, required for custom classes and used by the single-step metric). Default False."""
 
-    baselines: tuple[str, ...] = ("ideal_pd", "dc_motor", "fitted_pd")
+    baselines: tuple[str, ...] = ("ideal_pd", "dc_motor", "fitted_pd", "fitted_pd_oracle")
     """Analytic baselines run beside the models: ``"ideal_pd"`` and ``"dc_motor"`` with the log's gains,
-    ``"fitted_pd"`` with gains fitted by least squares on the torque label. Default all three."""
+    ``"fitted_pd"`` with gains fitted by least squares on the torque labels of the training runs only (the
+    ``fit_logs`` of :func:`~learned_actuators.validation.validate.run_validation`; skipped without them), and
+    ``"fitted_pd_oracle"``, the same fit on the validated runs themselves (in-sample: kind ``"oracle"``, shown as an
+    optimistic reference and never in the verdict). Default all four."""
     kp: float | None = None
     """Log's proportional gain [N·m/rad] for the baselines. None: log meta ``kp``. Default None."""
     kp_scale: float = 1.0
@@ -65,6 +68,7 @@ class ValidationCfg:
     growth_bins: int = 20
     """Log-spaced horizon bins of the error-growth curve. Default 20."""
     plot_trajectories: int = 6
-    """Runs shown as overlays in the report (the first ones). Default 6."""
+    """Runs shown as traces in the report (the first ones; with several folds the first runs of every fold in
+    turn). Default 6."""
     show_progress: bool = True
     """Show tqdm progress bars while replaying. Default True."""
