@@ -1,21 +1,22 @@
-"""Per-call cost of the native Warp GRU-PD drive vs our torch GRU-PD actuator vs Newton's stock drives (CPU).
+"""Per-call cost of the native GRU-PD drive (CPU torch backend, Warp kernels) vs our Python-path actuator (CPU).
 
 All at ``--envs`` x 12 joints, measured in the same run: every round times each variant once (a whole number of
 rate cycles of ``k`` calls each, so the net runs once per ``k`` calls in every variant), in a shuffled order; the
 figures are medians over ``--repeats`` rounds and the ratios medians of the per-round ratios. Variants:
 
-* ``native GRU-PD``: :class:`~learned_actuators.newton_drives.DriveGRUPD` ``compute()`` + ``update_state()``
-  (Newton's double buffer, swapped after every call, as ``Actuator.step`` and Isaac Lab's adapter do);
-* ``torch GRU-PD``: :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator` ``compute()`` on the same file
-  (fused kernels, ``torch.set_num_threads(--threads)``);
+* ``native GRU-PD (torch)``: :class:`~learned_actuators.newton_drives.DriveGRUPD` ``compute()`` +
+  ``update_state()`` (Newton's double buffer, swapped after every call, as ``Actuator.step`` and Isaac Lab's
+  adapter do) with its CPU default, the torch backend (fused torch kernels on zero-copy views of the Warp arrays);
+* ``native GRU-PD (Warp)``: the same drive forced to its Warp kernels (``compute_backend="warp"``; what runs on
+  CUDA, graphable);
+* ``Python-path GRU-PD``: :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator` ``compute()`` on the same
+  file (``sim.use_newton_actuators=False``; fused kernels, ``torch.set_num_threads(--threads)``);
 * ``Newton DrivePD``: ``newton.actuators.DrivePD.compute()``, and ``+ ClampingDCMotor``: that plus the DC-motor
-  clamp (what Isaac Lab authors for its ``DCMotorCfg``).
+  clamp (what Isaac Lab authors for its ``DCMotorCfg``: the stock DC motor on the native path).
 
 The net is the seed recipe's shape (``recipe_gru_pd``: GRU 1 x 32 on ``[pos_error, qd, kp, tau_pd, tau_phys]``,
-residual, PD torque-speed curve, Coulomb friction). Warp runs its CPU kernels on one thread; torch uses
-``--threads``. Warp's CPU backend runs a kernel's threads one after another on one core, so the GRU step is not
-vectorised across slots as torch's GEMM is; the native drive is meant to pay off on a GPU inside Newton's CUDA
-graph. This measures what it costs on the CPU, where the project's tests run.
+residual, PD torque-speed curve, Coulomb friction). Warp runs its CPU kernels on one thread, serially over the
+slots (so the GRU step is not vectorised across slots as torch's GEMM is); torch uses ``--threads``.
 
     python benchmarks/bench_newton_drive.py [--envs 4096] [--rates 1 4] [--threads 1] [--repeats 10]
 """
@@ -103,16 +104,25 @@ def _cases(path: str, envs: int, device) -> dict:
         "velocity_limit": LIMITS["actuator_velocity_limit"],
         "max_motor_effort": LIMITS["actuator_effort_limit"],
     }
-    native = DriveGRUPD(path, **{k: wp.full(n, v, dtype=wp.float32, device=device) for k, v in full.items()})
-    native.finalize(device, n)
-    states = [native.state(n, device), native.state(n, device)]
 
-    def run_native():
-        native.compute(
-            positions, velocities, targets, zeros, None, *([indices] * 4), forces, states[0], PHYSICS_DT, device
-        )
-        native.update_state(states[0], states[1])
-        states.reverse()
+    def native_drive(backend: str):
+        limits = {k: wp.full(n, v, dtype=wp.float32, device=device) for k, v in full.items()}
+        drive = DriveGRUPD(path, compute_backend=backend, **limits)
+        drive.finalize(device, n)
+        assert drive.backend == backend
+        states = [drive.state(n, device), drive.state(n, device)]
+
+        def run():
+            drive.compute(
+                positions, velocities, targets, zeros, None, *([indices] * 4), forces, states[0], PHYSICS_DT, device
+            )
+            drive.update_state(states[0], states[1])
+            states.reverse()
+
+        return drive, run
+
+    native, run_native = native_drive("torch")
+    _, run_native_warp = native_drive("warp")
 
     # our torch actuator
     cfg = CombinedGRUAndPDActuatorCfg(joint_names_expr=[".*"], network_file=path, physics_dt=PHYSICS_DT, **LIMITS)
@@ -152,8 +162,9 @@ def _cases(path: str, envs: int, device) -> dict:
         "k": native.steps_per_network_step or torch_act.steps_per_network_step,
     }
     return {
-        "native GRU-PD": run_native,
-        "torch GRU-PD": run_torch,
+        "native GRU-PD (torch)": run_native,
+        "native GRU-PD (Warp)": run_native_warp,
+        "Python-path GRU-PD": run_torch,
         "Newton DrivePD": run_pd,
         "Newton DrivePD + ClampingDCMotor": run_pd_dc,
     }, info
@@ -178,12 +189,12 @@ def _measure(path: str, steps: int, args, device) -> None:
         f"interleaved rounds); torch threads {torch.get_num_threads()}, torch fused kernels {info['fused']}, "
         f"Warp {wp.__version__} on {device}; load average start {load_start}, end {_load()}"
     )
-    print(f"  {'variant':34s} {'ms per call':>12s} {'IQR':>17s} {'ratio to native':>16s}")
+    print(f"  {'variant':34s} {'ms per call':>12s} {'IQR':>17s} {'ratio to native (torch)':>24s}")
     for name, values in samples.items():
         median = statistics.median(values)
         low, _, high = statistics.quantiles(values, n=4)
-        ratios = [a / b for a, b in zip(values, samples["native GRU-PD"], strict=True)]
-        print(f"  {name:34s} {median:12.3f} {low:8.3f}-{high:8.3f} {statistics.median(ratios):16.3f}")
+        ratios = [a / b for a, b in zip(values, samples["native GRU-PD (torch)"], strict=True)]
+        print(f"  {name:34s} {median:12.3f} {low:8.3f}-{high:8.3f} {statistics.median(ratios):24.3f}")
 
 
 def main() -> None:

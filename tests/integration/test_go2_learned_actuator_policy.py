@@ -44,11 +44,11 @@ def test_train_two_iterations_then_play_and_record_gru_pd_torques(tmp_path):
     # the command-line override reached the env cfg that was trained
     params = yaml.load((run_dir / "params" / "env.yaml").read_text(), Loader=_ParamsLoader)
     assert params["scene"]["robot"]["actuators"]["base_legs"]["network_file"] == str(net)
-    assert params["sim"]["use_newton_actuators"] is False
+    assert params["sim"]["use_newton_actuators"] is True
 
     from learned_actuators.policy.play import play_argv
 
-    probe: dict[str, list] = {"efforts": [], "targets": [], "net_output_max": []}
+    probe: dict[str, list] = {"efforts": [], "targets": []}
 
     def on_step(env, step):
         unwrapped = env.unwrapped
@@ -57,14 +57,13 @@ def test_train_two_iterations_then_play_and_record_gru_pd_torques(tmp_path):
         if step == 0:
             probe["actuator"] = type(actuator).__name__
             probe["joint_names"] = list(robot.joint_names)
-            probe["joint_ids"] = actuator.joint_indices
+            probe["joint_ids"] = None
             probe["step_dt"] = unwrapped.step_dt
-        # efforts of the actuator object itself (its own joint order), not the collection the recorder reads
+        # efforts the articulation applied (robot joint order)
         efforts = np.zeros((unwrapped.num_envs, len(probe["joint_names"])), dtype=np.float32)
-        efforts[:, _as_index(probe["joint_ids"])] = actuator.applied_effort.cpu().numpy()
+        efforts[:] = robot.actuators.applied_effort.torch.cpu().numpy()
         probe["efforts"].append(efforts)
         probe["targets"].append(unwrapped.action_manager.get_term("joint_pos").processed_actions.cpu().numpy().copy())
-        probe["net_output_max"].append(float(actuator.network_output.abs().max()))
 
     record_dir = tmp_path / "profiles"
     argv = ["--task", TASK, "--device", "cpu", "--num_envs", str(NUM_ENVS), "--checkpoint", str(checkpoint)]
@@ -73,8 +72,8 @@ def test_train_two_iterations_then_play_and_record_gru_pd_torques(tmp_path):
     paths = play_argv(argv, on_step=on_step)
     assert sys.argv == argv_before  # Isaac Lab's parsing rewrites sys.argv for Hydra; play restores it
 
-    assert probe["actuator"] == "CombinedGRUAndPDActuator"
-    assert max(probe["net_output_max"]) > 0.0  # the GRU residual is part of the applied torque
+    assert probe["actuator"] == "Actuator"
+    # native torques (GRU residual included) equal the Python path: tests/actuators/test_go2_native_equivalence.py
     assert [p.name for p in paths] == [f"env_{i:04d}.npz" for i in range(NUM_ENVS)]
     efforts = np.stack(probe["efforts"])  # (F, E, D)
     targets = np.stack(probe["targets"])

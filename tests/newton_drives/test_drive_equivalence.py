@@ -6,7 +6,7 @@ import torch
 
 from tests.newton_drives.helpers import DriveRunner, GRUNet, gru_file, torch_actuator, torch_step, trajectory
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("drive_backend")]
 
 ENVS, JOINTS, STEPS = 6, 3, 1000
 TOLERANCE = 1e-4  # N·m

@@ -8,7 +8,7 @@ from learned_actuators.network_file import NetworkFileError
 from learned_actuators.newton_drives import DriveGRUPD
 from tests.newton_drives.helpers import DriveRunner, gru_file, pole_gru, torch_actuator, torch_step, trajectory
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("drive_backend")]
 
 ENVS, JOINTS = 3, 2
 
@@ -210,3 +210,23 @@ def test_replayed_double_buffer_of_any_length_matches_eager_stepping(tmp_path, s
         assert error <= 1e-6, error
     else:
         assert error > 1e-3  # the harness sees a stale buffer
+
+
+def test_the_backend_is_torch_on_cpu_unless_forced_and_its_state_maps_onto_the_warp_layout(tmp_path, monkeypatch):
+    from learned_actuators.newton_drives import BACKEND_ENV
+
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    path = gru_file(tmp_path)
+    auto = DriveRunner(path, ENVS, JOINTS)
+    assert auto.drive.backend == "torch" and auto.state.storage is not None
+    assert DriveRunner(path, ENVS, JOINTS, compute_backend="warp").drive.backend == "warp"
+    with pytest.raises(ValueError, match="compute_backend"):
+        DriveGRUPD(path, compute_backend="cuda")
+    _run(auto, 6)
+    layers, _, size = auto.state.hidden.shape
+    storage = auto.state.storage.numpy()
+    features = storage.shape[0] - layers * (size + 1) - 1
+    for layer in range(layers):  # hidden[l, i, j] == storage[F + 1 + l (H + 1) + j, i]
+        rows = storage[features + 1 + layer * (size + 1) : features + 1 + layer * (size + 1) + size]
+        np.testing.assert_array_equal(auto.state.hidden.numpy()[layer], rows.T)
+    assert np.abs(auto.hidden_per_env()).sum() > 0

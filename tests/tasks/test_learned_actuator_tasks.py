@@ -56,7 +56,8 @@ def test_only_the_actuators_and_the_actuator_path_differ_from_the_dc_motor_task(
     assert legs["base_legs"].joint_names_expr == stock.joint_names_expr
     for limit in ("saturation_effort", "actuator_effort_limit", "actuator_velocity_limit"):
         assert getattr(legs["base_legs"], limit) == getattr(stock, limit), limit
-    assert env_cfg.sim.use_newton_actuators is False and base_cfg.sim.use_newton_actuators is True
+    # GRU-PD runs natively in Newton (Isaac Lab's default flag); LSTM and MLP need Isaac Lab's Python path
+    assert env_cfg.sim.use_newton_actuators is (actuator == "GRUPD") and base_cfg.sim.use_newton_actuators is True
 
     ignore = ("scene.robot.actuators", "sim.use_newton_actuators")
     assert _without(env_cfg.to_dict(), *ignore) == _without(base_cfg.to_dict(), *ignore)
@@ -71,7 +72,7 @@ def test_offline_and_official_variants_differ_in_their_assets():
     assert official.scene.robot.spawn.usd_path.endswith("Robots/Unitree/Go2/go2.usd")
     assert official.scene.terrain.terrain_type == "plane"
     assert type(official.scene.robot.actuators["base_legs"]) is CombinedGRUAndPDActuatorCfg
-    assert official.sim.use_newton_actuators is False
+    assert official.sim.use_newton_actuators is True
 
 
 def test_network_file_is_set_by_a_command_line_override(tmp_path):
@@ -102,3 +103,17 @@ def test_learned_actuator_cfgs_of_one_task_do_not_leak_into_another():
     second, _ = load_task_cfgs(task_id("Rough", "GRUPD", offline=True))
     assert first.scene.robot.actuators["base_legs"].network_file == "/a.pt"
     assert second.scene.robot.actuators["base_legs"].network_file == ""
+
+
+def test_gru_pd_tasks_fall_back_to_the_python_path_when_the_native_path_is_off(monkeypatch):
+    """With Isaac Lab/Newton versions the native hooks were not written for, the task sets the flag itself."""
+    from learned_actuators.actuators import isaaclab_native
+
+    monkeypatch.setattr(isaaclab_native, "native_path_available", lambda: False)
+    env_cfg, _ = load_task_cfgs(task_id("Flat", "GRUPD", offline=True))
+    assert env_cfg.sim.use_newton_actuators is False
+
+
+def test_the_python_path_stays_available_from_the_command_line():
+    env_cfg, _ = load_task_cfgs(task_id("Flat", "GRUPD", offline=True), ["env.sim.use_newton_actuators=false"])
+    assert env_cfg.sim.use_newton_actuators is False

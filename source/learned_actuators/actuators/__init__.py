@@ -4,14 +4,22 @@
 * :class:`LSTMActuatorNet` — LSTM net (Isaac Lab ``ActuatorNetLSTM`` contract) at its trained rate.
 * :class:`MLPActuatorNet` — MLP net on a position-error/velocity history (``ActuatorNetMLP`` contract).
 
-All need ``sim.use_newton_actuators = False`` in the env cfg (Isaac Lab 3.0 defaults to Newton-native
-actuators, which accept only Isaac Lab's own classes); forgetting it raises :class:`NewtonActuatorPathError`
-saying so. A NaN/inf joint state or target never reaches the effort (see :class:`LearnedActuatorBase`); a
-cfg value they cannot run with raises :class:`ActuatorCfgError` naming the network file and the field.
+Execution path (``sim.use_newton_actuators``, Isaac Lab 3.0 default True): the GRU-PD cfg runs natively in Newton
+with either value (True: our Newton drive :class:`~learned_actuators.newton_drives.DriveGRUPD`; False: the class
+above on Isaac Lab's Python path; same torques). The LSTM and MLP classes need ``sim.use_newton_actuators = False``
+(our task cfgs set it); forgetting it raises :class:`NewtonActuatorPathError` saying so. A NaN/inf joint state or
+target never reaches the effort (see :class:`LearnedActuatorBase`); a cfg value they cannot run with raises
+:class:`ActuatorCfgError` naming the network file and the field.
+
+Importing this package registers our USD schema plugin and Newton actuator component
+(:mod:`learned_actuators.newton_drives`; before any USD stage is opened, which USD requires) and installs the
+native-path hooks (:mod:`.isaaclab_native`).
 """
 
+from .. import newton_drives  # registers the USD schema plugin and the Newton component (before any stage)
 from .gru_pd_actuator import CombinedGRUAndPDActuator
 from .gru_pd_actuator_cfg import CombinedGRUAndPDActuatorCfg
+from .isaaclab_native import install as _install_native_path
 from .learned_actuator import (
     NONFINITE_OPTIONS,
     ActuatorCfgError,
@@ -27,3 +35,5 @@ from .mlp_actuator import MLPActuatorNet
 from .mlp_actuator_cfg import MLPActuatorNetCfg
 from .recurrent_actuator import RecurrentActuatorBase
 from .recurrent_actuator_cfg import RecurrentActuatorBaseCfg
+
+_install_native_path()

@@ -376,8 +376,15 @@ class FusedRecurrentNet:
 
     State: ``hidden`` (and ``cell`` for the LSTM) of shape ``(num_layers, hidden_size, batch)`` (``hidden`` is a
     non-contiguous view of the storage); the caller builds ``(num_layers, batch, hidden_size)`` views with
-    :meth:`state_views`.
+    :meth:`state_views`. ``storage`` passes the storage in (a contiguous float32 tensor of
+    :meth:`storage_rows` rows and ``batch`` columns, e.g. a zero-copy view of a Warp array that holds a Newton
+    drive's state); its ones rows are set here, the other rows are left as they are.
     """
+
+    @staticmethod
+    def storage_rows(input_size: int, num_layers: int, hidden_size: int) -> int:
+        """Rows of the storage ``[x; 1; h_0; 1; h_1; 1; ...]`` (``h_k`` at rows ``input_size + 1 + k (H + 1)``)."""
+        return input_size + 1 + num_layers * (hidden_size + 1)
 
     def __init__(
         self,
@@ -393,6 +400,7 @@ class FusedRecurrentNet:
         output_scale=1.0,
         output_offset=0.0,
         chunk: int | None = None,
+        storage: torch.Tensor | None = None,
     ):
         if kind not in ("lstm", "gru"):
             raise ValueError(f"Unknown recurrent kind {kind!r}.")
@@ -410,7 +418,15 @@ class FusedRecurrentNet:
             b_hh = rnn_state.get(f"bias_hh_l{k}", torch.zeros(w_ih.shape[0])).float()
             self.weights.append(_recurrent_layer_weight(kind, hs, w_ih, b_ih, w_hh, b_hh).to(**f32).contiguous())
         self.input_size = width = self.weights[0].shape[1] - 1 - hs
-        self._storage = torch.zeros(width + 1 + num_layers * (hs + 1), batch, **f32)
+        rows = self.storage_rows(width, num_layers, hs)
+        if storage is None:
+            storage = torch.zeros(rows, batch, **f32)
+        elif storage.shape != (rows, batch) or storage.dtype != torch.float32 or not storage.is_contiguous():
+            raise ValueError(
+                f"FusedRecurrentNet: storage must be a contiguous float32 ({rows}, {batch}) tensor; got "
+                f"{storage.dtype} {tuple(storage.shape)}."
+            )
+        self._storage = storage
         self._storage[width] = 1.0
         blocks = self._storage[width + 1 :].view(num_layers, hs + 1, batch)
         blocks[:, hs] = 1.0

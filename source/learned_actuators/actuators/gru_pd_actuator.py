@@ -55,12 +55,18 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
     State: :attr:`hidden_state` ``(layers, num_envs*num_joints, hidden)``,
     per-env view :attr:`hidden_state_per_env`; :meth:`reset` zeroes exactly the given envs.
 
-    Needs ``sim.use_newton_actuators = False`` (see :mod:`learned_actuators.actuators.learned_actuator`).
+    Execution: with ``sim.use_newton_actuators=True`` (Isaac Lab 3's default) the cfg's joints run the same model
+    natively in Newton as :class:`~learned_actuators.newton_drives.DriveGRUPD` and this class is only built once to
+    resolve and check the cfg (:mod:`learned_actuators.actuators.isaaclab_native`); with ``False`` this class
+    computes the torques on Isaac Lab's Python actuator path (same torques).
     """
 
     cfg: CombinedGRUAndPDActuatorCfg
     model_type = "gru_pd"
     rnn_kind = "gru"
+    newton_native_drive = True
+    """Runs natively in Newton as :class:`~learned_actuators.newton_drives.DriveGRUPD` (this class only; not
+    inherited by subclasses, which may change the model)."""
 
     def __init__(self, cfg: CombinedGRUAndPDActuatorCfg, *args, **kwargs):
         super().__init__(cfg, *args, **kwargs)

@@ -5,15 +5,18 @@ Isaac Lab 3.0 execution path
 Isaac Lab 3.0 runs its stock explicit actuators inside Newton by default (``SimulationCfg.use_newton_actuators
 = True``) and rejects every other explicit actuator class while authoring the robot
 (``isaaclab.sim.schemas.schemas_actuators.validate_newton_native_actuator_cfgs`` raises a ValueError that does
-not say where the switch lives). Our classes need Isaac Lab's Python actuator path, so an env cfg must set::
+not say where the switch lives).
 
-    self.sim.use_newton_actuators = False  # in the env cfg's __post_init__
-
-(or ``env.sim.use_newton_actuators=false`` on the ``isaaclab train`` command line). The offline Go2 tasks of
-this package do. When a user forgets, the first thing Isaac Lab asks of our actuator class (its
-``is_implicit_model`` flag, read before that ValueError can be raised) raises :class:`NewtonActuatorPathError`,
-which names the exact setting. The flag is an ordinary ``False`` whenever no simulation with Newton actuators
-is active (unit tests, the Python actuator path).
+* :class:`~learned_actuators.actuators.CombinedGRUAndPDActuatorCfg` runs there too: its joints get our Newton drive
+  :class:`~learned_actuators.newton_drives.DriveGRUPD` (same torques; see
+  :mod:`learned_actuators.actuators.isaaclab_native`, the one module that depends on Isaac Lab internals). With
+  ``use_newton_actuators=False`` it runs on Isaac Lab's Python actuator path as :class:`CombinedGRUAndPDActuator`.
+* The LSTM and MLP classes run only on the Python path: an env cfg must set ``self.sim.use_newton_actuators =
+  False`` (or ``env.sim.use_newton_actuators=false`` on the ``isaaclab train`` command line); the offline Go2 tasks
+  of this package do. When a user forgets, the first thing Isaac Lab asks of the actuator class (its
+  ``is_implicit_model`` flag, read before that ValueError can be raised) raises :class:`NewtonActuatorPathError`,
+  which names the exact setting. The flag is an ordinary ``False`` whenever no simulation with Newton actuators is
+  active (unit tests, the Python actuator path), and for a class that runs natively.
 """
 
 from __future__ import annotations
@@ -136,14 +139,30 @@ class _LabActuatorPathMeta(ABCMeta):
 
     @property
     def is_implicit_model(cls) -> bool:
-        if newton_actuators_active():
+        if newton_actuators_active() and not _runs_natively(cls):
+            native = (
+                "This package's Newton-native path is off for the installed Isaac Lab/Newton versions (see the "
+                "warning of learned_actuators.actuators.isaaclab_native). "
+                if cls.__dict__.get("newton_native_drive", False)
+                else "Only CombinedGRUAndPDActuator runs natively in Newton. "
+            )
             raise NewtonActuatorPathError(
                 f"{cls.__module__}.{cls.__name__} is a custom explicit actuator and runs only on Isaac Lab's Python "
                 "actuator path, but the simulation was configured with sim.use_newton_actuators=True (the Isaac "
-                "Lab 3.0 default). Set `self.sim.use_newton_actuators = False` in your env cfg's __post_init__ "
-                "(command line: `env.sim.use_newton_actuators=false`), or use a learned_actuators task, which sets it."
+                f"Lab 3.0 default). {native}Set `self.sim.use_newton_actuators = False` in your env cfg's "
+                "__post_init__ (command line: `env.sim.use_newton_actuators=false`), or use a learned_actuators "
+                "task, which sets it."
             )
         return False
+
+
+def _runs_natively(cls) -> bool:
+    """Whether ``cls`` itself (not a subclass of it) has a Newton drive and the native path is installed."""
+    if not cls.__dict__.get("newton_native_drive", False):
+        return False
+    from .isaaclab_native import native_path_available
+
+    return native_path_available()
 
 
 class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
@@ -212,6 +231,9 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         self.physics_dt = self._resolve_physics_dt()
         self.network_dt, self.steps_per_network_step = self._resolve_rate()
         self._step_count = 0
+        self._checkpoint: tuple | None = None
+        """(physics step, state) before the first compute after a reset, in a simulation (see :meth:`reset`)."""
+        self._checkpoint_next = False
         self._net_output = self.computed_effort if self.net_output_is_effort else torch.zeros_like(self.computed_effort)
         """Last net output [N·m], shape (num_envs, num_joints); held between net steps."""
         self._nonfinite = torch.zeros(self._num_envs, self.num_joints, dtype=torch.bool, device=self._device)
@@ -277,10 +299,63 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
     """
 
     def reset(self, env_ids: Sequence[int] | slice | torch.Tensor | None):
-        """Zero the recurrent state / history and the held net output of ``env_ids`` (None: all envs)."""
+        """Zero the recurrent state / history and the held net output of ``env_ids`` (None: all envs).
+
+        In a simulation, the first :meth:`compute` after a reset is checkpointed: Isaac Lab's ``env.reset()`` calls
+        ``compute()`` once without stepping the physics (``write_data_to_sim`` then ``sim.forward``), and a second
+        call for the same physics step (see :meth:`_sync_physics_step`) undoes that one first. So the net steps
+        exactly once per physics step, on the physics steps where Newton-native drives step, from the first
+        physics step of each env step (when ``k`` divides the decimation).
+        """
+        count = self._physics_step_count()
+        checkpoint = self._checkpoint
+        if checkpoint is not None and checkpoint[0] == count:  # a compute without a physics step: undo it first
+            self._restore_checkpoint(checkpoint[1])
+        self._checkpoint = None
         index_fill_(self._net_output, env_ids, 0.0)
         index_fill_(self._nonfinite, env_ids, False)
         self._reset_net_state(env_ids)
+        self._checkpoint_next = count is not None
+
+    def _physics_step_count(self) -> int | None:
+        """Physics steps of the active simulation so far (None: no simulation, or the cfg sets ``physics_dt``)."""
+        if self.cfg.physics_dt is not None:
+            return None
+        module = sys.modules.get("isaaclab.sim.simulation_context")
+        context = module.SimulationContext.instance() if module is not None else None
+        return None if context is None else int(context.get_physics_step_count())
+
+    def _sync_physics_step(self) -> None:
+        """Undo the last compute if the physics did not step since it (Isaac Lab's ``env.reset()``); see :meth:`reset`.
+
+        Called at the start of every :meth:`compute`; costs nothing unless a reset came before the last compute,
+        then one copy of the net state for the first compute after it.
+        """
+        if self._checkpoint is None and not self._checkpoint_next:
+            return
+        count = self._physics_step_count()
+        checkpoint, self._checkpoint = self._checkpoint, None
+        if checkpoint is not None and checkpoint[0] == count:
+            self._restore_checkpoint(checkpoint[1])
+        if self._checkpoint_next and count is not None:
+            self._checkpoint_next = False
+            self._checkpoint = (count, self._take_checkpoint())
+
+    def _take_checkpoint(self) -> tuple:
+        return (
+            self._step_count,
+            self._net_output.clone(),
+            self._nonfinite.clone(),
+            self._nonfinite_flagged,
+            self._net_state_checkpoint(),
+        )
+
+    def _restore_checkpoint(self, saved: tuple) -> None:
+        self._step_count = saved[0]
+        self._net_output.copy_(saved[1])
+        self._nonfinite.copy_(saved[2])
+        self._nonfinite_flagged = saved[3]
+        self._restore_net_state_checkpoint(saved[4])
 
     def _advance(self) -> bool:
         """Count one physics step; return True when the net runs on this step."""
@@ -299,6 +374,7 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         On the CPU three reductions decide (a sum is finite when every entry is; a finite overflow merely takes the
         exact path); no allocation. Raises :class:`NonFiniteActuatorError` with ``nonfinite="raise"``.
         """
+        self._sync_physics_step()
         if self._host_checks:
             sums = self._input_sums
             torch.sum(q, dim=(0, 1), out=sums[0])
@@ -463,6 +539,14 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
 
     def _clear_state_where(self, mask: torch.Tensor) -> None:
         """Zero the recurrent state / history of the flattened joints where ``mask`` (num_envs*num_joints,)."""
+
+    def _net_state_checkpoint(self):
+        """A copy of the recurrent state / history (see :meth:`reset`)."""
+        raise NotImplementedError
+
+    def _restore_net_state_checkpoint(self, saved) -> None:
+        """Put back a copy from :meth:`_net_state_checkpoint`."""
+        raise NotImplementedError
 
     def _save_state(self) -> None:
         """Keep a copy of the recurrent state / history window (before a net step with bad inputs)."""

@@ -141,6 +141,13 @@ class MLPActuatorNet(LearnedActuatorBase):
     def _clear_state_where(self, mask: torch.Tensor) -> None:
         self._history.masked_fill_(mask.view(1, 1, -1), 0.0)
 
+    def _net_state_checkpoint(self):
+        return self._head, self._history.clone()
+
+    def _restore_net_state_checkpoint(self, saved) -> None:
+        self._head = saved[0]
+        self._history.copy_(saved[1])
+
     def _save_state(self) -> None:
         """Keep the history window before the ring advances (a step with bad inputs)."""
         backup = getattr(self, "_window_backup", None)

@@ -120,6 +120,14 @@ class RecurrentActuatorBase(LearnedActuatorBase):
             if storage is not None:
                 storage.masked_fill_(self._row_mask(storage, mask), 0.0)
 
+    def _net_state_checkpoint(self):
+        return tuple(None if s is None else s.clone() for s in self._storages())
+
+    def _restore_net_state_checkpoint(self, saved) -> None:
+        for storage, copy in zip(self._storages(), saved, strict=True):
+            if storage is not None:
+                storage.copy_(copy)
+
     def _save_state(self) -> None:
         backup = getattr(self, "_state_backup", None)
         if backup is None:  # allocated on the first step with a bad input only

@@ -8,8 +8,9 @@ joints and per-joint motor limits (from Isaac Lab's stock Go2 cfg, matching ``go
 
 The network file is a cfg field, set per run without editing code, e.g. on the ``isaaclab train`` command line:
 ``env.scene.robot.actuators.base_legs.network_file=/path/to/go2_gru_pd.pt``. Gains, spring, rate and
-normalisation come from the file's metadata. Env cfgs using these presets must set
-``sim.use_newton_actuators = False`` (see :mod:`learned_actuators.actuators`).
+normalisation come from the file's metadata. The GRU-PD preset runs with either value of
+``sim.use_newton_actuators`` (True, Isaac Lab's default: natively in Newton); env cfgs using the LSTM or MLP
+presets must set ``sim.use_newton_actuators = False`` (see :mod:`learned_actuators.actuators`).
 """
 
 from __future__ import annotations

@@ -32,6 +32,16 @@ swap is harmless: a CUDA graph of any number of steps, odd or even, replays corr
 physics clock and is never reset (as in the torch actuator, resets between env steps keep the net on the first
 physics step of each env step when ``k`` divides the decimation).
 
+Backends
+--------
+On CUDA devices :meth:`DriveGRUPD.compute` launches the Warp kernels of :mod:`.kernels` (graphable). On CPU
+devices it runs the same math with torch kernels on zero-copy views of the same Warp arrays
+(:mod:`.torch_backend`): Warp's CPU backend runs a kernel's threads serially on one core, which makes the GRU about
+seven times slower there than the fused torch GEMMs of the Python-path actuator. ``compute_backend`` (or the
+environment variable ``LEARNED_ACTUATORS_DRIVE_BACKEND``) forces ``"warp"`` or ``"torch"`` (CPU only); the torch
+backend lays the hidden state out feature-major (see :mod:`.torch_backend` for the mapping; ``state.hidden`` keeps
+its ``[layers, N, H]`` indexing on both).
+
 The drive ignores the velocity target and the feed-forward effort (the model's PD has a zero velocity target) and
 includes the final clip at the motor limits: no Newton clamping is needed after it. Explicit effort mode only
 (no ``evaluate_force``: Newton's implicit mode is not supported).
@@ -41,6 +51,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -53,7 +64,13 @@ from ..physics import PhysicsParams
 from . import kernels
 from .network import ACTIVATIONS, FEATURE_CODES, GRUPDParams, load_gru_pd_params, read_metadata
 
-__all__ = ["PER_SLOT_PARAMS", "DriveGRUPD"]
+__all__ = ["BACKEND_ENV", "COMPUTE_BACKENDS", "PER_SLOT_PARAMS", "DriveGRUPD"]
+
+COMPUTE_BACKENDS = ("auto", "warp", "torch")
+"""Values of ``compute_backend``: ``"auto"`` (torch on CPU devices, Warp on CUDA), ``"warp"``, ``"torch"`` (CPU)."""
+
+BACKEND_ENV = "LEARNED_ACTUATORS_DRIVE_BACKEND"
+"""Environment variable read when ``compute_backend`` is None (e.g. ``warp`` to time the Warp kernels on CPU)."""
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +135,8 @@ class DriveGRUPD(DriveBase):
         network_dt: Net time step [s]; must agree with the file's ``dt`` when given. None: the file's.
         physics_dt: Physics time step [s] to check the rate at construction. None: checked on the first
             :meth:`compute` (its ``dt``).
+        compute_backend: ``"auto"`` (torch kernels on CPU devices, Warp kernels on CUDA), ``"warp"`` or ``"torch"``
+            (CPU devices only). None: the environment variable :data:`BACKEND_ENV`, else ``"auto"``.
     """
 
     SHARED_PARAMS: ClassVar[set[str]] = {
@@ -126,6 +145,7 @@ class DriveGRUPD(DriveBase):
         "torque_speed_curve",
         "network_dt",
         "physics_dt",
+        "compute_backend",
     }
 
     @dataclass
@@ -142,15 +162,49 @@ class DriveGRUPD(DriveBase):
         """Calls since the last net step, modulo ``k``; the net runs where it is 0. Never reset."""
         dirty: wp.array[wp.int32] | None = None
         """1 where ``hidden`` changed since it was last mirrored (net step or reset)."""
+        storage: wp.array2d[float] | None = None
+        """Torch backend only (else None): the feature-major block ``hidden`` is a strided view of (see
+        :mod:`.torch_backend`)."""
 
         def reset(self, mask: wp.array[wp.bool] | None = None) -> None:
             """Zero the hidden state and held output of the slots where ``mask`` is True (all when None)."""
+            if self.storage is not None:
+                views = self.torch_views()
+                layers, _, size = self.hidden.shape
+                rows = self.storage.shape[0] - layers * (size + 1)
+                hidden = views["storage"][rows:].view(layers, size + 1, -1)[:, :size]
+                if mask is None:
+                    hidden.zero_()
+                    views["held"].zero_()
+                    views["fallback"].zero_()
+                    views["dirty"].fill_(1)
+                    return
+                selected = wp.to_torch(mask)
+                hidden.masked_fill_(selected.view(1, 1, -1), 0.0)
+                views["held"].masked_fill_(selected, 0.0)
+                views["fallback"].masked_fill_(selected, 0)
+                views["dirty"].masked_fill_(selected, 1)
+                return
             wp.launch(
                 kernels.reset_state,
                 dim=self.held.shape[0],
                 inputs=[mask, int(mask is not None), self.hidden, self.held, self.fallback, self.dirty],
                 device=self.held.device,
             )
+
+        def assign(self, other: DriveGRUPD.State) -> None:
+            """Copy ``other`` into this state in place (Newton's ``Actuator.State.assign``; no new storage)."""
+            names = ("storage" if self.storage is not None else "hidden", "held", "fallback", "phase", "dirty")
+            for name in names:
+                wp.copy(getattr(self, name), getattr(other, name))
+
+        def torch_views(self) -> dict:
+            """Zero-copy torch views of the arrays (torch backend), cached on the state."""
+            views = self.__dict__.get("_torch_views")
+            if views is None:
+                names = ("storage", "held", "fallback", "phase", "dirty")
+                views = self.__dict__["_torch_views"] = {name: wp.to_torch(getattr(self, name)) for name in names}
+            return views
 
         def hidden_per_env(self, num_envs: int) -> np.ndarray:
             """Host copy of :attr:`hidden` as ``(num_layers, num_envs, joints_per_env, hidden_size)``."""
@@ -186,6 +240,10 @@ class DriveGRUPD(DriveBase):
         for name in ("network_dt", "physics_dt"):
             value = args.get(name)
             resolved[name] = None if value is None else float(value)
+        backend = args.get("compute_backend")
+        if backend is not None and str(backend) not in COMPUTE_BACKENDS:
+            raise ValueError(f"DriveGRUPD: compute_backend must be one of {COMPUTE_BACKENDS}, got {backend!r}")
+        resolved["compute_backend"] = None if backend is None else str(backend)
         for name in ("kp", "kd", "friction"):
             if resolved[name] < 0:
                 raise ValueError(f"DriveGRUPD: {name} must be non-negative, got {resolved[name]}")
@@ -208,7 +266,13 @@ class DriveGRUPD(DriveBase):
         torque_speed_curve: str = "asymmetric",
         network_dt: float | None = None,
         physics_dt: float | None = None,
+        compute_backend: str | None = None,
     ):
+        if compute_backend is None:
+            compute_backend = os.environ.get(BACKEND_ENV) or "auto"
+        if compute_backend not in COMPUTE_BACKENDS:
+            raise ValueError(f"compute_backend must be one of {COMPUTE_BACKENDS}, got {compute_backend!r}")
+        self.compute_backend = compute_backend
         self.network_file = str(network_file)
         self.params: GRUPDParams = load_gru_pd_params(self.network_file)
         meta = self.params.metadata
@@ -253,6 +317,7 @@ class DriveGRUPD(DriveBase):
             self._resolve_rate(float(physics_dt))
         self._device: wp.Device | None = None
         self._num_actuators = 0
+        self._torch = None
 
     """
     Newton drive interface.
@@ -279,11 +344,18 @@ class DriveGRUPD(DriveBase):
                 columns[name] = columns[motor] if motor in columns else np.full(n, defaults[motor], np.float32)
             else:
                 columns[name] = np.full(n, value, np.float32)
-        self.params_pack = wp.array(
-            np.stack([columns[name] for name in kernels.PARAM_COLUMNS], axis=1), dtype=wp.float32, device=self._device
-        )
-        """Per-slot parameters ``(N, 10)`` in :data:`~.kernels.PARAM_COLUMNS` order; ``kp``, ``kd``, ... are views of
-        its columns (writes to them reach the kernels)."""
+        use_torch = self.compute_backend == "torch" or (self.compute_backend == "auto" and self._device.is_cpu)
+        if use_torch and not self._device.is_cpu:
+            raise ValueError(f"DriveGRUPD: compute_backend='torch' runs on CPU devices only, not {self._device}")
+        stacked = np.stack([columns[name] for name in kernels.PARAM_COLUMNS], axis=0)  # (10, N)
+        if use_torch:  # column-major: every parameter column is contiguous for the torch ops
+            rows = wp.array(stacked, dtype=wp.float32, device=self._device)
+            self.params_pack = wp.from_torch(wp.to_torch(rows).t())
+            self.params_pack._rows_owner = rows
+        else:
+            self.params_pack = wp.array(np.ascontiguousarray(stacked.T), dtype=wp.float32, device=self._device)
+        """Per-slot parameters ``(N, 10)`` in :data:`~.kernels.PARAM_COLUMNS` order (column-major on the torch
+        backend); ``kp``, ``kd``, ... are views of its columns (writes to them reach the kernels)."""
         for column, name in enumerate(kernels.PARAM_COLUMNS):
             setattr(self, name, self.params_pack[:, column])
         self._upload_network()
@@ -299,18 +371,46 @@ class DriveGRUPD(DriveBase):
         """Calls with a non-finite position, velocity or target (zero effort, state untouched), per slot."""
         self.nonfinite_output_count = wp.zeros(n, dtype=wp.int32, device=self._device)
         """Non-finite net outputs (physics-torque fallback, hidden state zeroed), per slot."""
+        self._torch = None
+        if use_torch:
+            from .torch_backend import TorchGRUPD
+
+            self._torch = TorchGRUPD(self, n)
+
+    @property
+    def backend(self) -> str:
+        """Kernels :meth:`compute` runs: ``"torch"`` (CPU devices) or ``"warp"``; known after :meth:`finalize`."""
+        return "torch" if self._torch is not None else "warp"
 
     def is_stateful(self) -> bool:
         """The drive keeps a GRU state, a held output and a rate phase per slot."""
         return True
 
     def is_graphable(self) -> bool:
-        """``compute``, ``update_state`` and ``State.reset`` are fixed-shape Warp launches without host syncs."""
+        """True: on CUDA devices the calls are fixed-shape Warp launches without host syncs.
+
+        ``compute``, ``update_state`` and ``State.reset`` launch Warp kernels only. The torch backend runs on CPU
+        devices only, where no CUDA graph is captured (the flag then only lets Isaac Lab fold the decimation loop
+        into one physics call, as for its own drives).
+        """
         return True
 
     def state(self, num_actuators: int, device: wp.Device) -> DriveGRUPD.State:
         """A zero state (hidden, held output, flags, rate phase) for ``num_actuators`` slots."""
         n = int(num_actuators)
+        if self._torch is not None:  # feature-major storage, hidden a strided [layers, N, H] view of it
+            from .torch_backend import hidden_view, storage_rows
+
+            f = len(self.features)
+            storage = wp.zeros((storage_rows(f, self.num_layers, self.hidden_size), n), dtype=wp.float32, device=device)
+            return DriveGRUPD.State(
+                hidden=hidden_view(storage, f, self.num_layers, self.hidden_size),
+                held=wp.zeros(n, dtype=wp.float32, device=device),
+                fallback=wp.zeros(n, dtype=wp.int32, device=device),
+                phase=wp.zeros(n, dtype=wp.int32, device=device),
+                dirty=wp.zeros(n, dtype=wp.int32, device=device),
+                storage=storage,
+            )
         return DriveGRUPD.State(
             hidden=wp.zeros((self.num_layers, n, self.hidden_size), dtype=wp.float32, device=device),
             held=wp.zeros(n, dtype=wp.float32, device=device),
@@ -342,6 +442,10 @@ class DriveGRUPD(DriveBase):
             self._resolve_rate(float(dt))
         if self.steps_per_network_step is None:
             raise ValueError("DriveGRUPD: the physics dt is unknown; pass dt to compute() or physics_dt to the drive.")
+        if self._torch is not None:
+            indices = (pos_indices, vel_indices, target_pos_indices)
+            self._torch.compute(self, positions, velocities, target_pos, indices, forces, state)
+            return
         p, device = self.params, device or self._device
         joints = [positions, velocities, target_pos, pos_indices, vel_indices, target_pos_indices, self.params_pack]
         settings = [self.friction_velocity, int(self.pd_torque_speed_curve)]
@@ -395,6 +499,9 @@ class DriveGRUPD(DriveBase):
     def update_state(self, current_state: DriveGRUPD.State, next_state: DriveGRUPD.State) -> None:
         """Mirror the (already advanced) ``current_state`` into ``next_state``; see the module docstring."""
         if next_state is None or next_state is current_state:
+            return
+        if self._torch is not None:
+            self._torch.mirror(current_state, next_state)
             return
         wp.launch(
             kernels.mirror_state,

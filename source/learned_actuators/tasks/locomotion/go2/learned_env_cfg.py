@@ -1,9 +1,11 @@
 r"""Go2 velocity tracking (flat, rough) with learned actuator models (GRU-PD, LSTM, MLP).
 
-Each cfg is Isaac Lab's Go2 velocity cfg (``-Offline``: ours with local assets, see :mod:`.offline`) with two
-deltas, applied by :func:`use_learned_actuator`: the ``"base_legs"`` DC-motor group becomes a learned actuator
-on the same joints and motor limits (:mod:`learned_actuators.assets.unitree_go2_actuators`), and
-``sim.use_newton_actuators = False`` (custom actuator classes run on Isaac Lab's Python actuator path).
+Each cfg is Isaac Lab's Go2 velocity cfg (``-Offline``: ours with local assets, see :mod:`.offline`) with the
+deltas applied by :func:`use_learned_actuator`: the ``"base_legs"`` DC-motor group becomes a learned actuator
+on the same joints and motor limits (:mod:`learned_actuators.assets.unitree_go2_actuators`); the LSTM and MLP
+tasks also set ``sim.use_newton_actuators = False`` (those classes run on Isaac Lab's Python actuator path), while
+the GRU-PD tasks keep Isaac Lab's default (True: our Newton drive runs natively in Newton; the command-line
+override ``env.sim.use_newton_actuators=false`` selects the Python path, same torques).
 
 The network file is a cfg field, set per run on the command line (never in code)::
 
@@ -22,6 +24,7 @@ from isaaclab_tasks.core.velocity.config.go2.flat_env_cfg import UnitreeGo2FlatE
 from isaaclab_tasks.core.velocity.config.go2.rough_env_cfg import UnitreeGo2RoughEnvCfg
 
 from learned_actuators.actuators import LearnedActuatorBaseCfg
+from learned_actuators.actuators.isaaclab_native import runs_natively
 from learned_actuators.assets.unitree_go2_actuators import (
     GO2_GRU_PD_ACTUATOR_CFG,
     GO2_LSTM_ACTUATOR_CFG,
@@ -47,12 +50,15 @@ def use_learned_actuator(env_cfg, actuator_cfg: LearnedActuatorBaseCfg) -> None:
     """Drive every Go2 leg joint of ``env_cfg`` with ``actuator_cfg``, in place.
 
     Replaces the robot's actuator groups by one ``"base_legs"`` group (a copy of ``actuator_cfg`` whose network
-    file is still to be set: empty string) and switches to Isaac Lab's Python actuator path
-    (``sim.use_newton_actuators = False``). The robot's spawn (asset), init state and limits are kept.
+    file is still to be set: empty string). An actuator that cannot run natively in Newton (LSTM, MLP; GRU-PD only
+    when :func:`~learned_actuators.actuators.isaaclab_native.native_path_available` is False) also switches the env
+    to Isaac Lab's Python actuator path (``sim.use_newton_actuators = False``). The robot's spawn (asset), init
+    state and limits are kept.
     """
     actuator = replace(actuator_cfg, network_file="")
     env_cfg.scene.robot = replace(env_cfg.scene.robot, actuators={ACTUATOR_GROUP: actuator})
-    env_cfg.sim.use_newton_actuators = False
+    if not runs_natively(actuator):
+        env_cfg.sim.use_newton_actuators = False
 
 
 def require_network_files(env_cfg) -> None:

@@ -1,0 +1,321 @@
+r"""CPU compute of :class:`~learned_actuators.newton_drives.DriveGRUPD` with torch kernels on zero-copy views.
+
+Warp's CPU backend runs the threads of a kernel one after another on one core, so the drive's Warp kernels evaluate
+the GRU slot by slot (about 7x slower than a batched GEMM at 4096 x 12 slots). On a CPU device the drive therefore
+computes with the fused torch kernels of :mod:`learned_actuators.actuators.fused_nets` (the ones the Python-path
+:class:`~learned_actuators.actuators.CombinedGRUAndPDActuator` uses) and torch element-wise ops, on
+``wp.to_torch`` views of the drive's own Warp arrays: the simulator's joint arrays, the per-slot parameter pack,
+the state and the output are read and written in place, nothing is copied to or from Warp. The math is the Warp
+kernels' (:mod:`.kernels`), step for step: the same physics prior, features, GRU, head, rate hold, guards and clip.
+
+State layout (the documented mapping)
+-------------------------------------
+On this backend a :class:`~learned_actuators.newton_drives.DriveGRUPD.State` also holds ``storage``, a
+``(F + 1 + L (H + 1), N)`` float32 Warp array laid out as :class:`~learned_actuators.actuators.fused_nets.
+FusedRecurrentNet` needs it (rows ``[x; 1; h_0; 1; h_1; 1; ...]``, one column per slot, ``F`` features, ``L``
+layers of ``H`` units). ``state.hidden`` is a strided Warp view of it with the usual ``[L, N, H]`` indexing::
+
+    state.hidden[l, i, j] == state.storage[F + 1 + l * (H + 1) + j, i]
+
+so everything that reads or writes ``hidden`` (tests, resets, ``hidden_per_env``) sees the same values as on the
+Warp backend. ``held``, ``fallback``, ``phase`` and ``dirty`` are the same ``(N,)`` arrays on both backends.
+
+The net runs where the rate phase is 0. All slots share one phase (it starts at 0 in every slot, advances by one
+every call in every slot and is never reset), so this backend reads it from slot 0 on the host: CPU arrays need no
+device sync. Not graphable, which does not matter: CUDA graphs exist on CUDA devices only, where the drive runs its
+Warp kernels.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+import warp as wp
+
+from . import kernels
+
+if TYPE_CHECKING:
+    from .drive_gru_pd import DriveGRUPD
+
+__all__ = ["SINGLE_THREAD_BELOW", "TorchGRUPD", "hidden_view", "storage_rows"]
+
+SINGLE_THREAD_BELOW = 8192
+"""Below this many slots a call runs on one torch thread (restored afterwards). Each torch op on a few thousand
+values is microseconds of work, but with several intra-op threads every op is an OpenMP fork/join, and inside the
+simulator those threads compete with the physics for the cores: measured in the offline Go2 flat env at 64 envs
+(768 slots) on a loaded 2-core machine, 160 ms per env step with 2 torch threads vs 67-100 ms with 1 (DC motors:
+73-100 ms)."""
+
+_FEATURE_NAMES = ("q", "q_target", "qd", "pos_error", "tau_pd", "tau_phys", "kp", "kd")
+_MAX_CACHED_VIEWS = 16
+
+
+def storage_rows(num_features: int, num_layers: int, hidden_size: int) -> int:
+    """Rows of a state's ``storage`` on the torch backend: ``[x; 1; h_0; 1; ...]``."""
+    return num_features + 1 + num_layers * (hidden_size + 1)
+
+
+def hidden_block(storage: torch.Tensor, num_features: int, num_layers: int, hidden_size: int) -> torch.Tensor:
+    """Feature-major hidden rows of a storage view, ``(L, H, N)`` (a view; the ones rows excluded)."""
+    blocks = storage[num_features + 1 :].view(num_layers, hidden_size + 1, storage.shape[1])
+    return blocks[:, :hidden_size]
+
+
+def hidden_view(storage: wp.array, num_features: int, num_layers: int, hidden_size: int) -> wp.array:
+    """``[L, N, H]`` strided Warp view of the hidden rows of ``storage`` (zero copy, shares its memory)."""
+    block = hidden_block(wp.to_torch(storage), num_features, num_layers, hidden_size)
+    view = wp.from_torch(block.permute(0, 2, 1))
+    view._storage_owner = storage  # keep the storage alive as long as the view
+    return view
+
+
+class TorchGRUPD:
+    """The drive's compute, state mirror and reset as torch ops on zero-copy views (CPU devices).
+
+    Args:
+        drive: The finalized drive (its parameters, per-slot parameter pack and output arrays are viewed, not
+            copied: writes to ``drive.kp`` etc. reach this backend as they reach the Warp kernels).
+        num_actuators: Number of slots ``N``.
+    """
+
+    def __init__(self, drive: DriveGRUPD, num_actuators: int):
+        from ..actuators.fused_nets import FusedRecurrentNet  # torch only; imported here to keep imports light
+
+        self._net_class = FusedRecurrentNet
+        p = drive.params
+        self.n = n = int(num_actuators)
+        self.num_features, self.num_layers, self.hidden_size = len(p.features), p.num_layers, p.hidden_size
+        self.features = [_FEATURE_NAMES.index(f) for f in p.features]
+        self.residual = p.mode == "residual"
+        self.friction_velocity = float(drive.friction_velocity)
+        self.use_pd_curve = bool(drive.pd_torque_speed_curve)
+        self.dc_motor_clip = drive.torque_speed_curve == "dc_motor"
+        pack = wp.to_torch(drive.params_pack)
+        self.columns = {name: pack[:, c] for c, name in enumerate(kernels.PARAM_COLUMNS)}
+        self._net_args = {
+            "kind": "gru",
+            "rnn_state": {
+                **{f"weight_ih_l{k}": torch.from_numpy(w) for k, w in enumerate(p.w_ih)},
+                **{f"weight_hh_l{k}": torch.from_numpy(w) for k, w in enumerate(p.w_hh)},
+                **{f"bias_ih_l{k}": torch.from_numpy(b) for k, b in enumerate(p.b_ih)},
+                **{f"bias_hh_l{k}": torch.from_numpy(b) for k, b in enumerate(p.b_hh)},
+            },
+            "num_layers": p.num_layers,
+            "hidden_size": p.hidden_size,
+            "head_layers": [(torch.from_numpy(w), torch.from_numpy(b), act) for w, b, act in p.head],
+            "batch": n,
+            "device": "cpu",
+            "input_map": torch.diag(torch.from_numpy(p.input_scale.astype(np.float32))),
+            "input_offset": torch.from_numpy(p.input_offset.astype(np.float32)),
+            "output_scale": p.output_scale,
+            "output_offset": p.output_offset,
+        }
+        self._nets: dict[int, object] = {}
+        self.tau = wp.to_torch(drive.tau_phys)
+        self.input_count = wp.to_torch(drive.nonfinite_input_count)
+        self.output_count = wp.to_torch(drive.nonfinite_output_count)
+        zeros = [torch.zeros(n) for _ in range(11)]
+        self._safe = zeros[:3]
+        self._error, self._upper, self._lower, self._effort, self._y = zeros[3:8]
+        self._tmp, self._corner, self._scratch = zeros[8:11]
+        self._views: dict[tuple, torch.Tensor] = {}
+        self._indices: dict[tuple, torch.Tensor | None] = {}
+
+    """
+    Drive interface.
+    """
+
+    def compute(self, drive: DriveGRUPD, positions, velocities, target_pos, indices, forces, state) -> None:
+        """Clipped effort into ``forces``, state advanced in place (the Warp kernels' math)."""
+        threads = torch.get_num_threads()
+        if threads == 1 or self.n >= SINGLE_THREAD_BELOW:
+            self._compute(drive, positions, velocities, target_pos, indices, forces, state)
+            return
+        torch.set_num_threads(1)
+        try:
+            self._compute(drive, positions, velocities, target_pos, indices, forces, state)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _compute(self, drive: DriveGRUPD, positions, velocities, target_pos, indices, forces, state) -> None:
+        pos_indices, vel_indices, target_indices = indices
+        q = self._gather(positions, pos_indices, 0)
+        qd = self._gather(velocities, vel_indices, 1)
+        qt = self._gather(target_pos, target_indices, 2)
+        views = state.torch_views()
+        bad = self._bad_inputs(q, qd, qt)
+        if bad is not None:  # finite placeholders (zeros) so that nothing below sees the bad values
+            q, qd, qt = (safe.copy_(x).masked_fill_(bad, 0.0) for x, safe in zip((q, qd, qt), self._safe, strict=True))
+        tau = self._physics_torque(q, qd, qt)
+        phase = int(views["phase"][0])  # all slots share it (see the module docstring)
+        if phase == 0:
+            self._net_step(state, views, q, qd, qt, bad)
+        views["phase"].fill_((phase + 1) % drive.steps_per_network_step)
+        effort, held = self._effort, views["held"]
+        if self.residual:
+            torch.add(tau, held, out=effort)  # held is 0 where the last output was non-finite
+        elif bool(views["fallback"].any()):
+            torch.where(views["fallback"].bool(), tau, held, out=effort)
+        else:
+            effort.copy_(held)
+        out = self._view(forces)
+        self._clip(effort, qd, out)
+        if bad is not None:
+            out.masked_fill_(bad, 0.0)
+            tau.masked_fill_(bad, 0.0)
+            self.input_count.add_(bad)
+
+    def mirror(self, current, following) -> None:
+        """Copy the advanced ``current`` state into ``following`` (hidden rows only when they changed)."""
+        src, dst = current.torch_views(), following.torch_views()
+        for name in ("held", "fallback", "phase"):
+            dst[name].copy_(src[name])
+        if bool(src["dirty"].any()):
+            dst["storage"][self.num_features + 1 :].copy_(src["storage"][self.num_features + 1 :])
+            src["dirty"].zero_()
+        dst["dirty"].zero_()
+
+    """
+    Internals.
+    """
+
+    def _net(self, state):
+        storage = state.torch_views()["storage"]
+        net = self._nets.get(storage.data_ptr())
+        if net is None:
+            if len(self._nets) >= 4:  # states created and dropped (tests, resets of the whole sim)
+                self._nets.clear()
+            net = self._nets[storage.data_ptr()] = self._net_class(**self._net_args, storage=storage)
+        return net
+
+    def _view(self, array: wp.array) -> torch.Tensor:
+        key = (array.ptr, array.shape, array.strides)
+        view = self._views.get(key)
+        if view is None:
+            if len(self._views) >= _MAX_CACHED_VIEWS:
+                self._views.clear()
+            view = self._views[key] = wp.to_torch(array)
+        return view
+
+    def _gather(self, array: wp.array, indices: wp.array, slot: int) -> torch.Tensor:
+        """``array[indices]`` as a torch tensor: a view when the indices are ``0..N-1``, else a gathered copy."""
+        key = (indices.ptr, indices.shape)
+        index = self._indices.get(key, False)
+        if index is False:
+            host = indices.numpy().astype(np.int64)
+            identity = host.shape == (self.n,) and bool((host == np.arange(self.n)).all())
+            index = None if identity else torch.from_numpy(host)
+            if len(self._indices) >= _MAX_CACHED_VIEWS:
+                self._indices.clear()
+            self._indices[key] = index
+        values = self._view(array)
+        if index is None:
+            return values[: self.n]
+        buffer = getattr(self, f"_gathered_{slot}", None)
+        if buffer is None:
+            buffer = torch.empty(self.n)
+            setattr(self, f"_gathered_{slot}", buffer)
+        return torch.index_select(values, 0, index, out=buffer)
+
+    def _bad_inputs(self, q, qd, qt) -> torch.Tensor | None:
+        """Slots with a non-finite input, or None when all are finite (one host read per input on the CPU)."""
+        if all(math.isfinite(float(x.sum())) for x in (q, qd, qt)):
+            return None
+        finite = torch.isfinite(q).logical_and_(torch.isfinite(qd)).logical_and_(torch.isfinite(qt))
+        if bool(finite.all()):  # a finite overflow of the sum
+            return None
+        return finite.logical_not_()
+
+    def _limits(self, qd, stall, no_load_speed):
+        """Asymmetric torque-speed limits ``(lower, upper)`` at ``qd`` (``kernels._motoring_limit``).
+
+        ``upper = stall * max(1 - max(qd, 0) / v0, 0)``: the motoring limit for ``qd > 0`` and exactly ``stall``
+        otherwise (``1 - 0 / v0 == 1``), the same values as the kernel's branch without a (slow) ``torch.where``.
+        """
+        upper, lower = self._upper, self._lower
+        torch.clamp(qd, min=0.0, out=upper).div_(no_load_speed).neg_().add_(1.0).clamp_(min=0.0).mul_(stall)
+        torch.clamp(qd, max=0.0, out=lower).div_(no_load_speed).add_(1.0).clamp_(min=0.0).mul_(stall).neg_()
+        return lower, upper
+
+    def _physics_torque(self, q, qd, qt) -> torch.Tensor:
+        """``tau_phys`` into the drive's ``tau_phys`` array (``kernels._physics_torque``)."""
+        c, tau, error = self.columns, self.tau, self._error
+        torch.sub(qt, q, out=error)
+        torch.mul(error, c["kp"], out=tau).addcmul_(c["kd"], qd, value=-1.0)
+        if self.use_pd_curve:
+            lower, upper = self._limits(qd, c["pd_stall_torque"], c["pd_no_load_speed"])
+            torch.minimum(torch.maximum(tau, lower, out=tau), upper, out=tau)
+        torch.sub(q, c["spring_rest_angle"], out=error)
+        tau.addcmul_(c["spring_stiffness"], error)
+        if bool(c["friction"].ne(0.0).any()):
+            torch.div(qd, self.friction_velocity, out=error).tanh_()
+            tau.addcmul_(c["friction"], error, value=-1.0)
+        return tau
+
+    def _net_step(self, state, views, q, qd, qt, bad) -> None:
+        """One GRU step on every slot; slots with bad inputs keep their state (``kernels.gru_pd_net``)."""
+        net = self._net(state)
+        c = self.columns
+        for row, code in zip(net.input, self.features, strict=True):
+            if code == 0:
+                row.copy_(q)
+            elif code == 1:
+                row.copy_(qt)
+            elif code == 2:
+                row.copy_(qd)
+            elif code == 3:
+                torch.sub(qt, q, out=row)
+            elif code == 4:
+                torch.sub(qt, q, out=row).mul_(c["kp"]).addcmul_(c["kd"], qd, value=-1.0)
+            elif code == 5:
+                row.copy_(self.tau)
+            elif code == 6:
+                row.copy_(c["kp"])
+            else:
+                row.copy_(c["kd"])
+        hidden = hidden_block(views["storage"], self.num_features, self.num_layers, self.hidden_size)
+        held, fallback = views["held"], views["fallback"]
+        saved = None
+        if bad is not None:
+            saved = (hidden.clone(), held.clone(), fallback.clone())
+        y = self._y
+        net(net.input, y.view(1, -1))
+        if math.isfinite(float(y.sum())):
+            held.copy_(y)
+            fallback.zero_()
+        else:  # non-finite outputs: physics fallback, that slot's hidden state cleared
+            out_bad = torch.isfinite(y).logical_not_()
+            held.copy_(y).masked_fill_(out_bad, 0.0)
+            fallback.copy_(out_bad)
+            hidden.masked_fill_(out_bad.view(1, 1, -1), 0.0)
+            if bad is not None:
+                out_bad.logical_and_(bad.logical_not())
+            self.output_count.add_(out_bad)
+        if saved is not None:
+            torch.where(bad.view(1, 1, -1), saved[0], hidden, out=hidden)
+            torch.where(bad, saved[1], held, out=held)
+            torch.where(bad, saved[2], fallback, out=fallback)
+        views["dirty"].fill_(1)
+
+    def _clip(self, effort, qd, out) -> None:
+        """Final clip at the motor limits at ``qd`` into ``out`` (``kernels._clip``)."""
+        c = self.columns
+        sat, v0, limit = c["saturation_effort"], c["velocity_limit"], c["max_motor_effort"]
+        if not self.dc_motor_clip:
+            lower, upper = self._limits(qd, sat, v0)
+            torch.minimum(upper, limit, out=upper)
+            torch.maximum(lower, torch.neg(limit, out=self._tmp), out=lower)
+        else:  # Isaac Lab DCMotor: velocity clipped at the corner velocity, linear four-quadrant curve
+            ratio, corner, v = self._tmp, self._corner, self._scratch
+            torch.div(limit, sat, out=ratio)
+            torch.where((sat > 0.0) & ratio.eq(ratio), v0 * (1.0 + ratio), v0, out=corner)
+            torch.minimum(torch.maximum(qd, torch.neg(corner), out=v), corner, out=v).div_(v0)
+            upper, lower = self._upper, self._lower
+            torch.addcmul(sat, sat, v, value=-1.0, out=upper)
+            torch.minimum(upper, limit, out=upper)
+            torch.addcmul(sat, sat, v, out=lower)
+            torch.minimum(lower, limit, out=lower).neg_()
+        torch.minimum(torch.maximum(effort, lower, out=out), upper, out=out)

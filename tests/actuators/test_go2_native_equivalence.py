@@ -1,0 +1,63 @@
+"""GRU-PD in the offline Go2 flat env: Newton-native path vs Isaac Lab's Python path, same torques over 50 steps.
+
+Each run is its own process (one simulation per process) from the same seed, reset state and actions, with per-env
+resets mid-run (see :mod:`tests.actuators.go2_native_probe`).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from learned_actuators.newton_drives import BACKEND_ENV
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+TOLERANCE = 1e-4  # N·m
+WARP_TOLERANCE = 1e-3  # N·m: float rounding of the Warp kernels (2e-6 per call) grows a little in the closed loop
+STEPS = 50
+
+
+def _probe(mode: str, directory, backend: str | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    out = directory / f"{mode}_{backend}.npz"
+    cmd = [sys.executable, "-m", "tests.actuators.go2_native_probe", mode, str(out), str(directory), str(STEPS)]
+    env = {k: v for k, v in os.environ.items() if k != BACKEND_ENV} | ({BACKEND_ENV: backend} if backend else {})
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    with np.load(out) as data:
+        return data["joint_f"], data["applied"], json.loads(str(data["info"]))
+
+
+@pytest.fixture(scope="module")
+def python_path(tmp_path_factory):
+    return _probe("python", tmp_path_factory.mktemp("python"))
+
+
+def test_native_and_python_paths_apply_the_same_torques_over_50_policy_steps(tmp_path, python_path):
+    native_f, native_applied, native = _probe("native", tmp_path)
+    python_f, python_applied, python = python_path
+
+    assert native["group"] == "Actuator" and native["drive"] == "DriveGRUPD" and native["backend"] == "torch"
+    assert native["graphable"]  # Isaac Lab folds the decimation loop, as for its own drives
+    assert python["group"] == "CombinedGRUAndPDActuator"
+    assert not native["lab_path_deprecation"] and python["lab_path_deprecation"]
+    assert native["resets"] == python["resets"]  # the forced time-outs, and the same falls
+    assert native["resets"][20][0] and native["resets"][20][2]
+
+    decimation = native["physics_steps_per_policy_step"]
+    assert native_f.shape == python_f.shape == (STEPS * decimation, native_f.shape[1])
+    assert np.abs(python_f).max() > 1.0  # the legs are driven
+    assert float(np.abs(native_f - python_f).max()) <= TOLERANCE
+    assert float(np.abs(native_applied - python_applied).max()) <= TOLERANCE
+
+
+def test_the_warp_kernels_in_the_env_stay_close_to_the_python_path(tmp_path, python_path):
+    """The kernels that run on CUDA, here on the CPU (forced): same torques up to float rounding."""
+    warp_f, _, warp = _probe("native", tmp_path, backend="warp")
+    python_f, _, python = python_path
+    assert warp["backend"] == "warp" and warp["resets"] == python["resets"]
+    assert float(np.abs(warp_f - python_f).max()) <= WARP_TOLERANCE
