@@ -74,18 +74,7 @@ BACKEND_ENV = "LEARNED_ACTUATORS_DRIVE_BACKEND"
 
 logger = logging.getLogger(__name__)
 
-PER_SLOT_PARAMS = (
-    "kp",
-    "kd",
-    "spring_stiffness",
-    "spring_rest_angle",
-    "friction",
-    "pd_stall_torque",
-    "pd_no_load_speed",
-    "saturation_effort",
-    "velocity_limit",
-    "max_motor_effort",
-)
+PER_SLOT_PARAMS = kernels.PARAM_COLUMNS
 """Per-slot parameters (float arrays of shape (N,)); each defaults to the network file's value."""
 
 _DT_TOLERANCE = 1e-6

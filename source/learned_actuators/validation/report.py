@@ -105,15 +105,19 @@ def _run_title(result: ValidationResult, e: int, j: int) -> str:
     return f"{batch.names[e]}{fold}{gain} · {batch.joint_names[j]}"
 
 
+def _run_grid(plt, num_runs: int):
+    """A figure with one panel per shown run, two columns when there are several."""
+    cols = 2 if num_runs > 1 else 1
+    rows = math.ceil(num_runs / cols)
+    return plt.subplots(rows, cols, figsize=(7 * cols, 2.6 * rows), squeeze=False)
+
+
 def _overlay_figure(result: ValidationResult, num_runs: int, signal: str):
     import matplotlib.pyplot as plt
 
-    batch = result.batch
-    j = _plot_joint(result)
+    batch, j = result.batch, _plot_joint(result)
     runs = shown_runs(result, num_runs)
-    cols = 2 if len(runs) > 1 else 1
-    rows = math.ceil(len(runs) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = _run_grid(plt, len(runs))
     for ax, e in zip(axes.flat, runs, strict=False):
         n = int(batch.lengths[e])
         time = batch.time[:n]
@@ -138,12 +142,9 @@ def _torque_figure(result: ValidationResult, num_runs: int):
     """Single-step model torque (fed the logged state) vs the logged torque label, on the counted frames."""
     import matplotlib.pyplot as plt
 
-    batch = result.batch
-    j = _plot_joint(result)
+    batch, j = result.batch, _plot_joint(result)
     runs = shown_runs(result, num_runs)
-    cols = 2 if len(runs) > 1 else 1
-    rows = math.ceil(len(runs) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = _run_grid(plt, len(runs))
     for ax, e in zip(axes.flat, runs, strict=False):
         n = int(batch.lengths[e])
         time = batch.time[:n]
