@@ -42,6 +42,7 @@ __all__ = [
     "NetworkMetadata",
     "check_metadata",
     "load_network",
+    "module_scaling",
     "save_network",
 ]
 
@@ -234,3 +235,42 @@ def check_metadata(metadata: NetworkMetadata, expected: dict[str, Any], source: 
             problems.append(f"'{name}': file has {have!r}, cfg expects {want!r}")
     if problems:
         raise NetworkFileError(f"{source}: network metadata does not match the cfg: " + "; ".join(problems) + ".")
+
+
+def module_scaling(
+    net: torch.nn.Module, n_in: int, dtype: torch.dtype = torch.float32
+) -> tuple[torch.Tensor, torch.Tensor, float, float]:
+    """The affine maps a net's own scaling buffers apply around it: ``x_net = a * x + c``, ``tau = s * y + o``.
+
+    Known buffers (``recurse=False``): ``in_scale``/``out_scale`` (legged_gym: ``x * in_scale``, ``out_scale * y``)
+    and ``input_mean``/``input_std``/``output_mean``/``output_std`` (our exported nets:
+    ``(x - input_mean) / input_std`` and ``y * output_std + output_mean``). Absent buffers are identities.
+
+    Returns:
+        ``(a, c, s, o)``: ``a``, ``c`` of shape ``(n_in,)`` in ``dtype``; ``s``, ``o`` floats.
+
+    Raises:
+        NetworkFileError: A buffer has an unexpected number of entries (the message names it, without the file).
+    """
+    buffers = {name: b.detach().to(dtype).reshape(-1).cpu() for name, b in net.named_buffers(recurse=False)}
+    for name in ("in_scale", "input_std", "input_mean"):
+        if name in buffers and buffers[name].numel() not in (1, n_in):
+            raise NetworkFileError(f"buffer {name!r} has {buffers[name].numel()} entries; expected 1 or {n_in}.")
+    for name in ("out_scale", "output_std", "output_mean"):
+        if name in buffers and buffers[name].numel() != 1:
+            raise NetworkFileError(f"buffer {name!r} has {buffers[name].numel()} entries; expected 1.")
+    scale_in, shift_in = torch.ones(n_in, dtype=dtype), torch.zeros(n_in, dtype=dtype)
+    if "in_scale" in buffers:
+        scale_in = scale_in * buffers["in_scale"]
+    if "input_std" in buffers or "input_mean" in buffers:
+        std = buffers.get("input_std", torch.ones(1, dtype=dtype))
+        mean = buffers.get("input_mean", torch.zeros(1, dtype=dtype))
+        scale_in, shift_in = scale_in / std, (shift_in - mean) / std
+    scale_out, shift_out = 1.0, 0.0
+    if "output_std" in buffers or "output_mean" in buffers:
+        scale_out = float(buffers.get("output_std", torch.ones(1))[0])
+        shift_out = float(buffers.get("output_mean", torch.zeros(1))[0])
+    if "out_scale" in buffers:
+        factor = float(buffers["out_scale"][0])
+        scale_out, shift_out = scale_out * factor, shift_out * factor
+    return scale_in, shift_in, scale_out, shift_out

@@ -30,6 +30,8 @@ from collections.abc import Callable
 
 import torch
 
+from ..network_file import NetworkFileError, module_scaling
+
 __all__ = ["FusedMLP", "FusedRecurrentNet", "chunk_columns", "extract_activation", "extract_mlp_layers"]
 
 CHUNK_BYTES = 1 << 22
@@ -216,32 +218,12 @@ def _fold_output(weight, bias, scale, offset):
 def _compose_affine(net: torch.nn.Module, n_in: int, affine: dict) -> dict | None:
     """Fold the net's own scaling buffers into the caller's affine maps; None if they have unexpected shapes.
 
-    Known buffers (``recurse=False``): ``in_scale``/``out_scale`` (legged_gym: ``x * in_scale``, ``out_scale * y``)
-    and ``input_mean``/``input_std``/``output_mean``/``output_std`` (our exported nets:
-    ``(x - input_mean) / input_std`` and ``y * output_std + output_mean``).
+    The buffers are read by :func:`~learned_actuators.network_file.module_scaling`.
     """
-    buffers = {name: b.detach().float().reshape(-1).cpu() for name, b in net.named_buffers(recurse=False)}
-    scale_in = torch.ones(n_in)
-    shift_in = torch.zeros(n_in)
-    scale_out, shift_out = 1.0, 0.0
-    for name in ("in_scale", "input_std", "input_mean"):
-        if name in buffers and buffers[name].numel() not in (1, n_in):
-            return None
-    for name in ("out_scale", "output_std", "output_mean"):
-        if name in buffers and buffers[name].numel() != 1:
-            return None
-    if "in_scale" in buffers:
-        scale_in = scale_in * buffers["in_scale"]
-    if "input_std" in buffers or "input_mean" in buffers:
-        std = buffers.get("input_std", torch.ones(1))
-        mean = buffers.get("input_mean", torch.zeros(1))
-        scale_in, shift_in = scale_in / std, (shift_in - mean) / std
-    if "output_std" in buffers or "output_mean" in buffers:
-        scale_out = float(buffers.get("output_std", torch.ones(1))[0])
-        shift_out = float(buffers.get("output_mean", torch.zeros(1))[0])
-    if "out_scale" in buffers:
-        factor = float(buffers["out_scale"][0])
-        scale_out, shift_out = scale_out * factor, shift_out * factor
+    try:
+        scale_in, shift_in, scale_out, shift_out = module_scaling(net, n_in)
+    except NetworkFileError:
+        return None
     input_map, input_offset = affine.get("input_map"), affine.get("input_offset")
     # x_net = diag(scale_in) (input_map z + input_offset) + shift_in
     new_map = torch.diag(scale_in) if input_map is None else scale_in[:, None] * input_map

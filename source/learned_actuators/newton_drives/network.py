@@ -27,8 +27,9 @@ import zipfile
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from ..network_file import FEATURES, METADATA_FILE_NAME, NetworkFileError, NetworkMetadata
+from ..network_file import FEATURES, METADATA_FILE_NAME, NetworkFileError, NetworkMetadata, module_scaling
 
 __all__ = [
     "ACTIVATIONS",
@@ -130,31 +131,12 @@ def _metadata_affine(meta: NetworkMetadata, width: int, source: str):
 
 
 def _module_affine(net, width: int, source: str):
-    """``(a, c, s, o)`` of the module's own scaling buffers (as ``fused_nets._compose_affine`` reads them)."""
-    buffers = {name: b.detach().double().reshape(-1).cpu().numpy() for name, b in net.named_buffers(recurse=False)}
-    for name in ("in_scale", "input_std", "input_mean"):
-        if name in buffers and buffers[name].size not in (1, width):
-            raise NetworkFileError(
-                f"{source}: buffer {name!r} has {buffers[name].size} entries; expected 1 or {width}."
-            )
-    for name in ("out_scale", "output_std", "output_mean"):
-        if name in buffers and buffers[name].size != 1:
-            raise NetworkFileError(f"{source}: buffer {name!r} has {buffers[name].size} entries; expected 1.")
-    scale, shift = np.ones(width), np.zeros(width)
-    if "in_scale" in buffers:
-        scale = scale * buffers["in_scale"]
-    if "input_std" in buffers or "input_mean" in buffers:
-        std = buffers.get("input_std", np.ones(1))
-        mean = buffers.get("input_mean", np.zeros(1))
-        scale, shift = scale / std, (shift - mean) / std
-    out_scale, out_shift = 1.0, 0.0
-    if "output_std" in buffers or "output_mean" in buffers:
-        out_scale = float(buffers.get("output_std", np.ones(1))[0])
-        out_shift = float(buffers.get("output_mean", np.zeros(1))[0])
-    if "out_scale" in buffers:
-        factor = float(buffers["out_scale"][0])
-        out_scale, out_shift = out_scale * factor, out_shift * factor
-    return scale, shift, out_scale, out_shift
+    """``(a, c, s, o)`` of the module's own scaling buffers (:func:`~learned_actuators.network_file.module_scaling`)."""
+    try:
+        scale, shift, out_scale, out_shift = module_scaling(net, width, torch.float64)
+    except NetworkFileError as err:
+        raise NetworkFileError(f"{source}: {err}") from None
+    return scale.numpy(), shift.numpy(), out_scale, out_shift
 
 
 _ACTIVATION_BY_MODULE = {"Softsign": "softsign", "ReLU": "relu", "Tanh": "tanh", "ELU": "elu", "Sigmoid": "sigmoid"}
@@ -310,8 +292,6 @@ def check_against_module(params: GRUPDParams, net, source: str, rows: int = 64, 
     output magnitude (at least 1 N·m), i.e. when the module's forward is not ``head(gru(x))`` with the recognised
     scaling buffers.
     """
-    import torch
-
     rng = np.random.default_rng(0)
     width = len(params.features)
     a_m, c_m, s_m, o_m = _metadata_affine(params.metadata, width, source)
