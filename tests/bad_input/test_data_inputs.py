@@ -761,7 +761,50 @@ PROFILE_CASES = [
     case("crash", "profile-csv-bad-cell", profile_csv_case(None, ("'dof_pos/knee'", "line 25"), text=csv_bad_cell)),
 ]
 
-CASES = CSV_CASES + JSON_CASES + NPZ_CASES + BENCH_CASES + HISTORY_CASES + PROFILE_CASES
+# --------------------------------------------------- column map: multi-joint CSV without time column + side file
+
+
+def ankle_case(side: dict | None, names: tuple[str, ...], declared_rate: float = 100.0, side_named: bool = True):
+    """The four-joint ankle CSV of ``tests/data/ankle_log.py`` with its side file ``ankles.meta.json`` (or ``side``).
+
+    The error must name the side file (``side_named``) or else the CSV.
+    """
+    from tests.data.ankle_log import write_ankle_log
+
+    def build(tmp: Path):
+        csv, map_path = write_ankle_log(tmp, duration=3.0, declared_rate=declared_rate, side=side)
+        named = str(csv.parent / "ankles.meta.json") if side_named else str(csv)
+        return ["reader=column_map", f"path={csv.parent}", f"column_map={map_path}"], [named, *names]
+
+    return build
+
+
+ANKLE_CASES = [
+    case(
+        "clear",
+        "ankle-kp-list-too-short",
+        ankle_case({"rate_hz": 100, "joint_constants": {"kp": [35, 30, 25]}}, ("'joint_constants.kp'", "3 values")),
+    ),
+    case(
+        "clear",
+        "ankle-kp-for-unknown-joint",
+        ankle_case({"rate_hz": 100, "joint_constants": {"kp": {"ankle": 35}}}, ("'joint_constants.kp'", "'ankle'")),
+    ),
+    case("clear", "ankle-side-file-unknown-key", ankle_case({"rate_hz": 100, "kp": 35}, ("unknown keys", "'kp'"))),
+    case("clear", "ankle-no-rate", ankle_case({}, ("'rate_hz'", "'time'", "ankles.meta.json"), side_named=False)),
+    case(
+        "silent",
+        "ankle-declared-50hz-for-100hz",
+        ankle_case(
+            None,
+            ("'vel_0'", "ankles.meta.json", "50 Hz", "about 100 Hz", W.format("declared_rate")),
+            declared_rate=50.0,
+            side_named=False,
+        ),
+    ),
+]
+
+CASES = CSV_CASES + JSON_CASES + NPZ_CASES + BENCH_CASES + HISTORY_CASES + PROFILE_CASES + ANKLE_CASES
 
 
 @pytest.mark.parametrize("build", CASES)

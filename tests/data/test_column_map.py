@@ -215,12 +215,19 @@ def test_map_not_matching_file(tmp_path):
         ({**CSV_MAP, "format": "xlsx"}, "format 'xlsx'"),
         ({k: v for k, v in CSV_MAP.items() if k != "target"}, "lacks required key 'target'"),
         ({**CSV_MAP, "position": {"column": "pos", "unit": "furlong"}}, "unit 'furlong'"),
-        ({**CSV_MAP, "time": None}, "needs a 'time' column or a 'rate_hz'"),
+        ({**CSV_MAP, "channels": {"current": "cur"}}, "'channels' must map names"),
     ],
 )
 def test_bad_column_maps(cmap, message):
     with pytest.raises(LogFormatError, match=message):
         load_column_map(cmap)
+
+
+def test_map_without_time_or_rate_is_refused_when_reading(tmp_path):
+    path = _csv(tmp_path, _pendulum(0.5))
+    with pytest.raises(LogFormatError, match="no 'time' column and no 'rate_hz'") as err:
+        read_mapped_log(path, {**CSV_MAP, "time": None})
+    assert str(path) in str(err.value) and "run.meta.json" in str(err.value)  # where a side file would be
 
 
 def test_unknown_map_name():

@@ -52,6 +52,7 @@ def test_check_names_are_defined_once_and_every_error_names_its_waiver():
         "target_unit",
         "time_unit",
         "rate_mismatch",
+        "declared_rate",
     }
     for name in PLAUSIBILITY_CHECKS:
         assert f"data.accept=['{name}']" in str(ImplausibleDataError(name, "x: bad."))

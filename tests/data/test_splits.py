@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from learned_actuators.data import JointLog, Normalizer, leave_one_group_out, split_blocks, split_runs
-from learned_actuators.data.splits import split_joints
+from learned_actuators.data.splits import block_spans, hold_out_spans, kfold_blocks, split_joints
 
 pytestmark = pytest.mark.unit
 
@@ -73,9 +73,82 @@ def test_normalizer_round_trip_and_floor():
     z = norm.apply(x)
     np.testing.assert_allclose(z[:, 0].mean(), 0.0, atol=1e-12)
     np.testing.assert_allclose(z[:, 0].std(), 1.0, atol=1e-12)
-    assert norm.std[1] == Normalizer.MIN_STD  # constant feature: floored, no division by zero
+    # constant feature: scaled by its magnitude, not by a floored spread that would amplify rounding
+    assert norm.std[1] == 5.0 and norm.near_constant.tolist() == [False, True]
     np.testing.assert_allclose(norm.invert(z), x)
     again = Normalizer.from_dict(norm.to_dict())
     np.testing.assert_array_equal(again.mean, norm.mean)
     with pytest.raises(ValueError, match="zero finite samples"):
         Normalizer.fit(np.full((3, 2), np.nan))
+
+
+def _frames(part):
+    """Frame indices (in the parent run) of each piece, by parent run name."""
+    out = {}
+    for log in part:
+        a, b = log.meta["span"]
+        out.setdefault(log.meta["parent_run"], set()).update(range(a, b))
+    return out
+
+
+def _assert_leak_free(fold, n, gap):
+    train, test = _frames(fold.train), _frames(fold.test)
+    assert set(test) == set(train)  # every run has train and test frames
+    for run in test:
+        assert not train[run] & test[run]  # no frame in both
+        dist = min(abs(i - j) for i in train[run] for j in (min(test[run]), max(test[run])))
+        assert dist > gap  # the gap is in neither split
+        assert len(train[run]) + len(test[run]) == n - sum(
+            1 for i in range(n) if i not in test[run] and min(abs(i - j) for j in test[run]) <= gap
+        )
+
+
+def test_held_out_block_with_a_gap_shares_no_frames():
+    logs = [_log("a", n=400), _log("b", n=400)]
+    fold = hold_out_spans(logs, lambda log: [block_spans(len(log), 4)[1]], gap_s=0.1)
+    assert [g.meta["span"] for g in fold.test] == [[100, 200], [100, 200]]
+    assert [g.meta["span"] for g in fold.train] == [[0, 90], [210, 400]] * 2  # 10 frames (0.1 s) gap each side
+    _assert_leak_free(fold, 400, 10)
+    np.testing.assert_array_equal(fold.test[0].q, logs[0].q[100:200])
+
+
+def test_kfold_over_blocks_tests_every_frame_once():
+    log = _log("long", n=500)
+    folds = kfold_blocks([log], 5, gap_s=0.05)
+    assert [f.name for f in folds] == [f"block{k}" for k in range(5)]
+    tested = [i for f in folds for i in sorted(_frames(f.test)["long"])]
+    assert tested == list(range(500))  # each frame in exactly one test block
+    for fold in folds:
+        _assert_leak_free(fold, 500, 5)
+    assert [f.name for f in kfold_blocks([log], 5, only=[4, 0])] == ["block4", "block0"]
+    with pytest.raises(ValueError, match=r"block index\(es\) \[5\] outside 0..4"):
+        kfold_blocks([log], 5, only=[5])
+
+
+def test_split_options_through_the_pipeline():
+    from learned_actuators.errors import UserInputError
+    from learned_actuators.learning.pipeline import DataCfg, build_cfg, splits_of
+
+    logs = split_joints([_log("ankles", n=1000, joints=2)])
+    chosen = splits_of(logs, DataCfg(split="blocks", blocks=4, test_blocks=[0, 2], gap_s=0.1))
+    fold = chosen[0][1]
+    assert sorted({tuple(g.meta["span"]) for g in fold.test}) == [(0, 250), (500, 750)]
+    assert sorted({tuple(g.meta["span"]) for g in fold.train}) == [(260, 490), (760, 1000)]
+    span = splits_of(logs, DataCfg(split="blocks", test_span_s=[2.0, 3.0], gap_s=0.5))[0][1]
+    assert {tuple(g.meta["span"]) for g in span.test} == {(200, 300)}
+    assert {tuple(g.meta["span"]) for g in span.train} == {(0, 150), (350, 1000)}
+    folds = splits_of(logs, DataCfg(split="kfold", blocks=3, gap_s=0.2))
+    assert [n for n, _ in folds] == ["block0", "block1", "block2"]
+    for _, f in folds:
+        assert {g.meta["joint"] for g in f.test} == {"j0", "j1"}  # every joint's same time block held out
+        _assert_leak_free(f, 1000, 20)
+    for data, message in (
+        ({"split": "groups", "test_blocks": [0]}, "applies only with data.split=blocks or kfold"),
+        ({"split": "blocks", "blocks": 4, "test_blocks": [4]}, r"expected block indices 0..3"),
+        ({"split": "blocks", "test_span_s": [3, 1]}, "0 <= start < stop"),
+        ({"split": "blocks", "test_blocks": [0], "test_span_s": [0, 1]}, "give one"),
+        ({"split": "kfold", "blocks": 1}, "data.blocks"),
+        ({"split": "kfold", "gap_s": -1}, "data.gap_s"),
+    ):
+        with pytest.raises(UserInputError, match=message):
+            build_cfg({"data": data})

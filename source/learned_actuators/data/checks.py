@@ -23,6 +23,7 @@ __all__ = [
     "PLAUSIBILITY_CHECKS",
     "ImplausibleDataError",
     "check_angle_units",
+    "check_declared_rate",
     "check_finite",
     "check_numeric",
     "check_outliers",
@@ -75,6 +76,13 @@ MIN_PLAUSIBLE_PERIOD = 1e-5
 RATE_TOLERANCE = 0.05
 """Runs whose median time steps differ by more than this (relative) are at different rates."""
 
+RATE_FACTOR_BAND = 1.5
+"""A log without time stamps whose velocity, integrated over the declared time steps, moves the joint more than this
+factor more (or less) than the position does, is sampled at another rate than declared (e.g. 2x)."""
+
+MIN_RATE_CORRELATION = 0.8
+"""Integrated velocity and position change (per window) must correlate this well before their ratio is trusted."""
+
 PLAUSIBILITY_CHECKS: dict[str, str] = {
     "outlier": (
         f"an isolated absurd value: farther than {OUTLIER_FACTOR:g}x the column's 1-99 % range (plus "
@@ -100,6 +108,11 @@ PLAUSIBILITY_CHECKS: dict[str, str] = {
         f"{MIN_PLAUSIBLE_PERIOD:g} s (s declared as ms)"
     ),
     "rate_mismatch": f"runs sampled at rates more than {RATE_TOLERANCE:.0%} apart (e.g. test runs vs training runs)",
+    "declared_rate": (
+        f"a log without time stamps whose velocity, integrated over the declared rate's time steps, moves the joint "
+        f"over {RATE_FACTOR_BAND:g}x more or less than its position does (correlation > {MIN_RATE_CORRELATION:g}): "
+        "the declared rate_hz is wrong"
+    ),
 }
 """The plausibility checks by name (the values ``data.accept`` takes) and what each rejects."""
 
@@ -477,3 +490,60 @@ def check_rates_consistent(
                 f"({ref * 1e3:.4g} ms); a model trained at one rate does not transfer to another: resample the runs "
                 "to one rate.",
             )
+
+
+def check_declared_rate(
+    t: np.ndarray,
+    q: np.ndarray,
+    qd: np.ndarray,
+    source: str,
+    position: Sequence[str] | str,
+    velocity: Sequence[str] | str,
+    declared: str,
+    accept: Iterable[str] = (),
+) -> None:
+    """Raise when a declared sampling rate contradicts the velocity column (a log without time stamps).
+
+    Over windows of the run, the velocity integrated over the declared time steps must move the joint as far as the
+    position column does; their least-squares ratio off by more than :data:`RATE_FACTOR_BAND` (e.g. 50 Hz declared
+    for a 100 Hz log gives 0.5) means the rate is wrong. Windows are long enough (about 50 per run) to average the
+    velocity's noise and lag out; the two must correlate (> :data:`MIN_RATE_CORRELATION`) for the ratio to count.
+
+    Args:
+        t: Time stamps built from the declared rate [s].
+        q: Positions [rad], (T,) or (T, J).
+        qd: Logged velocities [rad/s], same shape.
+        source: File named in the error.
+        position: Position column name (one per joint or one for all).
+        velocity: Velocity column name (one per joint or one for all).
+        declared: Where the rate was declared, for the message (e.g. "'rate_hz' of the side file run.meta.json").
+        accept: Waived checks (``"declared_rate"`` skips this one).
+    """
+    if "declared_rate" in accept or len(t) < MIN_SCALE_SAMPLES:
+        return
+    q2, qd2 = _as_2d(q), _as_2d(qd)
+    if q2.shape != qd2.shape or not (np.isfinite(q2).all() and np.isfinite(qd2).all()):
+        return
+    n, width = len(t), max(5, len(t) // 50)
+    steps = np.diff(np.asarray(t, dtype=np.float64))[:, None]
+    travelled = np.concatenate([np.zeros((1, q2.shape[1])), np.cumsum(0.5 * (qd2[1:] + qd2[:-1]) * steps, axis=0)])
+    starts = np.arange(0, n - width, width)
+    moved, integrated = q2[starts + width] - q2[starts], travelled[starts + width] - travelled[starts]
+    for j in range(q2.shape[1]):
+        a, b = moved[:, j], integrated[:, j]
+        if len(a) < 3 or a.std() < 1e-12 or b.std() < 1e-12:
+            continue
+        corr = float(np.corrcoef(a, b)[0, 1])
+        if corr < MIN_RATE_CORRELATION:
+            continue
+        ratio = float(np.dot(a, b) / np.dot(b, b))
+        if 1.0 / RATE_FACTOR_BAND <= ratio <= RATE_FACTOR_BAND:
+            continue
+        rate = 1.0 / float(np.median(steps))
+        raise ImplausibleDataError(
+            "declared_rate",
+            f"{source}: column '{_label(velocity, j)}' integrated at {declared} ({rate:.4g} Hz) moves the joint "
+            f"{1.0 / ratio:.3g}x as far as column '{_label(position, j)}' does (least squares over {len(a)} windows "
+            f"of {width} rows, correlation {corr:.2f}); the log looks sampled at about {rate / ratio:.0f} Hz. Fix "
+            "rate_hz (or, for a velocity in other units or on the motor side of a gear, the velocity's 'scale').",
+        )

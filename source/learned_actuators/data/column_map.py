@@ -19,6 +19,13 @@ records (``records`` names the list) and ``meta`` maps metadata names to top-lev
 names ((T,) or (T, J)); for ``sage_csv`` folders, ``"state_motor.csv:positions"`` picks a list-valued column of one
 file; for ``wtw_pickle``, columns are per-step keys and ``meta`` entries are dotted paths into the config dict.
 
+Multi-joint logs: ``joint_constants`` gives per-joint constants (a number, a list aligned with the joint columns
+or a dict by joint name; e.g. ``{"kp": [35, 30, 25, 25], "kd": 2}``), ``channels`` extra per-step columns
+(``tau_cmd``: the logged PD or commanded torque; ``kp``/``kd``: gain columns) and ``csv_columns`` the column names of
+a CSV without a header row. A side file ``<stem>.meta.json`` beside a log may set ``rate_hz``, ``joint_names``,
+``constants`` and ``joint_constants`` for that log (:mod:`~learned_actuators.data.joint_meta`). Without a time column,
+the declared rate is checked against the velocity column (``declared_rate``).
+
 When torque is absent and the load is known (``inertia`` [kg·m²], optionally ``mass`` [kg] and ``length`` [m], from
 ``meta``/``constants``), the torque label comes from inverse dynamics ``J·q̈ + m·g·l·sin(q)`` with ``J = inertia +
 armature`` and the zero-phase filter of ``inverse_dynamics``. A logged velocity that lags the motion is advanced by
@@ -34,6 +41,7 @@ the column and a row, and the ``accept`` value (``data.accept`` in a preset) tha
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import json
 import pickle
@@ -52,6 +60,7 @@ from ..config import shipped_file, shipped_names
 from .checks import (
     MIN_RUN_SAMPLES,
     check_angle_units,
+    check_declared_rate,
     check_finite,
     check_numeric,
     check_outliers,
@@ -65,6 +74,7 @@ from .checks import (
 )
 from .inverse_dynamics import inverse_dynamics_torque, shift_signal
 from .joint_log import JointLog, LogFormatError
+from .joint_meta import CHANNELS, add_joint_constants, read_side_file
 
 __all__ = [
     "ColumnMap",
@@ -88,6 +98,8 @@ UNIT_SCALE = {
     "Nm": 1.0,
     "N.m": 1.0,
     "A": 1.0,
+    "N·m/rad": 1.0,
+    "N·m·s/rad": 1.0,
     "1": 1.0,
 }
 
@@ -155,6 +167,17 @@ class ColumnMap:
     """Metadata name whose value is the run's split group (copied to ``meta['group']``)."""
     joint_names: list[str] | str | None = None
     """Joint names, or the name of a text file (one per line) next to the log (sage_csv)."""
+    joint_constants: dict[str, Any] = field(default_factory=dict)
+    """Per-joint constants (``kp``, ``kd``, limits ...): a number, a list aligned with the joint columns or a dict
+    keyed by joint name (:func:`~learned_actuators.data.joint_meta.joint_values`)."""
+    channels: dict[str, FieldMap] = field(default_factory=dict)
+    """Extra per-step columns kept in ``JointLog.channels``: ``tau_cmd`` (logged PD / commanded torque), ``kp``,
+    ``kd`` (per-step gains; a gain constant over a run also sets that joint's ``meta["kp"]``/``["kd"]``)."""
+    meta_file: str = "{stem}.meta.json"
+    """Metadata side file next to each log (``{stem}``: the log's name without suffix), read when it exists; its
+    keys (:data:`~learned_actuators.data.joint_meta.SIDE_FILE_KEYS`) override the map's for that log."""
+    csv_columns: list[str] | None = None
+    """CSV without a header row: the names of its columns, in order (the map's columns refer to these)."""
     inverse_dynamics: dict[str, Any] | None = None
     """``{"armature": kg·m², "cutoff_hz": Hz, "order": int}``: torque from inverse dynamics when torque is absent."""
     file_glob: str = "*"
@@ -178,11 +201,22 @@ class ColumnMap:
         kwargs = dict(data)
         for key in ("position", "target", "velocity", "time", "torque"):
             kwargs[key] = FieldMap.parse(data.get(key), source, key)
+        channels = data.get("channels") or {}
+        if not isinstance(channels, dict) or set(channels) - set(CHANNELS):
+            raise LogFormatError(
+                f"{source}: column map field 'channels' must map names from {list(CHANNELS)} to columns; got "
+                f"{sorted(channels) if isinstance(channels, dict) else channels!r}."
+            )
+        kwargs["channels"] = {k: FieldMap.parse(v, source, f"channels.{k}") for k, v in channels.items()}
+        if not isinstance(data.get("joint_constants", {}), dict):
+            raise LogFormatError(f"{source}: column map field 'joint_constants' must be an object of name -> value.")
+        csv_columns = data.get("csv_columns")
+        if csv_columns is not None and (
+            not isinstance(csv_columns, list) or not all(isinstance(c, str) for c in csv_columns)
+        ):
+            raise LogFormatError(f"{source}: column map field 'csv_columns' must be a list of column names.")
         kwargs["source"] = source
-        cmap = cls(**kwargs)
-        if cmap.time is None and cmap.rate_hz is None:
-            raise LogFormatError(f"{source}: column map needs a 'time' column or a 'rate_hz'.")
-        return cmap
+        return cls(**kwargs)
 
 
 def available_column_maps() -> list[str]:
@@ -249,11 +283,18 @@ class _Table:
         return node
 
 
-def _open_csv(path: Path) -> _Table:
+def _open_csv(path: Path, names: list[str] | None = None) -> _Table:
     try:
-        df = pd.read_csv(path, keep_default_na=False)
+        df = pd.read_csv(path, keep_default_na=False, header=None if names else "infer")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise LogFormatError(f"{path}: not a readable CSV file ({err}).") from err
+    if names:
+        if df.shape[1] != len(names):
+            raise LogFormatError(
+                f"{path}: has {df.shape[1]} columns per row; the column map's 'csv_columns' names {len(names)} "
+                f"({names}); expected equal."
+            )
+        df.columns = names
     if len(df) == 0:
         raise LogFormatError(
             f"{path}: has a header ({list(df.columns)[:30]}) but no data rows; expected one row per sample."
@@ -389,7 +430,7 @@ def _open(path: Path, cmap: ColumnMap) -> _Table:
     if not path.is_file():
         raise LogFormatError(f"{path}: file not found.")
     if cmap.format == "csv":
-        return _open_csv(path)
+        return _open_csv(path, cmap.csv_columns)
     if cmap.format == "json":
         return _open_json(path, cmap)
     if cmap.format == "npz":
@@ -452,6 +493,60 @@ def _check_rows(source: str, fm: FieldMap, what: str, arr: np.ndarray, position:
         )
 
 
+def _with_side_file(cmap: ColumnMap, path: Path) -> tuple[ColumnMap, Path, dict | None]:
+    """The map with the log's metadata side file applied (its keys override the map's), the side file and its data."""
+    side_path, side = read_side_file(path, cmap.meta_file)
+    if not side:
+        return cmap, side_path, side
+    changes = {k: side[k] for k in ("rate_hz", "joint_names") if k in side}
+    changes["constants"] = {**cmap.constants, **side.get("constants", {})}
+    return dataclasses.replace(cmap, **changes), side_path, side
+
+
+def _read_time(table: _Table, cmap: ColumnMap, n: int, side_path: Path) -> tuple[np.ndarray, str]:
+    """Time stamps [s] from 0 and the name of their source (time column or ``rate_hz``)."""
+    if cmap.time is not None:
+        t = _field(table, cmap.time, cmap, "time")
+        _check_rows(table.source, cmap.time, "time", t, cmap.position, n)
+        return t[:, 0] - t[0, 0], str(cmap.time.column)
+    if cmap.rate_hz is None:
+        raise LogFormatError(
+            f"{table.source}: column map '{cmap.name}' ({cmap.source}) has no 'time' column and no 'rate_hz', and "
+            f"no metadata side file {side_path} gives 'rate_hz'; expected one of them (e.g. {{\"rate_hz\": 100}})."
+        )
+    return np.arange(n) / float(cmap.rate_hz), "rate_hz"
+
+
+def _read_channels(table: _Table, cmap: ColumnMap, n: int, num_joints: int) -> dict[str, np.ndarray]:
+    out = {}
+    for name, fm in cmap.channels.items():
+        arr = _field(table, fm, cmap, f"channel '{name}'")
+        _check_rows(table.source, fm, f"channel '{name}'", arr, cmap.position, n)
+        if arr.shape[1] != num_joints:
+            raise LogFormatError(
+                f"{table.source}: column '{fm.column}' (channel '{name}') has {arr.shape[1]} joint(s), column "
+                f"'{cmap.position.column}' (position) {num_joints}; expected equal."
+            )
+        out[name] = arr
+    return out
+
+
+def _metadata(table: _Table, cmap: ColumnMap, names: list[str], side: tuple[Path, dict | None], channels) -> dict:
+    """Run metadata: file keys (``meta``), constants, and per-joint constants (map, then side file) by joint."""
+    meta: dict[str, Any] = {"format": cmap.format, "column_map": cmap.name}
+    for key, file_key in cmap.meta.items():
+        value = table.meta(file_key, cmap)
+        meta[key] = value.item() if isinstance(value, np.generic) else value
+    meta.update(cmap.constants)
+    side_path, side_data = side
+    sources = [(cmap.joint_constants, cmap.source), ((side_data or {}).get("joint_constants", {}), side_path)]
+    add_joint_constants(meta, names, sources, channels)
+    if side_data is not None:
+        meta["meta_file"] = str(side_path)
+    meta["group"] = meta.get(cmap.group, meta.get("group", ""))
+    return meta
+
+
 def read_mapped_log(
     path: str | Path, column_map: ColumnMap | str | Path | dict, accept: Iterable[str] = ()
 ) -> JointLog:
@@ -470,6 +565,7 @@ def read_mapped_log(
     cmap = column_map if isinstance(column_map, ColumnMap) else load_column_map(column_map)
     path = Path(path)
     table = _open(path, cmap)
+    cmap, side_path, side = _with_side_file(cmap, path)
     source = table.source
     q = _field(table, cmap.position, cmap, "position")
     n = q.shape[0]
@@ -484,14 +580,7 @@ def read_mapped_log(
             f"{source}: column '{cmap.target.column}' (target) has {q_target.shape[1]} joint(s), column "
             f"'{cmap.position.column}' (position) {q.shape[1]}; expected equal."
         )
-    if cmap.time is not None:
-        time_name = str(cmap.time.column)
-        t = _field(table, cmap.time, cmap, "time")
-        _check_rows(source, cmap.time, "time", t, cmap.position, n)
-        t = t[:, 0] - t[0, 0]
-    else:
-        time_name = "rate_hz"
-        t = np.arange(n) / float(cmap.rate_hz)
+    t, time_name = _read_time(table, cmap, n, side_path)
     check_time(t, source, time_name, cmap.min_samples)
     check_time_gaps(t, source, time_name, accept)
     dt = check_rate(t, source, time_name)
@@ -518,6 +607,7 @@ def read_mapped_log(
         tau = _field(table, cmap.torque, cmap, "torque")
         _check_rows(source, cmap.torque, "torque", tau, cmap.position, n)
         check_outliers(tau, source, _labels(cmap.torque, tau.shape[1]), "torque", accept)
+    channels = _read_channels(table, cmap, n, q.shape[1])
     check_angle_units(q, source, pos_labels, "angle", accept)
     check_angle_units(q_target, source, target_labels, "angle", accept)
     if qd_logged is not None:
@@ -526,6 +616,9 @@ def read_mapped_log(
         check_velocity_scale(
             t, q, qd_logged, source, pos_labels, vel_labels, accept, (cmap.position.unit, cmap.velocity.unit)
         )
+        if cmap.time is None:
+            where = f"side file {side_path}" if side and "rate_hz" in side else f"column map {cmap.source}"
+            check_declared_rate(t, q, qd_logged, source, pos_labels, vel_labels, f"'rate_hz' of the {where}", accept)
     check_target_scale(
         t, q, q_target, source, pos_labels, target_labels, accept, (cmap.position.unit, cmap.target.unit)
     )
@@ -537,12 +630,8 @@ def read_mapped_log(
             valid &= ok
     else:
         qd = np.gradient(q, t, axis=0)
-    meta: dict[str, Any] = {"format": cmap.format, "column_map": cmap.name}
-    for key, file_key in cmap.meta.items():
-        value = table.meta(file_key, cmap)
-        meta[key] = value.item() if isinstance(value, np.generic) else value
-    meta.update(cmap.constants)
-    meta["group"] = meta.get(cmap.group, meta.get("group", ""))
+    names = _joint_names(cmap, path, q.shape[1])
+    meta = _metadata(table, cmap, names, (side_path, side), channels)
     if tau is None and ("inertia" in meta or "mass" in meta):
         tau = _inverse_dynamics(t, q, qd, meta, cmap)
     return JointLog(
@@ -553,9 +642,10 @@ def read_mapped_log(
         q_target=q_target,
         qd=qd,
         tau=tau,
-        joint_names=_joint_names(cmap, path, q.shape[1]),
+        joint_names=names,
         valid=None if valid.all() else valid,
         meta=meta,
+        channels=channels,
     )
 
 
@@ -589,7 +679,8 @@ def read_mapped_folder(
     if cmap.format == "sage_csv":
         paths = sorted(p for p in folder.glob(cmap.file_glob) if p.is_dir())
     else:
-        paths = sorted(p for p in folder.glob(cmap.file_glob) if p.is_file())
+        side = cmap.meta_file.replace("{stem}", "*")
+        paths = sorted(p for p in folder.glob(cmap.file_glob) if p.is_file() and not p.match(side))
     if not paths:
         raise LogFormatError(f"{folder}: no runs match '{cmap.file_glob}' (column map '{cmap.name}').")
     logs = [read_mapped_log(p, cmap, accept) for p in paths]

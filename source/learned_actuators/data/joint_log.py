@@ -43,7 +43,13 @@ class JointLog:
     """Frames usable for training and metrics (e.g. torque enabled), bool shape (T,); None = all."""
     meta: dict[str, Any] = field(default_factory=dict)
     """Run metadata: ``group`` (inertia group / split group), ``inertia`` [kg·m²], ``mass`` [kg],
-    ``length`` [m], ``kp``, ``kd``, ``motor``, ``trajectory`` ... (whatever the format knows)."""
+    ``length`` [m], ``kp``, ``kd``, ``motor``, ``trajectory`` ... (whatever the format knows). A multi-joint run
+    may hold per-joint values under ``meta["joints"][<joint name>]``; :func:`~learned_actuators.data.splits.
+    split_joints` moves them to the top level of each joint's run (so ``meta["kp"]`` is that joint's gain)."""
+    channels: dict[str, np.ndarray] = field(default_factory=dict)
+    """Extra per-step signals, shape (T, J) each, in SI units: ``tau_cmd`` (the logged PD or commanded torque
+    [N·m]), ``kp`` [N·m/rad] and ``kd`` [N·m·s/rad] (per-step gains). Kept with the run (sliced and split with it);
+    the trainers do not read them yet (the GRU-PD uses ``meta["kp"]``, which a constant gain column sets)."""
 
     def __post_init__(self):
         n = len(self.t)
@@ -57,6 +63,16 @@ class JointLog:
             if arr.shape[0] != n:
                 raise LogFormatError(f"{self.source}: field '{name}' has {arr.shape[0]} samples, 't' has {n}.")
             setattr(self, name, arr)
+        channels = {}
+        for name, arr in self.channels.items():
+            arr = np.asarray(arr, dtype=np.float64)
+            arr = arr[:, None] if arr.ndim == 1 else arr
+            if arr.shape != (n, self.q.shape[1]):
+                raise LogFormatError(
+                    f"{self.source}: channel '{name}' has shape {arr.shape}; expected ({n}, {self.q.shape[1]})."
+                )
+            channels[name] = arr
+        self.channels = channels
         self.t = np.asarray(self.t, dtype=np.float64)
         if self.q.shape[1] != len(self.joint_names):
             raise LogFormatError(

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .joint_log import JointLog
 
-__all__ = ["Fold", "Split", "leave_one_group_out", "slice_log", "split_blocks", "split_joints", "split_runs"]
+__all__ = [
+    "Fold",
+    "Split",
+    "block_spans",
+    "hold_out_spans",
+    "kfold_blocks",
+    "leave_one_group_out",
+    "slice_log",
+    "split_blocks",
+    "split_joints",
+    "split_runs",
+]
 
 
 @dataclass
@@ -45,11 +57,16 @@ def slice_log(log: JointLog, start: int, stop: int, suffix: str) -> JointLog:
         tau=None if log.tau is None else log.tau[sl],
         valid=None if log.valid is None else log.valid[sl],
         meta={**log.meta, "parent_run": log.name, "span": [int(start), int(stop)]},
+        channels={k: v[sl] for k, v in log.channels.items()},
     )
 
 
 def split_joints(logs: list[JointLog]) -> list[JointLog]:
-    """One single-joint run per (run, joint): actuator nets are per joint (SISO)."""
+    """One single-joint run per (run, joint): actuator nets are per joint (SISO).
+
+    Each joint's run gets its own per-joint metadata (``meta["joints"][name]``: gains, limits) at the top level of
+    its ``meta``, and ``meta["joint"]`` = its name.
+    """
     out = []
     for log in logs:
         if log.num_joints == 1:
@@ -65,9 +82,17 @@ def split_joints(logs: list[JointLog]) -> list[JointLog]:
                     qd=log.qd[:, j : j + 1],
                     tau=None if log.tau is None else log.tau[:, j : j + 1],
                     joint_names=[name],
-                    meta={**log.meta, "joint": name},
+                    meta=_joint_meta(log.meta, name),
+                    channels={k: v[:, j : j + 1] for k, v in log.channels.items()},
                 )
             )
+    return out
+
+
+def _joint_meta(meta: dict, name: str) -> dict:
+    out = {k: v for k, v in meta.items() if k != "joints"}
+    out.update((meta.get("joints") or {}).get(name, {}))
+    out["joint"] = name
     return out
 
 
@@ -157,3 +182,60 @@ def leave_one_group_out(logs: list[JointLog], key: str = "group", val_ratio: flo
         else:
             folds.append(Fold(rest, [], test, name=g))
     return folds
+
+
+def block_spans(n: int, blocks: int) -> list[tuple[int, int]]:
+    """Frame ranges ``[start, stop)`` of ``blocks`` contiguous, near-equal blocks of a run of ``n`` frames."""
+    edges = np.round(np.linspace(0, n, blocks + 1)).astype(int)
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
+
+
+def hold_out_spans(logs: list[JointLog], spans_of, gap_s: float = 0.0, name: str = "held_out") -> Fold:
+    """Hold out chosen frame ranges of every run; train on the rest, minus ``gap_s`` [s] on each side of them.
+
+    Args:
+        logs: The runs.
+        spans_of: ``callable(log) -> [(start, stop), ...]``: the held-out frame ranges of a run (may be empty).
+        gap_s: Frames within this time of a held-out range are in neither split (recurrent/history context and
+            slow drifts do not leak across the boundary).
+        name: The fold's name.
+
+    Returns:
+        A :class:`Fold` (``val`` empty): test pieces ``<run>#test<i>``, train pieces ``<run>#train<i>`` (pieces of
+        fewer than 2 frames are dropped); each piece's ``meta["span"]`` gives its frames in the run.
+    """
+    fold = Fold([], [], [], name=name)
+    for log in logs:
+        n = len(log)
+        gap = round(gap_s / log.dt) if gap_s else 0
+        spans = sorted((max(0, a), min(n, b)) for a, b in spans_of(log) if min(n, b) > max(0, a))
+        blocked = np.zeros(n, dtype=bool)
+        for i, (a, b) in enumerate(spans):
+            blocked[max(0, a - gap) : b + gap] = True
+            if b - a > 1:
+                fold.test.append(slice_log(log, a, b, f"test{i}"))
+        edges = np.flatnonzero(np.diff(np.r_[0, (~blocked).astype(np.int8), 0]))
+        for i, (a, b) in enumerate(zip(edges[::2], edges[1::2], strict=True)):
+            if b - a > 1:
+                fold.train.append(slice_log(log, int(a), int(b), f"train{i}"))
+    return fold
+
+
+def kfold_blocks(logs: list[JointLog], blocks: int, gap_s: float = 0.0, only: list[int] | None = None) -> list[Fold]:
+    """K-fold over time: fold ``k`` tests block ``k`` of every run (``blocks`` contiguous blocks per run).
+
+    Training uses the other blocks, minus ``gap_s`` [s] on each side of the test block (:func:`hold_out_spans`).
+    ``only`` keeps the folds of these block indices. Folds are named ``block<k>``.
+
+    Raises:
+        ValueError: for fewer than two blocks or an index outside ``0 .. blocks - 1``.
+    """
+    if blocks < 2:
+        raise ValueError(f"k-fold over blocks needs at least 2 blocks; got {blocks}.")
+    bad = [k for k in only or [] if not 0 <= k < blocks]
+    if bad:
+        raise ValueError(f"block index(es) {bad} outside 0..{blocks - 1} ({blocks} blocks per run).")
+    return [
+        hold_out_spans(logs, lambda log, k=k: [block_spans(len(log), blocks)[k]], gap_s, name=f"block{k}")
+        for k in (range(blocks) if only is None else only)
+    ]

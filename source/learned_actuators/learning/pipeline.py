@@ -32,7 +32,16 @@ from ..data.demo import load_demo_logs
 from ..data.history_npz import read_history_npz, read_torque_profile_npz
 from ..data.inverse_dynamics import label_by_inverse_dynamics
 from ..data.joint_log import JointLog
-from ..data.splits import Split, leave_one_group_out, split_blocks, split_joints, split_runs
+from ..data.splits import (
+    Split,
+    block_spans,
+    hold_out_spans,
+    kfold_blocks,
+    leave_one_group_out,
+    split_blocks,
+    split_joints,
+    split_runs,
+)
 from ..errors import UserInputError
 from .baselines import fit_pd_friction
 from .export import export_model
@@ -88,14 +97,26 @@ class DataCfg:
     dt: float | None = None
     """Time step [s] for history NPZ files without a ``dt`` entry."""
     split: str = "groups"
-    """``"groups"`` (leave one ``group_key`` value out, one fold per value), ``"runs"`` (whole runs by ``ratios``)
-    or ``"blocks"`` (contiguous time blocks of every run by ``ratios``)."""
+    """``"groups"`` (leave one ``group_key`` value out, one fold per value), ``"runs"`` (whole runs by ``ratios``),
+    ``"blocks"`` (contiguous time blocks of every run: by ``ratios``, or the chosen ``test_blocks`` / ``test_span_s``
+    held out) or ``"kfold"`` (one fold per block of ``blocks`` contiguous blocks per run; one long log)."""
     group_key: str = "group"
     """Metadata key of the groups (e.g. ``trajectory``, ``group`` = inertia group)."""
     test_groups: list[str] | None = None
     """With ``groups``: only these folds (None = all)."""
     ratios: list[float] = field(default_factory=lambda: [0.7, 0.15, 0.15])
-    """Train/val/test shares for ``runs`` and ``blocks``."""
+    """Train/val/test shares for ``runs`` and ``blocks`` (not used with ``test_blocks``/``test_span_s``/``kfold``,
+    where validation is ``train.val_ratio`` of the training pieces)."""
+    blocks: int = 5
+    """Contiguous, near-equal blocks per run for ``kfold`` and ``test_blocks``."""
+    test_blocks: list[int] | None = None
+    """``blocks``: hold out these blocks (indices from 0, of ``blocks`` per run) together; ``kfold``: run only these
+    folds (None = all)."""
+    test_span_s: list[float] | None = None
+    """``blocks``: hold out ``[start, stop)`` [s] from each run's start (e.g. ``[60, 90]``)."""
+    gap_s: float = 0.0
+    """Frames within this time [s] of the held-out frames are in no split (``blocks``, ``kfold``), so history and
+    recurrent context do not straddle the boundary."""
     max_runs: int | None = None
     """Use only the first N runs (quick looks)."""
     include_groups: list[str] | None = None
@@ -105,7 +126,7 @@ class DataCfg:
     accept: list[str] = field(default_factory=list)
     """Plausibility checks to waive, by name (see :data:`learned_actuators.data.checks.PLAUSIBILITY_CHECKS`), for
     data that really is unusual: ``outlier``, ``degrees_as_radians``, ``velocity_unit``, ``target_unit``,
-    ``time_unit``, ``rate_mismatch``. The error of each check names the value to add here."""
+    ``time_unit``, ``rate_mismatch``, ``declared_rate``. The error of each check names the value to add here."""
     load: dict[str, float] | None = None
     """Known load ``{"inertia": kg·m², "mass": kg, "length": m, "cutoff_hz": Hz}`` for runs without a torque
     label: torque from inverse dynamics (``{"inertia": 1.0}`` gives a torque per unit inertia, i.e. the
@@ -212,18 +233,15 @@ def splits_of(logs: list[JointLog], cfg: DataCfg, seed: int = 0) -> list[tuple[s
                     f"the data's groups (run metadata '{cfg.group_key}'): {', '.join(names)}."
                 )
         splits = [(f.name, f) for f in folds if cfg.test_groups is None or f.name in cfg.test_groups]
-    elif cfg.split in ("runs", "blocks"):
+    elif cfg.split in ("runs", "blocks", "kfold"):
         try:
-            if cfg.split == "runs":
-                splits = [("runs", split_runs(logs, tuple(cfg.ratios), seed))]
-            else:
-                splits = [("blocks", split_blocks(logs, tuple(cfg.ratios)))]
+            splits = _time_splits(logs, cfg, seed)
         except UserInputError:
             raise
         except ValueError as err:
             raise UserInputError(f"data.split={cfg.split} with data.ratios={json.dumps(cfg.ratios)}: {err}") from err
     else:
-        raise UserInputError(f"data.split={cfg.split}: expected groups, runs or blocks.")
+        raise UserInputError(f"data.split={cfg.split}: expected groups, runs, blocks or kfold.")
     for name, split in splits:
         if not split.test:
             raise UserInputError(
@@ -231,6 +249,23 @@ def splits_of(logs: list[JointLog], cfg: DataCfg, seed: int = 0) -> list[tuple[s
                 f"{json.dumps(cfg.ratios)}); give more runs or a larger test share."
             )
     return splits
+
+
+def _time_splits(logs: list[JointLog], cfg: DataCfg, seed: int) -> list[tuple[str, Split]]:
+    """Splits of ``runs``, ``blocks`` and ``kfold`` (see :class:`DataCfg`)."""
+    if cfg.split == "runs":
+        return [("runs", split_runs(logs, tuple(cfg.ratios), seed))]
+    if cfg.split == "kfold":
+        return [(f.name, f) for f in kfold_blocks(logs, cfg.blocks, cfg.gap_s, cfg.test_blocks)]
+    if cfg.test_blocks is None and cfg.test_span_s is None:
+        return [("blocks", split_blocks(logs, tuple(cfg.ratios), cfg.gap_s))]
+
+    def spans(log: JointLog) -> list[tuple[int, int]]:
+        if cfg.test_blocks is not None:
+            return [block_spans(len(log), cfg.blocks)[k] for k in cfg.test_blocks]
+        return [tuple(int(i) for i in np.searchsorted(log.t - log.t[0], cfg.test_span_s))]
+
+    return [("blocks", hold_out_spans(logs, spans, cfg.gap_s))]
 
 
 def check_data_path(preset: dict, demo: bool = False) -> None:
@@ -398,6 +433,28 @@ def _check_data_cfg(cfg: DataCfg) -> None:
         raise UserInputError(
             f"data.test_groups={json.dumps(cfg.test_groups)} applies only with data.split=groups "
             f"(data.split={cfg.split}); drop it or set data.split=groups."
+        )
+    chosen = {"test_blocks": cfg.test_blocks, "test_span_s": cfg.test_span_s}
+    for key, value in chosen.items():
+        allowed = ("blocks", "kfold") if key == "test_blocks" else ("blocks",)
+        if value is not None and cfg.split not in allowed:
+            raise UserInputError(
+                f"data.{key}={json.dumps(value)} applies only with data.split={' or '.join(allowed)} "
+                f"(data.split={cfg.split})."
+            )
+    if cfg.test_blocks is not None and cfg.test_span_s is not None:
+        raise UserInputError("data.test_blocks and data.test_span_s both choose the held-out frames; give one.")
+    bad = [k for k in cfg.test_blocks or [] if not 0 <= k < cfg.blocks]
+    if bad or cfg.test_blocks == []:
+        raise UserInputError(
+            f"data.test_blocks={json.dumps(cfg.test_blocks)}: expected block indices 0..{cfg.blocks - 1} "
+            f"(data.blocks={cfg.blocks} blocks per run)."
+        )
+    span = cfg.test_span_s
+    if span is not None and (len(span) != 2 or not 0 <= span[0] < span[1]):
+        raise UserInputError(
+            f"data.test_span_s={json.dumps(span)}: expected [start, stop] in seconds from each run's start, "
+            "0 <= start < stop (e.g. [60, 90])."
         )
     if cfg.reader == "column_map" and cfg.path is not None and cfg.column_map is None:
         raise UserInputError("data.reader=column_map needs data.column_map (a shipped map name or a JSON file).")

@@ -114,7 +114,11 @@ FIELD_CHECKS: dict[str, dict[str, Check]] = {
     },
     "DataCfg": {
         "reader": Check(choices=("demo", "column_map", "bench_csv", "history_npz", "torque_profile")),
-        "split": Check(choices=("groups", "runs", "blocks")),
+        "split": Check(choices=("groups", "runs", "blocks", "kfold")),
+        "blocks": Check(ge=2),
+        "test_blocks": NON_NEGATIVE,
+        "test_span_s": NON_NEGATIVE,
+        "gap_s": NON_NEGATIVE,
         "group_key": Check(nonempty=True),
         "test_groups": Check(nonempty=True),
         "ratios": NON_NEGATIVE,
