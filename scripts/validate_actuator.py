@@ -10,10 +10,17 @@ Examples::
     python scripts/validate_actuator.py --data test_logs/ --train-data train_logs/ --column-map bam_xl330_demo \
         --network runs/x/export/gru_pd.pt --out runs/val
 
-Learned nets run with their own physics and gains and an open final clip; the motor limits ``effort_limit`` /
-``velocity_limit`` are the DC-motor baseline's, and clip the learned nets too only with ``--clip-models``. The
-``fitted_pd`` baseline is fitted on ``--train-data`` only (skipped without it); ``fitted_pd_oracle`` is fitted on
-``--data`` itself and labelled as an oracle (never in the verdict).
+    # the same, replayed on two arms at once (one env per run and geometry), results per geometry
+    python scripts/validate_actuator.py --data test_logs/ --column-map bam_xl330_demo --network gru_pd.pt \
+        --bench mass=0.49,length=0.1 --bench mass=1.0,length=0.15 --out runs/val_arms
+
+Learned nets run with their own physics and gains (from their files) and an open final clip; the motor limits
+``effort_limit`` / ``velocity_limit`` are the DC-motor baseline's (default: the first GRU-PD file's torque-speed
+curve), and clip the learned nets too only with ``--clip-models``. The decimation (physics steps per log sample) is
+chosen for the log's rate and the nets' unless ``decimation=K`` is given. The ``fitted_pd`` baseline is fitted on
+``--train-data`` only (skipped without it); ``fitted_pd_oracle`` is fitted on ``--data`` itself and labelled as an
+oracle (never in the verdict). Everything goes through ``run_validation``: the same net and runs give the same numbers
+from Python.
 
 ``report.html`` and ``metrics.json`` go to ``--out``; a folder that already holds files is refused before any work
 unless ``--overwrite`` (the earlier outputs are deleted first, so old and new files never mix). Overrides are
@@ -60,9 +67,8 @@ def _existing_file(path: str, flag: str) -> str:
 
 def _validate_logs(args, overrides: dict, out: Path):
     """Validate ``--network`` files on ``--data`` (baselines fitted on ``--train-data``); returns (result, paths)."""
-    from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
     from learned_actuators.data.column_map import load_column_map, read_mapped_folder
-    from learned_actuators.validation.demo import network_physics
+    from learned_actuators.validation.model_physics import learned_model_cfg
     from learned_actuators.validation.provenance import provenance
     from learned_actuators.validation.report import write_report
     from learned_actuators.validation.validate import run_validation
@@ -71,42 +77,25 @@ def _validate_logs(args, overrides: dict, out: Path):
     column_map = load_column_map(args.column_map)
     logs = read_mapped_folder(args.data, column_map)
     train_logs = read_mapped_folder(args.train_data, column_map) if args.train_data else None
-    cfg = ValidationCfg()
-    physics = None
-    if args.network:  # the first net's physics, fitted on its training runs, unless given as overrides
-        try:
-            physics = network_physics(args.network[0], train_logs)
-        except UserInputError as err:
-            logging.getLogger(__name__).warning("physics not taken from the network file: %s", err)
-    if physics is not None:
-        from_file = {
-            "kp_scale": physics["kp_scale"],
-            "kd": physics["kd"],
-            "effort_limit": physics["stall_torque"],
-            "velocity_limit": physics["no_load_speed"],
-        }
-        for key, value in from_file.items():
-            if value is not None:
-                setattr(cfg, key, value)
+    cfg = ValidationCfg(clip_models=args.clip_models)
     for key, value in overrides.items():
         setattr(cfg, key, value)
-    clip = args.clip_models
-    models = {
-        Path(p).stem: CombinedGRUAndPDActuatorCfg(
-            joint_names_expr=[".*"],
-            network_file=p,
-            saturation_effort=(cfg.effort_limit if clip else None) or 1e6,
-            actuator_effort_limit=(cfg.effort_limit if clip else None) or 1e6,
-            actuator_velocity_limit=(cfg.velocity_limit if clip else None) or 1e6,
-        )
-        for p in args.network
-    }
+    models = {Path(p).stem: learned_model_cfg(p) for p in args.network}
     result = run_validation(logs, models, cfg, fit_logs=train_logs)
-    result.settings["physics_from_network_file"] = physics
-    result.settings["learned_models_clipped"] = clip
     result.provenance = provenance([*(log.source for log in logs + (train_logs or [])), *args.network])
     paths = write_report(result, out, num_runs=cfg.plot_trajectories)
     return result, paths
+
+
+def _bench_overrides(args, overrides: dict) -> dict:
+    """``--bench`` geometries as the ``benches`` override (refused beside a ``benches=`` override)."""
+    from learned_actuators.validation.bench import parse_bench_spec
+
+    if not args.bench:
+        return overrides
+    if "benches" in overrides:
+        raise UserInputError("give the bench geometries either as --bench or as the override benches=..., not both.")
+    return {**overrides, "benches": tuple(parse_bench_spec(text) for text in args.bench)}
 
 
 def main(argv: list[str]) -> int:
@@ -115,7 +104,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--demo", action="store_true", help="Train on the built-in BAM data, validate, report.")
     parser.add_argument("--data", help="Folder of logs (read with --column-map).")
     parser.add_argument("--column-map", help="Column map name or JSON file for --data.")
-    parser.add_argument("--network", action="append", default=[], help="GRU-PD network file(s) to validate.")
+    parser.add_argument(
+        "--network", action="append", default=[], help="Network file(s) to validate (GRU-PD, LSTM or MLP)."
+    )
+    parser.add_argument(
+        "--bench",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE,...",
+        help="A bench geometry to replay every run on (repeat for several, one env each, one simulation): "
+        "mass [kg], length [m], inertia or armature [kg·m²], e.g. --bench mass=0.5,length=0.1.",
+    )
     parser.add_argument("--train-data", help="Folder of the training logs (same --column-map) for fitted_pd.")
     parser.add_argument(
         "--clip-models", action="store_true", help="Clip the learned nets with effort_limit/velocity_limit too."
@@ -135,6 +134,7 @@ def main(argv: list[str]) -> int:
                 ("--data", args.data),
                 ("--column-map", args.column_map),
                 ("--network", args.network),
+                ("--bench", args.bench),
                 ("overrides " + " ".join(args.overrides), args.overrides),
             )
             if value
@@ -166,7 +166,7 @@ def main(argv: list[str]) -> int:
             parser.error("give --demo, or --data and --column-map")
         from learned_actuators.validation.validation_cfg import ValidationCfg
 
-        overrides = _parse_overrides(args.overrides, ValidationCfg)
+        overrides = _bench_overrides(args, _parse_overrides(args.overrides, ValidationCfg))
         if not Path(args.data).is_dir():
             raise UserInputError(f"--data {args.data}: no such folder.")
         for path in args.network:

@@ -157,7 +157,7 @@ def test_bad_rates_are_clear_errors():
         run_validation(fast, {"dc": DC}, ValidationCfg(baselines=(), show_progress=False))
     slow = _command_logs(num_runs=1, num_steps=20, dt=0.05)
     with pytest.raises(ValueError, match="use decimation >= 5"):
-        run_validation(slow, {"dc": DC}, ValidationCfg(baselines=(), show_progress=False))
+        run_validation(slow, {"dc": DC}, ValidationCfg(decimation=1, baselines=(), show_progress=False))
 
 
 def test_joint_names_not_on_the_robot_are_a_clear_error():

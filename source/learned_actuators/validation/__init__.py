@@ -1,7 +1,7 @@
 """In-simulator validation of actuator models against logged trajectories.
 
 Pure modules (no simulator): :mod:`.metrics`, :mod:`.trajectories`, :mod:`.results`, :mod:`.report`,
-:mod:`.verdict`, :mod:`.provenance`, :mod:`.bench` (needs only ``pxr``). The replay (:mod:`.replay`,
+:mod:`.verdict`, :mod:`.provenance`, :mod:`.rates`, :mod:`.bench` (needs only ``pxr``). The replay (:mod:`.replay`,
 :mod:`.validate`) needs Isaac Lab 3.0 and is imported on first use of its names, so
 ``import learned_actuators.validation`` stays light.
 """
@@ -29,6 +29,9 @@ _LAZY = {
     "Verdict": ".verdict",
     "provenance": ".provenance",
     "baseline_models": ".validate",
+    "learned_model_cfg": ".model_physics",
+    "network_physics": ".model_physics",
+    "resolve_decimation": ".rates",
 }
 
 __all__ = sorted(_LAZY)

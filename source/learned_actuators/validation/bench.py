@@ -7,19 +7,26 @@ rotor, horn, load) is the joint's armature (:attr:`BenchParams.armature`), which
 simulation. ``length = 0`` gives a pure inertial load with no gravity torque.
 
 The USD is written with ``pxr`` into a cache folder, named by a hash of the parameters, and spawned with
-Isaac Lab's ``UsdFileCfg``; no external file is needed.
+Isaac Lab's ``UsdFileCfg``; no external file is needed. Several geometries run side by side in one simulation:
+the replay writes each env's mass, centre of mass and armature (:func:`run_benches`, :func:`expand_benches`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-__all__ = ["BenchParams", "write_bench_usd"]
+from learned_actuators.errors import UserInputError
+
+__all__ = ["BENCH_KEYS", "BenchParams", "check_bench_spec", "parse_bench_spec", "write_bench_usd"]
+
+BENCH_KEYS = ("mass", "length", "inertia", "armature")
+"""Keys of a bench geometry (``ValidationCfg.benches`` entries, ``--bench``)."""
 
 BENCH_FORMAT_VERSION = 2
 """Bumped whenever the generated USD changes, so cached files of older layouts are not reused."""
@@ -76,10 +83,61 @@ class BenchParams:
             )
         return cls(inertia=float(inertia), mass=mass, length=length, joint_name=joint_name)
 
+    def with_geometry(self, geometry: dict) -> BenchParams:
+        """This bench with ``geometry``'s ``mass``/``length``/``inertia``/``armature`` (:data:`BENCH_KEYS`).
+
+        Without ``inertia`` the total inertia is the new ``m·l²`` plus ``armature`` (default: this bench's motor-side
+        inertia, its ``inertia - m·l²``).
+        """
+        mass = float(geometry.get("mass", self.mass))
+        length = float(geometry.get("length", self.length))
+        inertia = geometry.get("inertia")
+        if inertia is None:
+            armature = geometry.get("armature", self.inertia - self.mass * self.length**2)
+            inertia = mass * length**2 + float(armature)
+        return replace(self, mass=mass, length=length, inertia=float(inertia))
+
+    @property
+    def label(self) -> str:
+        """Short name of the geometry, e.g. ``m=0.49 kg l=0.1 m J=0.0069 kg·m²``."""
+        return f"m={self.mass:.4g} kg l={self.length:.4g} m J={self.inertia:.4g} kg·m²"
+
     @property
     def armature(self) -> float:
         """Joint armature [kg·m²]: the total inertia less the point mass's ``m·l²`` and the link's own tiny inertia."""
         return max(self.inertia - self.mass * self.length**2 - MIN_INERTIA, 0.0)
+
+
+def check_bench_spec(spec, where: str) -> dict[str, float]:
+    """A bench geometry checked: keys from :data:`BENCH_KEYS`, finite values >= 0 (``inertia`` > 0).
+
+    Raises:
+        UserInputError: naming ``where`` (e.g. ``ValidationCfg.benches[1]``), the key and what is expected.
+    """
+    if not isinstance(spec, dict) or not spec:
+        raise UserInputError(f"{where}: expected a non-empty mapping of {list(BENCH_KEYS)}; got {spec!r}.")
+    out = {}
+    for key, value in spec.items():
+        if key not in BENCH_KEYS:
+            raise UserInputError(f"{where}: unknown key {key!r}; expected any of {list(BENCH_KEYS)}.")
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or value < 0 or (key == "inertia" and value == 0):
+            want = "a positive number [kg·m²]" if key == "inertia" else "a finite number >= 0"
+            raise UserInputError(f"{where}: {key}={value!r}; expected {want}.")
+        out[key] = float(value)
+    return out
+
+
+def parse_bench_spec(text: str, where: str = "--bench") -> dict[str, float]:
+    """``"mass=0.5,length=0.1"`` as a checked geometry (:func:`check_bench_spec`)."""
+    spec = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        try:
+            spec[key.strip()] = float(value) if sep else None
+        except ValueError:
+            raise UserInputError(f"{where} {text!r}: {key.strip()}={value!r} is not a number.") from None
+    return check_bench_spec(spec, f"{where} {text!r}")
 
 
 def default_cache_dir() -> Path:
@@ -136,3 +194,55 @@ def write_bench_usd(params: BenchParams, cache_dir: str | Path | None = None) ->
     stage.GetRootLayer().Save()
     tmp.replace(path)
     return path
+
+
+def run_benches(batch, cfg) -> list[BenchParams]:
+    """The bench of every run of ``batch`` (a TrajectoryBatch): its meta with the cfg's overrides.
+
+    The cfg's ``inertia``/``mass``/``length`` override every run's meta. Runs may differ: each env gets its own bench.
+
+    Raises:
+        LogFormatError: if the log has more than one joint, or a run's bench is unknown or impossible (naming it).
+    """
+    from learned_actuators.data.joint_log import LogFormatError
+
+    if len(batch.joint_names) != 1:
+        raise LogFormatError(
+            f"{batch.sources[0]}: field 'joint_names' has {len(batch.joint_names)} joints {batch.joint_names}; "
+            "the bench replica has one joint."
+        )
+    name = batch.joint_names[0] if batch.joint_names[0].isidentifier() else "joint"
+    overrides = {"inertia": cfg.inertia, "mass": cfg.mass, "length": cfg.length}
+    out = []
+    for meta, source in zip(batch.metas, batch.sources, strict=True):
+        try:
+            out.append(BenchParams.from_meta(meta, joint_name=name, **overrides))
+        except ValueError as err:
+            raise LogFormatError(f"{source}: {err}") from None
+    return out
+
+
+def expand_benches(batch, cfg):
+    """``batch`` with every run once per geometry of ``cfg.benches`` (run-major: env ``r·G + g``), or ``batch``.
+
+    Each copy's meta holds its bench (``mass``, ``length``, ``inertia``) and ``bench`` (its label); its name ends
+    with the label.
+
+    Raises:
+        UserInputError: for a geometry that is not a valid bench (naming ``ValidationCfg.benches[i]``).
+    """
+    if not cfg.benches:
+        return batch
+    specs = [check_bench_spec(spec, f"ValidationCfg.benches[{i}]") for i, spec in enumerate(cfg.benches)]
+    index, names, metas = [], [], []
+    for e, base in enumerate(run_benches(batch, cfg)):
+        for i, spec in enumerate(specs):
+            try:
+                bench = base.with_geometry(spec)
+            except ValueError as err:
+                raise UserInputError(f"ValidationCfg.benches[{i}] {spec} on run {batch.names[e]}: {err}") from None
+            index.append(e)
+            names.append(f"{batch.names[e]} · {bench.label}")
+            geometry = {"mass": bench.mass, "length": bench.length, "inertia": bench.inertia, "bench": bench.label}
+            metas.append({**batch.metas[e], **geometry})
+    return batch.take(index, names=names, metas=metas)

@@ -16,68 +16,19 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
-
 from learned_actuators.data.demo import DEMO_DATA_DIR, load_demo_logs
 from learned_actuators.data.joint_log import JointLog
 from learned_actuators.errors import UserInputError
 from learned_actuators.network_file import load_network
 
-__all__ = ["GROUP_KEY", "network_physics", "run", "validate_folds"]
+from .model_physics import OPEN_LIMITS, learned_model_cfg, network_physics
+
+__all__ = ["GROUP_KEY", "OPEN_LIMITS", "network_physics", "run", "validate_folds"]
 
 logger = logging.getLogger(__name__)
 
 GROUP_KEY = "trajectory"
 """Run metadata naming the demo's folds (trajectory families)."""
-
-OPEN_LIMITS = {"saturation_effort": 1e6, "actuator_effort_limit": 1e6, "actuator_velocity_limit": 1e6}
-"""Final clip of the learned models: open. The fitted torque-speed curve is part of the GRU-PD model (its file carries
-it and saturates the PD with it); the motor's own joint-side envelope is not known from these logs (as in the
-trainer's rollout evaluation). The DCMotor baseline uses the fitted curve as its envelope."""
-
-
-def _raw_gain(log: JointLog) -> float | None:
-    value = log.meta.get("kp")
-    return float(value) if isinstance(value, int | float) else None
-
-
-def network_physics(network_file: str | Path, train_logs: list[JointLog] | None = None) -> dict:
-    """Gain scale, damping and torque-speed curve of a GRU-PD network file (what the baselines of its fold use).
-
-    ``kp_scale`` [N·m/rad per logged gain unit] is the file's ``source.kp_scale`` (written by the demo's export);
-    for older files it is the file's ``physics.kp`` (the gain at the median training gain) over the median logged
-    gain of ``train_logs``, the runs the file was trained on.
-
-    Raises:
-        UserInputError: when the file is not a GRU-PD file with physics, or the gain scale cannot be recovered.
-    """
-    _, meta = load_network(network_file)
-    if meta is None or meta.model_type != "gru_pd" or not meta.physics:
-        raise UserInputError(f"{network_file}: not a GRU-PD network file with physics metadata.")
-    phys = dict(meta.physics)
-    out = {
-        "kd": float(phys.get("kd", 0.0)),
-        "stall_torque": phys.get("stall_torque"),
-        "no_load_speed": phys.get("no_load_speed"),
-        "friction": phys.get("friction", 0.0),
-        "kp_at_median_train_gain": phys.get("kp"),
-        "network_file": str(network_file),
-    }
-    scale = (meta.source or {}).get("kp_scale")
-    if isinstance(scale, int | float):
-        out.update(kp_scale=float(scale), kp_scale_from="network file (source.kp_scale)")
-        return out
-    raws = [g for g in (_raw_gain(log) for log in train_logs or []) if g is not None]
-    if not raws or not phys.get("kp"):
-        raise UserInputError(
-            f"{network_file}: the file has no source.kp_scale and no training runs with a logged gain were given; "
-            "set ValidationCfg.kp_scale."
-        )
-    out.update(
-        kp_scale=float(phys["kp"]) / float(np.median(raws)),
-        kp_scale_from="network file physics.kp / median logged gain of its training runs",
-    )
-    return out
 
 
 def _fitted_physics(train_logs: list[JointLog]) -> dict:
@@ -94,15 +45,6 @@ def _fitted_physics(train_logs: list[JointLog]) -> dict:
         "no_load_speed": cfg.no_load_speed,
         "kp_scale_from": "demo physics fitted on the fold's training runs",
     }
-
-
-def _model_cfg(path: Path):
-    from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg, LSTMActuatorNetCfg, MLPActuatorNetCfg
-
-    _, meta = load_network(path)
-    kind = meta.model_type if meta is not None else "gru_pd"
-    cls = {"gru_pd": CombinedGRUAndPDActuatorCfg, "lstm": LSTMActuatorNetCfg, "mlp": MLPActuatorNetCfg}[kind]
-    return cls(joint_names_expr=[".*"], network_file=str(path), **OPEN_LIMITS)
 
 
 def validate_folds(
@@ -151,7 +93,7 @@ def validate_folds(
             velocity_limit=physics["no_load_speed"],
         )
         logger.info("fold %s: %d test runs, %d training runs, models %s", fold, len(test), len(train), list(nets))
-        specs.append(FoldSpec(fold, test, {name: _model_cfg(path) for name, path in nets.items()}, cfg, train))
+        specs.append(FoldSpec(fold, test, {name: learned_model_cfg(path) for name, path in nets.items()}, cfg, train))
         extra[fold] = {
             "physics": physics,
             "network_files": {name: str(path) for name, path in nets.items()},

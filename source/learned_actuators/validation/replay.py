@@ -29,7 +29,8 @@ from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
 from learned_actuators.data.joint_log import LogFormatError
 
-from .bench import BenchParams, write_bench_usd
+from .bench import MIN_INERTIA, BenchParams, run_benches, write_bench_usd
+from .rates import network_dt, physics_dt, resolve_decimation
 from .trajectories import TrajectoryBatch
 from .validation_cfg import ValidationCfg
 
@@ -72,30 +73,6 @@ class Rollout:
     """Physics step used [s]."""
 
 
-def physics_dt(log_dt: float, cfg: ValidationCfg, source: str = "<data set>") -> float:
-    """The physics step ``log_dt / decimation`` [s], checked against the range the replay supports.
-
-    Raises:
-        ValueError: naming the log rate and the limits when the step is out of range.
-    """
-    if cfg.decimation < 1 or int(cfg.decimation) != cfg.decimation:
-        raise ValueError(f"ValidationCfg.decimation is {cfg.decimation}; expected an integer >= 1.")
-    dt = log_dt / cfg.decimation
-    if dt > cfg.max_physics_dt:
-        needed = int(np.ceil(log_dt / cfg.max_physics_dt))
-        raise ValueError(
-            f"{source}: log period {log_dt:.6g} s with decimation {cfg.decimation} gives a physics step of {dt:.6g} s, "
-            f"above the largest supported {cfg.max_physics_dt:.6g} s; use decimation >= {needed}."
-        )
-    if dt < cfg.min_physics_dt:
-        raise ValueError(
-            f"{source}: log rate {1.0 / log_dt:.6g} Hz with decimation {cfg.decimation} needs a physics step of "
-            f"{dt:.3g} s, below the smallest supported {cfg.min_physics_dt:.3g} s; the simulator cannot replay at "
-            "that rate (downsample the log)."
-        )
-    return dt
-
-
 def resolve_replica(batch: TrajectoryBatch, cfg: ValidationCfg) -> str:
     """``"bench"`` or ``"go2"`` for this batch (resolving ``cfg.replica == "auto"``)."""
     if cfg.replica != "auto":
@@ -125,32 +102,15 @@ def match_joint_names(log_names: list[str], robot_names: list[str], source: str)
     return [robot_names.index(n) for n in log_names]
 
 
-def bench_params(batch: TrajectoryBatch, cfg: ValidationCfg) -> BenchParams:
-    """Bench parameters from the first run's meta and the cfg overrides; every run must agree on them.
-
-    Raises:
-        LogFormatError: if the log has more than one joint or runs need different benches.
-    """
-    if len(batch.joint_names) != 1:
-        raise LogFormatError(
-            f"{batch.sources[0]}: field 'joint_names' has {len(batch.joint_names)} joints {batch.joint_names}; "
-            "the bench replica has one joint."
-        )
-    overrides = {"inertia": cfg.inertia, "mass": cfg.mass, "length": cfg.length}
-    params = [BenchParams.from_meta(meta, **overrides) for meta in batch.metas]
-    for p, src in zip(params, batch.sources, strict=True):
-        if p != params[0]:
-            raise LogFormatError(
-                f"{src}: bench parameters {p} differ from {params[0]} of {batch.sources[0]}; validate runs of one "
-                "bench set-up together."
-            )
-    return params[0]
+def bench_params(batch: TrajectoryBatch, cfg: ValidationCfg) -> list[BenchParams]:
+    """The bench of every run (:func:`~learned_actuators.validation.bench.run_benches`)."""
+    return run_benches(batch, cfg)
 
 
 def _robot_cfg(batch: TrajectoryBatch, cfg: ValidationCfg, actuator_cfg: ActuatorBaseCfg, replica: str):
     """Articulation cfg of the replica with the actuator under test on the logged joints."""
     if replica == "bench":
-        usd = write_bench_usd(bench_params(batch, cfg))
+        usd = write_bench_usd(bench_params(batch, cfg)[0])  # every env's own bench is written after the reset
         return ArticulationCfg(
             prim_path="{ENV_REGEX_NS}/Robot",
             spawn=sim_utils.UsdFileCfg(usd_path=str(usd)),
@@ -225,7 +185,8 @@ def replay(
     Returns:
         The simulated trajectories at the log's rate.
     """
-    dt = physics_dt(batch.dt, cfg, batch.sources[0])
+    decimation = resolve_decimation(batch.dt, cfg, [network_dt(actuator_cfg)], batch.sources[0])
+    dt = batch.dt / decimation
     if gains is not None and cfg.use_newton_actuators:
         raise ValueError("per-run gains need use_newton_actuators=False (Isaac Lab's actuator objects).")
     replica = resolve_replica(batch, cfg)
@@ -251,19 +212,28 @@ def replay(
             robot = scene["robot"]
             apply_gains(robot.actuators["under_test"], gains, batch.num_envs, name)
             if replica == "bench":
-                armature = bench_params(batch, cfg).armature
-                robot.write_joint_armature_to_sim_index(
-                    armature=torch.full((batch.num_envs, 1), armature, device=cfg.device)
-                )
+                _write_benches(robot, bench_params(batch, cfg), cfg.device)
             ids = match_joint_names(batch.joint_names, list(robot.joint_names), batch.sources[0])
-            return _run(batch, robot, scene, sim, ids, dt, cfg, name)
+            return _run(batch, robot, scene, sim, ids, decimation, cfg, name)
     finally:
         sim.stop()
         sim.clear_instance()
 
 
-def _run(batch, robot, scene, sim, ids, dt, cfg, name) -> Rollout:
+def _write_benches(robot, benches: list[BenchParams], device: str) -> None:
+    """Each env's bench: the arm's mass and centre of mass and the joint's armature (envs may differ)."""
+    arm = [robot.body_names.index("arm")]
+    mass = torch.tensor([[max(b.mass, MIN_INERTIA)] for b in benches], dtype=torch.float32, device=device)
+    com = torch.tensor([[[0.0, 0.0, -b.length]] for b in benches], dtype=torch.float32, device=device)
+    robot.set_masses_index(masses=mass, body_ids=arm)
+    robot.set_coms_index(coms=com, body_ids=arm)
+    armature = torch.tensor([[b.armature] for b in benches], dtype=torch.float32, device=device)
+    robot.write_joint_armature_to_sim_index(armature=armature)
+
+
+def _run(batch, robot, scene, sim, ids, decimation, cfg, name) -> Rollout:
     device = cfg.device
+    dt = batch.dt / decimation
 
     def t(x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(x, dtype=torch.float32, device=device)
@@ -288,7 +258,7 @@ def _run(batch, robot, scene, sim, ids, dt, cfg, name) -> Rollout:
     for k in steps:
         target[:, ids] = t(batch.q_target[:, k])
         torque = torch.zeros(num_envs, len(ids), device=device)
-        for _ in range(cfg.decimation):
+        for _ in range(decimation):
             robot.actuators.target_command.set_position_index(value=target)
             scene.write_data_to_sim()
             sim.step(render=False)
@@ -296,7 +266,7 @@ def _run(batch, robot, scene, sim, ids, dt, cfg, name) -> Rollout:
             torque += robot.actuators.applied_effort.torch[:, ids]
         q[:, k + 1] = robot.data.joint_pos.torch[:, ids].cpu().numpy()
         qd[:, k + 1] = robot.data.joint_vel.torch[:, ids].cpu().numpy()
-        tau[:, k] = (torque / cfg.decimation).cpu().numpy()
+        tau[:, k] = (torque / decimation).cpu().numpy()
     if num_steps > 1:
         tau[:, -1] = tau[:, -2]
     return Rollout(q=q, qd=qd, tau=tau, physics_dt=dt)
@@ -315,7 +285,8 @@ def single_step_torque(
     log sample with the logged ``q``, ``qd`` and ``q_target`` (as the simulator would call it with the state
     held), so stateful models (histories, recurrent state) advance at the physics rate.
     """
-    dt = physics_dt(batch.dt, cfg, batch.sources[0])
+    decimation = resolve_decimation(batch.dt, cfg, [network_dt(actuator_cfg)], batch.sources[0])
+    dt = batch.dt / decimation
     num_envs, num_steps, num_joints = batch.q.shape
     if getattr(actuator_cfg, "physics_dt", "absent") is None:  # learned actuators need the step outside a sim
         actuator_cfg = replace(actuator_cfg, physics_dt=dt)
@@ -340,7 +311,7 @@ def single_step_torque(
     zeros = torch.zeros(num_envs, num_joints, device=cfg.device)
     for k in range(num_steps):
         q, qd, target = t(batch.q[:, k]), t(batch.qd[:, k]), t(batch.q_target[:, k])
-        for _ in range(cfg.decimation):
+        for _ in range(decimation):
             action = ArticulationActions(
                 joint_positions=target.clone(), joint_velocities=zeros.clone(), joint_efforts=zeros.clone()
             )

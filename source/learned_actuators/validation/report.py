@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic_io import atomic_write_text
-from .results import TABLE_COLUMNS, ValidationResult
+from .results import ValidationResult
 
 __all__ = ["format_table", "json_safe", "write_html", "write_json", "write_report"]
 
@@ -57,8 +57,9 @@ def _fmt(value) -> str:
 
 def format_table(result: ValidationResult) -> str:
     """The results table as aligned plain text (one row per model)."""
-    headers = [h + (f" [{u}]" if u else "") for _, h, u in TABLE_COLUMNS]
-    rows = [[_fmt(row[key]) for key, _, _ in TABLE_COLUMNS] for row in result.table()]
+    columns = result.table_columns()
+    headers = [h + (f" [{u}]" if u else "") for _, h, u in columns]
+    rows = [[_fmt(row[key]) for key, _, _ in columns] for row in result.table()]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
@@ -171,7 +172,7 @@ def _spread_figure(result: ValidationResult):
     """Per-run rollout RMSE of every model: box plot with every run as a dot (coloured by fold), mean as a diamond."""
     import matplotlib.pyplot as plt
 
-    rows = result.table()
+    rows = result.table(by_bench=False)
     names = [r["model"] for r in rows]
     per_run = {m.name: np.asarray(m.rollout["pos_rmse_per_traj"], dtype=float) for m in result.models}
     finite = np.concatenate([v[np.isfinite(v)] for v in per_run.values()] or [np.zeros(1)])
@@ -251,17 +252,18 @@ def _per_run_figure(result: ValidationResult):
 
 
 def _html_table(result: ValidationResult) -> str:
-    head = "".join(f"<th>{html.escape(h)}{f' [{html.escape(u)}]' if u else ''}</th>" for _, h, u in TABLE_COLUMNS)
+    columns = result.table_columns()
+    head = "".join(f"<th>{html.escape(h)}{f' [{html.escape(u)}]' if u else ''}</th>" for _, h, u in columns)
     body = []
     for row in result.table():
-        cells = "".join(f"<td>{html.escape(_fmt(row[key]))}</td>" for key, _, _ in TABLE_COLUMNS)
+        cells = "".join(f"<td>{html.escape(_fmt(row[key]))}</td>" for key, _, _ in columns)
         body.append(f"<tr>{cells}</tr>")
     return f'<table id="results"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _html_per_run(result: ValidationResult) -> str:
     """Runs × models table of the rollout position RMSE; the lowest non-oracle value of each run in bold."""
-    rows = result.table()
+    rows = result.table(by_bench=False)
     models = {m.name: m for m in result.models}
     head = "<th>run</th>" + ("<th>fold</th>" if result.folds else "") + "<th>kp</th>"
     head += "".join(f"<th>{html.escape(r['model'])}<br><small>{html.escape(r['kind'])}</small></th>" for r in rows)
@@ -360,7 +362,8 @@ background:#f6f6f6}}</style>
 <h1>{html.escape(title)}</h1>
 <p class="verdict" id="verdict"><b>Verdict:</b> {html.escape(verdict.line)}</p>
 <p>{where}; {len(batch.joint_names)} joint(s) ({html.escape(", ".join(batch.joint_names))}),
-log period {batch.dt:.6g} s, physics step {result.physics_dt:.6g} s, replica: {html.escape(result.replica)}.
+log period {batch.dt:.6g} s, physics step {result.physics_dt:.6g} s (decimation {result.decimation}),
+replica: {html.escape(result.replica)}{f", {len(set(result.benches))} bench geometries" if result.benches else ""}.
 Rollout: open loop from the logged initial state, driven by the logged commands; metrics over the counted
 (valid) frames only. Single-step: the model fed the logged state, compared with the torque label.
 Verdict metric: the mean over runs of each run's rollout position RMSE.</p>

@@ -94,16 +94,49 @@ class ValidationResult:
     """Fold (held-out group) of each run when the runs come from several folds (:func:`merge_results`), else empty."""
     provenance: dict = field(default_factory=dict)
     """Code, package versions, date and data files (:func:`~learned_actuators.validation.provenance.provenance`)."""
+    decimation: int = 1
+    """Physics steps per log sample (``log dt / physics_dt``)."""
+    benches: list[str] = field(default_factory=list)
+    """Bench geometry (label) of each env when the envs ran on more than one geometry, else empty."""
 
     def verdict(self) -> Verdict:
         """Which learned model is best on these runs by mean per-run rollout RMSE, vs the best non-oracle baseline."""
         per_run = {m.name: m.rollout["pos_rmse_per_traj"] for m in self.models}
         return compute_verdict(per_run, {m.name: m.kind for m in self.models})
 
-    def table(self) -> list[dict]:
-        """Results table rows (see :data:`TABLE_COLUMNS`)."""
+    def table_columns(self) -> tuple:
+        """Columns of :meth:`table`: :data:`TABLE_COLUMNS`, with a ``bench`` column when there are several benches."""
+        if not self.benches:
+            return TABLE_COLUMNS
+        return (*TABLE_COLUMNS[:2], ("bench", "bench", ""), *TABLE_COLUMNS[2:])
+
+    def table(self, by_bench: bool = True) -> list[dict]:
+        """Results table rows (see :meth:`table_columns`).
+
+        One per model, or (``by_bench`` and several bench geometries) one per model and geometry.
+        """
         order = {kind: i for i, kind in enumerate(KINDS)}
-        return [m.summary() for m in sorted(self.models, key=lambda m: order.get(m.kind, len(order)))]
+        models = sorted(self.models, key=lambda m: order.get(m.kind, len(order)))
+        if not self.benches or not by_bench:
+            return [m.summary() for m in models]
+        per_bench = self.per_bench()
+        return [per_bench[m.name][label] for m in models for label in per_bench[m.name]]
+
+    def per_bench(self) -> dict[str, dict[str, dict]]:
+        """``{model: {bench label: summary row over that bench's envs}}`` (empty with one bench)."""
+        if not self.benches:
+            return {}
+        labels = list(dict.fromkeys(self.benches))
+        index = {label: [e for e, b in enumerate(self.benches) if b == label] for label in labels}
+        out = {}
+        for m in self.models:
+            out[m.name] = {}
+            for label, envs in index.items():
+                sub = self.batch.take(envs)
+                single = m.tau_single[envs] if m.tau_single is not None else None
+                part = evaluate_model(m.name, m.kind, sub, m.q_sim[envs], m.qd_sim[envs], single)
+                out[m.name][label] = {**part.summary(), "bench": label}
+        return out
 
     def model(self, name: str) -> ModelResult:
         """The result of the model called ``name``."""
@@ -115,15 +148,18 @@ class ValidationResult:
     def to_json_dict(self) -> dict:
         """JSON-serialisable metrics of every model (NaN/inf written as null / strings by the caller)."""
         batch = self.batch
+        per_bench = self.per_bench()
         return {
             "verdict": self.verdict().to_dict(),
             "provenance": self.provenance,
             "replica": self.replica,
             "physics_dt": self.physics_dt,
             "log_dt": batch.dt,
+            "decimation": self.decimation,
             "runs": [
                 {"name": n, "source": s, "length": int(length), "counted_frames": int(m.sum())}
                 | ({"fold": self.folds[e]} if self.folds else {})
+                | ({"bench": self.benches[e]} if self.benches else {})
                 for e, (n, s, length, m) in enumerate(
                     zip(batch.names, batch.sources, batch.lengths, batch.mask, strict=True)
                 )
@@ -141,6 +177,7 @@ class ValidationResult:
                     "single_step": m.single_step,
                     "params": m.params,
                 }
+                | ({"per_bench": per_bench[m.name]} if per_bench else {})
                 for m in self.models
             },
         }
@@ -240,4 +277,5 @@ def merge_results(results: list[ValidationResult], folds: list[str], growth_bins
         settings={"folds": {fold: r.settings for fold, r in zip(folds, results, strict=True)}},
         folds=[fold for fold, r in zip(folds, results, strict=True) for _ in range(r.batch.num_envs)],
         provenance=results[0].provenance,
+        decimation=results[0].decimation,
     )

@@ -129,6 +129,23 @@ class TrajectoryBatch:
             metas=[dict(log.meta) for log in logs],
         )
 
+    def take(self, index, names: list[str] | None = None, metas: list[dict] | None = None) -> TrajectoryBatch:
+        """The runs at ``index`` (in that order, repeats allowed), optionally renamed and with new metas."""
+        index = np.asarray(index, dtype=int)
+        return TrajectoryBatch(
+            names=list(names) if names is not None else [self.names[e] for e in index],
+            sources=[self.sources[e] for e in index],
+            joint_names=list(self.joint_names),
+            dt=self.dt,
+            q=self.q[index],
+            qd=self.qd[index],
+            q_target=self.q_target[index],
+            tau=self.tau[index] if self.tau is not None else None,
+            lengths=self.lengths[index],
+            mask=self.mask[index],
+            metas=list(metas) if metas is not None else [dict(self.metas[e]) for e in index],
+        )
+
     @classmethod
     def concat(cls, batches: list[TrajectoryBatch]) -> TrajectoryBatch:
         """The runs of several batches (e.g. the test runs of every fold) as one batch, in order.

@@ -4,12 +4,18 @@
 
     from learned_actuators.validation import ValidationCfg, run_validation, write_report
 
-    result = run_validation(logs, {"gru_pd": my_actuator_cfg}, ValidationCfg(kp_scale=0.0036), fit_logs=train_logs)
+    result = run_validation(logs, {"gru_pd": learned_model_cfg("gru_pd.pt")}, ValidationCfg(), fit_logs=train_logs)
     write_report(result, "outputs/validation")
 
+Nothing is copied by hand: the decimation is chosen for the log's rate and the nets' (:mod:`.rates`), a GRU-PD model's
+gains come from its own file, and the baselines' gain scale, damping and torque-speed curve from the cfg where set,
+else from the first GRU-PD file (:mod:`.model_physics`). ``ValidationCfg.benches`` replays every run on several bench
+geometries side by side in one simulation. The same net and runs give the same numbers through this call and through
+``scripts/validate_actuator.py``, which calls it.
+
 Baselines are honest: ``fitted_pd`` is fitted on ``fit_logs`` (the training runs) only, never on the runs it is
-validated on; ``ideal_pd`` and ``dc_motor`` take their gains and torque-speed curve from the cfg (the demo sets them
-from the GRU-PD file's physics, itself fitted on the training runs). ``fitted_pd_oracle`` is the same PD fitted on the
+validated on; ``ideal_pd`` and ``dc_motor`` take their gains and torque-speed curve from the cfg or the GRU-PD file's
+physics, itself fitted on the training runs. ``fitted_pd_oracle`` is the same PD fitted on the
 validated runs themselves: an in-sample, optimistic reference (kind ``"oracle"``) that the verdict ignores.
 """
 
@@ -18,16 +24,20 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from isaaclab.actuators import ActuatorBaseCfg, DCMotorCfg, IdealPDActuatorCfg
+from isaaclab.utils import replace
 
 from learned_actuators.data.joint_log import JointLog
 
+from .bench import expand_benches, run_benches
 from .metrics import fit_pd_on_training, fit_pd_per_gain
-from .replay import Gains, bench_params, physics_dt, replay, resolve_replica, single_step_torque
+from .model_physics import baseline_cfg, clip_model, file_physics, model_gain_cfg
+from .rates import network_dt, resolve_decimation
+from .replay import Gains, replay, resolve_replica, single_step_torque
 from .results import ValidationResult, evaluate_model
 from .trajectories import TrajectoryBatch, pad_steps
 from .validation_cfg import ValidationCfg
@@ -58,7 +68,8 @@ def log_gains(batch: TrajectoryBatch, cfg: ValidationCfg) -> Gains | None:
     kp, kd = [], []
     for meta in batch.metas:
         raw = _meta_float(meta, "kp")
-        run_kp = cfg.kp if cfg.kp is not None else (None if raw is None else cfg.kp_scale * raw)
+        scale = cfg.kp_scale if cfg.kp_scale is not None else 1.0
+        run_kp = cfg.kp if cfg.kp is not None else (None if raw is None else scale * raw)
         if run_kp is None:
             return None
         kp.append(run_kp)
@@ -189,37 +200,77 @@ def _as_batch(logs) -> TrajectoryBatch:
     return logs if isinstance(logs, TrajectoryBatch) else TrajectoryBatch.from_logs(list(logs))
 
 
+def _fit_batch(fold: FoldSpec, batch: TrajectoryBatch) -> TrajectoryBatch | None:
+    """The fold's training runs as a batch (None without), checked to share no run with the validated ones."""
+    if fold.fit_logs is None or len(fold.fit_logs) == 0:
+        return None
+    fit_batch = _as_batch(fold.fit_logs)
+    runs = set(zip(batch.names, batch.sources, strict=True))
+    overlap = set(zip(fit_batch.names, fit_batch.sources, strict=True)) & runs
+    if overlap:
+        raise ValueError(
+            f"fit_logs share runs with the validated logs ({sorted(overlap)[:3]}...): baselines are fitted on "
+            "training runs only."
+        )
+    return fit_batch
+
+
+def _replica_batch(batch: TrajectoryBatch, cfg: ValidationCfg, replica: str) -> tuple[TrajectoryBatch, dict]:
+    """The batch to replay (one env per run and bench geometry) with every env's bench in its meta, and settings."""
+    if replica != "bench":
+        if cfg.benches:
+            raise ValueError(f"ValidationCfg.benches applies to the one-joint bench; the replica is {replica!r}.")
+        return batch, {}
+    batch = expand_benches(batch, cfg) if cfg.benches else batch.take(range(batch.num_envs))  # own metas
+    benches = run_benches(batch, cfg)
+    for meta, bench in zip(batch.metas, benches, strict=True):
+        meta.update(mass=bench.mass, length=bench.length, inertia=bench.inertia, bench=bench.label)
+    return batch, {"benches": {b.label: asdict(b) for b in benches}}
+
+
 def _prepare(fold: FoldSpec) -> dict:
     """Batch, sim settings and the models/baselines to replay of one fold."""
     cfg = fold.cfg
     batch = _as_batch(fold.logs)
-    dt = physics_dt(batch.dt, cfg, batch.sources[0])
+    fit_batch = _fit_batch(fold, batch)
+    net_dts = {name: network_dt(c) for name, c in fold.models.items()}
+    decimation = resolve_decimation(batch.dt, cfg, net_dts.values(), batch.sources[0])
     replica = resolve_replica(batch, cfg)
-    settings = {"cfg": cfg.to_dict(), "replica": replica}
-    bench = bench_params(batch, cfg) if replica == "bench" else None
-    if bench is not None:
-        settings["bench"] = bench.__dict__
-    fit_batch = None
-    if fold.fit_logs is not None and len(fold.fit_logs) > 0:
-        fit_batch = _as_batch(fold.fit_logs)
-        runs = set(zip(batch.names, batch.sources, strict=True))
-        overlap = set(zip(fit_batch.names, fit_batch.sources, strict=True)) & runs
-        if overlap:
-            raise ValueError(
-                f"fit_logs share runs with the validated logs ({sorted(overlap)[:3]}...): baselines are fitted on "
-                "training runs only."
-            )
-    baselines, skipped = baseline_models(batch, cfg, fit_batch)
+    batch, bench_settings = _replica_batch(batch, cfg, replica)
+    physics = {name: file_physics(c, fit_batch) for name, c in fold.models.items()}
+    physics = {name: p for name, p in physics.items() if p is not None}
+    # the sim cfg: the decimation chosen, every env's bench already in its meta, the baselines' physics resolved
+    sim_cfg = replace(cfg, decimation=decimation, inertia=None, mass=None, length=None, benches=())
+    base = baseline_cfg(sim_cfg, next(iter(physics.values()), None))
+    settings = {
+        "cfg": cfg.to_dict(),
+        "replica": replica,
+        "decimation": decimation,
+        "decimation_from": "automatic" if cfg.decimation is None else "ValidationCfg.decimation",
+        "network_dt": {n: d for n, d in net_dts.items() if d is not None},
+        "baseline_physics": {k: getattr(base, k) for k in ("kp_scale", "kd", "effort_limit", "velocity_limit")},
+        "model_physics": physics,
+        "learned_models_clipped": cfg.clip_models,
+        **bench_settings,
+    }
+    baselines, skipped = baseline_models(batch, base, fit_batch)
     clash = set(fold.models) & set(baselines)
     if clash:
         raise ValueError(f"model names {sorted(clash)} clash with baseline names; rename them.")
-    gains = log_gains(batch, cfg) if cfg.gains_from_log else None
-    todo = {name: ("model", c, gains, {}) for name, c in fold.models.items()}
+    needs_scale = any(isinstance(m.get("kp"), int | float) for m in batch.metas)
+    todo = {}
+    for name, actuator_cfg in fold.models.items():
+        gain_cfg = model_gain_cfg(cfg, base, physics.get(name), name, needs_scale)
+        gains = log_gains(batch, gain_cfg) if cfg.gains_from_log else None
+        if cfg.clip_models and getattr(actuator_cfg, "network_file", None):
+            actuator_cfg = clip_model(actuator_cfg, base, name)
+        todo[name] = ("model", actuator_cfg, gains, {})
     todo |= {name: ("oracle" if name in ORACLES else "baseline", c, g, p) for name, (c, g, p) in baselines.items()}
-    sim_key = (replica, dt, cfg.gravity, cfg.decimation, cfg.device, cfg.use_newton_actuators, bench)
+    sim_key = (replica, decimation, cfg.gravity, cfg.device, cfg.use_newton_actuators)
     return {
         "batch": batch,
-        "dt": dt,
+        "dt": batch.dt / decimation,
+        "cfg": sim_cfg,
         "replica": replica,
         "settings": settings,
         "skipped": skipped,
@@ -287,7 +338,7 @@ def run_validation_folds(folds: list[FoldSpec]) -> ValidationResult:
     parts = []
     for fold in folds:
         part = _prepare(fold)
-        part.update(name=fold.name, cfg=fold.cfg)
+        part.update(name=fold.name)
         parts.append(part)
     first = parts[0]
     names = [(n, e[0]) for n, e in first["todo"].items()]
@@ -297,7 +348,8 @@ def run_validation_folds(folds: list[FoldSpec]) -> ValidationResult:
                 f"fold {part['name']!r} validates {list(part['todo'])}, fold {first['name']!r} {list(first['todo'])}; "
                 "every fold must validate the same models (and run the same baselines)."
             )
-        if part["replica"] != first["replica"] or not math.isclose(part["dt"], first["dt"]):
+        same_step = math.isclose(part["dt"], first["dt"]) and part["sim_key"][1] == first["sim_key"][1]
+        if part["replica"] != first["replica"] or not same_step:
             raise ValueError(f"fold {part['name']!r} needs another replica or physics step than {first['name']!r}.")
     named = len(folds) > 1 or bool(folds[0].name)
     joined = TrajectoryBatch.concat([p["batch"] for p in parts]) if len(parts) > 1 else first["batch"]
@@ -320,6 +372,7 @@ def run_validation_folds(folds: list[FoldSpec]) -> ValidationResult:
             logger.warning("baseline %s not run%s: %s", name, f" ({part['name']})" if part["name"] else "", reason)
             skipped[f"{name} ({part['name']})" if len(parts) > 1 else name] = reason
     settings = {"folds": {p["name"]: p["settings"] for p in parts}} if len(parts) > 1 else first["settings"]
+    benches = [str(meta.get("bench")) for meta in joined.metas]
     return ValidationResult(
         batch=joined,
         models=results,
@@ -328,4 +381,6 @@ def run_validation_folds(folds: list[FoldSpec]) -> ValidationResult:
         skipped=skipped,
         settings=settings,
         folds=[p["name"] for p in parts for _ in range(p["batch"].num_envs)] if named else [],
+        decimation=first["settings"]["decimation"],
+        benches=benches if len(set(benches)) > 1 else [],
     )

@@ -25,14 +25,23 @@ class ValidationCfg:
     """Bench: pendulum mass [kg]. None: log meta ``mass`` (0 if absent). Default None."""
     length: float | None = None
     """Bench: pendulum arm length [m]. None: log meta ``length`` (0 if absent). Default None."""
+    benches: tuple[dict[str, float], ...] = ()
+    """Bench geometries every run is replayed on, all in one simulation (one env per run and geometry): each a
+    mapping with any of ``mass`` [kg], ``length`` [m], ``inertia`` [kg·m²] (total about the axis) and ``armature``
+    [kg·m²] (the motor-side part of it), e.g. ``({"mass": 0.5, "length": 0.1}, {"mass": 1.0, "length": 0.15})``.
+    Keys left out keep the run's own values; a new mass or length without ``inertia`` keeps the run's motor-side
+    armature (its inertia less its ``m·l²``). Results are given per geometry. Empty: every run on its logged bench
+    (runs with different logged benches run side by side too). Default ()."""
     gravity: bool = True
     """Whether gravity acts (-9.81 m/s² along -z). Default True."""
 
-    decimation: int = 1
-    """Physics steps per log sample; the physics step is ``log dt / decimation`` [s]. Default 1."""
+    decimation: int | None = None
+    """Physics steps per log sample; the physics step is ``log dt / decimation`` [s]. None (automatic): the smallest
+    integer that brings the step to at most :attr:`max_physics_dt` and divides the ``dt`` of every learned model
+    under test (its file's rate), see :func:`~learned_actuators.validation.rates.resolve_decimation`. Default None."""
     max_physics_dt: float = 0.01
     """Largest physics step the replay accepts [s] (larger steps make the explicit actuator loop
-    inaccurate); a slower log needs a larger :attr:`decimation`. Default 0.01."""
+    inaccurate); a slower log needs a larger :attr:`decimation` (chosen automatically). Default 0.01."""
     min_physics_dt: float = 1e-5
     """Smallest physics step the replay accepts [s]. Default 1e-5."""
     device: str = "cpu"
@@ -49,21 +58,30 @@ class ValidationCfg:
     optimistic reference and never in the verdict). Default all four."""
     kp: float | None = None
     """Log's proportional gain [N·m/rad] for the baselines. None: log meta ``kp``. Default None."""
-    kp_scale: float = 1.0
+    kp_scale: float | None = None
     """Factor [N·m/rad per log unit] from a logged ``meta["kp"]`` to N·m/rad (logs storing a servo's raw gain,
-    e.g. Dynamixel firmware units). Default 1."""
+    e.g. Dynamixel firmware units) for the baselines. None: the first GRU-PD model's file (its ``source.kp_scale``,
+    or ``physics.kp`` over the median logged gain of the training runs), else 1. A GRU-PD model always uses its
+    own file's scale. Default None."""
     gains_from_log: bool = True
     """Set the PD gains (``stiffness``/``damping`` of the actuator object) of every model per run from the log
-    (:attr:`kp` or ``kp_scale · meta["kp"]``, :attr:`kd` or ``meta["kd"]``), when the log has a gain and the model
-    has PD gains. Default True."""
+    (:attr:`kp` or scale · ``meta["kp"]``), when the log has a gain and the model has PD gains: a GRU-PD model with
+    its own file's gain scale and damping, other models with the baselines' (:attr:`kp_scale`, :attr:`kd`).
+    Default True."""
     kd: float | None = None
-    """Log's derivative gain [N·m·s/rad] for the baselines. None: log meta ``kd`` (0 if absent). Default None."""
+    """Derivative gain [N·m·s/rad] of the baselines. None: the first GRU-PD model's file (``physics.kd``), else
+    log meta ``kd`` (0 if absent). Default None."""
     effort_limit: float | None = None
-    """Stall torque [N·m] of the DC-motor baseline. None: log meta ``stall_torque`` or ``effort_limit``.
+    """Stall torque [N·m] of the DC-motor baseline. None: the first GRU-PD model's file (``physics.stall_torque``),
+    else log meta ``stall_torque`` or ``effort_limit``. Clips learned models only with :attr:`clip_models`.
     Default None."""
     velocity_limit: float | None = None
-    """No-load speed [rad/s] of the DC-motor baseline. None: log meta ``no_load_speed`` or ``velocity_limit``.
-    Default None."""
+    """No-load speed [rad/s] of the DC-motor baseline. None: the first GRU-PD model's file
+    (``physics.no_load_speed``), else log meta ``no_load_speed`` or ``velocity_limit``. Clips learned models only
+    with :attr:`clip_models`. Default None."""
+    clip_models: bool = False
+    """Clip the learned models (cfgs with a ``network_file``) with the resolved :attr:`effort_limit` /
+    :attr:`velocity_limit` too (their final clip; otherwise their cfg's own). Default False."""
 
     growth_bins: int = 20
     """Log-spaced horizon bins of the error-growth curve. Default 20."""
