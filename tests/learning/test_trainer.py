@@ -113,16 +113,69 @@ def test_unknown_model_type(runs):
         train(quick_cfg("transformer"), runs)
 
 
-def test_rollout_loss_trains_and_needs_a_known_load(runs):
+def test_rollout_loss_trains_and_turns_off_with_a_note_without_a_known_load(runs, tmp_path, caplog):
     cfg = quick_cfg("gru_pd", max_epochs=2)
     cfg.rollout_loss.enabled = True
     cfg.rollout_loss.horizon_s = 0.05
     result = train(cfg, runs)
     assert np.isfinite(result.history["train_loss"]).all()
+    assert not any("rollout loss off" in n for n in result.model.info["notes"])
     logs = make_runs(duration=0.5)
     logs[0].meta.pop("inertia")
-    with pytest.raises(ValueError, match="no metadata 'inertia'"):
-        train(cfg, logs)
+    result = train(cfg, logs, run_dir=tmp_path / "run")  # used to raise "no metadata 'inertia'"
+    assert "rollout loss off" in caplog.text and logs[0].name in caplog.text  # printed
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["rollout_loss"]["enabled"] is False
+    assert any("rollout loss off" in n for n in saved["notes"])
+    # the same training without the rollout loss: the note changed nothing else
+    off = train(dataclasses.replace(cfg, rollout_loss=dataclasses.replace(cfg.rollout_loss, enabled=False)), logs)
+    assert off.history["train_loss"] == result.history["train_loss"]
+
+
+def _spring_runs(k_spring, theta0):
+    """Pendulum runs whose actuator has a spring with rest angle ``theta0``: an even torque term if theta0 != 0."""
+    from learned_actuators.data.synthetic import simulate_reference_actuator
+    from learned_actuators.physics import PhysicsParams
+
+    return [
+        simulate_reference_actuator(
+            PhysicsParams(kp=kp, kd=0.05, stall_torque=1.0, no_load_speed=12.0, k_spring=k_spring, theta0=theta0),
+            0.01,
+            0.3,
+            0.1,
+            duration=1.5,
+            name=f"spring{i}",
+            seed=i,
+        )
+        for i, kp in enumerate((2.0, 4.0))
+    ]
+
+
+def test_even_torque_share_tells_symmetric_from_asymmetric_loads(runs):
+    from learned_actuators.learning.recipe_rules import EVEN_SHARE_MAX, even_torque_share
+
+    assert even_torque_share(runs) < 0.5 * EVEN_SHARE_MAX  # pendulum hanging at q = 0: odd
+    assert even_torque_share(_spring_runs(-0.5, 0.0)) < 0.5 * EVEN_SHARE_MAX  # spring at rest at q = 0: odd
+    assert even_torque_share(_spring_runs(-0.5, 0.4)) > 2 * EVEN_SHARE_MAX  # rest angle 0.4 rad: a bias
+
+
+def test_auto_mirroring_follows_the_data(runs, caplog):
+    symmetric = train(quick_cfg("mlp", max_epochs=1, augment_mirror="auto"), runs)
+    assert any(name.endswith("#mirror") for name in symmetric.model.info["train_runs"])
+    assert not any("mirroring" in n for n in symmetric.model.info["notes"])
+    asymmetric = train(quick_cfg("mlp", max_epochs=1, augment_mirror="auto"), _spring_runs(-0.5, 0.4))
+    assert not any(name.endswith("#mirror") for name in asymmetric.model.info["train_runs"])
+    assert any("mirroring off" in n for n in asymmetric.model.info["notes"]) and "mirroring off" in caplog.text
+    forced = train(quick_cfg("mlp", max_epochs=1, augment_mirror=True), _spring_runs(-0.5, 0.4))
+    assert any(name.endswith("#mirror") for name in forced.model.info["train_runs"])
+    assert any("mirroring on as asked" in n for n in forced.model.info["notes"])
+
+
+def test_shipped_gru_pd_recipe_mirrors_only_on_symmetric_data():
+    from learned_actuators.learning.pipeline import build_cfg, load_preset
+
+    _, cfg = build_cfg(load_preset("recipe_gru_pd"))
+    assert cfg.augment_mirror == "auto" and cfg.rollout_loss.enabled
 
 
 def test_mirror_augmentation_adds_sign_flipped_runs(runs):

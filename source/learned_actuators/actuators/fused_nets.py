@@ -20,8 +20,10 @@ TorchScript MLP, LSTM or GRU once and evaluate the same function with:
 :class:`FusedMLP` can also run each chunk through one ``torch.compile``-d function (:meth:`FusedMLP.compile`), which
 fuses every layer's bias and activation into a single pass.
 
-Results match the TorchScript module to float32 rounding (about 1e-5 relative); the actuators check this on
-random inputs when they load a net and fall back to calling the TorchScript module when it does not hold.
+Results match the TorchScript module to float32 rounding (about 1e-5 relative); the actuators check this when they
+load a net, on random inputs and on the representative training inputs a file of ours stores with the trainer's
+outputs (:func:`fused_example_error`: folding a scaling buffer into the first layer can amplify rounding where random
+inputs do not show it), and fall back to calling the TorchScript module when it does not hold.
 """
 
 from __future__ import annotations
@@ -32,7 +34,14 @@ import torch
 
 from ..network_file import NetworkFileError, module_scaling
 
-__all__ = ["FusedMLP", "FusedRecurrentNet", "chunk_columns", "extract_activation", "extract_mlp_layers"]
+__all__ = [
+    "FusedMLP",
+    "FusedRecurrentNet",
+    "chunk_columns",
+    "extract_activation",
+    "extract_mlp_layers",
+    "fused_example_error",
+]
 
 CHUNK_BYTES = 1 << 22
 """Target size [bytes] of one layer's per-chunk scratch buffers, per intra-op thread. Measured on a 2-core EPYC
@@ -539,3 +548,32 @@ def max_abs_error(fn_a: Callable[[], torch.Tensor], fn_b: Callable[[], torch.Ten
     a = fn_a().reshape(-1)
     b = fn_b().reshape(-1)
     return float((a - b).abs().max())
+
+
+@torch.no_grad()
+def fused_example_error(
+    net: torch.nn.Module, model_type: str, inputs: torch.Tensor, outputs: torch.Tensor, device, chunk: int = 32
+) -> float | None:
+    """Largest difference [N·m] between the fused kernels built from ``net`` and a file's stored outputs.
+
+    ``inputs`` (N, T, F) and ``outputs`` (N, T) are the file's ``examples``
+    (:func:`~learned_actuators.network_file.stored_examples`): the module's own inputs, so the kernels fold the
+    net's scaling buffers only (no caller maps); recurrent rows step from a zero state. ``chunk`` columns per chunk.
+    None when the net's structure is not recognised.
+    """
+    n, t, f = inputs.shape
+    x = inputs.to(device=device, dtype=torch.float32)
+    if model_type == "mlp":
+        fused = FusedMLP.from_module(net, n * t, device, chunk=chunk)
+        if fused is None:
+            return None
+        got = fused(x.reshape(n * t, f).t().contiguous(), torch.empty(1, n * t, device=device)).reshape(n, t)
+    else:
+        fused = FusedRecurrentNet.from_module(net, "gru" if model_type == "gru_pd" else "lstm", n, device, chunk=chunk)
+        if fused is None:
+            return None
+        got = torch.empty(n, t, device=device)
+        out = torch.empty(1, n, device=device)
+        for k in range(t):
+            got[:, k] = fused(x[:, k, :].t().contiguous(), out)[0]
+    return float((got.double().cpu() - outputs.double().cpu()).abs().max())

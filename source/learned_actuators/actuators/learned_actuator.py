@@ -36,7 +36,15 @@ from isaaclab.actuators import DCMotor, resolve_joint_parameter
 from isaaclab.utils import index_fill_
 
 from ..errors import UserInputError
-from ..network_file import NetworkFileError, check_metadata, load_network
+from ..network_file import (
+    EXAMPLE_TOLERANCE,
+    NetworkFileError,
+    check_examples,
+    check_metadata,
+    load_network,
+    stored_examples,
+)
+from .scale_check import SCALE_CHECK_OPTIONS, check_network_scale
 
 if TYPE_CHECKING:
     from .learned_actuator_cfg import LearnedActuatorBaseCfg
@@ -144,7 +152,8 @@ class _LabActuatorPathMeta(ABCMeta):
                 "This package's Newton-native path is off for the installed Isaac Lab/Newton versions (see the "
                 "warning of learned_actuators.actuators.isaaclab_native). "
                 if cls.__dict__.get("newton_native_drive", False)
-                else "Only CombinedGRUAndPDActuator runs natively in Newton. "
+                else "Only the package's CombinedGRUAndPDActuator, LSTMActuatorNet and MLPActuatorNet classes (not "
+                "subclasses) run natively in Newton. "
             )
             raise NewtonActuatorPathError(
                 f"{cls.__module__}.{cls.__name__} is a custom explicit actuator and runs only on Isaac Lab's Python "
@@ -227,6 +236,12 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
             raise NetworkFileError(
                 f"{self.cfg.network_file}: metadata 'model_type' is {self.metadata.model_type!r}, but "
                 f"{type(self).__name__} runs {self.model_type!r} nets."
+            )
+        check_examples(self.network, self.metadata, str(self.cfg.network_file))  # the module vs its stored outputs
+        if self.metadata is not None:
+            stall = self._saturation_effort[0].tolist()
+            check_network_scale(
+                self.cfg.network_file, self.metadata.physics, self._joint_names, stall, self.cfg.scale_check
             )
         self.physics_dt = self._resolve_physics_dt()
         self.network_dt, self.steps_per_network_step = self._resolve_rate()
@@ -567,7 +582,12 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
                 f"{cls.__name__}: cfg field 'network_file' must be the path of a TorchScript actuator net (.pt); "
                 f"got {file!r}."
             )
-        for name, allowed in (("nonfinite", NONFINITE_OPTIONS), ("torque_speed_curve", _TORQUE_SPEED_CURVES)):
+        options = (
+            ("nonfinite", NONFINITE_OPTIONS),
+            ("torque_speed_curve", _TORQUE_SPEED_CURVES),
+            ("scale_check", SCALE_CHECK_OPTIONS),
+        )
+        for name, allowed in options:
             if getattr(cfg, name) not in allowed:
                 raise ActuatorCfgError(
                     f"{file}: cfg field '{name}' must be one of {allowed}; got {getattr(cfg, name)!r}."
@@ -673,13 +693,31 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         return float(net_dt), int(steps)
 
     def _use_fused(self, fused, reference_error: float, scale: float) -> bool:
-        """Decide whether to use fused kernels given their max error against the module on random inputs."""
+        """Decide whether to use the fused kernels.
+
+        They must match the module on random inputs (``reference_error`` at output magnitude ``scale``) and, for a
+        file that stores examples, its stored outputs on representative training inputs.
+        """
         if fused is None:
             logger.info(
                 "%s: net structure not recognised for fused kernels; calling the TorchScript module.",
                 self.cfg.network_file,
             )
             return False
+        examples = None if self.metadata is None else stored_examples(self.metadata, str(self.cfg.network_file))
+        if examples is not None:
+            from .fused_nets import fused_example_error
+
+            error = fused_example_error(self.network, self.model_type, examples[0], examples[1], self._device)
+            if error is None or error > EXAMPLE_TOLERANCE * examples[2]:
+                logger.warning(
+                    "%s: fused kernels differ from the outputs stored in the file by %s N·m on its representative "
+                    "training inputs (tolerance %.3g N·m); calling the TorchScript module instead.",
+                    self.cfg.network_file,
+                    "an unknown amount" if error is None else f"{error:.3g}",
+                    EXAMPLE_TOLERANCE * examples[2],
+                )
+                return False
         if not _fused_error_ok(reference_error, scale):
             logger.warning(
                 "%s: fused kernels differ from the TorchScript module by %.3g N·m on random inputs; "

@@ -57,6 +57,13 @@ class LearnedActuatorBaseCfg(DCMotorCfg):
     naming the quantity, env ids and joints (for debugging; on a GPU it costs a device sync per step). See
     :class:`~learned_actuators.actuators.LearnedActuatorBase`."""
 
+    scale_check: Literal["warn", "raise", "ignore"] = "warn"
+    """What a network file whose PD gain (``physics.kp`` times 1 rad) or stall torque (``physics.stall_torque``) is
+    10x or more away from this cfg's ``saturation_effort`` does when the actuator loads it: ``"warn"`` (default)
+    logs a warning naming the file, field and values, ``"raise"`` raises
+    :class:`~learned_actuators.actuators.ActuatorCfgError`, ``"ignore"`` accepts it silently. Files without gains
+    (LSTM, MLP, third-party nets) are not checked. See :mod:`learned_actuators.actuators.scale_check`."""
+
     fused: bool = True
     """Evaluate the net with preallocated fused kernels (:mod:`learned_actuators.actuators.fused_nets`). They
     are checked against the TorchScript module on random inputs at load; if the structure is unknown or the

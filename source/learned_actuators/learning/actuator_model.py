@@ -98,12 +98,46 @@ class ActuatorModel:
         return out[0] if isinstance(out, tuple) else out
 
     @torch.no_grad()
+    def net_outputs(self, raw: np.ndarray) -> np.ndarray:
+        """Net output [N·m] (N, T) for raw inputs (N, T, F), each row from a zero state (the residual in residual mode).
+
+        The trainer's computation: normalisation in float64, the net in float32, denormalisation in float64.
+        """
+        self.net.eval()
+        x = torch.as_tensor(self.input_norm.apply(np.asarray(raw, dtype=np.float64)), dtype=torch.float32)
+        y = self.forward_normalized(x).double().numpy()
+        return self.output_norm.invert(y[..., None])[..., 0]
+
     def predict(self, log: JointLog) -> np.ndarray:
         """Teacher-forced torque [N·m] (T,) on a logged single-joint run, recurrent state from zero at frame 0."""
-        self.net.eval()
-        x = torch.as_tensor(self.input_norm.apply(self.raw_inputs(log)), dtype=torch.float32)[None]
-        y = self.forward_normalized(x)[0].double().numpy()
-        return self.output_norm.invert(y[:, None])[:, 0] + self.base_torque(log)
+        return self.net_outputs(self.raw_inputs(log)[None])[0] + self.base_torque(log)
+
+    def representative_inputs(self, logs: list[JointLog], rows: int = 4, length: int = 50) -> np.ndarray:
+        """Raw inputs (N, T, F) of up to ``rows`` windows of ``length`` frames from ``logs``.
+
+        The windows are the middle of runs spread over the list: what an export stores with the trainer's outputs
+        (:meth:`examples`).
+        """
+        picks = np.unique(np.linspace(0, len(logs) - 1, min(rows, len(logs))).round().astype(int))
+        width = min(length, *(len(logs[i]) for i in picks))
+        windows = []
+        for i in picks:
+            raw = self.raw_inputs(logs[i])
+            start = (len(raw) - width) // 2
+            windows.append(raw[start : start + width])
+        return np.stack(windows)
+
+    def examples(self) -> dict:
+        """The ``examples`` record of the network file: stored inputs, the trainer's outputs, the torque scale."""
+        raw = self.info.get("representative_inputs")
+        if raw is None:
+            return {}
+        raw = np.asarray(raw, dtype=np.float64)
+        return {
+            "inputs": raw.tolist(),
+            "outputs": self.net_outputs(raw).tolist(),
+            "torque_scale": float(self.info.get("torque_scale", 1.0)),
+        }
 
     def stepper(self, kp: np.ndarray | None = None) -> Stepper:
         """Per-step torque predictor for ``len(kp)`` joints (batched rollouts); ``kp`` [N·m/rad] per row."""

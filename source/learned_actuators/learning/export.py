@@ -22,7 +22,7 @@ import torch
 
 from .. import __version__
 from ..atomic_io import atomic_path
-from ..network_file import NetworkMetadata, load_network, save_network
+from ..network_file import NetworkMetadata, check_examples, load_network, save_network
 from .actuator_model import ActuatorModel
 
 __all__ = ["example_inputs", "export_model", "export_onnx", "export_torchscript", "network_metadata"]
@@ -39,6 +39,9 @@ def network_metadata(model: ActuatorModel, source: dict | None = None) -> Networ
         "output_std": float(model.output_norm.std[0]),
         "normalization_in_network": True,
         "source": {"package": "learned_actuators", "version": __version__, **(source or {})},
+        "near_constant_inputs": [int(i) for i in np.flatnonzero(model.input_norm.near_constant)],
+        "notes": [str(n) for n in model.info.get("notes", [])],
+        "examples": model.examples(),
     }
     if model.model_type == "gru_pd":
         train_kp = model.info.get("train_kp")
@@ -96,7 +99,12 @@ def _flat(out) -> list[torch.Tensor]:
 
 
 def export_torchscript(model: ActuatorModel, path: str | Path, source: dict | None = None, atol: float = 1e-6) -> Path:
-    """Write the TorchScript file with metadata; reload it and check it reproduces the module (≤ ``atol``)."""
+    """Write the TorchScript file with metadata; reload it and check it reproduces the module and the trainer.
+
+    The reloaded module must match the in-memory one on random inputs (≤ ``atol``) and the trainer's outputs on the
+    representative training inputs stored in the file (:func:`~learned_actuators.network_file.check_examples`: ≤ 1e-4
+    of the torque scale).
+    """
     path = Path(path)
     module = model.deploy_module()
     with atomic_path(path) as tmp:
@@ -110,6 +118,7 @@ def export_torchscript(model: ActuatorModel, path: str | Path, source: dict | No
             raise RuntimeError(
                 f"{path}: exported TorchScript differs from the trained module by {diff:.3g} (> {atol})."
             )
+        check_examples(loaded, meta, str(path))
     return path
 
 

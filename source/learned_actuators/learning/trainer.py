@@ -30,6 +30,7 @@ from .actuator_model import ActuatorModel, build_net
 from .baselines import fit_physics
 from .features import gru_step_features, loss_mask, tau_phys
 from .metrics import plot_curves, plot_horizon, plot_prediction, torque_metrics
+from .recipe_rules import resolve_recipe
 from .rollout import error_vs_horizon, load_of
 from .trainer_cfg import TrainCfg
 
@@ -101,7 +102,8 @@ class _Data:
             m = loss_mask(log)
             y = np.where(m, y, 0.0)
             kp = model.run_params(log).kp if model.model_type == "gru_pd" else 0.0
-            inertia, mgl = load_of(log) if cfg.rollout_loss.enabled else (1.0, 0.0)
+            rollout = cfg.rollout_loss.enabled and model.model_type == "gru_pd"
+            inertia, mgl = load_of(log) if rollout else (1.0, 0.0)
             raw = np.stack([log.q[:, 0], log.qd[:, 0], log.q_target[:, 0]], axis=-1)
             n = len(log)
             win = min(length, n)
@@ -263,10 +265,31 @@ def _init_model(cfg: TrainCfg, train_logs: list[JointLog]) -> ActuatorModel:
     return model
 
 
-def _start_run_dir(run_dir: Path, cfg: TrainCfg, model: ActuatorModel, train_logs, val_logs, start_epoch: int = 0):
-    """Write the resolved cfg, normalisation and split; return a tensorboard writer (or None)."""
+def input_names(model: ActuatorModel) -> list[str]:
+    """One name per net input: the GRU-PD features, ``pos_error``/``qd`` (LSTM), ``pos_error[t-i]``/``qd[t-i]``."""
+    if model.model_type == "gru_pd":
+        return list(model.model_cfg.features)
+    if model.model_type == "lstm":
+        return ["pos_error", "qd"]
+    idx = model.model_cfg.input_idx
+    return [f"{name}[t-{i}]" for name in ("pos_error", "qd") for i in idx]
+
+
+def _normalization_notes(model: ActuatorModel) -> list[str]:
+    """Notes on near-constant inputs (scaled by their magnitude, see :class:`Normalizer`), logged as warnings."""
+    notes = model.input_norm.notes(input_names(model))
+    for note in notes:
+        logger.warning("note: %s", note)
+    return notes
+
+
+def _start_run_dir(
+    run_dir: Path, cfg: TrainCfg, model: ActuatorModel, train_logs, val_logs, start_epoch: int = 0, notes=()
+):
+    """Write the resolved cfg (with the trainer's notes), normalisation and split; return a tensorboard writer."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    _save_json(run_dir / "config.json", cfg.to_dict() | {"resolved_physics": dataclasses.asdict(model.physics)})
+    resolved = {"resolved_physics": dataclasses.asdict(model.physics), "notes": list(notes)}
+    _save_json(run_dir / "config.json", cfg.to_dict() | resolved)
     norm = {
         "input": model.input_norm.to_dict(),
         "output": model.output_norm.to_dict(),
@@ -410,8 +433,11 @@ def train(
         raise UserInputError(f"train.lr_schedule {cfg.lr_schedule!r}; expected 'constant' or 'cosine'.")
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
+    cfg, notes = resolve_recipe(cfg, prepare_logs(train_logs, "training"))
     train_logs, val_logs = _split_validation(cfg, train_logs, val_logs)
     model = _init_model(cfg, train_logs)
+    notes = notes + _normalization_notes(model)
+    model.info = {"notes": notes}
     net = model.net
     data = _Data(model, train_logs, cfg)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -422,7 +448,7 @@ def train(
     if resume is not None:
         history, best, start_epoch = _resume(resume, net, average, opt, gen, cfg)
     run_dir = Path(run_dir) if run_dir is not None else None
-    writer = _start_run_dir(run_dir, cfg, model, train_logs, val_logs, start_epoch) if run_dir is not None else None
+    writer = _start_run_dir(run_dir, cfg, model, train_logs, val_logs, start_epoch, notes) if run_dir else None
     bar = tqdm(
         range(start_epoch, cfg.max_epochs), disable=not cfg.progress, desc=f"train {cfg.model_type}", leave=False
     )
@@ -453,7 +479,8 @@ def train(
         writer.close()
     net.load_state_dict(best["state"])
     net.eval()
-    model.info = {"best_epoch": best["epoch"], "train_runs": [g.name for g in train_logs]}
+    model.info.update(best_epoch=best["epoch"], train_runs=[g.name for g in train_logs])
+    model.info.update(_deploy_info(model, train_logs))
     if cfg.model_type == "gru_pd":
         model.info["train_kp"] = [model.run_params(g).kp for g in train_logs]
     result = TrainResult(model, history, best["epoch"], best["rmse"], time.perf_counter() - t_start, run_dir)
@@ -461,6 +488,15 @@ def train(
     if run_dir is not None:
         _write_outputs(result, cfg, train_logs, val_logs)
     return result
+
+
+def _deploy_info(model: ActuatorModel, train_logs: list[JointLog]) -> dict:
+    """What an export stores to check itself: representative training inputs and the torque scale [N·m]."""
+    torque = np.concatenate([g.tau[loss_mask(g), 0] for g in train_logs])
+    return {
+        "representative_inputs": model.representative_inputs(train_logs).tolist(),
+        "torque_scale": float(np.abs(torque).max()),
+    }
 
 
 def _final_metrics(model: ActuatorModel, train_logs, val_logs) -> dict:
@@ -513,5 +549,11 @@ def _write_outputs(result: TrainResult, cfg: TrainCfg, train_logs, val_logs) -> 
                     f"{cfg.model_type} on {name} run {log.name}",
                 )
     _save_json(
-        run_dir / "metrics.json", {"best_epoch": result.best_epoch, "wall_time_s": result.wall_time_s, **result.metrics}
+        run_dir / "metrics.json",
+        {
+            "best_epoch": result.best_epoch,
+            "wall_time_s": result.wall_time_s,
+            "notes": model.info.get("notes", []),
+            **result.metrics,
+        },
     )

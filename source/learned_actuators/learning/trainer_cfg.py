@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import UserInputError
 from .models_cfg import GRUModelCfg, LSTMModelCfg, MLPModelCfg, PhysicsCfg
@@ -17,7 +17,8 @@ class RolloutLossCfg:
     """Multi-step loss: roll the 1-DOF load (known inertia) through the model over a short horizon (GRU-PD only)."""
 
     enabled: bool = False
-    """Add the rollout loss. Needs ``meta["inertia"]`` (and ``mass``/``length`` for a pendulum). Default False."""
+    """Add the rollout loss. Needs ``meta["inertia"]`` (and ``mass``/``length`` for a pendulum) in every training run;
+    without it the trainer turns the loss off with a note. Default False."""
     horizon_s: float = 0.1
     """Rollout horizon [s]. Default 0.1 s."""
     weight: float = 1.0
@@ -55,9 +56,11 @@ class TrainCfg:
     """``"constant"`` or ``"cosine"`` (decay to 1 % of ``lr`` over ``max_epochs``). Default constant."""
     weight_decay: float = 1e-4
     """AdamW weight decay. Default 1e-4."""
-    augment_mirror: bool = False
+    augment_mirror: bool | Literal["auto"] = False
     """Add a mirrored copy of every training run (``q, q*, qd, tau -> -q, -q*, -qd, -tau``): for actuators and loads
-    that behave the same in both directions (a pendulum hanging at q = 0 does). Default False."""
+    that behave the same in both directions (a pendulum hanging at q = 0 does). ``"auto"``: only when the training
+    data says the torque is direction-symmetric (:func:`~learned_actuators.learning.recipe_rules.even_torque_share`),
+    with a note when it is not; ``True``: always (a note when the data disagrees). Default False."""
     input_noise: float = 0.0
     """Gaussian noise added to the normalised inputs during training (regularisation) [input std units]. Default 0."""
     ema_decay: float = 0.0

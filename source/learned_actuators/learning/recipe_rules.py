@@ -1,0 +1,98 @@
+"""Recipe settings that depend on the data: decided from the training runs, each decision worded as a note.
+
+* Rollout loss (GRU-PD): needs the load (``meta["inertia"]``, plus ``mass``/``length`` for a pendulum) of every
+  training run. Without it the loss is turned off with a note (no trajectory-fitted plant exists to stand in).
+* Mirroring (``augment_mirror``): adds sign-flipped copies of the runs, which is right only when the actuator and
+  its load behave the same in both directions, i.e. the torque is an odd function of the state about ``q = 0``.
+  ``"auto"`` mirrors only when the data says so (:func:`even_torque_share`); ``True`` mirrors regardless (with a
+  note when the data disagrees); ``False`` never mirrors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import numpy as np
+
+from ..data.joint_log import JointLog
+from .features import loss_mask
+from .trainer_cfg import TrainCfg
+
+__all__ = ["EVEN_SHARE_MAX", "even_torque_share", "resolve_recipe"]
+
+logger = logging.getLogger(__name__)
+
+EVEN_SHARE_MAX = 0.1
+"""Largest even (direction-independent) share of the torque, RMS relative to the torque's RMS, for which the data
+counts as symmetric. A gravity torque measured from the horizontal (``m g l cos q``), a spring whose rest angle is not
+0 or a constant bias are even terms; a pendulum hanging at ``q = 0`` (``-m g l sin q``), PD, viscous and Coulomb
+friction and the torque-speed curve are odd."""
+
+
+def even_torque_share(logs: list[JointLog]) -> float:
+    """RMS of the torque's even part over the RMS of the torque, pooled over the valid frames of ``logs``.
+
+    Least squares of the torque on odd terms of the state (``q``, ``sin q``; ``e = q* - q``, ``e|e|``, ``e³``,
+    ``tanh(e / s)``; ``qd``, ``qd|qd|``, ``tanh(qd / v)``; ``e qd²``, with ``s``, ``v`` a tenth of the spreads)
+    together with the even terms a bias, a spring's rest angle or gravity from the horizontal produce (``1``,
+    ``cos q``); the even part is the fitted even terms. A mirrored copy of a run is consistent with
+    the data only when this share is small (:data:`EVEN_SHARE_MAX`). Odd terms are fitted jointly so that a run
+    that explores one side of ``q = 0`` more than the other is not mistaken for an asymmetric load.
+    """
+    cols = []
+    for log in logs:
+        m = loss_mask(log)
+        q, qt, qd = log.q[m, 0], log.q_target[m, 0], log.qd[m, 0]
+        cols.append(np.stack([q, qt - q, qd, log.tau[m, 0]], axis=-1))
+    q, e, qd, tau = np.concatenate(cols).T
+    v = max(0.1 * float(np.std(qd)), 1e-6)
+    se = max(0.1 * float(np.std(e)), 1e-9)
+    odd = np.stack(
+        [q, np.sin(q), e, e * np.abs(e), e**3, np.tanh(e / se), qd, qd * np.abs(qd), np.tanh(qd / v), e * qd**2],
+        axis=-1,
+    )
+    even = np.stack([np.ones_like(q), np.cos(q)], axis=-1)
+    basis = np.concatenate([odd, even], axis=-1)
+    scale = np.maximum(np.abs(basis).max(axis=0), 1e-12)  # conditioning only
+    coef, *_ = np.linalg.lstsq(basis / scale, tau, rcond=None)
+    even_part = (even / scale[odd.shape[1] :]) @ coef[odd.shape[1] :]
+    rms = float(np.sqrt(np.mean(tau**2)))
+    return float(np.sqrt(np.mean(even_part**2))) / max(rms, 1e-12)
+
+
+def resolve_recipe(cfg: TrainCfg, logs: list[JointLog]) -> tuple[TrainCfg, list[str]]:
+    """The cfg with the rollout loss and mirroring decided from the training runs ``logs``, and the notes saying so.
+
+    The notes are logged as warnings (printed by the training script) and recorded in the run's ``config.json``
+    and the exported file's metadata.
+    """
+    notes = []
+    rollout = cfg.rollout_loss
+    if rollout.enabled and cfg.model_type == "gru_pd":
+        missing = [g.name for g in logs if "inertia" not in g.meta]
+        if missing:
+            rollout = dataclasses.replace(rollout, enabled=False)
+            listed = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            notes.append(
+                f"rollout loss off: the load of training runs {listed} is unknown (no metadata 'inertia'), and no "
+                "fitted plant can stand in; give the load (data.load, or 'inertia'/'mass'/'length' in the runs' "
+                "metadata) to use it, or set train.rollout_loss.enabled=false to silence this note."
+            )
+    mirror = cfg.augment_mirror
+    if mirror in (True, "auto"):
+        share = even_torque_share(logs)
+        symmetric = share <= EVEN_SHARE_MAX
+        words = f"the torque's even (direction-independent) part is {share:.1%} of its RMS (limit {EVEN_SHARE_MAX:.0%})"
+        if mirror == "auto":
+            mirror = symmetric
+            if not symmetric:
+                notes.append(
+                    f"mirroring off: {words}, so the load is not symmetric about q = 0 (gravity from the horizontal, "
+                    "a spring's rest angle or a bias); set train.augment_mirror=true to mirror anyway."
+                )
+        elif not symmetric:
+            notes.append(f"mirroring on as asked (train.augment_mirror=true), although {words}.")
+    for note in notes:
+        logger.warning("note: %s", note)
+    return dataclasses.replace(cfg, rollout_loss=rollout, augment_mirror=bool(mirror)), notes
