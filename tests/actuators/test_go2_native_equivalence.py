@@ -1,4 +1,4 @@
-"""GRU-PD in the offline Go2 flat env: Newton-native path vs Isaac Lab's Python path, same torques over 50 steps.
+"""GRU-PD, LSTM, MLP in the offline Go2 flat env: Newton-native vs Isaac Lab's Python path, same torques, 50 steps.
 
 Each run is its own process (one simulation per process) from the same seed, reset state and actions, with per-env
 resets mid-run (see :mod:`tests.actuators.go2_native_probe`).
@@ -22,9 +22,11 @@ WARP_TOLERANCE = 1e-3  # N·m: float rounding of the Warp kernels (2e-6 per call
 STEPS = 50
 
 
-def _probe(mode: str, directory, backend: str | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
-    out = directory / f"{mode}_{backend}.npz"
-    cmd = [sys.executable, "-m", "tests.actuators.go2_native_probe", mode, str(out), str(directory), str(STEPS)]
+def _probe(
+    mode: str, directory, backend: str | None = None, model: str = "gru_pd"
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    out = directory / f"{mode}_{backend}_{model}.npz"
+    cmd = [sys.executable, "-m", "tests.actuators.go2_native_probe", mode, str(out), str(directory), str(STEPS), model]
     env = {k: v for k, v in os.environ.items() if k != BACKEND_ENV} | ({BACKEND_ENV: backend} if backend else {})
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stderr[-4000:]
@@ -61,3 +63,21 @@ def test_the_warp_kernels_in_the_env_stay_close_to_the_python_path(tmp_path, pyt
     python_f, _, python = python_path
     assert warp["backend"] == "warp" and warp["resets"] == python["resets"]
     assert float(np.abs(warp_f - python_f).max()) <= WARP_TOLERANCE
+
+
+@pytest.mark.parametrize(
+    ("model", "drive", "group"), [("lstm", "DriveLSTM", "LSTMActuatorNet"), ("mlp", "DriveMLP", "MLPActuatorNet")]
+)
+def test_lstm_and_mlp_tasks_run_natively_with_the_same_torques(tmp_path, model, drive, group):
+    """LSTM/MLP tasks keep use_newton_actuators=True: our drive, no deprecated path, the Python path's torques."""
+    native_f, native_applied, native = _probe("native", tmp_path, model=model)
+    python_f, python_applied, python = _probe("python", tmp_path, model=model)
+
+    assert native["group"] == "Actuator" and native["drive"] == drive and native["graphable"]
+    assert python["group"] == group
+    assert not native["lab_path_deprecation"] and python["lab_path_deprecation"]
+    assert not native["our_deprecations"], native["our_deprecations"]
+    assert native["resets"] == python["resets"] and native["resets"][20][0] and native["resets"][20][2]
+    assert native_f.shape == python_f.shape and np.abs(python_f).max() > 1.0
+    assert float(np.abs(native_f - python_f).max()) <= TOLERANCE
+    assert float(np.abs(native_applied - python_applied).max()) <= TOLERANCE

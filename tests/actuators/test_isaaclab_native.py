@@ -151,18 +151,81 @@ What the hooks do.
 """
 
 
-def test_lstm_and_mlp_and_subclasses_are_not_native(tmp_path, newton_sim):
-    from learned_actuators.actuators import CombinedGRUAndPDActuator
+def test_our_lstm_and_mlp_are_native_and_subclasses_are_not(tmp_path, newton_sim):
+    from learned_actuators.actuators import CombinedGRUAndPDActuator, LSTMActuatorNet, MLPActuatorNet, MLPActuatorNetCfg
 
     class Custom(CombinedGRUAndPDActuator):
         pass
 
+    class CustomLSTM(LSTMActuatorNet):
+        pass
+
     lstm = LSTMActuatorNetCfg(joint_names_expr=[".*"], network_file="x.pt", **LIMITS)
+    mlp = MLPActuatorNetCfg(joint_names_expr=[".*"], network_file="x.pt", **LIMITS)
+    assert isaaclab_native.runs_natively(lstm) and isaaclab_native.runs_natively(mlp)
     custom = gru_cfg(gru_file(tmp_path), class_type=Custom)
-    assert not isaaclab_native.runs_natively(lstm) and not isaaclab_native.runs_natively(custom)
-    assert CombinedGRUAndPDActuator.is_implicit_model is False  # no error: it runs natively
-    with pytest.raises(NewtonActuatorPathError, match="Only CombinedGRUAndPDActuator runs natively"):
-        _ = Custom.is_implicit_model
+    custom_lstm = LSTMActuatorNetCfg(joint_names_expr=[".*"], network_file="x.pt", class_type=CustomLSTM, **LIMITS)
+    assert not isaaclab_native.runs_natively(custom) and not isaaclab_native.runs_natively(custom_lstm)
+    for cls in (CombinedGRUAndPDActuator, LSTMActuatorNet, MLPActuatorNet):
+        assert cls.is_implicit_model is False  # no error: it runs natively
+    for cls in (Custom, CustomLSTM):
+        with pytest.raises(NewtonActuatorPathError, match="not subclasses"):
+            _ = cls.is_implicit_model
+
+
+@pytest.mark.parametrize("model", ["lstm", "mlp"])
+def test_newton_builds_our_net_drive_from_the_authored_stage_with_the_python_path_torques(tmp_path, newton_sim, model):
+    import newton
+
+    from isaaclab.sim.schemas import define_actuator_properties
+
+    from learned_actuators.actuators import MLPActuatorNetCfg
+    from tests.actuators.helpers import LSTMNet
+
+    torch.manual_seed(0)
+    if model == "lstm":
+        path = save(tmp_path, "lstm.pt", LSTMNet(4, 2), model_type="lstm", dt=0.01, output_std=3.0)
+        cfg_class, drive_class = LSTMActuatorNetCfg, nd.DriveLSTM
+    else:
+        net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Softsign(), torch.nn.Linear(6, 1))
+        meta = {"input_idx": [0, 1], "pos_scale": 3.0, "vel_scale": 0.2, "torque_scale": 8.0}
+        path = save(tmp_path, "mlp.pt", net, model_type="mlp", dt=0.01, **meta)
+        cfg_class, drive_class = MLPActuatorNetCfg, nd.DriveMLP
+    limits = {**LIMITS, "saturation_effort": {"Joint[12]": 12.0, "Joint3": 6.0}}
+    cfg = cfg_class(joint_names_expr=[".*"], network_file=path, physics_dt=DT, **limits)
+    stage = robot_stage()
+    define_actuator_properties("/World/Robot", {"legs": cfg}, stage=stage)
+    schemas = {name: set(prim.GetAppliedSchemas()) for name, prim in actuator_prims(stage).items()}
+    assert all(nd.NET_SCHEMA_NAMES[model] in s and "NewtonPDControlAPI" not in s for s in schemas.values())
+    builder = newton.ModelBuilder()
+    builder.add_usd(stage)
+    model_ = builder.finalize(device="cpu")
+    (actuator,) = model_.actuators
+    assert isinstance(actuator.drive, drive_class) and actuator.drive.is_graphable()
+
+    joints = ["Joint1", "Joint2", "Joint3"]
+    reference = cfg.class_type(cfg, joint_names=joints, joint_ids=slice(None), num_envs=1, device="cpu")
+    sim_state, control = model_.state(), model_.control()
+    states = actuator.state(), actuator.state()
+    dofs, coords, targets = (a.numpy() for a in (actuator.indices, actuator.pos_indices, actuator.target_pos_indices))
+    rng = np.random.default_rng(0)
+    peak = 0.0
+    for _ in range(12):
+        q, qd, qt = (rng.standard_normal(3).astype(np.float32) for _ in range(3))
+        for array, index, values in ((sim_state.joint_q, coords, q), (sim_state.joint_qd, dofs, qd)):
+            host = array.numpy()
+            host[index] = values
+            array.assign(host)
+        host = control.joint_target_q.numpy()
+        host[targets] = qt
+        control.joint_target_q.assign(host)
+        control.joint_f.zero_()
+        actuator.step(sim_state, control, states[0], states[1], dt=DT)
+        states = states[1], states[0]
+        expected = step(reference, *(torch.from_numpy(x)[None] for x in (q, qd, qt)))[0].numpy()
+        np.testing.assert_allclose(control.joint_f.numpy()[dofs], expected, atol=1e-5)
+        peak = max(peak, float(np.abs(expected).max()))
+    assert peak > 0.5 and actuator.drive.actuator.steps_per_network_step == 2
 
 
 def test_authoring_gives_our_joints_the_gru_pd_drive_with_the_python_path_values(tmp_path, newton_sim):

@@ -115,18 +115,25 @@ def test_unknown_physics_dt_without_simulation_raises(tmp_path):
 
 
 def test_newton_actuator_path_error_names_the_setting(tmp_path, monkeypatch):
-    """LSTM (and MLP) nets run only on the Python path; GRU-PD runs natively (tests/actuators/test_isaaclab_native)."""
+    """Subclasses of our classes run only on the Python path (ours run natively: test_isaaclab_native)."""
     from isaaclab.sim import SimulationContext
     from isaaclab.sim.schemas.schemas_actuators import validate_newton_native_actuator_cfgs
 
+    from learned_actuators.actuators import LSTMActuatorNet
+
+    class CustomLSTM(LSTMActuatorNet):  # a subclass may change the model: Python path only
+        pass
+
     path = save(tmp_path, "lstm.pt", LSTMNet(), model_type="lstm", dt=0.005)
-    cfg = LSTMActuatorNetCfg(joint_names_expr=[".*"], network_file=path, physics_dt=0.005, **LIMITS)
+    cfg = LSTMActuatorNetCfg(
+        joint_names_expr=[".*"], network_file=path, physics_dt=0.005, class_type=CustomLSTM, **LIMITS
+    )
     monkeypatch.setattr(
         SimulationContext,
         "instance",
         classmethod(lambda cls: SimpleNamespace(cfg=SimpleNamespace(use_newton_actuators=True))),
     )
-    with pytest.raises(NewtonActuatorPathError, match=r"Only CombinedGRUAndPDActuator runs natively.*= False"):
+    with pytest.raises(NewtonActuatorPathError, match=r"not subclasses\) run natively.*= False"):
         validate_newton_native_actuator_cfgs({"legs": cfg})
     validate_newton_native_actuator_cfgs({"legs": gru_cfg(gru_file(tmp_path))})  # accepted
     monkeypatch.setattr(

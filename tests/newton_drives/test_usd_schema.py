@@ -69,9 +69,11 @@ def test_registering_after_the_first_stage_is_detected():
 
 
 def test_plugin_files_ship_in_the_package():
-    from learned_actuators.newton_drives import PLUGIN_DIR, SCHEMA_NAME
+    from learned_actuators.newton_drives import NET_SCHEMA_NAMES, PLUGIN_DIR, SCHEMA_NAME, schema_is_known
 
     info = json.loads((PLUGIN_DIR / "plugInfo.json").read_text())
     types = info["Plugins"][0]["Info"]["Types"]
-    assert [t["schemaIdentifier"] for t in types.values()] == [SCHEMA_NAME]
-    assert SCHEMA_NAME in (PLUGIN_DIR / "generatedSchema.usda").read_text()
+    names = [SCHEMA_NAME, NET_SCHEMA_NAMES["lstm"], NET_SCHEMA_NAMES["mlp"]]
+    assert [t["schemaIdentifier"] for t in types.values()] == names
+    text = (PLUGIN_DIR / "generatedSchema.usda").read_text()
+    assert all(f'class "{name}"' in text and schema_is_known(name) for name in names)

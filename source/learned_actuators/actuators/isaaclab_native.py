@@ -125,7 +125,7 @@ def native_path_available() -> bool:
 
 def runs_natively(cfg) -> bool:
     """Whether ``cfg`` runs natively in Newton with ``sim.use_newton_actuators=True`` (else it needs the flag off)."""
-    return native_path_available() and _is_native_gru_pd_cfg(cfg)
+    return native_path_available() and _native_model_type(cfg) is not None
 
 
 def install() -> bool:
@@ -158,17 +158,17 @@ def install() -> bool:
     accepts, author = originals["_is_newton_native_actuator_cfg"], originals["author_actuator_prims"]
 
     def _is_newton_native_actuator_cfg(cfg: Any) -> bool:
-        return _is_native_gru_pd_cfg(cfg) or accepts(cfg)
+        return _native_model_type(cfg) is not None or accepts(cfg)
 
     def author_actuator_prims(stage: Any, articulation_prim_path: str, actuator_cfgs: dict[str, Any]) -> None:
         author(stage, articulation_prim_path, actuator_cfgs)
-        ours = {name: cfg for name, cfg in actuator_cfgs.items() if _is_native_gru_pd_cfg(cfg)}
+        ours = {name: cfg for name, cfg in actuator_cfgs.items() if _native_model_type(cfg) is not None}
         if ours:
             _convert_prims(stage, articulation_prim_path, ours)
 
     for hook, original in ((_is_newton_native_actuator_cfg, accepts), (author_actuator_prims, author)):
         hook.__wrapped__ = original
-        hook.__doc__ = f"{original.__doc__}\n\n(Wrapped by {__name__}: also handles CombinedGRUAndPDActuatorCfg.)"
+        hook.__doc__ = f"{original.__doc__}\n\n(Wrapped by {__name__}: also handles our learned actuator cfgs.)"
     schemas_actuators._is_newton_native_actuator_cfg = _is_newton_native_actuator_cfg
     schemas_actuators.author_actuator_prims = author_actuator_prims
     _state["originals"] = originals
@@ -192,13 +192,15 @@ Internals.
 """
 
 
-def _is_native_gru_pd_cfg(cfg: Any) -> bool:
-    """A :class:`CombinedGRUAndPDActuatorCfg` whose class is exactly :class:`CombinedGRUAndPDActuator`."""
-    from .gru_pd_actuator import CombinedGRUAndPDActuator
-    from .gru_pd_actuator_cfg import CombinedGRUAndPDActuatorCfg
+def _native_model_type(cfg: Any) -> str | None:
+    """``"gru_pd"``, ``"lstm"`` or ``"mlp"`` for one of our cfgs whose class is exactly the package's class, else None.
 
-    if not isinstance(cfg, CombinedGRUAndPDActuatorCfg):
-        return False
+    Subclasses of our actuator classes may change the model, so they stay on the Python path.
+    """
+    from .learned_actuator_cfg import LearnedActuatorBaseCfg
+
+    if not isinstance(cfg, LearnedActuatorBaseCfg):
+        return None
     class_type = cfg.class_type
     if isinstance(class_type, str):
         from isaaclab.utils.string import string_to_callable
@@ -206,8 +208,22 @@ def _is_native_gru_pd_cfg(cfg: Any) -> bool:
         try:
             class_type = string_to_callable(str(class_type))
         except (ImportError, AttributeError, ValueError):
-            return False
-    return class_type is CombinedGRUAndPDActuator
+            return None
+    from .gru_pd_actuator import CombinedGRUAndPDActuator
+    from .gru_pd_actuator_cfg import CombinedGRUAndPDActuatorCfg
+    from .lstm_actuator import LSTMActuatorNet
+    from .lstm_actuator_cfg import LSTMActuatorNetCfg
+    from .mlp_actuator import MLPActuatorNet
+    from .mlp_actuator_cfg import MLPActuatorNetCfg
+
+    for cfg_class, actuator_class, model_type in (
+        (CombinedGRUAndPDActuatorCfg, CombinedGRUAndPDActuator, "gru_pd"),
+        (LSTMActuatorNetCfg, LSTMActuatorNet, "lstm"),
+        (MLPActuatorNetCfg, MLPActuatorNet, "mlp"),
+    ):
+        if isinstance(cfg, cfg_class):
+            return model_type if class_type is actuator_class else None
+    return None
 
 
 def _joint_prims(art_prim) -> dict[str, str]:
@@ -234,10 +250,10 @@ def _actuator_prims(art_prim, joint_paths: set[str]) -> dict[str, Any]:
 
 
 def _convert_prims(stage, articulation_prim_path: str, cfgs: dict[str, Any]) -> None:
-    """Replace the drive of the prims Isaac Lab authored for our groups' joints by our GRU-PD drive."""
+    """Replace the drive of the prims Isaac Lab authored for our groups' joints by our drive of the cfg's model."""
     from isaaclab.utils.string import resolve_matching_names
 
-    from ..newton_drives import apply_gru_pd_drive, register
+    from ..newton_drives import apply_gru_pd_drive, apply_net_drive, register
 
     register()  # the USD plugin (before the first stage: see learned_actuators.newton_drives) and Newton's parser
     art_prim = stage.GetPrimAtPath(articulation_prim_path)
@@ -252,7 +268,9 @@ def _convert_prims(stage, articulation_prim_path: str, cfgs: dict[str, Any]) -> 
                 f"group '{group}' under {articulation_prim_path}; its authoring changed (see {__name__})."
             )
         defaults = [_authored_float(prims[joints[name]], "newton:maxMotorEffort") for name in names]
-        values = _resolved_parameters(group, cfg, names, defaults)
+        model_type = _native_model_type(cfg)
+        resolve = _resolved_parameters if model_type == "gru_pd" else _resolved_net_parameters
+        values = resolve(group, cfg, names, defaults)
         for j, name in enumerate(names):
             prim = prims[joints[name]]
             prim.ClearMetadata("apiSchemas")  # Isaac Lab's PD drive and DC-motor clamp
@@ -262,7 +280,12 @@ def _convert_prims(stage, articulation_prim_path: str, cfgs: dict[str, Any]) -> 
             attributes = {
                 key: (v[j] if isinstance(v, list) else v) for key, v in values.items() if key != "network_file"
             }
-            apply_gru_pd_drive(stage, str(prim.GetPath()), joints[name], values["network_file"], **attributes)
+            if model_type == "gru_pd":
+                apply_gru_pd_drive(stage, str(prim.GetPath()), joints[name], values["network_file"], **attributes)
+            else:
+                apply_net_drive(
+                    stage, model_type, str(prim.GetPath()), joints[name], values["network_file"], **attributes
+                )
 
 
 def _authored_float(prim, name: str) -> float:
@@ -271,13 +294,12 @@ def _authored_float(prim, name: str) -> float:
     return math.inf if value is None else float(value)
 
 
-def _resolved_parameters(group: str, cfg, joint_names: list[str], effort_defaults: list[float]) -> dict[str, Any]:
-    """The drive's attributes as the Python-path actuator resolves them (one env, CPU), after all its checks."""
+def _reference_actuator(group: str, cfg, joint_names: list[str], effort_defaults: list[float]):
+    """The cfg's Python-path actuator for one env on the CPU (resolves the cfg against the file, runs its checks)."""
     import torch
 
     from isaaclab.utils import clone
 
-    from .gru_pd_actuator import CombinedGRUAndPDActuator
     from .learned_actuator import NewtonActuatorPathError
 
     if cfg.nonfinite == "raise":
@@ -286,7 +308,7 @@ def _resolved_parameters(group: str, cfg, joint_names: list[str], effort_default
             "(a Newton drive cannot raise from inside the physics step). Set sim.use_newton_actuators=False, or keep "
             "nonfinite='guard' (zero effort for bad inputs, counted in the drive's nonfinite_input_count)."
         )
-    actuator = CombinedGRUAndPDActuator(
+    return cfg.class_type(
         clone(cfg),  # as the actuator collection does: the actuator normalises deprecated aliases in place
         joint_names=list(joint_names),
         joint_ids=slice(None),
@@ -295,22 +317,54 @@ def _resolved_parameters(group: str, cfg, joint_names: list[str], effort_default
         actuator_effort_limit=torch.tensor([effort_defaults], dtype=torch.float32),
     )
 
-    def column(tensor) -> list[float]:
-        return [float(v) for v in tensor.reshape(-1).tolist()]
 
+def _column(tensor) -> list[float]:
+    return [float(v) for v in tensor.reshape(-1).tolist()]
+
+
+def _resolved_parameters(group: str, cfg, joint_names: list[str], effort_defaults: list[float]) -> dict[str, Any]:
+    """The GRU-PD drive's attributes as the Python-path actuator resolves them (one env, CPU), after its checks."""
+    actuator = _reference_actuator(group, cfg, joint_names, effort_defaults)
     return {
         "network_file": os.path.abspath(os.fspath(cfg.network_file)),
-        "kp": column(actuator.stiffness),
-        "kd": column(actuator.damping),
-        "spring_stiffness": column(actuator.spring_stiffness),
-        "spring_rest_angle": column(actuator.spring_rest_angle),
-        "friction": column(actuator.coulomb_friction),
-        "pd_stall_torque": column(actuator.pd_stall_torque),
-        "pd_no_load_speed": column(actuator.pd_no_load_speed),
-        "saturation_effort": column(actuator._saturation_effort),
-        "velocity_limit": column(actuator.actuator_velocity_limit),
-        "max_motor_effort": column(actuator.actuator_effort_limit),
+        "kp": _column(actuator.stiffness),
+        "kd": _column(actuator.damping),
+        "spring_stiffness": _column(actuator.spring_stiffness),
+        "spring_rest_angle": _column(actuator.spring_rest_angle),
+        "friction": _column(actuator.coulomb_friction),
+        "pd_stall_torque": _column(actuator.pd_stall_torque),
+        "pd_no_load_speed": _column(actuator.pd_no_load_speed),
+        "saturation_effort": _column(actuator._saturation_effort),
+        "velocity_limit": _column(actuator.actuator_velocity_limit),
+        "max_motor_effort": _column(actuator.actuator_effort_limit),
         "pd_torque_speed_curve": bool(actuator.pd_torque_speed_curve),
         "torque_speed_curve": cfg.torque_speed_curve,
         "network_dt": float(actuator.network_dt),
     }
+
+
+def _resolved_net_parameters(group: str, cfg, joint_names: list[str], effort_defaults: list[float]) -> dict[str, Any]:
+    """The LSTM/MLP drive's attributes as the Python-path actuator resolves them (one env, CPU), after its checks.
+
+    The net dt and (MLP) input conventions are the resolved ones, so a file without metadata runs as on the Python
+    path (the cfg's values, or one net step per physics step).
+    """
+    actuator = _reference_actuator(group, cfg, joint_names, effort_defaults)
+    values = {
+        "network_file": os.path.abspath(os.fspath(cfg.network_file)),
+        "saturation_effort": _column(actuator._saturation_effort),
+        "velocity_limit": _column(actuator.actuator_velocity_limit),
+        "max_motor_effort": _column(actuator.actuator_effort_limit),
+        "torque_speed_curve": cfg.torque_speed_curve,
+        "network_dt": float(actuator.network_dt),
+        "physics_dt": float(actuator.physics_dt),
+    }
+    if actuator.model_type == "mlp":
+        values.update(
+            pos_scale=float(actuator.pos_scale),
+            vel_scale=float(actuator.vel_scale),
+            torque_scale=float(actuator.torque_scale),
+            input_order=str(actuator.input_order),
+            input_idx=tuple(int(i) for i in actuator.input_idx),  # shared (per-slot values are lists)
+        )
+    return values

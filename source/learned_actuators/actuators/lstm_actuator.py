@@ -31,12 +31,14 @@ class LSTMActuatorNet(RecurrentActuatorBase):
     :class:`~learned_actuators.actuators.LearnedActuatorBase`), and fused kernels.
 
     State: see :class:`~learned_actuators.actuators.recurrent_actuator.RecurrentActuatorBase`.
-    Needs ``sim.use_newton_actuators = False``; files exported by our trainer also run in the stock
-    ``ActuatorNetLSTM`` on Newton's native path.
+    Execution: with ``sim.use_newton_actuators=True`` (Isaac Lab 3's default) the cfg's joints run this class
+    inside Newton's actuator step as the drive :class:`~learned_actuators.newton_drives.DriveLSTM` (same torques);
+    with False, on Isaac Lab's Python actuator path.
     """
 
     cfg: LSTMActuatorNetCfg
     model_type = "lstm"
+    newton_native_drive = True
     net_output_is_effort = True
     rnn_kind = "lstm"
 

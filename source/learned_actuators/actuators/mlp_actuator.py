@@ -46,12 +46,14 @@ class MLPActuatorNet(LearnedActuatorBase):
     History: :attr:`joint_pos_error_history` and :attr:`joint_vel_history`, views of shape
     ``(num_envs, history_length, num_joints)``, slot 0 the latest; zeroed per env by :meth:`reset`.
 
-    Needs ``sim.use_newton_actuators = False`` (see :mod:`learned_actuators.actuators.learned_actuator`);
-    files exported by our trainer also run in the stock ``ActuatorNetMLP`` on Newton's native path.
+    Execution: with ``sim.use_newton_actuators=True`` (Isaac Lab 3's default) the cfg's joints run this class
+    inside Newton's actuator step as the drive :class:`~learned_actuators.newton_drives.DriveMLP` (same torques);
+    with False, on Isaac Lab's Python actuator path.
     """
 
     cfg: MLPActuatorNetCfg
     model_type = "mlp"
+    newton_native_drive = True
     net_output_is_effort = True
 
     def __init__(self, cfg: MLPActuatorNetCfg, *args, **kwargs):

@@ -20,10 +20,22 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-__all__ = ["PLUGIN_DIR", "SCHEMA_NAME", "apply_gru_pd_drive", "register", "schema_is_known"]
+__all__ = [
+    "NET_SCHEMA_NAMES",
+    "PLUGIN_DIR",
+    "SCHEMA_NAME",
+    "apply_gru_pd_drive",
+    "apply_net_drive",
+    "register",
+    "schema_is_known",
+]
 
 SCHEMA_NAME = "LearnedActuatorsGRUPDDriveAPI"
 """Token of the single-apply API schema that selects :class:`~learned_actuators.newton_drives.DriveGRUPD`."""
+
+NET_SCHEMA_NAMES = {"lstm": "LearnedActuatorsLSTMDriveAPI", "mlp": "LearnedActuatorsMLPDriveAPI"}
+"""Model type -> API schema selecting :class:`~learned_actuators.newton_drives.DriveLSTM` /
+:class:`~learned_actuators.newton_drives.DriveMLP`."""
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "usd"
 """Folder of the USD plugin (``plugInfo.json``, ``generatedSchema.usda``)."""
@@ -37,7 +49,8 @@ def register() -> None:
 
     1. Imports ``newton_usd_schemas`` (Newton's own schema plugin, which ours builds on:
        ``NewtonActuatorControlBaseAPI``) and registers our plugin with ``pxr.Plug.Registry``.
-    2. Registers ``LearnedActuatorsGRUPDDriveAPI`` -> :class:`DriveGRUPD` as a DRIVE with
+    2. Registers ``LearnedActuatorsGRUPDDriveAPI`` -> :class:`DriveGRUPD`, ``LearnedActuatorsLSTMDriveAPI`` ->
+       :class:`DriveLSTM` and ``LearnedActuatorsMLPDriveAPI`` -> :class:`DriveMLP` as DRIVEs with
        ``newton.actuators.register_actuator_component``.
 
     Must run before the first USD stage is opened in the process (see the module docstring).
@@ -53,19 +66,22 @@ def register() -> None:
         Plug.Registry().RegisterPlugins([PLUGIN_DIR.as_posix()])
 
         from .drive_gru_pd import DriveGRUPD
+        from .drive_net import DriveLSTM, DriveMLP
 
         register_actuator_component(SCHEMA_NAME, DriveGRUPD, ComponentKind.DRIVE)
+        register_actuator_component(NET_SCHEMA_NAMES["lstm"], DriveLSTM, ComponentKind.DRIVE)
+        register_actuator_component(NET_SCHEMA_NAMES["mlp"], DriveMLP, ComponentKind.DRIVE)
         _registered = True
 
 
-def schema_is_known() -> bool:
-    """Whether USD's schema registry knows :data:`SCHEMA_NAME` (False: :func:`register` ran after a stage opened).
+def schema_is_known(name: str = SCHEMA_NAME) -> bool:
+    """Whether USD's schema registry knows ``name`` (False: :func:`register` ran after a stage opened).
 
     Builds USD's schema registry if no stage was opened yet: plugins registered after this call are not seen.
     """
     from pxr import Usd
 
-    return Usd.SchemaRegistry().FindAppliedAPIPrimDefinition(SCHEMA_NAME) is not None
+    return Usd.SchemaRegistry().FindAppliedAPIPrimDefinition(name) is not None
 
 
 def apply_gru_pd_drive(stage, actuator_path: str, joint_path: str, network_file: str, **attributes) -> object:
@@ -80,23 +96,60 @@ def apply_gru_pd_drive(stage, actuator_path: str, joint_path: str, network_file:
     Raises:
         RuntimeError: if USD does not know the schema (:func:`register` ran after the first stage was opened).
     """
+    return _apply_drive(stage, SCHEMA_NAME, actuator_path, joint_path, network_file, attributes)
+
+
+def apply_net_drive(
+    stage, model_type: str, actuator_path: str, joint_path: str, network_file: str, **attributes
+) -> object:
+    """Author a ``NewtonActuator`` prim driving ``joint_path`` with our LSTM or MLP drive (``model_type``).
+
+    ``attributes`` in snake case: ``saturation_effort`` (required by the drive), ``velocity_limit``,
+    ``max_motor_effort``, ``torque_speed_curve``, ``network_dt``, ``physics_dt`` and, for the MLP, ``pos_scale``,
+    ``vel_scale``, ``torque_scale``, ``input_order``, ``input_idx``; None values are not authored.
+
+    Returns:
+        The actuator prim.
+
+    Raises:
+        RuntimeError: if USD does not know the schema (:func:`register` ran after the first stage was opened).
+    """
+    if model_type not in NET_SCHEMA_NAMES:
+        raise ValueError(f"apply_net_drive: model_type must be one of {sorted(NET_SCHEMA_NAMES)}, got {model_type!r}")
+    name = NET_SCHEMA_NAMES[model_type]
+    return _apply_drive(stage, name, actuator_path, joint_path, network_file, attributes, _NET_DOUBLES)
+
+
+_NET_DOUBLES = frozenset({"network_dt", "physics_dt", "pos_scale", "vel_scale", "torque_scale"})
+"""Attributes of the net schemas declared ``double`` (no float32 rounding of a time step or scale)."""
+
+
+def _apply_drive(
+    stage, schema: str, actuator_path: str, joint_path: str, network_file: str, attributes, doubles=frozenset()
+) -> object:
     from pxr import Sdf
 
-    if not schema_is_known():
+    if not schema_is_known(schema):
         raise RuntimeError(
-            f"USD does not know the schema {SCHEMA_NAME}: import learned_actuators.newton_drives before the first USD "
+            f"USD does not know the schema {schema}: import learned_actuators.newton_drives before the first USD "
             "stage is opened in the process."
         )
     prim = stage.DefinePrim(actuator_path, "NewtonActuator")
-    prim.ApplyAPI(SCHEMA_NAME)
+    prim.ApplyAPI(schema)
     prim.CreateRelationship("newton:targets").SetTargets([Sdf.Path(joint_path)])
     prim.CreateAttribute("newton:networkFile", Sdf.ValueTypeNames.Asset).Set(Sdf.AssetPath(str(network_file)))
     for name, value in attributes.items():
+        if value is None:
+            continue
         usd_name = "newton:" + name.split("_")[0] + "".join(part.capitalize() for part in name.split("_")[1:])
-        if name == "torque_speed_curve":
-            prim.CreateAttribute(usd_name, Sdf.ValueTypeNames.Token).Set(str(value))
-        elif name == "pd_torque_speed_curve":
-            prim.CreateAttribute(usd_name, Sdf.ValueTypeNames.Bool).Set(bool(value))
+        if isinstance(value, str):
+            prim.CreateAttribute(usd_name, Sdf.ValueTypeNames.Token).Set(value)
+        elif isinstance(value, bool):
+            prim.CreateAttribute(usd_name, Sdf.ValueTypeNames.Bool).Set(value)
+        elif isinstance(value, list | tuple):
+            prim.CreateAttribute(usd_name, Sdf.ValueTypeNames.IntArray).Set([int(v) for v in value])
+        elif name in doubles:
+            prim.CreateAttribute(usd_name, Sdf.ValueTypeNames.Double).Set(float(value))
         else:
             prim.CreateAttribute(usd_name, Sdf.ValueTypeNames.Float).Set(float(value))
     return prim

@@ -28,6 +28,7 @@ Warp kernels.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ from . import kernels
 if TYPE_CHECKING:
     from .drive_gru_pd import DriveGRUPD
 
-__all__ = ["SINGLE_THREAD_BELOW", "TorchGRUPD", "hidden_view", "storage_rows"]
+__all__ = ["SINGLE_THREAD_BELOW", "TorchGRUPD", "WarpTorchIO", "hidden_view", "single_torch_thread", "storage_rows"]
 
 SINGLE_THREAD_BELOW = 8192
 """Below this many slots a call runs on one torch thread (restored afterwards). Each torch op on a few thousand
@@ -70,6 +71,66 @@ def hidden_view(storage: wp.array, num_features: int, num_layers: int, hidden_si
     view = wp.from_torch(block.permute(0, 2, 1))
     view._storage_owner = storage  # keep the storage alive as long as the view
     return view
+
+
+@contextlib.contextmanager
+def single_torch_thread(num_slots: int):
+    """Run the block on one torch thread when ``num_slots`` < :data:`SINGLE_THREAD_BELOW` (restored afterwards)."""
+    threads = torch.get_num_threads()
+    if threads == 1 or num_slots >= SINGLE_THREAD_BELOW:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+class WarpTorchIO:
+    """Cached zero-copy torch views of a drive's Warp arrays and gathers of the simulator's joint arrays.
+
+    Args:
+        num_slots: Number of slots ``N`` of the drive.
+    """
+
+    def __init__(self, num_slots: int):
+        self.n = int(num_slots)
+        self._views: dict[tuple, torch.Tensor] = {}
+        self._indices: dict[tuple, torch.Tensor | None] = {}
+        self._buffers: dict[int, torch.Tensor] = {}
+
+    def view(self, array: wp.array) -> torch.Tensor:
+        """``wp.to_torch(array)``, cached per array."""
+        key = (array.ptr, array.shape, array.strides)
+        view = self._views.get(key)
+        if view is None:
+            if len(self._views) >= _MAX_CACHED_VIEWS:
+                self._views.clear()
+            view = self._views[key] = wp.to_torch(array)
+        return view
+
+    def gather(self, array: wp.array, indices: wp.array, slot: int) -> torch.Tensor:
+        """``array[indices]`` as a torch tensor: a view when the indices are ``0..N-1``, else a gathered copy.
+
+        The copy goes into the buffer ``slot`` and stays valid until the next gather into it.
+        """
+        key = (indices.ptr, indices.shape)
+        index = self._indices.get(key, False)
+        if index is False:
+            host = indices.numpy().astype(np.int64)
+            identity = host.shape == (self.n,) and bool((host == np.arange(self.n)).all())
+            index = None if identity else torch.from_numpy(host).to(wp.device_to_torch(indices.device))
+            if len(self._indices) >= _MAX_CACHED_VIEWS:
+                self._indices.clear()
+            self._indices[key] = index
+        values = self.view(array)
+        if index is None:
+            return values[: self.n]
+        buffer = self._buffers.get(slot)
+        if buffer is None or buffer.device != values.device:
+            buffer = self._buffers[slot] = torch.empty(self.n, device=values.device)
+        return torch.index_select(values, 0, index, out=buffer)
 
 
 class TorchGRUPD:
@@ -121,8 +182,7 @@ class TorchGRUPD:
         self._safe = zeros[:3]
         self._error, self._upper, self._lower, self._effort, self._y = zeros[3:8]
         self._tmp, self._corner, self._scratch = zeros[8:11]
-        self._views: dict[tuple, torch.Tensor] = {}
-        self._indices: dict[tuple, torch.Tensor | None] = {}
+        self._io = WarpTorchIO(n)
 
     """
     Drive interface.
@@ -130,15 +190,8 @@ class TorchGRUPD:
 
     def compute(self, drive: DriveGRUPD, positions, velocities, target_pos, indices, forces, state) -> None:
         """Clipped effort into ``forces``, state advanced in place (the Warp kernels' math)."""
-        threads = torch.get_num_threads()
-        if threads == 1 or self.n >= SINGLE_THREAD_BELOW:
+        with single_torch_thread(self.n):
             self._compute(drive, positions, velocities, target_pos, indices, forces, state)
-            return
-        torch.set_num_threads(1)
-        try:
-            self._compute(drive, positions, velocities, target_pos, indices, forces, state)
-        finally:
-            torch.set_num_threads(threads)
 
     def _compute(self, drive: DriveGRUPD, positions, velocities, target_pos, indices, forces, state) -> None:
         pos_indices, vel_indices, target_indices = indices
@@ -192,33 +245,10 @@ class TorchGRUPD:
         return net
 
     def _view(self, array: wp.array) -> torch.Tensor:
-        key = (array.ptr, array.shape, array.strides)
-        view = self._views.get(key)
-        if view is None:
-            if len(self._views) >= _MAX_CACHED_VIEWS:
-                self._views.clear()
-            view = self._views[key] = wp.to_torch(array)
-        return view
+        return self._io.view(array)
 
     def _gather(self, array: wp.array, indices: wp.array, slot: int) -> torch.Tensor:
-        """``array[indices]`` as a torch tensor: a view when the indices are ``0..N-1``, else a gathered copy."""
-        key = (indices.ptr, indices.shape)
-        index = self._indices.get(key, False)
-        if index is False:
-            host = indices.numpy().astype(np.int64)
-            identity = host.shape == (self.n,) and bool((host == np.arange(self.n)).all())
-            index = None if identity else torch.from_numpy(host)
-            if len(self._indices) >= _MAX_CACHED_VIEWS:
-                self._indices.clear()
-            self._indices[key] = index
-        values = self._view(array)
-        if index is None:
-            return values[: self.n]
-        buffer = getattr(self, f"_gathered_{slot}", None)
-        if buffer is None:
-            buffer = torch.empty(self.n)
-            setattr(self, f"_gathered_{slot}", buffer)
-        return torch.index_select(values, 0, index, out=buffer)
+        return self._io.gather(array, indices, slot)
 
     def _bad_inputs(self, q, qd, qt) -> torch.Tensor | None:
         """Slots with a non-finite input, or None when all are finite (one host read per input on the CPU)."""
