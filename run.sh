@@ -92,8 +92,24 @@ fresh_caches() {
     log "empty caches under $TEST_CACHES"
 }
 
+# The inspection-page test opens the page in headless Chromium (Debian's `chromium` package): install it when
+# missing and we are root, else stop with a clear message (the test never skips).
+ensure_chromium() {
+    [[ -n "${CHROMIUM:-}" ]] && return 0
+    command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 && return 0
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        log "installing chromium (headless browser for the inspection-page test)"
+        apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+    fi
+    if ! command -v chromium >/dev/null 2>&1; then
+        log "headless Chromium not found: install Debian's chromium package (apt-get install chromium) or set CHROMIUM"
+        return 1
+    fi
+}
+
 run_tests() {
     cd "$ROOT"
+    ensure_chromium
     log "ruff"
     "$VENV/bin/ruff" check source scripts tests benchmarks
     "$VENV/bin/ruff" format --check source scripts tests benchmarks

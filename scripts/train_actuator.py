@@ -35,6 +35,7 @@ import logging
 import sys
 from pathlib import Path
 
+from learned_actuators.data.cleaning import cleaning_record
 from learned_actuators.errors import UserInputError, run_cli
 from learned_actuators.learning.demo import DEMO_PRESET
 from learned_actuators.learning.outputs import (
@@ -161,6 +162,7 @@ def main(argv: list[str]) -> int:
     logs = load_data(data_cfg)
     splits_of(logs, data_cfg, train_cfg.seed)  # data.test_groups against the loaded groups, before training
     record = {"argv": argv, "source": source, "preset": preset, "models": args.models, "export": not args.no_export}
+    record["cleaning"] = cleaning_record(logs)  # the column map's glitch removal and resampling, per run
     start_out_dir(out, args.overwrite, record)
     rows = run_preset(preset, out, models=args.models, export=not args.no_export, logs=logs)
     finish_run_file(out)

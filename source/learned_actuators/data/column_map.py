@@ -26,6 +26,11 @@ a CSV without a header row. A side file ``<stem>.meta.json`` beside a log may se
 ``constants`` and ``joint_constants`` for that log (:mod:`~learned_actuators.data.joint_meta`). Without a time column,
 the declared rate is checked against the velocity column (``declared_rate``).
 
+Cleaning (:mod:`~learned_actuators.data.cleaning`): ``glitches`` (``{"position": 0.5}``: one-sample glitches larger
+than the threshold [SI units] are replaced by their neighbours' interpolation), ``resample_hz`` (uniform linear
+resampling of an irregular log; frames in time gaps longer than ``resample_max_gap_s`` are marked invalid). Both may
+also come from a side file. The count of replaced samples and the rates are kept in ``meta["cleaning"]``.
+
 When torque is absent and the load is known (``inertia`` [kg·m²], optionally ``mass`` [kg] and ``length`` [m], from
 ``meta``/``constants``), the torque label comes from inverse dynamics ``J·q̈ + m·g·l·sin(q)`` with ``J = inertia +
 armature`` and the zero-phase filter of ``inverse_dynamics``. A logged velocity that lags the motion is advanced by
@@ -72,6 +77,7 @@ from .checks import (
     check_velocity_scale,
     validate_accept,
 )
+from .cleaning import check_cleaning_keys, clean_run
 from .inverse_dynamics import inverse_dynamics_torque, shift_signal
 from .joint_log import JointLog, LogFormatError
 from .joint_meta import CHANNELS, add_joint_constants, read_side_file
@@ -182,6 +188,14 @@ class ColumnMap:
     """``{"armature": kg·m², "cutoff_hz": Hz, "order": int}``: torque from inverse dynamics when torque is absent."""
     file_glob: str = "*"
     """Pattern selecting the runs inside a folder (e.g. ``"*.json"``, ``"*/log.pkl"``)."""
+    resample_hz: float | None = None
+    """Resample runs uniformly at this rate [Hz] (linear interpolation, :mod:`~learned_actuators.data.cleaning`)."""
+    resample_max_gap_s: float | None = None
+    """With ``resample_hz``: frames in a source time step longer than this [s] are invalid (default: 2.5 steps)."""
+    glitches: dict[str, float] = field(default_factory=dict)
+    """Field (``position``, ``target``, ``velocity``, ``torque``) -> threshold [SI units]: one-sample glitches larger
+    than it are replaced by the interpolation of their neighbours (:func:`~learned_actuators.data.cleaning.
+    remove_glitches`)."""
     min_samples: int = MIN_RUN_SAMPLES
     description: str = ""
     source: str = "<dict>"
@@ -215,6 +229,8 @@ class ColumnMap:
             not isinstance(csv_columns, list) or not all(isinstance(c, str) for c in csv_columns)
         ):
             raise LogFormatError(f"{source}: column map field 'csv_columns' must be a list of column names.")
+        check_cleaning_keys(data, source)
+        kwargs["glitches"] = dict(data.get("glitches") or {})
         kwargs["source"] = source
         return cls(**kwargs)
 
@@ -498,7 +514,8 @@ def _with_side_file(cmap: ColumnMap, path: Path) -> tuple[ColumnMap, Path, dict 
     side_path, side = read_side_file(path, cmap.meta_file)
     if not side:
         return cmap, side_path, side
-    changes = {k: side[k] for k in ("rate_hz", "joint_names") if k in side}
+    keys = ("rate_hz", "joint_names", "resample_hz", "resample_max_gap_s", "glitches")
+    changes = {k: side[k] for k in keys if k in side}
     changes["constants"] = {**cmap.constants, **side.get("constants", {})}
     return dataclasses.replace(cmap, **changes), side_path, side
 
@@ -583,7 +600,6 @@ def read_mapped_log(
     t, time_name = _read_time(table, cmap, n, side_path)
     check_time(t, source, time_name, cmap.min_samples)
     check_time_gaps(t, source, time_name, accept)
-    dt = check_rate(t, source, time_name)
     check_time_unit(t, source, time_name, cmap.time.unit if cmap.time else "Hz", accept)
     valid = np.ones(n, dtype=bool)
     if cmap.valid is not None:
@@ -608,6 +624,10 @@ def read_mapped_log(
         _check_rows(source, cmap.torque, "torque", tau, cmap.position, n)
         check_outliers(tau, source, _labels(cmap.torque, tau.shape[1]), "torque", accept)
     channels = _read_channels(table, cmap, n, q.shape[1])
+    t, (q, q_target, qd_logged, tau), channels, valid, cleaning = _clean(
+        t, (q, q_target, qd_logged, tau), channels, valid, cmap, source
+    )
+    dt = _check_rate(t, source, time_name, cmap)
     check_angle_units(q, source, pos_labels, "angle", accept)
     check_angle_units(q_target, source, target_labels, "angle", accept)
     if qd_logged is not None:
@@ -632,6 +652,10 @@ def read_mapped_log(
         qd = np.gradient(q, t, axis=0)
     names = _joint_names(cmap, path, q.shape[1])
     meta = _metadata(table, cmap, names, (side_path, side), channels)
+    if cleaning:
+        meta["cleaning"] = cleaning
+    if cmap.velocity is not None and cmap.velocity.lag_s:
+        meta["velocity_lag_s"] = cmap.velocity.lag_s
     if tau is None and ("inertia" in meta or "mass" in meta):
         tau = _inverse_dynamics(t, q, qd, meta, cmap)
     return JointLog(
@@ -647,6 +671,31 @@ def read_mapped_log(
         meta=meta,
         channels=channels,
     )
+
+
+def _check_rate(t: np.ndarray, source: str, time_name: str, cmap: ColumnMap) -> float:
+    """Median time step; an irregular log's error names the column-map key that fixes it (``resample_hz``)."""
+    try:
+        return check_rate(t, source, time_name)
+    except LogFormatError as err:
+        rate = 1.0 / float(np.median(np.diff(t)))
+        raise LogFormatError(
+            f'{err} Irregular time stamps: set "resample_hz" (e.g. {rate:.0f}) in column map {cmap.source} (or the '
+            "log's side file) to resample it uniformly."
+        ) from None
+
+
+def _clean(t, fields_, channels: dict, valid, cmap: ColumnMap, source: str):
+    """Glitch removal and resampling of the map (:func:`~learned_actuators.data.cleaning.clean_run`)."""
+    if not cmap.glitches and cmap.resample_hz is None:
+        return t, fields_, channels, valid, {}
+    names = ("position", "target", "velocity", "torque")
+    signals = dict(zip(names, fields_, strict=True)) | {f"channels.{k}": v for k, v in channels.items()}
+    t, signals, valid, record = clean_run(
+        t, signals, valid, cmap.glitches, cmap.resample_hz, cmap.resample_max_gap_s, source
+    )
+    channels = {k: signals[f"channels.{k}"] for k in channels}
+    return t, tuple(signals[k] for k in names), channels, valid, record
 
 
 def _inverse_dynamics(t, q, qd, meta: dict, cmap: ColumnMap) -> np.ndarray:

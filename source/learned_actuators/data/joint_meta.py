@@ -10,7 +10,9 @@ default (the column map's ``meta_file`` pattern; ``{stem}`` is the log's file na
         "joint_constants": {"kp": [35, 30, 25, 25], "kd": 2.0, "effort_limit": {"l_ankle_pitch": 20, ...}}
     }
 
-Its keys are column-map fields (:data:`SIDE_FILE_KEYS`) and override the map's for that log. ``joint_constants``
+Its keys are column-map fields (:data:`SIDE_FILE_KEYS`, including the cleaning keys ``resample_hz``,
+``resample_max_gap_s`` and ``glitches`` of :mod:`~learned_actuators.data.cleaning`) and override the map's for that
+log. ``joint_constants``
 gives each joint's constants (gains ``kp`` [N·m/rad], ``kd`` [N·m·s/rad], limits, ...): a number (all joints), a
 list aligned with the joint columns, or a dict keyed by the joint names. They are stored under
 ``meta["joints"][<joint name>]``; :func:`~learned_actuators.data.splits.split_joints` gives each joint's run its own
@@ -26,11 +28,21 @@ from typing import Any
 
 import numpy as np
 
+from .cleaning import check_cleaning_keys
 from .joint_log import LogFormatError
 
 __all__ = ["CHANNELS", "NUMERIC_KEYS", "SIDE_FILE_KEYS", "add_joint_constants", "joint_values", "read_side_file"]
 
-SIDE_FILE_KEYS = ("rate_hz", "joint_names", "constants", "joint_constants", "description")
+SIDE_FILE_KEYS = (
+    "rate_hz",
+    "joint_names",
+    "constants",
+    "joint_constants",
+    "description",
+    "resample_hz",
+    "resample_max_gap_s",
+    "glitches",
+)
 """Column-map fields a metadata side file may set (per log)."""
 
 CHANNELS = {"tau_cmd": "N·m", "kp": "N·m/rad", "kd": "N·m·s/rad"}
@@ -76,6 +88,7 @@ def read_side_file(path: Path, pattern: str) -> tuple[Path, dict[str, Any] | Non
     for key in ("constants", "joint_constants"):
         if not isinstance(data.get(key, {}), dict):
             raise LogFormatError(f"{side}: field '{key}' must be an object of name -> value.")
+    check_cleaning_keys(data, str(side))
     return side, data
 
 
