@@ -69,6 +69,8 @@ from learned_actuators.config import shipped_names
 from learned_actuators.data.column_map import load_column_map
 from learned_actuators.data.demo import load_demo_logs
 from learned_actuators.learning.pipeline import build_cfg, load_preset
+from learned_actuators.models import go2_starter_path
+from learned_actuators.network_file import load_network
 
 print(json.dumps({
     "file": learned_actuators.__file__,
@@ -77,6 +79,9 @@ print(json.dumps({
     "preset_split": build_cfg(load_preset("bam_xl330"))[0].split,
     "map_name": load_column_map("bam_json").name,
     "demo_runs": len(load_demo_logs()),
+    "starter": go2_starter_path(),
+    "starter_type": load_network(go2_starter_path())[1].model_type,
+    "starter_notes": sorted(p.name for p in Path(go2_starter_path()).parent.iterdir()),
 }))
 """
 
@@ -114,3 +119,5 @@ def test_wheel_installed_non_editable_ships_presets_column_maps_and_demo_data(tm
     assert {"bam_xl330", "so101", "recipe_gru_pd", "recipe_lstm", "recipe_mlp"} <= set(found["presets"])
     assert {"bam_json", "so101_sage", "wtw_go2_pickle"} <= set(found["column_maps"])
     assert found["preset_split"] == "groups" and found["map_name"] == "bam_json" and found["demo_runs"] == 16
+    assert Path(found["starter"]).is_relative_to(scratch) and found["starter_type"] == "gru_pd"
+    assert {"LICENSE", "PROVENANCE.md"} <= set(found["starter_notes"])

@@ -7,6 +7,7 @@ import learned_actuators.tasks  # noqa: F401
 from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg, LSTMActuatorNetCfg, MLPActuatorNetCfg
 from learned_actuators.assets.paths import go2_usd_path
 from learned_actuators.envs import load_task_cfgs
+from learned_actuators.models import go2_starter_path, go2_starter_pd_curve
 from learned_actuators.tasks.locomotion.go2.learned_env_cfg import MissingNetworkFileError
 
 pytestmark = pytest.mark.unit
@@ -56,8 +57,8 @@ def test_only_the_actuators_and_the_actuator_path_differ_from_the_dc_motor_task(
     assert legs["base_legs"].joint_names_expr == stock.joint_names_expr
     for limit in ("saturation_effort", "actuator_effort_limit", "actuator_velocity_limit"):
         assert getattr(legs["base_legs"], limit) == getattr(stock, limit), limit
-    # GRU-PD runs natively in Newton (Isaac Lab's default flag); LSTM and MLP need Isaac Lab's Python path
-    assert env_cfg.sim.use_newton_actuators is (actuator == "GRUPD") and base_cfg.sim.use_newton_actuators is True
+    # every learned actuator runs natively in Newton (Isaac Lab's default flag)
+    assert env_cfg.sim.use_newton_actuators is True and base_cfg.sim.use_newton_actuators is True
 
     ignore = ("scene.robot.actuators", "sim.use_newton_actuators")
     assert _without(env_cfg.to_dict(), *ignore) == _without(base_cfg.to_dict(), *ignore)
@@ -83,7 +84,26 @@ def test_network_file_is_set_by_a_command_line_override(tmp_path):
     env_cfg.validate()  # no error once the file exists
 
 
-@pytest.mark.parametrize("actuator", list(ACTUATORS))
+@pytest.mark.parametrize(("terrain", "offline"), [(t, o) for t in ("Flat", "Rough") for o in (True, False)])
+def test_gru_pd_tasks_default_to_the_shipped_go2_starter_model(terrain, offline):
+    env_cfg, _ = load_task_cfgs(task_id(terrain, "GRUPD", offline=offline))
+    legs = env_cfg.scene.robot.actuators["base_legs"]
+    assert legs.network_file == go2_starter_path()
+    # the calf's 1.92:1 reaches the model's PD curve, not only the final clip
+    curve = go2_starter_pd_curve()
+    assert legs.pd_stall_torque == curve["pd_stall_torque"] and legs.pd_no_load_speed == curve["pd_no_load_speed"]
+    assert legs.pd_stall_torque[".*_calf_joint"] == 45.43 and legs.pd_no_load_speed[".*_calf_joint"] == 15.70
+    env_cfg.validate()  # the default file exists (package data)
+
+
+def test_the_starter_default_is_overridden_from_the_command_line(tmp_path):
+    net = tmp_path / "mine.pt"
+    net.write_bytes(b"not checked here; the actuator loads it")
+    env_cfg, _ = load_task_cfgs(task_id("Flat", "GRUPD", offline=True), [f"{KEY}={net}"])
+    assert env_cfg.scene.robot.actuators["base_legs"].network_file == str(net)
+
+
+@pytest.mark.parametrize("actuator", ["LSTM", "MLP"])
 def test_missing_network_file_error_names_the_override(actuator):
     env_cfg, _ = load_task_cfgs(task_id("Flat", actuator, offline=True))
     with pytest.raises(MissingNetworkFileError, match=f"has no network file.*{KEY}=/path/to/net.pt"):
@@ -101,8 +121,10 @@ def test_learned_actuator_cfgs_of_one_task_do_not_leak_into_another():
     """Each env cfg gets its own copy of the actuator preset: setting one file must not set it elsewhere."""
     first, _ = load_task_cfgs(task_id("Flat", "GRUPD", offline=True), [f"{KEY}=/a.pt"])
     second, _ = load_task_cfgs(task_id("Rough", "GRUPD", offline=True))
+    third, _ = load_task_cfgs(task_id("Rough", "MLP", offline=True))
     assert first.scene.robot.actuators["base_legs"].network_file == "/a.pt"
-    assert second.scene.robot.actuators["base_legs"].network_file == ""
+    assert second.scene.robot.actuators["base_legs"].network_file == go2_starter_path()
+    assert third.scene.robot.actuators["base_legs"].network_file == ""
 
 
 def test_gru_pd_tasks_fall_back_to_the_python_path_when_the_native_path_is_off(monkeypatch):

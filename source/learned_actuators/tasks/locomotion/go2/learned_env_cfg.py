@@ -2,17 +2,20 @@ r"""Go2 velocity tracking (flat, rough) with learned actuator models (GRU-PD, LS
 
 Each cfg is Isaac Lab's Go2 velocity cfg (``-Offline``: ours with local assets, see :mod:`.offline`) with the
 deltas applied by :func:`use_learned_actuator`: the ``"base_legs"`` DC-motor group becomes a learned actuator
-on the same joints and motor limits (:mod:`learned_actuators.assets.unitree_go2_actuators`); the LSTM and MLP
-tasks also set ``sim.use_newton_actuators = False`` (those classes run on Isaac Lab's Python actuator path), while
-the GRU-PD tasks keep Isaac Lab's default (True: our Newton drive runs natively in Newton; the command-line
-override ``env.sim.use_newton_actuators=false`` selects the Python path, same torques).
+on the same joints and motor limits (:mod:`learned_actuators.assets.unitree_go2_actuators`). Every task keeps
+Isaac Lab's default ``sim.use_newton_actuators=True`` (our Newton drives run the actuators inside Newton's step; the
+command-line override ``env.sim.use_newton_actuators=false`` selects Isaac Lab's Python path, same torques).
 
-The network file is a cfg field, set per run on the command line (never in code)::
+The GRU-PD tasks default to the shipped Go2 starter model (:data:`~learned_actuators.assets.unitree_go2_actuators.
+GO2_STARTER_GRU_PD_ACTUATOR_CFG`, trained to reproduce the walk-these-ways Go1 actuator net; see
+``learned_actuators/models/go2_starter/PROVENANCE.md``). The network file is a cfg field, set per run on the command
+line (never in code); for the LSTM and MLP tasks it is required::
 
     isaaclab train --rl_library rsl_rl --task LearnedActuators-Velocity-Flat-UnitreeGo2-GRUPD-Offline \\
         env.scene.robot.actuators.base_legs.network_file=/path/to/go2_gru_pd.pt
 
-When it is not set, building the env raises a :class:`MissingNetworkFileError` naming that override.
+When an LSTM/MLP task's file is not set, building the env raises a :class:`MissingNetworkFileError` naming that
+override.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from isaaclab_tasks.core.velocity.config.go2.rough_env_cfg import UnitreeGo2Roug
 from learned_actuators.actuators import LearnedActuatorBaseCfg
 from learned_actuators.actuators.isaaclab_native import runs_natively
 from learned_actuators.assets.unitree_go2_actuators import (
-    GO2_GRU_PD_ACTUATOR_CFG,
     GO2_LSTM_ACTUATOR_CFG,
     GO2_MLP_ACTUATOR_CFG,
+    GO2_STARTER_GRU_PD_ACTUATOR_CFG,
 )
 from learned_actuators.errors import UserInputError
 
@@ -49,13 +52,15 @@ class MissingNetworkFileError(UserInputError):
 def use_learned_actuator(env_cfg, actuator_cfg: LearnedActuatorBaseCfg) -> None:
     """Drive every Go2 leg joint of ``env_cfg`` with ``actuator_cfg``, in place.
 
-    Replaces the robot's actuator groups by one ``"base_legs"`` group (a copy of ``actuator_cfg`` whose network
-    file is still to be set: empty string). An actuator that cannot run natively in Newton (LSTM, MLP; GRU-PD only
-    when :func:`~learned_actuators.actuators.isaaclab_native.native_path_available` is False) also switches the env
-    to Isaac Lab's Python actuator path (``sim.use_newton_actuators = False``). The robot's spawn (asset), init
-    state and limits are kept.
+    Replaces the robot's actuator groups by one ``"base_legs"`` group (a copy of ``actuator_cfg``; its network
+    file is the preset's default when it has one, else still to be set: empty string). An actuator that cannot
+    run natively in Newton (any of ours when
+    :func:`~learned_actuators.actuators.isaaclab_native.native_path_available` is False, i.e. other Isaac Lab
+    versions) also switches the env to Isaac Lab's Python actuator path (``sim.use_newton_actuators = False``).
+    The robot's spawn (asset), init state and limits are kept.
     """
-    actuator = replace(actuator_cfg, network_file="")
+    default_file = actuator_cfg.network_file if isinstance(actuator_cfg.network_file, str) else ""
+    actuator = replace(actuator_cfg, network_file=default_file)
     env_cfg.scene.robot = replace(env_cfg.scene.robot, actuators={ACTUATOR_GROUP: actuator})
     if not runs_natively(actuator):
         env_cfg.sim.use_newton_actuators = False
@@ -104,7 +109,7 @@ def learned_actuator_env_cfg(base: type, actuator_cfg: LearnedActuatorBaseCfg, n
     return configclass(type(name, (base,), {"__module__": __name__, "__qualname__": name, **namespace}))
 
 
-_GRU_PD = (GO2_GRU_PD_ACTUATOR_CFG, "the GRU-PD learned actuator")
+_GRU_PD = (GO2_STARTER_GRU_PD_ACTUATOR_CFG, "the GRU-PD learned actuator (default file: the Go2 starter model)")
 _LSTM = (GO2_LSTM_ACTUATOR_CFG, "the LSTM actuator net")
 _MLP = (GO2_MLP_ACTUATOR_CFG, "the MLP actuator net")
 
