@@ -11,6 +11,9 @@ figures are medians over ``--repeats`` rounds and the ratios medians of the per-
   CUDA, graphable);
 * ``Python-path GRU-PD``: :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator` ``compute()`` on the same
   file (``sim.use_newton_actuators=False``; fused kernels, ``torch.set_num_threads(--threads)``);
+* ``native LSTM`` / ``native MLP`` and ``Python-path LSTM`` / ``MLP``: our :class:`DriveLSTM` / :class:`DriveMLP`
+  (our actuator classes run inside Newton's step on zero-copy views) vs the same classes on the Python path, on the
+  trainer's default shapes (LSTM 2 x 64, MLP 6-100-100-100-1 softsign, history slots 0-2), net every ``k`` steps;
 * ``Newton DrivePD``: ``newton.actuators.DrivePD.compute()``, and ``+ ClampingDCMotor``: that plus the DC-motor
   clamp (what Isaac Lab authors for its ``DCMotorCfg``: the stock DC motor on the native path).
 
@@ -36,10 +39,10 @@ import warp as wp
 
 from isaaclab.utils.types import ArticulationActions
 
-from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
-from learned_actuators.learning.models import GRUNet
+from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg, LSTMActuatorNetCfg, MLPActuatorNetCfg
+from learned_actuators.learning.models import GRUNet, LSTMDeploy, LSTMNet, MLPDeploy, MLPNet
 from learned_actuators.network_file import NetworkMetadata, save_network
-from learned_actuators.newton_drives import DriveGRUPD
+from learned_actuators.newton_drives import DriveGRUPD, DriveLSTM, DriveMLP
 
 JOINTS = 12
 PHYSICS_DT = 0.005
@@ -74,6 +77,51 @@ def _net_file(directory: str, hidden: int, layers: int, steps: int) -> str:
     return path
 
 
+def _net_files(directory: str, steps: int) -> dict[str, str]:
+    """LSTM and MLP files of the trainer's default shapes (random weights), net dt ``steps`` physics steps."""
+    torch.manual_seed(0)
+    common = {"dt": PHYSICS_DT * steps, "features": ["pos_error", "qd"], "normalization_in_network": True}
+    stats = {"input_mean": [0.0, 0.0], "input_std": [0.2, 5.0], "output_mean": 0.0, "output_std": 5.0}
+    paths = {"lstm": os.path.join(directory, f"lstm_k{steps}.pt"), "mlp": os.path.join(directory, f"mlp_k{steps}.pt")}
+    lstm = LSTMDeploy(LSTMNet(64, 2, 0.0), **stats).eval()
+    save_network(lstm, paths["lstm"], NetworkMetadata("lstm", hidden_size=64, num_layers=2, **common, **stats))
+    mlp_stats = {**stats, "input_mean": [0.0] * 6, "input_std": [0.2] * 3 + [5.0] * 3}
+    mlp = MLPDeploy(MLPNet(6, (100, 100, 100), "softsign"), **mlp_stats).eval()
+    save_network(mlp, paths["mlp"], NetworkMetadata("mlp", input_idx=[0, 1, 2], **common, **mlp_stats))
+    return paths
+
+
+def _net_cases(paths: dict[str, str], envs: int, arrays: dict, device) -> dict:
+    """Our native DriveLSTM/DriveMLP (Newton's double buffer) and the same nets on the Python path."""
+    n = envs * JOINTS
+    cases = {}
+    for kind, drive_class, cfg_class in (("LSTM", DriveLSTM, LSTMActuatorNetCfg), ("MLP", DriveMLP, MLPActuatorNetCfg)):
+        path = paths[kind.lower()]
+        limits = [wp.full(n, LIMITS[k], dtype=wp.float32, device=device) for k in LIMITS]
+        drive = drive_class(path, *limits)
+        drive.finalize(device, n)
+        states = [drive.state(n, device), drive.state(n, device)]
+
+        def run(drive=drive, states=states):
+            a = arrays
+            drive.compute(a["q"], a["qd"], a["qt"], a["zeros"], None, *([a["i"]] * 4), a["f"], states[0], PHYSICS_DT)
+            drive.update_state(states[0], states[1])
+            states.reverse()
+
+        cfg = cfg_class(joint_names_expr=[".*"], network_file=path, physics_dt=PHYSICS_DT, **LIMITS)
+        names = [f"joint_{i}" for i in range(JOINTS)]
+        act = cfg.class_type(cfg, joint_names=names, joint_ids=slice(None), num_envs=envs, device="cpu")
+        tq, tqd, tqt = (wp.to_torch(arrays[k]).view(envs, JOINTS) for k in ("q", "qd", "qt"))
+        tzeros = torch.zeros(envs, JOINTS)
+
+        def run_python(act=act, tq=tq, tqd=tqd, tqt=tqt, tzeros=tzeros):
+            action = ArticulationActions(joint_positions=tqt.clone(), joint_velocities=tzeros, joint_efforts=tzeros)
+            act.compute(action, tq, tqd)
+
+        cases[f"native {kind}"], cases[f"Python-path {kind}"] = run, run_python
+    return cases
+
+
 def _load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -87,7 +135,7 @@ def _timer(fn, calls: int) -> float:
     return (time.perf_counter() - start) / calls * 1e3
 
 
-def _cases(path: str, envs: int, device) -> dict:
+def _cases(path: str, envs: int, device, steps: int) -> dict:
     n = envs * JOINTS
     rng = np.random.default_rng(0)
     q = (0.3 * rng.standard_normal(n)).astype(np.float32)
@@ -157,6 +205,8 @@ def _cases(path: str, envs: int, device) -> dict:
         run_pd()
         clamp.modify_forces(forces, clamped, positions, velocities, indices, indices, device=device)
 
+    arrays = {"q": positions, "qd": velocities, "qt": targets, "zeros": zeros, "i": indices, "f": forces}
+    nets = _net_cases(_net_files(os.path.dirname(path), steps), envs, arrays, device)
     info = {
         "fused": torch_act.uses_fused_kernels,
         "k": native.steps_per_network_step or torch_act.steps_per_network_step,
@@ -167,11 +217,12 @@ def _cases(path: str, envs: int, device) -> dict:
         "Python-path GRU-PD": run_torch,
         "Newton DrivePD": run_pd,
         "Newton DrivePD + ClampingDCMotor": run_pd_dc,
+        **nets,
     }, info
 
 
 def _measure(path: str, steps: int, args, device) -> None:
-    cases, info = _cases(path, args.envs, device)
+    cases, info = _cases(path, args.envs, device, steps)
     calls = steps * args.cycles
     for fn in cases.values():  # warm-up: kernel compilation/loading, a first net step everywhere
         _timer(fn, steps)

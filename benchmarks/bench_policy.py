@@ -9,7 +9,8 @@ the load average is printed with the results. Usage::
         [--torch-threads 0] [--configs dc gru_pd ...]
 
 Configs: ``dc`` (stock task, Newton-native DC motor), ``dc_python`` (the same DC motor on Isaac Lab's
-Python actuator path, ``sim.use_newton_actuators=False``, which every learned actuator needs), ``gru_pd``
+Python actuator path, ``sim.use_newton_actuators=False``, for reference only: the learned actuators run on the
+default native path, as their tasks do), ``gru_pd``
 (GRU 1 x 32 residual at 50 Hz, the rate of the Go2 logs), ``gru_pd_200hz`` (same net stepped every physics
 step), ``lstm`` (legged_gym's ANYdrive LSTM, 2 x 8, every physics step) and ``mlp`` (walk-these-ways' Go1
 MLP, 6-32-32-1 at 50 Hz; both from the shared data folder, ``LEARNED_ACTUATORS_SHARED``).

@@ -7,16 +7,17 @@ Isaac Lab 3.0 runs its stock explicit actuators inside Newton by default (``Simu
 (``isaaclab.sim.schemas.schemas_actuators.validate_newton_native_actuator_cfgs`` raises a ValueError that does
 not say where the switch lives).
 
-* :class:`~learned_actuators.actuators.CombinedGRUAndPDActuatorCfg` runs there too: its joints get our Newton drive
-  :class:`~learned_actuators.newton_drives.DriveGRUPD` (same torques; see
-  :mod:`learned_actuators.actuators.isaaclab_native`, the one module that depends on Isaac Lab internals). With
-  ``use_newton_actuators=False`` it runs on Isaac Lab's Python actuator path as :class:`CombinedGRUAndPDActuator`.
-* The LSTM and MLP classes run only on the Python path: an env cfg must set ``self.sim.use_newton_actuators =
-  False`` (or ``env.sim.use_newton_actuators=false`` on the ``isaaclab train`` command line); the offline Go2 tasks
-  of this package do. When a user forgets, the first thing Isaac Lab asks of the actuator class (its
-  ``is_implicit_model`` flag, read before that ValueError can be raised) raises :class:`NewtonActuatorPathError`,
-  which names the exact setting. The flag is an ordinary ``False`` whenever no simulation with Newton actuators is
-  active (unit tests, the Python actuator path), and for a class that runs natively.
+* Our three cfgs run there too: the joints of a :class:`~learned_actuators.actuators.CombinedGRUAndPDActuatorCfg`
+  get our Newton drive :class:`~learned_actuators.newton_drives.DriveGRUPD` (Warp kernels), those of the LSTM and
+  MLP cfgs :class:`~learned_actuators.newton_drives.DriveLSTM` / ``DriveMLP`` (our actuator classes run inside
+  Newton's step; graph-safe on the CPU only). Same torques as the Python path; see
+  :mod:`learned_actuators.actuators.isaaclab_native`, the one module that depends on Isaac Lab internals. With
+  ``use_newton_actuators=False`` they run on Isaac Lab's Python actuator path (the fallback).
+* A subclass of our cfgs is not run natively: with ``use_newton_actuators=True`` the first thing Isaac Lab asks of
+  its actuator class (its ``is_implicit_model`` flag, read before that ValueError can be raised) raises
+  :class:`NewtonActuatorPathError`, which names the exact setting. The flag is an ordinary ``False`` whenever no
+  simulation with Newton actuators is active (unit tests, the Python actuator path), and for a class that runs
+  natively.
 """
 
 from __future__ import annotations

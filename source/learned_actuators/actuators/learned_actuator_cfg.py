@@ -21,9 +21,9 @@ class LearnedActuatorBaseCfg(DCMotorCfg):
     ``actuator_effort_limit`` the continuous torque limit [N·m]. The final effort is clipped with them at the
     *current* joint velocity, by the curve chosen in :attr:`torque_speed_curve`.
 
-    Execution path: the GRU-PD cfg runs with either value of ``sim.use_newton_actuators`` (True, Isaac Lab 3.0's
-    default: natively in Newton as :class:`~learned_actuators.newton_drives.DriveGRUPD`); the LSTM and MLP cfgs need
-    ``sim.use_newton_actuators = False`` in the env cfg (our tasks set it). See :class:`LearnedActuatorBase`.
+    Execution path: our cfgs run with either value of ``sim.use_newton_actuators`` (True, Isaac Lab 3.0's default:
+    natively in Newton as :class:`~learned_actuators.newton_drives.DriveGRUPD`, ``DriveLSTM`` or ``DriveMLP``;
+    False: Isaac Lab's Python actuator path, same torques). See :class:`LearnedActuatorBase`.
     """
 
     class_type: type[LearnedActuatorBase] | str = MISSING

@@ -28,6 +28,12 @@ from .actuator_model import ActuatorModel
 __all__ = ["example_inputs", "export_model", "export_onnx", "export_torchscript", "network_metadata"]
 
 
+def _identified(model: ActuatorModel) -> dict:
+    """``{"identified": ...}``: the physics identified by trajectory simulation (``physics.fit="trajectory"``)."""
+    found = getattr(model.physics, "identified", None) if model.model_type == "gru_pd" else None
+    return {"identified": found} if found else {}
+
+
 def network_metadata(model: ActuatorModel, source: dict | None = None) -> NetworkMetadata:
     """The :class:`NetworkMetadata` of a trained model (normalisation in the network)."""
     mc = model.model_cfg
@@ -38,7 +44,7 @@ def network_metadata(model: ActuatorModel, source: dict | None = None) -> Networ
         "output_mean": float(model.output_norm.mean[0]),
         "output_std": float(model.output_norm.std[0]),
         "normalization_in_network": True,
-        "source": {"package": "learned_actuators", "version": __version__, **(source or {})},
+        "source": {"package": "learned_actuators", "version": __version__, **_identified(model), **(source or {})},
         "near_constant_inputs": [int(i) for i in np.flatnonzero(model.input_norm.near_constant)],
         "notes": [str(n) for n in model.info.get("notes", [])],
         "examples": model.examples(),
@@ -205,10 +211,21 @@ def _export_onnx_to(model: ActuatorModel, tmp: Path, path: Path, source: dict | 
 def export_model(
     model: ActuatorModel, out_dir: str | Path, name: str | None = None, source: dict | None = None, onnx: bool = True
 ) -> dict[str, Path]:
-    """Write ``<name>.pt`` (TorchScript + metadata) and, with ``onnx``, ``<name>.onnx`` into ``out_dir``."""
+    """Write ``<name>.pt`` (TorchScript + metadata) and, with ``onnx``, ``<name>.onnx`` into ``out_dir``.
+
+    With ``onnx``, LSTM and MLP nets that Newton's own drives can run are also written as ``<name>.newton.onnx``
+    (:mod:`.export_newton`; key ``"newton"``); for the others a warning says why not.
+    """
     out_dir = Path(out_dir)
     name = name or model.model_type
     paths = {"torchscript": export_torchscript(model, out_dir / f"{name}.pt", source)}
     if onnx:
         paths["onnx"] = export_onnx(model, out_dir / f"{name}.onnx", source)
+        if model.model_type in ("lstm", "mlp"):
+            from .export_newton import NEWTON_SUFFIX, NewtonExportError, export_newton
+
+            try:
+                paths["newton"] = export_newton(model, out_dir / f"{name}{NEWTON_SUFFIX}", source)
+            except NewtonExportError as exc:
+                warnings.warn(f"no {NEWTON_SUFFIX} file: {exc}", UserWarning, stacklevel=2)
     return paths
