@@ -55,8 +55,9 @@ def test_recorder_writes_one_file_per_selected_env_with_documented_shapes(tmp_pa
     paths = recorder.save(tmp_path)
     assert [p.name for p in paths] == ["env_0000.npz", "env_0002.npz"]
     with np.load(paths[1]) as npz:
-        assert sorted(npz.files) == sorted(PROFILE_KEYS)
+        assert sorted(npz.files) == sorted([*PROFILE_KEYS, "episode_starts"])
     profile = load_npz(paths[1])
+    np.testing.assert_array_equal(profile.episode_starts, [0])  # no reset: one episode from frame 0
     assert profile.fps == 50.0 and profile.dof_names == ("hip", "knee") and profile.body_names == ("base", "foot")
     assert profile.joint_torques.shape == (5, D)
     assert profile.body_positions.shape == (5, B, 3)
@@ -160,3 +161,26 @@ def test_warp_arrays_are_converted_and_quaternions_reordered():
     values = read_articulation_frame(robot)
     s = math.sin(math.pi / 4)
     torch.testing.assert_close(values["body_rotations"][0, 1], torch.tensor([s, 0.0, 0.0, s]))
+
+
+def test_recorder_marks_the_frame_after_each_reset_as_an_episode_start_per_env(tmp_path):
+    recorder = make_recorder()
+    resets = {2: [1], 3: [0, 1], 5: [1]}  # step -> envs reset during that step
+    for step in range(7):
+        mask = torch.zeros(E, dtype=torch.bool)
+        mask[resets.get(step, [])] = True
+        recorder.append(**frame(step), new_episode=mask)
+    profiles = recorder.profiles()
+    np.testing.assert_array_equal(profiles[0].episode_starts, [0, 3])
+    np.testing.assert_array_equal(profiles[1].episode_starts, [0, 2, 3, 5])
+    np.testing.assert_array_equal(profiles[2].episode_starts, [0])
+    assert profiles[1].episodes == [(0, 2), (2, 3), (3, 5), (5, 7)]
+    # the marks survive the NPZ round trip
+    paths = recorder.save(tmp_path)
+    np.testing.assert_array_equal(load_npz(paths[1]).episode_starts, [0, 2, 3, 5])
+
+
+def test_recorder_rejects_a_wrongly_shaped_reset_mask():
+    recorder = make_recorder()
+    with pytest.raises(ValueError, match="'new_episode' has shape"):
+        recorder.append(**frame(0), new_episode=torch.zeros(E + 1, dtype=torch.bool))

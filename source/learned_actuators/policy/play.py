@@ -8,7 +8,8 @@ with :class:`~learned_actuators.recording.ArticulationTorqueRecorder`.
 Frame ``k`` of a profile is the state after policy step ``k``: joint and body states at the end of the step,
 the efforts the actuator applied in its last physics step (``joint_torques``) and the joint position targets
 the actuators received during the step (``dof_position_targets``). The frame rate is the policy rate
-``1 / step_dt``. Episode resets are not cut out: a reset shows up as a jump in the profile.
+``1 / step_dt``. Episode resets are marked: a frame read right after an env's reset starts a new episode in its
+profile (``episode_starts``), so that samplers never read the jump across a reset as motion.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def _play(ours: argparse.Namespace, backend_argv: list[str], on_step: StepCallba
                 obs, _, dones, _ = env.step(policy(obs))
                 policy.reset(dones)  # recurrent policies: reset the states of finished episodes
                 if recorder is not None:
-                    recorder.record()
+                    recorder.record(new_episode=dones)
             if on_step is not None:
                 on_step(env, step)
         if recorder is None:

@@ -2,6 +2,10 @@
 
 Between two frames, joint and body quantities are interpolated linearly and body rotations by spherical
 linear interpolation (slerp) along the shorter arc. At a frame time the stored frame is returned exactly.
+Interpolation never crosses an episode boundary (``episode_starts``): between the last frame of an episode and
+the first of the next, the last frame is held. :meth:`TorqueProfile.sample_with_torques` and
+:meth:`TorqueProfile.sample_transitions` draw random frames and consecutive-frame pairs inside episodes, for
+motion-prior learners.
 """
 
 from __future__ import annotations
@@ -64,14 +68,14 @@ class TorqueProfileSample:
     """Joint positions [rad], shape (N, D)."""
     dof_velocities: torch.Tensor
     """Joint velocities [rad/s], shape (N, D)."""
-    body_positions: torch.Tensor
-    """Body positions [m], shape (N, B, 3)."""
-    body_rotations: torch.Tensor
-    """Body orientations, unit quaternions (w, x, y, z), shape (N, B, 4)."""
-    body_linear_velocities: torch.Tensor
-    """Body linear velocities [m/s], shape (N, B, 3)."""
-    body_angular_velocities: torch.Tensor
-    """Body angular velocities [rad/s], shape (N, B, 3)."""
+    body_positions: torch.Tensor | None = None
+    """Body positions [m], shape (N, B, 3); None when the profile was read without body data."""
+    body_rotations: torch.Tensor | None = None
+    """Body orientations, unit quaternions (w, x, y, z), shape (N, B, 4) (None: as ``body_positions``)."""
+    body_linear_velocities: torch.Tensor | None = None
+    """Body linear velocities [m/s], shape (N, B, 3) (None: as ``body_positions``)."""
+    body_angular_velocities: torch.Tensor | None = None
+    """Body angular velocities [rad/s], shape (N, B, 3) (None: as ``body_positions``)."""
     dof_position_targets: torch.Tensor | None = None
     """Joint position targets [rad], shape (N, D); None when the profile has none (optional field)."""
 
@@ -111,13 +115,25 @@ class TorqueProfile:
             for key in data.array_fields
         }
         """Every array field of the profile (optional ones only when present) as a tensor of shape (F, ...)."""
+        bounds = torch.as_tensor(data.episodes, dtype=torch.long, device=self.device)
+        self.episode_bounds = bounds
+        """``(first frame, last frame + 1)`` of each episode, long, shape (E, 2)."""
+        self._starts_episode = torch.zeros(self.num_frames, dtype=torch.bool, device=self.device)
+        self._starts_episode[bounds[1:, 0]] = True
 
     @classmethod
     def from_file(
-        cls, path: str | PathLike, device: str | torch.device = "cpu", dtype: torch.dtype | None = None
+        cls,
+        path: str | PathLike,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype | None = None,
+        require_bodies: bool = True,
     ) -> TorqueProfile:
-        """Load an ``.npz`` or ``.csv`` torque profile onto ``device`` (see :meth:`__init__`)."""
-        return cls(read_profile(path), device=device, dtype=dtype)
+        """Load an ``.npz`` or ``.csv`` torque profile onto ``device`` (see :meth:`__init__`).
+
+        With ``require_bodies=False`` a file without body arrays loads, its body fields None.
+        """
+        return cls(read_profile(path, require_bodies=require_bodies), device=device, dtype=dtype)
 
     @property
     def dt(self) -> float:
@@ -128,6 +144,7 @@ class TorqueProfile:
         """Indices of the frames around each time and the blend weight between them.
 
         Times are clamped to [0, duration]. At a frame time (within ``1e-6`` frames) the weight is exactly 0.
+        Between the last frame of an episode and the first of the next, both indices are the last frame.
 
         Args:
             times: Sample times [s], shape (N,) or a scalar.
@@ -142,7 +159,9 @@ class TorqueProfile:
         u = torch.where((u - nearest).abs() <= _SNAP_TOLERANCE, nearest, u)
         i0 = torch.floor(u).long().clamp(0, self.num_frames - 1)
         i1 = (i0 + 1).clamp(max=self.num_frames - 1)
-        return i0, i1, u - i0.to(torch.float64)
+        w = u - i0.to(torch.float64)
+        crosses = self._starts_episode[i1] & (i1 != i0)
+        return i0, torch.where(crosses, i0, i1), torch.where(crosses, torch.zeros_like(w), w)
 
     def sample(self, times: torch.Tensor | np.ndarray | float) -> TorqueProfileSample:
         """Interpolate every field at the given times.
@@ -164,3 +183,59 @@ class TorqueProfile:
                 # (1 - w) a + w b is exact at w = 0, unlike a + w (b - a)
                 out[key] = (1.0 - w) * values[i0] + w * values[i1]
         return TorqueProfileSample(times=(i0.to(torch.float64) + w64) / self.fps, **out)
+
+    def sample_with_torques(
+        self, num_samples: int, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor | None, ...]:
+        """Draw stored frames uniformly at random (each frame lies in one episode).
+
+        Args:
+            num_samples: Number of frames N.
+            generator: Optional torch generator (on :attr:`device`) for reproducible draws.
+
+        Returns:
+            ``(dof positions (N, D), dof velocities (N, D), body positions (N, B, 3), body rotations (N, B, 4),
+            body linear velocities (N, B, 3), body angular velocities (N, B, 3), joint torques (N, D))``; a body
+            entry is None when the profile was read without it.
+        """
+        frames = torch.randint(0, self.num_frames, (num_samples,), device=self.device, generator=generator)
+        sample = self.sample(frames.to(torch.float64) / self.fps)
+        return (
+            sample.dof_positions,
+            sample.dof_velocities,
+            sample.body_positions,
+            sample.body_rotations,
+            sample.body_linear_velocities,
+            sample.body_angular_velocities,
+            sample.joint_torques,
+        )
+
+    def transition_weights(self, dt: float) -> torch.Tensor:
+        """Per-episode length [s] in which a pair ``(t, t + dt)`` fits, shape (E,) (0 for too short episodes)."""
+        durations = (self.episode_bounds[:, 1] - 1 - self.episode_bounds[:, 0]).to(torch.float64) / self.fps
+        return (durations - dt).clamp(min=0.0)
+
+    def sample_transitions(
+        self, num_samples: int, dt: float | None = None, generator: torch.Generator | None = None
+    ) -> tuple[TorqueProfileSample, TorqueProfileSample]:
+        """Draw pairs of states ``dt`` apart, both inside the same episode (times uniform over the episodes).
+
+        Args:
+            num_samples: Number of pairs N.
+            dt: Time between the two states [s] (the policy step); default ``1 / fps`` (consecutive frames).
+            generator: Optional torch generator (on :attr:`device`) for reproducible draws.
+
+        Returns:
+            ``(states at t, states at t + dt)``, interpolated as :meth:`sample` does.
+
+        Raises:
+            ValueError: ``dt`` is not positive, or no episode of the profile is longer than ``dt``.
+        """
+        dt = self.dt if dt is None else float(dt)
+        weights = self.transition_weights(dt)
+        if dt <= 0.0 or not bool((weights > 0).any()):
+            raise ValueError(f"{self.source}: no episode is longer than dt = {dt} s; cannot sample transitions.")
+        episode = torch.multinomial(weights, num_samples, replacement=True, generator=generator)
+        u = torch.rand(num_samples, dtype=torch.float64, device=self.device, generator=generator)
+        t0 = self.episode_bounds[episode, 0].to(torch.float64) / self.fps + u * weights[episode]
+        return self.sample(t0), self.sample(t0 + dt)

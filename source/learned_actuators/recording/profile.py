@@ -22,7 +22,15 @@ key                            shape         unit     meaning
 ``dof_position_targets``       (F, D)        [rad]    *optional*: joint position targets the actuators received
                                                       (the policy's processed actions); the actuator-net trainers
                                                       need them (``learned_actuators.data.read_torque_profile_npz``)
+``episode_starts``             (E,)          --       *optional*, int64: the first frame of each of the E episodes
+                                                      (``[0, ...]``, strictly increasing); frames ``episode_starts[e]``
+                                                      to ``episode_starts[e+1] - 1`` are one episode. Consecutive
+                                                      frames of different episodes are not motion (an env reset lies
+                                                      between them). Absent: the whole file is one episode.
 ============================== ============= ======== ==============================================================
+
+The body arrays are required by default; a reader that never uses them (an AMP discriminator over joint data
+only) may accept files without them (``require_bodies=False``): the fields are then None, never filled in.
 
 Names are stored as NumPy unicode arrays (no pickle), numeric arrays as float32 or float64. Every reader
 checks a file with :func:`validate_profile` and raises :class:`TorqueProfileFormatError` naming the file,
@@ -49,11 +57,13 @@ from learned_actuators.data.joint_log import LogFormatError
 __all__ = [
     "BODY_FIELDS",
     "DOF_FIELDS",
+    "EPISODE_KEY",
     "OPTIONAL_DOF_FIELDS",
     "PROFILE_KEYS",
     "TorqueProfileData",
     "TorqueProfileFormatError",
     "check_names",
+    "episode_ids",
     "load_npz",
     "save_npz",
     "validate_profile",
@@ -75,6 +85,9 @@ PROFILE_KEYS: tuple[str, ...] = ("fps", "dof_names", "body_names", *DOF_FIELDS, 
 
 OPTIONAL_DOF_FIELDS: tuple[str, ...] = ("dof_position_targets",)
 """Per-dof arrays, shape (F, D), that a profile may hold in addition to :data:`PROFILE_KEYS`."""
+
+EPISODE_KEY = "episode_starts"
+"""Optional key: first frame of each episode, int64 (E,)."""
 
 QUAT_NORM_TOLERANCE = 1e-3
 """Largest accepted deviation of a stored quaternion's norm from 1."""
@@ -103,18 +116,26 @@ class TorqueProfileData:
     """Joint positions [rad], shape (F, D)."""
     dof_velocities: np.ndarray
     """Joint velocities [rad/s], shape (F, D)."""
-    body_positions: np.ndarray
-    """Body positions [m], shape (F, B, 3)."""
-    body_rotations: np.ndarray
-    """Body orientations as unit quaternions (w, x, y, z), shape (F, B, 4)."""
-    body_linear_velocities: np.ndarray
-    """Body linear velocities [m/s], shape (F, B, 3)."""
-    body_angular_velocities: np.ndarray
-    """Body angular velocities [rad/s], shape (F, B, 3)."""
+    body_positions: np.ndarray | None
+    """Body positions [m], shape (F, B, 3); None only when read with ``require_bodies=False`` from a file without."""
+    body_rotations: np.ndarray | None
+    """Body orientations as unit quaternions (w, x, y, z), shape (F, B, 4) (None: as ``body_positions``)."""
+    body_linear_velocities: np.ndarray | None
+    """Body linear velocities [m/s], shape (F, B, 3) (None: as ``body_positions``)."""
+    body_angular_velocities: np.ndarray | None
+    """Body angular velocities [rad/s], shape (F, B, 3) (None: as ``body_positions``)."""
     dof_position_targets: np.ndarray | None = None
     """Optional joint position targets the actuators received [rad], shape (F, D); None when not recorded."""
+    episode_starts: np.ndarray | None = None
+    """Optional first frame of each episode, int64, shape (E,); None: the whole profile is one episode."""
     source: str = "<memory>"
     """Where the profile came from, for error messages."""
+
+    @property
+    def episodes(self) -> list[tuple[int, int]]:
+        """``(first frame, last frame + 1)`` of each episode, in order (one episode when none are marked)."""
+        starts = [0] if self.episode_starts is None else [int(i) for i in self.episode_starts]
+        return list(zip(starts, [*starts[1:], self.num_frames], strict=True))
 
     @property
     def num_frames(self) -> int:
@@ -134,8 +155,9 @@ class TorqueProfileData:
     @property
     def array_fields(self) -> tuple[str, ...]:
         """The per-frame array fields this profile holds: the required ones, then the optional ones present."""
+        bodies = tuple(key for key in BODY_FIELDS if getattr(self, key) is not None)
         optional = tuple(key for key in OPTIONAL_DOF_FIELDS if getattr(self, key) is not None)
-        return (*DOF_FIELDS, *BODY_FIELDS, *optional)
+        return (*DOF_FIELDS, *bodies, *optional)
 
     def arrays(self) -> dict[str, Any]:
         """The NPZ content: every key of :data:`PROFILE_KEYS` (and the optional fields present) to its array."""
@@ -146,6 +168,8 @@ class TorqueProfileData:
         }
         for key in self.array_fields:
             out[key] = getattr(self, key)
+        if self.episode_starts is not None:
+            out[EPISODE_KEY] = self.episode_starts
         return out
 
 
@@ -184,27 +208,59 @@ def _numeric(value: Any, source: str, field: str, shape: tuple[int | None, ...],
     return arr
 
 
-def validate_profile(arrays: Mapping[str, Any], source: str | PathLike = "<memory>") -> TorqueProfileData:
+def _episode_starts(value: Any, source: str, num_frames: int) -> np.ndarray:
+    """Check the optional ``episode_starts`` array: int, 1-D, starts at 0, strictly increasing, below F."""
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+        raise _error(
+            source, EPISODE_KEY, f"must be a non-empty 1-D integer array, got dtype {arr.dtype} shape {arr.shape}."
+        )
+    arr = arr.astype(np.int64)
+    if arr[0] != 0 or np.any(np.diff(arr) <= 0) or arr[-1] >= num_frames:
+        raise _error(
+            source,
+            EPISODE_KEY,
+            f"must start at 0, increase strictly and stay below the {num_frames} frames; got {arr.tolist()[:20]}.",
+        )
+    return arr
+
+
+def episode_ids(profile: TorqueProfileData) -> np.ndarray:
+    """The episode index of each frame, int64, shape (F,) (all 0 when no episodes are marked)."""
+    ids = np.zeros(profile.num_frames, dtype=np.int64)
+    if profile.episode_starts is not None:
+        ids[profile.episode_starts[1:]] = 1
+        ids = np.cumsum(ids)
+    return ids
+
+
+def validate_profile(
+    arrays: Mapping[str, Any], source: str | PathLike = "<memory>", require_bodies: bool = True
+) -> TorqueProfileData:
     """Check a mapping of arrays against the torque-profile format and return it as :class:`TorqueProfileData`.
 
     Args:
         arrays: Mapping holding every key of :data:`PROFILE_KEYS` (an opened NPZ file works), and optionally
-            those of :data:`OPTIONAL_DOF_FIELDS`. Unknown keys are ignored with a warning.
+            those of :data:`OPTIONAL_DOF_FIELDS` and ``episode_starts``. Unknown keys are ignored with a warning.
         source: File name used in error messages.
+        require_bodies: When False, the per-body arrays (:data:`BODY_FIELDS`) may be missing; the missing ones
+            are None in the result (never filled in). ``body_names`` is still required.
 
     Returns:
         The validated profile. Numeric arrays keep float32/float64 (integer arrays become float64).
 
     Raises:
         TorqueProfileFormatError: A key is missing, an array has the wrong shape, dtype or a non-finite value,
-            names are not unique strings, ``fps`` is not positive, or a quaternion is not unit-norm.
+            names are not unique strings, ``fps`` is not positive, a quaternion is not unit-norm, or
+            ``episode_starts`` does not mark valid episode starts.
     """
     source = str(source)
     keys = set(arrays.keys())
-    missing = [k for k in PROFILE_KEYS if k not in keys]
+    needed = PROFILE_KEYS if require_bodies else tuple(k for k in PROFILE_KEYS if k not in BODY_FIELDS)
+    missing = [k for k in needed if k not in keys]
     if missing:
-        raise TorqueProfileFormatError(f"{source}: missing field(s) {missing}; a torque profile needs {PROFILE_KEYS}.")
-    extra = sorted(keys - set(PROFILE_KEYS) - set(OPTIONAL_DOF_FIELDS))
+        raise TorqueProfileFormatError(f"{source}: missing field(s) {missing}; a torque profile needs {needed}.")
+    extra = sorted(keys - set(PROFILE_KEYS) - set(OPTIONAL_DOF_FIELDS) - {EPISODE_KEY})
     if extra:
         warnings.warn(f"{source}: ignoring unknown field(s) {extra}.", UserWarning, stacklevel=2)
 
@@ -227,9 +283,18 @@ def validate_profile(arrays: Mapping[str, Any], source: str | PathLike = "<memor
         if key not in out:
             out[key] = _numeric(arrays[key], source, key, (num_frames, num_dofs), dtype)
     for key, size in BODY_FIELDS.items():
-        out[key] = _numeric(arrays[key], source, key, (num_frames, num_bodies, size), dtype)
+        present = key in keys
+        out[key] = _numeric(arrays[key], source, key, (num_frames, num_bodies, size), dtype) if present else None
+    if EPISODE_KEY in keys:
+        out[EPISODE_KEY] = _episode_starts(arrays[EPISODE_KEY], source, num_frames)
 
-    norm_error = np.abs(np.linalg.norm(out["body_rotations"].astype(np.float64), axis=-1) - 1.0)
+    if out["body_rotations"] is not None:
+        _check_unit_quaternions(out["body_rotations"], body_names, source)
+    return TorqueProfileData(fps=fps, dof_names=dof_names, body_names=body_names, source=source, **out)
+
+
+def _check_unit_quaternions(rotations: np.ndarray, body_names: tuple[str, ...], source: str) -> None:
+    norm_error = np.abs(np.linalg.norm(rotations.astype(np.float64), axis=-1) - 1.0)
     if norm_error.size and norm_error.max() > QUAT_NORM_TOLERANCE:
         frame, body = (int(i) for i in np.unravel_index(np.argmax(norm_error), norm_error.shape))
         raise _error(
@@ -238,7 +303,6 @@ def validate_profile(arrays: Mapping[str, Any], source: str | PathLike = "<memor
             f"must hold unit quaternions (w, x, y, z); frame {frame}, body '{body_names[body]}' has norm "
             f"{1.0 + norm_error[frame, body]:.6g} (tolerance {QUAT_NORM_TOLERANCE}).",
         )
-    return TorqueProfileData(fps=fps, dof_names=dof_names, body_names=body_names, source=source, **out)
 
 
 def save_npz(profile: TorqueProfileData, path: str | PathLike, compress: bool = False) -> Path:
@@ -262,11 +326,12 @@ def save_npz(profile: TorqueProfileData, path: str | PathLike, compress: bool = 
     return path
 
 
-def load_npz(path: str | PathLike) -> TorqueProfileData:
+def load_npz(path: str | PathLike, require_bodies: bool = True) -> TorqueProfileData:
     """Read and validate one torque-profile NPZ file.
 
     Args:
         path: The ``.npz`` file.
+        require_bodies: As in :func:`validate_profile`.
 
     Returns:
         The validated profile.
@@ -294,7 +359,7 @@ def load_npz(path: str | PathLike) -> TorqueProfileData:
                 raise _error(str(path), key, f"cannot be read without pickle ({err}).") from err
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
                 raise _error(str(path), key, f"cannot be read (truncated or damaged file? {err}).") from err
-    return validate_profile(arrays, path)
+    return validate_profile(arrays, path, require_bodies=require_bodies)
 
 
 def check_names(names: Sequence[str], source: str, field: str) -> tuple[str, ...]:

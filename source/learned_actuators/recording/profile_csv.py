@@ -18,6 +18,9 @@ CSV layout (UTF-8, comma separated, one line per frame):
   ``body_ang_vel/<body>/{x,y,z}`` [rad/s], and for the optional ``dof_position_targets`` one
   ``dof_pos_target/<dof>`` [rad] column per dof (all or none). Dof and body order is the order of the
   ``dof_pos`` and ``body_pos`` columns.
+* When the profile marks episodes (``episode_starts``), an ``episode`` column follows ``time``: the episode
+  index of each frame (0, 1, ...); reading gives back the same ``episode_starts``. A profile read with
+  ``require_bodies=False`` may lack every ``body_*`` column (its body names are then not kept).
 * Values are written as the shortest decimal that reads back to the same float32/float64, so
   CSV -> NPZ -> CSV reproduces a file written here byte for byte, and NPZ -> CSV -> NPZ the same arrays.
 """
@@ -35,9 +38,11 @@ from ..errors import UserInputError
 from .profile import (
     BODY_FIELDS,
     DOF_FIELDS,
+    EPISODE_KEY,
     OPTIONAL_DOF_FIELDS,
     TorqueProfileData,
     TorqueProfileFormatError,
+    episode_ids,
     load_npz,
     save_npz,
     validate_profile,
@@ -66,6 +71,9 @@ CSV_PREFIXES: dict[str, str] = {
 }
 """CSV column prefix of each array field."""
 
+EPISODE_COLUMN = "episode"
+"""CSV column holding each frame's episode index (present only when the profile marks episodes)."""
+
 _COMPONENTS = {3: ("x", "y", "z"), 4: ("w", "x", "y", "z")}
 _TITLE = "learned_actuators torque profile"
 _DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -74,7 +82,7 @@ _FRAME_TOLERANCE = 1e-6
 
 
 def _columns(profile: TorqueProfileData) -> list[str]:
-    header = ["time"]
+    header = ["time"] if profile.episode_starts is None else ["time", EPISODE_COLUMN]
     for key in profile.array_fields:
         size = BODY_FIELDS.get(key)
         if size is None:
@@ -101,6 +109,8 @@ def write_csv(profile: TorqueProfileData, path: str | PathLike) -> Path:
     time = (np.arange(frames, dtype=np.float64) / profile.fps).astype(str)[:, None]
     # NumPy's str() of a float is the shortest decimal that parses back to the same value of its dtype
     blocks = [time, *(getattr(profile, key).reshape(frames, -1).astype(str) for key in profile.array_fields)]
+    if profile.episode_starts is not None:
+        blocks.insert(1, episode_ids(profile).astype(str)[:, None])
     with atomic_write(path, "w") as f:
         f.write(f"# {_TITLE}\n# fps: {profile.fps!r}\n# dtype: {np.dtype(profile.dtype).name}\n")
         writer = csv.writer(f, lineterminator="\n")
@@ -182,6 +192,8 @@ def _split_columns(header: list[str], source: str) -> dict[str, dict[str, int]]:
     by_prefix = {prefix: key for key, prefix in CSV_PREFIXES.items()}
     groups: dict[str, dict[str, int]] = {key: {} for key in CSV_PREFIXES}
     for j, column in enumerate(header[1:], start=1):
+        if column == EPISODE_COLUMN and j == 1:
+            continue
         prefix, _, suffix = column.partition("/")
         key = by_prefix.get(prefix)
         if key is None or not suffix:
@@ -204,11 +216,22 @@ def _names_in_order(suffixes: dict[str, int], per_body: bool) -> list[str]:
     return names
 
 
-def read_csv(path: str | PathLike) -> TorqueProfileData:
+def _episode_starts_from_column(ids: np.ndarray, source: str) -> np.ndarray:
+    """``episode_starts`` from the per-frame ``episode`` column (0, 1, 2 ... in order, each a whole number)."""
+    if np.any(ids != np.round(ids)) or ids[0] != 0 or np.any(np.diff(ids) < 0) or np.any(np.diff(ids) > 1):
+        raise TorqueProfileFormatError(
+            f"{source}: field '{EPISODE_KEY}' (column '{EPISODE_COLUMN}') must count episodes 0, 1, 2 ... in frame "
+            "order, one whole number per frame."
+        )
+    return np.flatnonzero(np.diff(ids, prepend=-1) > 0).astype(np.int64)
+
+
+def read_csv(path: str | PathLike, require_bodies: bool = True) -> TorqueProfileData:
     """Read and validate one torque-profile CSV file (layout in the module docstring).
 
     Args:
         path: The ``.csv`` file.
+        require_bodies: When False, a file without any ``body_*`` column is accepted (body fields None).
 
     Returns:
         The validated profile, with arrays of the ``dtype`` named in the file (float64 when not named).
@@ -246,7 +269,8 @@ def read_csv(path: str | PathLike) -> TorqueProfileData:
     arrays: dict[str, object] = {"fps": fps, "dof_names": np.array(dof_names, dtype=np.str_)}
     arrays["body_names"] = np.array(body_names, dtype=np.str_)
     optional = [key for key in OPTIONAL_DOF_FIELDS if groups[key]]
-    for key in (*DOF_FIELDS, *BODY_FIELDS, *optional):
+    has_bodies = require_bodies or any(groups[key] for key in BODY_FIELDS)
+    for key in (*DOF_FIELDS, *(BODY_FIELDS if has_bodies else ()), *optional):
         size = BODY_FIELDS.get(key)
         wanted = (
             [f"{body}/{c}" for body in body_names for c in _COMPONENTS[size]] if size is not None else list(dof_names)
@@ -261,17 +285,22 @@ def read_csv(path: str | PathLike) -> TorqueProfileData:
             )
         block = values[:, [have[s] for s in wanted]]
         arrays[key] = block if size is None else block.reshape(len(rows), len(body_names), size)
-    return validate_profile(arrays, source)
+    if len(header) > 1 and header[1] == EPISODE_COLUMN:
+        arrays[EPISODE_KEY] = _episode_starts_from_column(values64[:, 1], source)
+    return validate_profile(arrays, source, require_bodies=require_bodies)
 
 
-def read_profile(path: str | PathLike) -> TorqueProfileData:
-    """Read a torque profile from an ``.npz`` or ``.csv`` file (chosen by suffix)."""
+def read_profile(path: str | PathLike, require_bodies: bool = True) -> TorqueProfileData:
+    """Read a torque profile from an ``.npz`` or ``.csv`` file (chosen by suffix).
+
+    ``require_bodies`` is as in :func:`~learned_actuators.recording.profile.validate_profile`.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        return load_npz(path)
+        return load_npz(path, require_bodies=require_bodies)
     if suffix == ".csv":
-        return read_csv(path)
+        return read_csv(path, require_bodies=require_bodies)
     raise TorqueProfileFormatError(f"{path}: unknown torque-profile file type '{suffix}'; expected .npz or .csv.")
 
 

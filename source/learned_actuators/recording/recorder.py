@@ -37,8 +37,10 @@ class TorqueProfileRecorder:
     """Collect frames of a batch of envs and write one torque profile per env.
 
     Each :meth:`append` copies one frame of the recorded envs to ``storage_device`` (CPU by default, so long
-    recordings do not hold GPU memory). Nothing is checked for resets: an env reset mid-recording shows up as
-    a jump in its profile, so record from a reset or split the profile afterwards.
+    recordings do not hold GPU memory). Episode boundaries are marked, not cut: pass ``new_episode`` (the env's
+    ``dones`` of the step that produced the frame) and each written profile holds ``episode_starts``, the first
+    frame of every episode, so that no reader treats the jump across a reset as motion. Frame 0 always starts an
+    episode.
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class TorqueProfileRecorder:
         self.storage_device = torch.device(storage_device)
         self.dtype = dtype
         self._frames: dict[str, list[torch.Tensor]] = {key: [] for key in _FIELDS}
+        self._new_episode: list[torch.Tensor] = []
         num_dofs, num_bodies = len(self.dof_names), len(self.body_names)
         self._shapes = {key: (num_dofs,) for key in (*DOF_FIELDS, *OPTIONAL_DOF_FIELDS)} | {
             key: (num_bodies, size) for key, size in BODY_FIELDS.items()
@@ -97,6 +100,7 @@ class TorqueProfileRecorder:
         body_linear_velocities: torch.Tensor,
         body_angular_velocities: torch.Tensor,
         dof_position_targets: torch.Tensor | None = None,
+        new_episode: torch.Tensor | None = None,
     ) -> None:
         """Add one frame for every recorded env.
 
@@ -110,6 +114,8 @@ class TorqueProfileRecorder:
             body_angular_velocities: Body angular velocities [rad/s], shape (E, B, 3).
             dof_position_targets: Optional joint position targets the actuators received [rad], shape (E, D).
                 Give it on every frame or on none.
+            new_episode: Optional bool mask, shape (E,): True where this frame is the first of a new episode (the
+                env was reset during the step, i.e. the step's ``dones``). None: no env was reset.
 
         Raises:
             ValueError: A tensor does not have the shape above, or ``dof_position_targets`` is given on some
@@ -137,15 +143,24 @@ class TorqueProfileRecorder:
             expected = (self.num_envs, *self._shapes[key])
             if tuple(value.shape) != expected:
                 raise ValueError(f"Recorder field '{key}' has shape {tuple(value.shape)}, expected {expected}.")
+        if new_episode is not None and tuple(new_episode.shape) != (self.num_envs,):
+            raise ValueError(
+                f"Recorder field 'new_episode' has shape {tuple(new_episode.shape)}, expected ({self.num_envs},)."
+            )
         index = torch.as_tensor(self.env_ids, device=dof_positions.device)
         for key, value in values.items():
             frame = value.detach().index_select(0, index.to(value.device))
             self._frames[key].append(frame.to(device=self.storage_device, dtype=self.dtype))
+        starts = torch.zeros(len(self.env_ids), dtype=torch.bool)
+        if new_episode is not None:
+            starts = new_episode.detach().bool().index_select(0, index.to(new_episode.device)).cpu()
+        self._new_episode.append(starts)
 
     def clear(self) -> None:
         """Drop all recorded frames."""
         for frames in self._frames.values():
             frames.clear()
+        self._new_episode.clear()
 
     def profiles(self) -> list[TorqueProfileData]:
         """The recorded frames as one validated profile per recorded env (order of :attr:`env_ids`).
@@ -158,10 +173,13 @@ class TorqueProfileRecorder:
             raise RuntimeError("No frames recorded: call append() at least once before saving.")
         # (F, E, ...) -> per env (F, ...)
         stacked = {key: torch.stack(frames, dim=1).cpu().numpy() for key, frames in self._frames.items() if frames}
+        new_episode = torch.stack(self._new_episode, dim=1).numpy()  # (E, F)
+        new_episode[:, 0] = True
         out = []
         for slot, env_id in enumerate(self.env_ids):
             arrays: dict[str, Any] = {key: np.ascontiguousarray(value[slot]) for key, value in stacked.items()}
             arrays.update(
+                episode_starts=np.flatnonzero(new_episode[slot]).astype(np.int64),
                 fps=self.fps,
                 dof_names=np.array(self.dof_names, dtype=np.str_),
                 body_names=np.array(self.body_names, dtype=np.str_),
@@ -252,8 +270,8 @@ class ArticulationTorqueRecorder(TorqueProfileRecorder):
             robot, fps=1.0 / env.unwrapped.step_dt, env_ids=range(4), env_origins=env.unwrapped.scene.env_origins
         )
         for _ in range(num_steps):
-            obs, *_ = env.step(policy(obs))
-            recorder.record()
+            obs, _, dones, _ = env.step(policy(obs))
+            recorder.record(new_episode=dones)
         recorder.save("logs/torque_profiles")
     """
 
@@ -288,6 +306,11 @@ class ArticulationTorqueRecorder(TorqueProfileRecorder):
         self.articulation = articulation
         self.env_origins = env_origins
 
-    def record(self) -> None:
-        """Append the articulation's current state as one frame."""
-        self.append(**read_articulation_frame(self.articulation, self.env_origins))
+    def record(self, new_episode: torch.Tensor | None = None) -> None:
+        """Append the articulation's current state as one frame.
+
+        Args:
+            new_episode: Bool mask (E,), True for the envs reset during the step just taken (the step's
+                ``dones``): their frame starts a new episode. None: no env was reset.
+        """
+        self.append(**read_articulation_frame(self.articulation, self.env_origins), new_episode=new_episode)

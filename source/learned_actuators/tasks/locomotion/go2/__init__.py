@@ -7,6 +7,8 @@ Task ids (``TASK_PREFIX`` = ``LearnedActuators-Velocity``):
   (:mod:`.learned_env_cfg`); the network file is set with
   ``env.scene.robot.actuators.base_legs.network_file=/path/net.pt``.
 * ``<prefix>-{Flat,Rough}-UnitreeGo2-{GRUPD,LSTM,MLP}``: learned actuator on Isaac Lab's official (Nucleus) assets.
+* ``<prefix>-Flat-UnitreeGo2[-{GRUPD,LSTM,MLP}]-AMP-Offline``: torque-aware AMP (:mod:`.amp_env_cfg`,
+  ``scripts/train_torque_amp.py``), stock DC motors or a learned actuator, local assets.
 """
 
 import gymnasium as gym
@@ -47,3 +49,16 @@ for _terrain in ("Flat", "Rough"):
                 f"learned_env_cfg:UnitreeGo2{_terrain}{_actuator}{_suffix.lstrip('-')}EnvCfg",
                 f"rsl_rl_learned_ppo_cfg:Go2{_terrain}{_actuator}PPORunnerCfg",
             )
+
+# Torque-aware AMP (flat, offline assets): stock DC motors, then each learned actuator
+_register(
+    "Flat-UnitreeGo2-AMP-Offline",
+    "amp_env_cfg:UnitreeGo2FlatAmpOfflineEnvCfg",
+    "rsl_rl_amp_ppo_cfg:Go2FlatAmpPPORunnerCfg",
+)
+for _actuator in LEARNED_ACTUATORS:
+    _register(
+        f"Flat-UnitreeGo2-{_actuator}-AMP-Offline",
+        f"amp_env_cfg:UnitreeGo2Flat{_actuator}AmpOfflineEnvCfg",
+        f"rsl_rl_amp_ppo_cfg:Go2Flat{_actuator}AmpPPORunnerCfg",
+    )
