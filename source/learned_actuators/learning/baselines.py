@@ -89,7 +89,13 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     Robust (soft-L1) least squares on the valid frames of all runs, starting from the cfg's values; the torque-speed
     curve is fitted only when the cfg enables it (both curve parameters set), the friction only when it is not None,
     and ``cfg.fit_params`` (when set) limits the fit to the named parameters. Returns an updated copy of ``cfg``.
+    With ``cfg.fit == "trajectory"`` the fit is by trajectory simulation instead
+    (:func:`~learned_actuators.learning.sysid_fit.fit_trajectory_physics`).
     """
+    if cfg.fit == "trajectory":
+        from .sysid_fit import fit_trajectory_physics
+
+        return fit_trajectory_physics(logs, cfg)
     data = []
     for log in logs:
         m = loss_mask(log)

@@ -127,7 +127,8 @@ def run_demo(
         quick: Apply :data:`QUICK_OVERRIDES` (two epochs per model, one fold) on top.
         all_folds: Hold out each trajectory family in turn (:data:`ALL_FOLDS_OVERRIDES`); else ``up_and_down`` only.
         models: Model types to train (default: GRU-PD, LSTM and MLP).
-        baseline: Add the least-squares PD + friction baseline (fitted on each fold's training runs) to the table.
+        baseline: Add the least-squares PD + friction baseline and the physics identified by trajectory simulation
+            (``traj_physics``), both fitted on each fold's training runs, to the table.
 
     Returns:
         The result rows and the markdown table (torque RMSE [N·m], R², rollout RMSE [rad], training time [s]).
@@ -154,6 +155,7 @@ def run_demo(
         baseline=baseline,
         on_split=_export_fold(Path(out_dir), shipped),
         logs=logs,
+        trajectory_baseline=baseline,
     )
     table = (
         format_table(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from ..physics import PhysicsParams
 
@@ -38,11 +39,18 @@ class PhysicsCfg:
     none fitted). Default None."""
     friction_velocity: float = 0.05
     """Velocity [rad/s] over which the Coulomb friction changes sign. Default 0.05."""
-    fit: bool = False
-    """Fit kp_scale, kd, stall_torque, no_load_speed (when the curve is on) and friction (when not None) on the
-    training runs (least squares). Default False."""
+    fit: bool | Literal["torque", "trajectory"] = False
+    """Fit the physics on the training runs before training the net. ``True``/``"torque"``: kp_scale, kd,
+    stall_torque, no_load_speed (when the curve is on) and friction (when not None) by least squares on the torque
+    labels; ``"trajectory"``: by simulating the training runs from their logged commands (output error,
+    :mod:`~learned_actuators.learning.sysid_fit`; needs the load in the run metadata), which also identifies
+    delay, encoder offset and armature (recorded in ``identified``, not used by the actuator). Default False."""
     fit_params: list[str] | None = None
     """With ``fit``: only these parameters are fitted (names of the fields above; None = all of them)."""
+
+    identified: dict[str, Any] | None = None
+    """Set by ``fit="trajectory"``: every identified parameter, its relative standard error, what was fixed and
+    what the actuator's physics cannot express; exported into the network file's ``source.identified``."""
 
     def at_gain(self, kp: float) -> PhysicsParams:
         """:class:`~learned_actuators.physics.PhysicsParams` of this cfg at gain ``kp`` [N·m/rad] (friction None: 0)."""

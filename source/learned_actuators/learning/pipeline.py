@@ -543,6 +543,30 @@ def _per_split(splits, results: list[dict[str, Any]]) -> dict[str, dict[str, Any
     return out
 
 
+def _baselines(preset: dict, logs: list[JointLog], trajectory: bool) -> dict:
+    """Baseline fitters by row name, each fitted on a split's training runs only.
+
+    ``pd_friction_lsq`` (least squares on torque) always; with ``trajectory``, ``traj_physics`` (physics identified by
+    trajectory simulation, :func:`~learned_actuators.learning.sysid_fit.fit_trajectory_model`, starting from the
+    preset's ``train.physics``) when every run has a known load and a gain.
+    """
+    from .features import run_physics
+    from .sysid_fit import fit_trajectory_model
+
+    fitters: dict = {"pd_friction_lsq": fit_pd_friction}
+    if not trajectory:
+        return fitters
+    physics = build_cfg(preset)[1].physics
+    try:
+        for log in logs:
+            run_physics(log, physics)
+    except UserInputError:
+        return fitters
+    if all("inertia" in log.meta for log in logs):
+        fitters["traj_physics"] = lambda runs: fit_trajectory_model(runs, physics)
+    return fitters
+
+
 def run_preset(
     preset: dict,
     out_dir: str | Path,
@@ -552,6 +576,7 @@ def run_preset(
     on_split=None,
     logs: list[JointLog] | None = None,
     resume: bool = False,
+    trajectory_baseline: bool = False,
 ) -> list[dict[str, Any]]:
     """Train (per split/fold), evaluate on the test runs and export; returns one result row per model.
 
@@ -560,13 +585,15 @@ def run_preset(
         out_dir: Run directories go to ``out_dir/<model>/<split>``, exported nets to ``out_dir/export``.
         models: Model types to train (default: the preset's ``models`` keys, else ``train.model_type``).
         export: Export the model of the last split (TorchScript + ONNX).
-        baseline: Add the least-squares PD + viscous + Coulomb baseline (one fit for all gains).
+        baseline: Add the least-squares PD + viscous + Coulomb baseline (one fit for all gains; training runs only).
         on_split: Optional ``callback(model_name, split_name, model, split, metrics)`` after each trained split (the
             benchmark uses it for error-vs-horizon curves and plots).
         logs: The runs, when already loaded (else ``load_data`` reads them).
         resume: Continue an interrupted run in ``out_dir``: a finished split (its ``metrics.json`` written) keeps
             its best model, a split with a ``checkpoint.pt`` continues from it, the others train from the start;
             the result is the one of an uninterrupted run.
+        trajectory_baseline: With ``baseline``, also the physics identified by trajectory simulation on each split's
+            training runs (row ``traj_physics``; runs with a known load and gain only; tens of seconds per split).
     """
     out_dir = Path(out_dir)
     data_cfg, _ = build_cfg(preset)
@@ -613,20 +640,20 @@ def run_preset(
                 "per_split": _per_split(splits, per_split),
             }
         )
-    if baseline:
+    for base_name, fitter in _baselines(preset, logs, trajectory_baseline).items() if baseline else ():
         per_split, weights = [], []
         for split_name, split in splits:
             t0 = time.perf_counter()
-            base = fit_pd_friction(split.train + split.val)
+            base = fitter(split.train + split.val)
             metrics = evaluate_model(base, split.test)
             metrics["train_time_s"] = time.perf_counter() - t0
             per_split.append(metrics)
             weights.append(sum(int(loss_mask(g).sum()) for g in split.test))
             if on_split is not None:
-                on_split("pd_friction_lsq", split_name, base, split, metrics)
+                on_split(base_name, split_name, base, split, metrics)
         rows.append(
             {
-                "model": "pd_friction_lsq",
+                "model": base_name,
                 **_pool(per_split, weights),
                 "splits": [n for n, _ in splits],
                 "per_split": _per_split(splits, per_split),

@@ -1,0 +1,194 @@
+"""Physics of a 1-DOF servo + load identified by simulating whole logged runs (output error).
+
+The model (:class:`TrajectoryPhysics`) is the shared analytic torque (:func:`learned_actuators.physics.physical_torque`:
+PD on a delayed command, saturated by the torque-speed curve, viscous damping ``kd``, smoothed Coulomb friction) plus
+what only a trajectory can show: an input delay, an encoder offset (gravity acts on ``q - offset``), an armature added
+to the run's known load inertia and a load-dependent Coulomb term (``coulomb_load · |tau|``, as in BAM servo models).
+Its parameters (:data:`PARAMS`) are fitted by :mod:`learned_actuators.learning.sysid_fit` with the rollout's own
+integrator (:func:`learned_actuators.learning.rollout._simulate`), batched over runs and parameter sets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data.joint_log import JointLog
+from ..physics import friction_torque, physical_torque
+from .features import run_physics
+from .models_cfg import PhysicsCfg
+from .rollout import load_of
+
+__all__ = ["PARAMS", "ParamSpec", "TrajectoryPhysics", "exportable", "priors_of"]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """Bounds, typical magnitude (optimiser scaling) and meaning of one identified parameter."""
+
+    lower: float
+    upper: float
+    scale: float
+    doc: str
+
+
+PARAMS: dict[str, ParamSpec] = {
+    "gain": ParamSpec(1e-3, 20.0, 1.0, "factor on the prior's proportional gain (kp_scale, or kp) [-]"),
+    "kd": ParamSpec(0.0, 5.0, 0.02, "viscous damping / derivative gain on qd [N·m·s/rad]"),
+    "coulomb": ParamSpec(0.0, 5.0, 0.02, "Coulomb friction [N·m]"),
+    "coulomb_load": ParamSpec(0.0, 2.0, 0.1, "load-dependent Coulomb friction per N·m of motor torque [-]"),
+    "friction_velocity": ParamSpec(1e-3, 2.0, 0.05, "velocity over which the Coulomb friction changes sign [rad/s]"),
+    "armature": ParamSpec(-5e-3, 0.1, 1e-3, "inertia added to the run's known load [kg·m²]"),
+    "delay": ParamSpec(0.0, 0.05, 0.01, "input delay of the position command [s]"),
+    "offset": ParamSpec(-0.2, 0.2, 0.01, "encoder offset: gravity acts on q - offset [rad]"),
+    "stall_torque": ParamSpec(1e-2, 20.0, 0.5, "torque-speed curve: torque at zero speed [N·m]"),
+    "no_load_speed": ParamSpec(0.1, 200.0, 10.0, "torque-speed curve: speed without motoring torque [rad/s]"),
+}
+"""Identified parameters. ``gain``, ``kd``, ``coulomb``, ``friction_velocity`` and the torque-speed curve map onto
+:class:`~learned_actuators.physics.PhysicsParams`; ``armature``, ``delay``, ``offset`` and ``coulomb_load`` do not
+(a simulator takes the armature as joint armature; delay and offset are lost in export)."""
+
+MAX_DELAY_STEPS_PAD = 2
+
+
+def priors_of(cfg: PhysicsCfg) -> dict[str, float]:
+    """Starting values from a physics cfg: its gain (factor 1), ``kd``, friction and curve; zero for the rest.
+
+    A cfg without a torque-speed curve starts at a curve far outside the data (stall 20 N·m, 200 rad/s).
+    """
+    curve = cfg.stall_torque is not None and cfg.no_load_speed is not None
+    return {
+        "gain": 1.0,
+        "kd": float(cfg.kd),
+        "coulomb": float(cfg.friction or 0.0),
+        "coulomb_load": 0.0,
+        "friction_velocity": float(cfg.friction_velocity),
+        "armature": 0.0,
+        "delay": 0.0,
+        "offset": 0.0,
+        "stall_torque": float(cfg.stall_torque) if curve else PARAMS["stall_torque"].upper,
+        "no_load_speed": float(cfg.no_load_speed) if curve else PARAMS["no_load_speed"].upper,
+    }
+
+
+class BatchStepper:
+    """Per-step torque of :class:`TrajectoryPhysics` for rows with their own parameters (``(R,)`` tensors).
+
+    Returns the torque that, put into the rollout's ``J·q̈ = tau - m·g·l·sin q``, gives the motion of the model's
+    plant ``(J + armature)·q̈ = tau_motor - m·g·l·sin(q - offset)`` (one integrator for fitting and evaluation).
+    """
+
+    def __init__(self, p: dict[str, torch.Tensor], kp: torch.Tensor, inertia, mgl, dt, params_of):
+        self.p, self.kp = p, kp
+        self.inertia, self.mgl = inertia, mgl
+        self.delay_steps = p["delay"] / dt
+        self.params_of = params_of
+        self.k = math.ceil(float(self.delay_steps.max())) + MAX_DELAY_STEPS_PAD
+        self.buf: torch.Tensor | None = None
+
+    def reset(self, n: int) -> None:
+        """Forget the command history."""
+        self.buf = None
+
+    def step(self, q, qd, q_target):
+        """Torque [N·m] (R,) at the simulated state, command delayed by the row's ``delay``."""
+        if self.buf is None:
+            self.buf = q_target[:, None].repeat(1, self.k)
+        self.buf = torch.cat([q_target[:, None], self.buf[:, :-1]], dim=1)
+        lo = torch.floor(self.delay_steps).long().clamp(max=self.k - 2)
+        frac = self.delay_steps - lo
+        at = self.buf.gather(1, lo[:, None])[:, 0]
+        before = self.buf.gather(1, lo[:, None] + 1)[:, 0]
+        return self.effective(q, qd, (1 - frac) * at + frac * before)
+
+    def motor(self, q, qd, q_cmd):
+        """Motor torque [N·m]: the shared physics at the row's gain, plus load-dependent Coulomb friction."""
+        p = self.p
+        tau = physical_torque(
+            q, qd, q_cmd, self.kp * p["gain"], p["kd"], *self.params_of, p["stall_torque"], p["no_load_speed"]
+        )
+        return tau + friction_torque(qd, p["coulomb"] + p["coulomb_load"] * tau.abs(), p["friction_velocity"])
+
+    def effective(self, q, qd, q_cmd):
+        """Torque for the rollout's integrator (armature and encoder offset folded in)."""
+        g_true = self.mgl * torch.sin(q - self.p["offset"])
+        scale = self.inertia / (self.inertia + self.p["armature"])
+        return self.mgl * torch.sin(q) + scale * (self.motor(q, qd, q_cmd) - g_true)
+
+
+@dataclass
+class TrajectoryPhysics:
+    """A physics model identified by trajectory simulation; usable wherever the rollout takes a model.
+
+    ``base`` is the physics cfg whose gain convention (``kp`` or ``kp_scale · meta["kp"]``) and spring it keeps.
+    """
+
+    values: dict[str, float]
+    """Parameter values by name (:data:`PARAMS`)."""
+    base: PhysicsCfg = field(default_factory=PhysicsCfg)
+    report: dict[str, Any] = field(default_factory=dict)
+    """Fit report: per parameter ``value``, ``rel_se``, ``fixed`` (and why), correlations, RMSE, time."""
+
+    def _rows(self, logs: list[JointLog], values: list[dict[str, float]] | None = None) -> BatchStepper:
+        values = values or [self.values] * len(logs)
+        p = {k: torch.as_tensor([v[k] for v in values], dtype=torch.float64) for k in PARAMS}
+        kp = torch.as_tensor([run_physics(g, self.base).kp for g in logs], dtype=torch.float64)
+        inertia, mgl = (torch.as_tensor(v, dtype=torch.float64) for v in zip(*map(load_of, logs), strict=True))
+        dt = torch.as_tensor([g.dt for g in logs], dtype=torch.float64)
+        return BatchStepper(p, kp, inertia, mgl, dt, (float(self.base.k_spring), float(self.base.theta0)))
+
+    def stepper_for(self, logs: list[JointLog], values: list[dict[str, float]] | None = None) -> BatchStepper:
+        """Per-step model for one row per run (``values``: per-row parameters, default this model's)."""
+        return self._rows(logs, values)
+
+    def predict(self, log: JointLog) -> np.ndarray:
+        """Torque [N·m] (T,) on the logged states (the effective torque of the rollout's integrator)."""
+        stepper = self._rows([log])
+        t = (torch.as_tensor(a[:, 0], dtype=torch.float64)[:, None] for a in (log.q, log.qd, log.q_target))
+        q, qd, qt = t
+        return np.asarray([float(stepper.step(q[i], qd[i], qt[i])[0]) for i in range(len(log))])
+
+    def physics_cfg(self) -> PhysicsCfg:
+        """The part a :class:`PhysicsCfg` can express (gain, kd, Coulomb, friction velocity, torque-speed curve).
+
+        ``identified`` carries everything (also what the cfg cannot express) for the exported file.
+        """
+        v = self.values
+        params = self.report.get("params", {})
+        curve_found = not any(params.get(n, {}).get("fixed") for n in ("stall_torque", "no_load_speed"))
+        keep_curve = (self.base.stall_torque is not None and self.base.no_load_speed is not None) or curve_found
+        gain = {"kp": self.base.kp * v["gain"]} if self.base.kp is not None else {}
+        return dataclasses.replace(
+            self.base,
+            kp_scale=float(self.base.kp_scale * v["gain"]) if self.base.kp is None else self.base.kp_scale,
+            kd=float(v["kd"]),
+            friction=float(v["coulomb"]),
+            friction_velocity=float(v["friction_velocity"]),
+            stall_torque=float(v["stall_torque"]) if keep_curve else None,
+            no_load_speed=float(v["no_load_speed"]) if keep_curve else None,
+            identified=exportable(self),
+            **gain,
+        )
+
+
+def exportable(model: TrajectoryPhysics) -> dict[str, Any]:
+    """JSON-ready summary: values, relative standard errors, fixed parameters, and what PhysicsParams lose."""
+    params = model.report.get("params", {})
+    return {
+        "method": "trajectory simulation (output error, scipy least_squares)",
+        "values": {k: float(v) for k, v in model.values.items()},
+        "rel_se": {k: params[k]["rel_se"] for k in params if params[k].get("rel_se") is not None},
+        "fixed": {k: params[k]["fixed"] for k in params if params[k].get("fixed")},
+        "not_in_physics_params": {
+            "armature": "joint armature of the simulator [kg·m²], added to the load",
+            "delay": "input delay [s]: not modelled by the actuator",
+            "offset": "encoder offset [rad]: not modelled by the actuator",
+            "coulomb_load": "load-dependent Coulomb friction: dropped",
+        },
+        "rollout_rmse_train": model.report.get("rmse"),
+    }

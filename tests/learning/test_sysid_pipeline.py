@@ -1,0 +1,78 @@
+"""The trajectory-fitted physics in the pipeline: a baseline row fitted on training runs only, and the GRU-PD prior."""
+
+import numpy as np
+import pytest
+
+from learned_actuators.learning import run_preset
+from learned_actuators.learning.sysid_fit import _CACHE
+from learned_actuators.network_file import load_network
+from tests.learning.conftest import COULOMB, REF_KD, make_runs
+
+pytestmark = pytest.mark.unit
+
+PRESET = {
+    "data": {"reader": "demo", "split": "groups", "group_key": "group"},
+    "train": {
+        "model_type": "gru_pd",
+        "physics": {
+            "kp_scale": 1.0,
+            "kd": 0.0,
+            "friction": 0.0,
+            "stall_torque": 1.0,
+            "no_load_speed": 12.0,
+            "fit": "trajectory",
+        },
+        "max_epochs": 1,
+        "progress": False,
+        "tensorboard": False,
+        "plots": False,
+        "seq_len_s": 0.25,
+        "batch_size": 4,
+        "val_ratio": 0.0,
+        "rollout_loss": {"enabled": False},
+        "gru": {"hidden_size": 8},
+    },
+}
+
+
+def _runs():
+    runs = make_runs(kps=(2.0, 4.0, 3.0, 5.0), duration=1.5)
+    for log, group in zip(runs, ("a", "a", "b", "b"), strict=True):
+        log.meta["group"] = group
+    return runs
+
+
+def _fits(tmp_path, runs, name):
+    fits = {}
+
+    def on_split(model, split, fitted, _split, metrics):
+        if model == "traj_physics":
+            fits[split] = dict(fitted.values)
+
+    _CACHE.clear()
+    rows = run_preset(PRESET, tmp_path / name, logs=runs, on_split=on_split, trajectory_baseline=True)
+    return rows, fits
+
+
+def test_baseline_row_uses_training_runs_only_and_prior_is_exported(tmp_path):
+    runs = _runs()
+    rows, fits = _fits(tmp_path, runs, "first")
+    assert [r["model"] for r in rows] == ["gru_pd", "pd_friction_lsq", "traj_physics"]
+    traj = rows[-1]
+    assert traj["diverged"] == 0 and np.isfinite(traj["rollout_rmse"])
+    assert set(fits) == {"a", "b"}
+    changed = _runs()
+    for log in changed:
+        if log.meta["group"] == "b":  # the test runs of fold "b", training runs of fold "a"
+            log.q[:, 0] += 0.05 * np.sin(np.arange(len(log)) * 0.05)
+    _, fits2 = _fits(tmp_path, changed, "second")
+    assert fits2["b"] == fits["b"]  # its test runs changed, its training runs did not: same fit
+    assert fits2["a"] != fits["a"]  # the guard works: a fit does see a change in its training runs
+
+    _, meta = load_network(tmp_path / "first" / "export" / "gru_pd.pt")
+    identified = meta.source["identified"]
+    assert identified["values"]["kd"] == pytest.approx(meta.physics["kd"])
+    assert identified["values"]["coulomb"] == pytest.approx(meta.physics["friction"])
+    assert meta.physics["kd"] == pytest.approx(REF_KD, rel=0.5)  # the synthetic actuator's damping, roughly
+    assert meta.physics["friction"] == pytest.approx(COULOMB, rel=0.5)
+    assert "armature" in identified["not_in_physics_params"]
