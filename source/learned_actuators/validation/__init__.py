@@ -1,7 +1,9 @@
 """In-simulator validation of actuator models against logged trajectories.
 
 Pure modules (no simulator): :mod:`.metrics`, :mod:`.trajectories`, :mod:`.results`, :mod:`.report`,
-:mod:`.verdict`, :mod:`.provenance`, :mod:`.rates`, :mod:`.bench` (needs only ``pxr``). The replay (:mod:`.replay`,
+:mod:`.verdict`, :mod:`.provenance`, :mod:`.rates`, :mod:`.bench` (needs only ``pxr``), :mod:`.conventions`
+(a third-party net's input convention probed on a log), :mod:`.third_party` (model specs), :mod:`.compare` (any mix of
+models on the same held-out frames; single-step without the simulator). The replay (:mod:`.replay`,
 :mod:`.validate`) needs Isaac Lab 3.0 and is imported on first use of its names, so
 ``import learned_actuators.validation`` stays light.
 """
@@ -32,6 +34,13 @@ _LAZY = {
     "learned_model_cfg": ".model_physics",
     "network_physics": ".model_physics",
     "resolve_decimation": ".rates",
+    "compare_models": ".compare",
+    "held_out": ".compare",
+    "format_comparison": ".compare",
+    "probe_convention": ".conventions",
+    "Convention": ".conventions",
+    "parse_model_spec": ".third_party",
+    "joint_benches": ".bench",
 }
 
 __all__ = sorted(_LAZY)

@@ -23,7 +23,15 @@ from pathlib import Path
 
 from learned_actuators.errors import UserInputError
 
-__all__ = ["BENCH_KEYS", "BenchParams", "check_bench_spec", "parse_bench_spec", "write_bench_usd"]
+__all__ = [
+    "BENCH_KEYS",
+    "BenchParams",
+    "arm_body_names",
+    "check_bench_spec",
+    "joint_benches",
+    "parse_bench_spec",
+    "write_bench_usd",
+]
 
 BENCH_KEYS = ("mass", "length", "inertia", "armature")
 """Keys of a bench geometry (``ValidationCfg.benches`` entries, ``--bench``)."""
@@ -150,13 +158,25 @@ def default_cache_dir() -> Path:
         return Path(tempfile.gettempdir()) / "learned_actuators_benches"
 
 
-def write_bench_usd(params: BenchParams, cache_dir: str | Path | None = None) -> Path:
-    """Write the bench as a USD file (reused when it already exists) and return its path."""
+def arm_body_names(count: int) -> list[str]:
+    """Body names of the arms of a bench with ``count`` joints: ``arm`` (one joint), else ``arm_0``, ``arm_1``, ..."""
+    return ["arm"] if count == 1 else [f"arm_{j}" for j in range(count)]
+
+
+def write_bench_usd(params: BenchParams | list[BenchParams], cache_dir: str | Path | None = None) -> Path:
+    """Write the bench as a USD file (reused when it already exists) and return its path.
+
+    A list of parameters gives a bench of independent joints (one arm per joint on the same fixed base, each on its
+    own horizontal revolute joint named ``joint_name``): the generic replica of a multi-joint log.
+    """
     from pxr import Gf, Usd, UsdGeom, UsdPhysics
 
-    key = hashlib.sha1(
-        json.dumps({**asdict(params), "format": BENCH_FORMAT_VERSION}, sort_keys=True).encode()
-    ).hexdigest()[:12]
+    joints = list(params) if isinstance(params, list | tuple) else [params]
+    names = [p.joint_name for p in joints]
+    if len(set(names)) != len(names):
+        raise ValueError(f"bench joint names {names} must be unique.")
+    record = {**asdict(joints[0])} if len(joints) == 1 else {"joints": [asdict(p) for p in joints]}
+    key = hashlib.sha1(json.dumps({**record, "format": BENCH_FORMAT_VERSION}, sort_keys=True).encode()).hexdigest()[:12]
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"bench_{key}.usda"
@@ -182,15 +202,16 @@ def write_bench_usd(params: BenchParams, cache_dir: str | Path | None = None) ->
     base = body("/Bench/base", 1.0, 0.0, 1e-3)
     fixed = UsdPhysics.FixedJoint.Define(stage, "/Bench/base/world_joint")
     fixed.CreateBody1Rel().SetTargets([base.GetPath()])
-    arm = body("/Bench/arm", params.mass, -params.length, MIN_INERTIA)
-    joint = UsdPhysics.RevoluteJoint.Define(stage, f"/Bench/arm/{params.joint_name}")
-    joint.CreateAxisAttr("Y")
-    joint.CreateBody0Rel().SetTargets([base.GetPath()])
-    joint.CreateBody1Rel().SetTargets([arm.GetPath()])
-    joint.CreateLocalPos0Attr(Gf.Vec3f(0.0, 0.0, 0.0))
-    joint.CreateLocalPos1Attr(Gf.Vec3f(0.0, 0.0, 0.0))
-    joint.CreateLocalRot0Attr(Gf.Quatf(1.0, 0.0, 0.0, 0.0))
-    joint.CreateLocalRot1Attr(Gf.Quatf(1.0, 0.0, 0.0, 0.0))
+    for j, (bench, arm_name) in enumerate(zip(joints, arm_body_names(len(joints)), strict=True)):
+        arm = body(f"/Bench/{arm_name}", bench.mass, -bench.length, MIN_INERTIA)
+        joint = UsdPhysics.RevoluteJoint.Define(stage, f"/Bench/{arm_name}/{bench.joint_name}")
+        joint.CreateAxisAttr("Y")
+        joint.CreateBody0Rel().SetTargets([base.GetPath()])
+        joint.CreateBody1Rel().SetTargets([arm.GetPath()])
+        joint.CreateLocalPos0Attr(Gf.Vec3f(0.3 * j, 0.0, 0.0))  # arms side by side (contacts are off anyway)
+        joint.CreateLocalPos1Attr(Gf.Vec3f(0.0, 0.0, 0.0))
+        joint.CreateLocalRot0Attr(Gf.Quatf(1.0, 0.0, 0.0, 0.0))
+        joint.CreateLocalRot1Attr(Gf.Quatf(1.0, 0.0, 0.0, 0.0))
     stage.GetRootLayer().Save()
     tmp.replace(path)
     return path
@@ -219,6 +240,42 @@ def run_benches(batch, cfg) -> list[BenchParams]:
             out.append(BenchParams.from_meta(meta, joint_name=name, **overrides))
         except ValueError as err:
             raise LogFormatError(f"{source}: {err}") from None
+    return out
+
+
+def joint_benches(batch, cfg) -> list[list[BenchParams]]:
+    """The load of every joint of every run of a multi-joint batch: the generic replica of independent joints.
+
+    Each joint's load comes from its own constants (``meta["joints"][<name>]``: ``inertia``, or ``mass``/``length``/
+    ``armature``, e.g. a side file's ``joint_constants``), else the run's; the cfg's ``inertia``/``mass``/``length``
+    override every joint (a default load).
+
+    Returns:
+        ``[run][joint]`` bench parameters, joints in the log's order and named as logged.
+
+    Raises:
+        LogFormatError: naming the file and joint when a joint's load is unknown or impossible, or a joint name is not
+            a valid USD prim name.
+    """
+    from learned_actuators.data.joint_log import LogFormatError
+    from learned_actuators.data.splits import _joint_meta as joint_meta  # the per-joint meta of split_joints
+
+    bad = [n for n in batch.joint_names if not n.isidentifier()]
+    if bad:
+        raise LogFormatError(
+            f"{batch.sources[0]}: field 'joint_names' has {bad}; the replica names its joints as logged, so they must "
+            "be valid USD prim names (letters, digits and '_', not starting with a digit)."
+        )
+    overrides = {"inertia": cfg.inertia, "mass": cfg.mass, "length": cfg.length}
+    out = []
+    for meta, source in zip(batch.metas, batch.sources, strict=True):
+        row = []
+        for name in batch.joint_names:
+            try:
+                row.append(BenchParams.from_meta(joint_meta(meta, name), joint_name=name, **overrides))
+            except ValueError as err:
+                raise LogFormatError(f"{source}: joint '{name}': {err}") from None
+        out.append(row)
     return out
 
 

@@ -29,7 +29,7 @@ from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
 from learned_actuators.data.joint_log import LogFormatError
 
-from .bench import MIN_INERTIA, BenchParams, run_benches, write_bench_usd
+from .bench import MIN_INERTIA, BenchParams, arm_body_names, joint_benches, run_benches, write_bench_usd
 from .rates import network_dt, physics_dt, resolve_decimation
 from .trajectories import TrajectoryBatch
 from .validation_cfg import ValidationCfg
@@ -74,17 +74,17 @@ class Rollout:
 
 
 def resolve_replica(batch: TrajectoryBatch, cfg: ValidationCfg) -> str:
-    """``"bench"`` or ``"go2"`` for this batch (resolving ``cfg.replica == "auto"``)."""
+    """``"bench"``, ``"go2"`` or ``"joints"`` for this batch (resolving ``cfg.replica == "auto"``).
+
+    Auto: the Go2 when every logged joint is a Go2 joint, the one-joint bench for a one-joint log, else ``"joints"``:
+    one independent joint per logged joint, named as logged, each with its own load
+    (:func:`~learned_actuators.validation.bench.joint_benches`).
+    """
     if cfg.replica != "auto":
         return cfg.replica
     if set(batch.joint_names) <= set(GO2_JOINT_NAMES):
         return "go2"
-    if len(batch.joint_names) == 1:
-        return "bench"
-    raise LogFormatError(
-        f"{batch.sources[0]}: field 'joint_names' {batch.joint_names} matches neither the one-joint bench nor the "
-        f"Go2 joints {GO2_JOINT_NAMES}."
-    )
+    return "bench" if len(batch.joint_names) == 1 else "joints"
 
 
 def match_joint_names(log_names: list[str], robot_names: list[str], source: str) -> list[int]:
@@ -117,6 +117,14 @@ def _robot_cfg(batch: TrajectoryBatch, cfg: ValidationCfg, actuator_cfg: Actuato
             init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, 1.0), joint_pos={".*": 0.0}),
             actuators={"under_test": replace(actuator_cfg, joint_names_expr=[".*"])},
         )
+    if replica == "joints":  # every env's own loads are written after the reset
+        usd = write_bench_usd(joint_benches(batch, cfg)[0])
+        return ArticulationCfg(
+            prim_path="{ENV_REGEX_NS}/Robot",
+            spawn=sim_utils.UsdFileCfg(usd_path=str(usd)),
+            init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, 1.0), joint_pos={".*": 0.0}),
+            actuators={"under_test": replace(actuator_cfg, joint_names_expr=[re.escape(n) for n in batch.joint_names])},
+        )
     if replica == "go2":
         from learned_actuators.assets.unitree_go2 import UNITREE_GO2_OFFLINE_CFG, require_offline_assets
 
@@ -136,7 +144,7 @@ def _robot_cfg(batch: TrajectoryBatch, cfg: ValidationCfg, actuator_cfg: Actuato
             init_state=replace(UNITREE_GO2_OFFLINE_CFG.init_state, pos=(0.0, 0.0, 1.0)),
             actuators=actuators,
         )
-    raise ValueError(f"ValidationCfg.replica is {replica!r}; expected 'auto', 'bench' or 'go2'.")
+    raise ValueError(f"ValidationCfg.replica is {replica!r}; expected 'auto', 'bench', 'joints' or 'go2'.")
 
 
 @configclass
@@ -212,7 +220,9 @@ def replay(
             robot = scene["robot"]
             apply_gains(robot.actuators["under_test"], gains, batch.num_envs, name)
             if replica == "bench":
-                _write_benches(robot, bench_params(batch, cfg), cfg.device)
+                _write_benches(robot, [[b] for b in bench_params(batch, cfg)], cfg.device)
+            elif replica == "joints":
+                _write_benches(robot, joint_benches(batch, cfg), cfg.device)
             ids = match_joint_names(batch.joint_names, list(robot.joint_names), batch.sources[0])
             return _run(batch, robot, scene, sim, ids, decimation, cfg, name)
     finally:
@@ -220,14 +230,17 @@ def replay(
         sim.clear_instance()
 
 
-def _write_benches(robot, benches: list[BenchParams], device: str) -> None:
-    """Each env's bench: the arm's mass and centre of mass and the joint's armature (envs may differ)."""
-    arm = [robot.body_names.index("arm")]
-    mass = torch.tensor([[max(b.mass, MIN_INERTIA)] for b in benches], dtype=torch.float32, device=device)
-    com = torch.tensor([[[0.0, 0.0, -b.length]] for b in benches], dtype=torch.float32, device=device)
-    robot.set_masses_index(masses=mass, body_ids=arm)
-    robot.set_coms_index(coms=com, body_ids=arm)
-    armature = torch.tensor([[b.armature] for b in benches], dtype=torch.float32, device=device)
+def _write_benches(robot, benches: list[list[BenchParams]], device: str) -> None:
+    """Each env's loads (``benches[env][joint]``): every arm's mass and centre of mass, every joint's armature."""
+    names = [b.joint_name for b in benches[0]]
+    arms = [robot.body_names.index(n) for n in arm_body_names(len(names))]
+    masses = [[max(b.mass, MIN_INERTIA) for b in row] for row in benches]
+    mass = torch.tensor(masses, dtype=torch.float32, device=device)
+    com = torch.tensor([[[0.0, 0.0, -b.length] for b in row] for row in benches], dtype=torch.float32, device=device)
+    robot.set_masses_index(masses=mass, body_ids=arms)
+    robot.set_coms_index(coms=com, body_ids=arms)
+    order = [names.index(n) for n in robot.joint_names]  # the robot's joint order
+    armature = torch.tensor([[row[j].armature for j in order] for row in benches], dtype=torch.float32, device=device)
     robot.write_joint_armature_to_sim_index(armature=armature)
 
 

@@ -33,7 +33,7 @@ from isaaclab.utils import replace
 
 from learned_actuators.data.joint_log import JointLog
 
-from .bench import expand_benches, run_benches
+from .bench import expand_benches, joint_benches, run_benches
 from .metrics import fit_pd_on_training, fit_pd_per_gain
 from .model_physics import baseline_cfg, clip_model, file_physics, model_gain_cfg
 from .rates import network_dt, resolve_decimation
@@ -62,19 +62,27 @@ def _meta_float(meta: dict, *keys: str) -> float | None:
 def log_gains(batch: TrajectoryBatch, cfg: ValidationCfg) -> Gains | None:
     """Per-run gains from the cfg (``kp``, ``kd``) or the log meta (``kp_scale · meta["kp"]``, ``meta["kd"]``).
 
+    A multi-joint log gives every joint its own gain (its per-joint constants, ``meta["joints"][<name>]``).
+
     Returns:
-        ``(kp, kd)`` of shape (E,) each, or None when some run has no gain (and the cfg sets none).
+        ``(kp, kd)`` of shape (E,) each (one-joint logs) or (E, J), or None when some run or joint has no gain (and the
+        cfg sets none).
     """
+    from learned_actuators.data.splits import _joint_meta as joint_meta  # the per-joint meta of split_joints
+
+    multi = len(batch.joint_names) > 1
+    scale = cfg.kp_scale if cfg.kp_scale is not None else 1.0
     kp, kd = [], []
     for meta in batch.metas:
-        raw = _meta_float(meta, "kp")
-        scale = cfg.kp_scale if cfg.kp_scale is not None else 1.0
-        run_kp = cfg.kp if cfg.kp is not None else (None if raw is None else scale * raw)
-        if run_kp is None:
+        metas = [joint_meta(meta, name) for name in batch.joint_names] if multi else [meta]
+        raws = [_meta_float(m, "kp") for m in metas]
+        if cfg.kp is None and None in raws:
             return None
-        kp.append(run_kp)
-        kd.append(cfg.kd if cfg.kd is not None else (_meta_float(meta, "kd") or 0.0))
-    return np.asarray(kp), np.asarray(kd)
+        row_kp = [cfg.kp if cfg.kp is not None else scale * raw for raw in raws]
+        row_kd = [cfg.kd if cfg.kd is not None else (_meta_float(m, "kd") or 0.0) for m in metas]
+        kp.append(row_kp if multi else row_kp[0])
+        kd.append(row_kd if multi else row_kd[0])
+    return np.asarray(kp, dtype=float), np.asarray(kd, dtype=float)
 
 
 def baseline_models(
@@ -220,6 +228,9 @@ def _replica_batch(batch: TrajectoryBatch, cfg: ValidationCfg, replica: str) -> 
     if replica != "bench":
         if cfg.benches:
             raise ValueError(f"ValidationCfg.benches applies to the one-joint bench; the replica is {replica!r}.")
+        if replica == "joints":  # every joint's own load, checked before the simulator starts
+            loads = [{b.joint_name: asdict(b) for b in row} for row in joint_benches(batch, cfg)]
+            return batch, {"joint_loads": dict(zip(batch.names, loads, strict=True))}
         return batch, {}
     batch = expand_benches(batch, cfg) if cfg.benches else batch.take(range(batch.num_envs))  # own metas
     benches = run_benches(batch, cfg)

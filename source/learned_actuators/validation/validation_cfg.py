@@ -13,14 +13,16 @@ __all__ = ["ValidationCfg"]
 class ValidationCfg:
     """How logs are replayed in the simulator and which baselines run beside the models under test."""
 
-    replica: Literal["auto", "bench", "go2"] = "auto"
+    replica: Literal["auto", "bench", "joints", "go2"] = "auto"
     """Simulated setup: ``"bench"`` (one-joint bench/pendulum, :mod:`~learned_actuators.validation.bench`),
-    ``"go2"`` (Unitree Go2 with a fixed base, hanging in the air), or ``"auto"`` (the Go2 when every logged
-    joint is a Go2 joint, the bench for one-joint logs). Default ``"auto"``."""
+    ``"joints"`` (one independent joint per logged joint, named as logged, each with its own load from its
+    per-joint constants: :func:`~learned_actuators.validation.bench.joint_benches`), ``"go2"`` (Unitree Go2 with a
+    fixed base, hanging in the air), or ``"auto"`` (the Go2 when every logged joint is a Go2 joint, the bench for
+    one-joint logs, else ``"joints"``). Default ``"auto"``."""
 
     inertia: float | None = None
-    """Bench: total inertia about the joint axis [kg·m²]. None: from the log meta (``inertia``, or
-    ``mass·length² + armature``). Default None."""
+    """Bench: total inertia about the joint axis [kg·m²] (``"joints"``: of every joint). None: from the log meta
+    (``inertia``, or ``mass·length² + armature``; per joint for ``"joints"``). Default None."""
     mass: float | None = None
     """Bench: pendulum mass [kg]. None: log meta ``mass`` (0 if absent). Default None."""
     length: float | None = None
