@@ -13,6 +13,7 @@ diverging; from ``../shared/notes/FIDELITY_ANCHORS.md``) and to the PD baseline 
 JSON results and PNG plots go to ``--out``.
 
     python benchmarks/bench_actuator_training.py [--out runs/bench] [--skip-so101] [--epochs-scale 1.0] [--seeds 1 2]
+    python benchmarks/bench_actuator_training.py --only-physics   # BAM physics baselines only (no nets, ~1.5 min)
 """
 
 from __future__ import annotations
@@ -256,6 +257,37 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
     return rows
 
 
+def bench_physics(out: Path) -> list[dict]:
+    """BAM folds with the physics baselines only: least-squares PD and the trajectory-fitted physics, per fold."""
+    from learned_actuators.learning.sysid_fit import fit_trajectory_model
+
+    preset = _bam_preset(1.0)
+    data_cfg, cfg = build_cfg(preset)
+    logs = load_data(data_cfg)
+    fitters = {"pd_friction_lsq": fit_pd_friction, "traj_physics": lambda runs: fit_trajectory_model(runs, cfg.physics)}
+    rows, identified = [], {}
+    for name, fitter in fitters.items():
+        runs, per_fold, t_fit = [], {}, 0.0
+        for fold, split in splits_of(logs, data_cfg):
+            t0 = time.perf_counter()
+            model = fitter(split.train + split.val)
+            t_fit += time.perf_counter() - t0
+            m = evaluate_model(model, split.test)
+            runs += m["rollout_rmse_runs"]
+            per_fold[fold] = m["rollout_rmse"]
+            if name == "traj_physics":
+                identified[fold] = {"rollout_rmse": m["rollout_rmse"], **model.report}
+        rows.append({"model": name, "rollout_rmse": float(np.mean(runs)), "per_fold": per_fold, "fit_time_s": t_fit})
+    _print_identified(identified, rows)
+    print("\n| model | " + " | ".join(rows[0]["per_fold"]) + " | mean of 16 runs [rad] | fit time [s] |")
+    print("|---|" + "---|" * (len(rows[0]["per_fold"]) + 2))
+    for r in rows:
+        cells = " | ".join(f"{v:.4f}" for v in r["per_fold"].values())
+        print(f"| {r['model']} | {cells} | {r['rollout_rmse']:.4f} | {r['fit_time_s']:.0f} |")
+    (out / "bam_traj_physics.json").write_text(json.dumps(identified, indent=2, default=str))
+    return rows
+
+
 def bench_so101(out: Path, epochs_scale: float) -> list[dict]:
     """Leave-one-motion-out position-response benchmark on the shared SO-101 logs."""
     preset = _quiet(load_preset("so101"), epochs_scale)
@@ -273,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/bench_actuator_training")
     parser.add_argument("--skip-so101", action="store_true")
     parser.add_argument("--skip-bam", action="store_true")
+    parser.add_argument(
+        "--only-physics", action="store_true", help="BAM physics baselines only (least squares, trajectory fit)"
+    )
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="scale every max_epochs (quick looks)")
     parser.add_argument(
         "--seeds", type=int, nargs="*", default=[], help="also train GRU-PD with these seeds (in a second process)"
@@ -283,9 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     results = {}
-    if not args.skip_bam:
+    if args.only_physics:
+        results["bam_physics"] = bench_physics(out)
+    elif not args.skip_bam:
         results["bam"] = bench_bam(out, args.epochs_scale, args.seeds)
-    if not args.skip_so101:
+    if not args.skip_so101 and not args.only_physics:
         results["so101"] = bench_so101(out, args.epochs_scale)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nTotal benchmark wall time: {time.perf_counter() - t0:.0f} s (results and plots in {out})")

@@ -17,8 +17,10 @@ MLP, 6-32-32-1 at 50 Hz; both from the shared data folder, ``LEARNED_ACTUATORS_S
 
 The GRU-PD nets have the trainer's default size, random GRU weights and a zeroed output head: the GRU runs in
 full, but its residual is zero, so the robot moves as with the PD motor and only the actuator's cost differs
-(a random residual would topple the robot and add reset costs). The third-party nets change the dynamics
-(they were trained for other motors), so their figures include that.
+(a random residual would topple the robot and add reset costs). ``gru_pd_rand`` and ``mlp_rand`` are ``gru_pd`` and
+``mlp`` on the ``-Randomized-Offline`` tasks (per-env gains, motor strength, friction and 0-2 physics steps of target
+delay, drawn at each reset); their cost is printed against the same config without randomisation, same run. The
+third-party nets change the dynamics (they were trained for other motors), so their figures include that.
 
 Torch threads: on a loaded CPU, torch's default intra-op threads can make each small actuator op wait for a
 descheduled thread (measured here: 113 ms instead of 0.85 ms per GRU step at 256 envs); ``--torch-threads 1``
@@ -40,14 +42,16 @@ from pathlib import Path
 FLAT = "LearnedActuators-Velocity-Flat-UnitreeGo2"
 SHARED = Path(os.environ.get("LEARNED_ACTUATORS_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared"))
 NETS = SHARED / "data" / "nets"
-CONFIGS = ("dc", "dc_python", "gru_pd", "gru_pd_200hz", "lstm", "mlp")
+CONFIGS = ("dc", "dc_python", "gru_pd", "gru_pd_rand", "gru_pd_200hz", "lstm", "mlp", "mlp_rand")
+RANDOMIZED = {"gru_pd_rand": "gru_pd", "mlp_rand": "mlp"}
+"""Configs with the ``-Randomized-Offline`` task's actuator randomisation and delay on -> the same config without."""
 
 
 def _task(config: str) -> str:
     suffix = {"dc": "", "dc_python": "", "gru_pd": "-GRUPD", "gru_pd_200hz": "-GRUPD", "lstm": "-LSTM", "mlp": "-MLP"}[
-        config
+        RANDOMIZED.get(config, config)
     ]
-    return f"{FLAT}{suffix}-Offline"
+    return f"{FLAT}{suffix}{'-Randomized' if config in RANDOMIZED else ''}-Offline"
 
 
 def _write_gru_pd(path: Path, dt: float) -> None:
@@ -78,6 +82,7 @@ def _write_gru_pd(path: Path, dt: float) -> None:
 
 def _actuator_fields(config: str, tmp: Path) -> dict:
     """Fields of the ``base_legs`` actuator cfg for ``config`` (network file and, for third-party nets, conventions)."""
+    config = RANDOMIZED.get(config, config)
     if config in ("gru_pd", "gru_pd_200hz"):
         path = tmp / f"{config}.pt"
         _write_gru_pd(path, dt=0.02 if config == "gru_pd" else 0.005)
@@ -207,6 +212,11 @@ def main() -> None:
             f"{(f'{ppo:.2f}' if ppo else '-'):>11} {(f'{ppo_ratio:.2f}' if ppo_ratio else '-'):>6}"
             + ("" if r["finite_state"] else "  (non-finite joint state!)")
         )
+    by_config = {r["config"]: r for r in rows}
+    for randomized, plain in RANDOMIZED.items():
+        if randomized in by_config and plain in by_config:
+            ratio = by_config[randomized]["env_steps_per_s"] / by_config[plain]["env_steps_per_s"]
+            print(f"actuator randomisation cost: {randomized} vs {plain}: {ratio:.2f}x env-steps/s")
     gru = next((r for r in rows if r["config"] == "gru_pd"), None)
     if gru is not None:
         ratio = gru["env_steps_per_s"] / reference["env_steps_per_s"]

@@ -1,12 +1,14 @@
 """Subprocess probe: an offline Go2 flat learned-actuator task on one actuator path, 50 policy steps, torques recorded.
 
-python -m tests.actuators.go2_native_probe {native|python} OUT.npz NET_DIR [STEPS] [gru_pd|lstm|mlp]
+python -m tests.actuators.go2_native_probe {native|python} OUT.npz NET_DIR [STEPS] [gru_pd|lstm|mlp] [randomized]
 
 ``native``: ``sim.use_newton_actuators=True`` (the task's default: our Newton drive); ``python``: ``False`` (Isaac
 Lab's Python actuator path). Same seed, same reset state, same (seeded random) actions; envs 0 and 2 time out at
 policy step 20 (a per-env reset mid-run); the base-contact termination is off (see ``main``). Records, for every
 physics step, the applied joint efforts Newton integrates (``control.joint_f``, read by a post-actuator hook) and,
-for every policy step, the articulation's ``actuators.applied_effort`` and root pose.
+for every policy step, the articulation's ``actuators.applied_effort`` and root pose. ``randomized``: the
+``-Randomized-Offline`` task (actuator randomisation and delay drawn at each reset); the drawn parameters per (env,
+joint) are recorded after the first reset and after policy steps RESET_AT - 1 and RESET_AT.
 """
 
 import json
@@ -61,9 +63,10 @@ def net_file(directory: Path, model: str = "gru_pd") -> str:
     )
 
 
-def main(mode: str, out: str, net_dir: str, steps: str = "50", model: str = "gru_pd") -> None:
+def main(mode: str, out: str, net_dir: str, steps: str = "50", model: str = "gru_pd", variant: str = "") -> None:
     from isaaclab_newton.physics import NewtonManager
 
+    from learned_actuators.actuators.randomization import attached_randomization
     from learned_actuators.envs import make_env
 
     steps = int(steps)
@@ -78,10 +81,17 @@ def main(mode: str, out: str, net_dir: str, steps: str = "50", model: str = "gru
         env_cfg.terminations.base_contact = None
 
     overrides = [f"env.scene.robot.actuators.base_legs.network_file={path}"]
-    joint_f, applied, root, info = [], [], [], {}
+    task = TASKS[model].replace("-Offline", "-Randomized-Offline") if variant == "randomized" else TASKS[model]
+    joint_f, applied, root, info, drawn = [], [], [], {}, {}
+
+    def record(tag, group):
+        randomization = attached_randomization(group)
+        if randomization is not None:
+            drawn.update({f"{tag}/{k}": v.cpu().numpy().copy() for k, v in randomization.parameters().items()})
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with make_env(TASKS[model], NUM_ENVS, modify_cfg=modify, overrides=overrides) as env:
+        with make_env(task, NUM_ENVS, modify_cfg=modify, overrides=overrides) as env:
             unwrapped = env.unwrapped
             robot = unwrapped.scene["robot"]
             group = robot.actuators["base_legs"]
@@ -95,9 +105,12 @@ def main(mode: str, out: str, net_dir: str, steps: str = "50", model: str = "gru
             generator = torch.Generator().manual_seed(1)
             actions = 0.5 * torch.randn(steps, NUM_ENVS, unwrapped.action_manager.total_action_dim, generator=generator)
             env.reset()
+            record("start", group)
             joint_f.clear()
             resets = []
             for step in range(steps):
+                if step in (RESET_AT - 1, RESET_AT + 1):
+                    record(f"before_{step}", group)
                 if step == RESET_AT:
                     unwrapped.episode_length_buf[RESET_ENVS] = unwrapped.max_episode_length
                 _, _, terminated, truncated, _ = env.step(actions[step])
@@ -110,7 +123,8 @@ def main(mode: str, out: str, net_dir: str, steps: str = "50", model: str = "gru
     info["lab_path_deprecation"] = any("Isaac Lab execution of explicit actuator models" in m for m in messages)
     ours = ("LSTMActuatorNet", "MLPActuatorNet", "CombinedGRUAndPDActuator", "learned_actuators")
     info["our_deprecations"] = [m for m in messages if any(name in m for name in ours)]
-    np.savez(out, joint_f=np.stack(joint_f), applied=np.stack(applied), root=np.stack(root), info=json.dumps(info))
+    arrays = {"joint_f": np.stack(joint_f), "applied": np.stack(applied), "root": np.stack(root)}
+    np.savez(out, **arrays, **{f"drawn/{k}": v for k, v in drawn.items()}, info=json.dumps(info))
 
 
 def wp_torch(data):

@@ -78,7 +78,7 @@ def test_early_stopping_keeps_best_epoch(runs):
     cfg = quick_cfg("mlp", max_epochs=200, patience=2, lr=0.5)  # a huge rate makes validation worse quickly
     result = train(cfg, runs[:1], runs[1:])
     assert len(result.history["epoch"]) < 200
-    assert result.best_val_rmse == pytest.approx(min(result.history["val_rmse"]))
+    assert result.best_val_rmse == pytest.approx(min(result.history["val_rmse_Nm"]))
 
 
 def test_normalization_is_fitted_on_the_fold_training_runs_only():

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+import warp as wp
 
 from tests.newton_drives.helpers import DriveRunner, GRUNet, gru_file, torch_actuator, torch_step, trajectory
 
@@ -80,3 +81,51 @@ def test_drive_matches_at_the_physics_rate_with_cfg_overrides(tmp_path):
     }
     error, hidden_error, _, _ = _compare(path, steps=300, drive_kwargs=kwargs, **overrides)
     assert error <= TOLERANCE and hidden_error <= TOLERANCE, (error, hidden_error)
+
+
+def test_drive_matches_torch_actuator_with_randomisation_and_delay_on(tmp_path):
+    """Gains, motor strength, extra friction and delay drawn per env (same draws): same efforts, resets redraw."""
+    from learned_actuators.actuators.randomization import ActuatorRandomization, ActuatorRandomizationCfg
+
+    physics = {"kp": 20.0, "kd": 0.5, "stall_torque": 10.0, "no_load_speed": 20.0, "friction": 0.2}
+    path = gru_file(tmp_path, physics=physics)
+    cfg = ActuatorRandomizationCfg(
+        kp_scale_range=(0.5, 1.5),
+        kd_scale_range=(0.5, 1.5),
+        torque_scale_range=(0.7, 1.3),
+        friction_range=(0.0, 0.4),
+        delay_range=(0, 3),
+    )
+    reference, ours = torch_actuator(path, ENVS, JOINTS), DriveRunner(path, ENVS, JOINTS)
+    slot_map = torch.arange(ENVS * JOINTS).view(ENVS, JOINTS)
+    reference.randomization = ActuatorRandomization(
+        cfg, slot_map, {"kp": reference.stiffness.view(-1), "kd": reference.damping.view(-1)}, "torch"
+    )
+    drive = ours.drive
+    drive.randomization = ActuatorRandomization(
+        cfg, slot_map, {"kp": wp.to_torch(drive.kp), "kd": wp.to_torch(drive.kd)}, "drive"
+    )
+
+    def draw(env_ids, seed):
+        for randomization in (reference.randomization, drive.randomization):
+            torch.manual_seed(seed)
+            randomization.draw(env_ids)
+
+    draw(None, 0)
+    q, qd, qt = trajectory(STEPS, ENVS, JOINTS)
+    resets = _resets(STEPS, ENVS)
+    error, plain = 0.0, DriveRunner(path, ENVS, JOINTS)
+    differs = False
+    for s in range(STEPS):
+        if s in resets:
+            reference.reset(resets[s])
+            ours.reset(resets[s])
+            plain.reset(resets[s])
+            draw(resets[s], s)
+        expected = torch_step(reference, q[s], qd[s], qt[s])
+        got = ours.step(q[s], qd[s], qt[s])
+        differs |= not np.allclose(got, plain.step(q[s], qd[s], qt[s]), atol=1e-3)
+        error = max(error, float(np.abs(got - expected).max()))
+    assert differs  # the randomisation acts
+    assert error <= TOLERANCE, error
+    np.testing.assert_array_equal(wp.to_torch(drive.kp).numpy(), reference.stiffness.view(-1).numpy())

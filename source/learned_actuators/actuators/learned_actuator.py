@@ -280,6 +280,8 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         self._nonfinite_input_count = torch.zeros_like(self._nonfinite_count)
         self.uses_fused_kernels = False
         """Whether the net runs on the fused kernels (False: the TorchScript module is called)."""
+        self.randomization = None
+        """Per-env randomisation and input delay (:mod:`.randomization`), attached by its event; None: off."""
 
     """
     Properties.
@@ -331,6 +333,8 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         index_fill_(self._net_output, env_ids, 0.0)
         index_fill_(self._nonfinite, env_ids, False)
         self._reset_net_state(env_ids)
+        if self.randomization is not None:
+            self.randomization.clear_history(env_ids)
         self._checkpoint_next = count is not None
 
     def _physics_step_count(self) -> int | None:
@@ -364,6 +368,7 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
             self._nonfinite.clone(),
             self._nonfinite_flagged,
             self._net_state_checkpoint(),
+            None if self.randomization is None else self.randomization.checkpoint(),
         )
 
     def _restore_checkpoint(self, saved: tuple) -> None:
@@ -372,6 +377,8 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         self._nonfinite.copy_(saved[2])
         self._nonfinite_flagged = saved[3]
         self._restore_net_state_checkpoint(saved[4])
+        if self.randomization is not None:
+            self.randomization.restore(saved[5])
 
     def _advance(self) -> bool:
         """Count one physics step; return True when the net runs on this step."""
@@ -391,6 +398,8 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         exact path); no allocation. Raises :class:`NonFiniteActuatorError` with ``nonfinite="raise"``.
         """
         self._sync_physics_step()
+        if self.randomization is not None:  # the delayed targets (the target itself when the delay is off)
+            q_target = self.randomization.delayed_targets(q_target)
         if self._host_checks:
             sums = self._input_sums
             torch.sum(q, dim=(0, 1), out=sums[0])
@@ -540,6 +549,8 @@ class LearnedActuatorBase(DCMotor, metaclass=_LabActuatorPathMeta):
         if self._bad_flagged:
             self.computed_effort.masked_fill_(self._bad_input, 0.0)
         control_action.joint_efforts = self._clip_effort(self.computed_effort, joint_vel, curve)
+        if self.randomization is not None:  # motor strength and extra friction (joint_vel: zero for bad joints)
+            self.randomization.apply_output(self.applied_effort, joint_vel)
         if self._bad_flagged:
             self.applied_effort.masked_fill_(self._bad_input, 0.0)
         control_action.joint_positions = None

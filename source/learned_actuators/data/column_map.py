@@ -1,4 +1,4 @@
-"""Joint logs in the user's own format (CSV, JSON, NPZ, SAGE CSV folders, walk-these-ways pickles) via a column map.
+"""Joint logs in the user's own format via a column map (CSV, JSON, NPZ, SAGE, wtw pickles, LeRobot, MCAP, ROS 2).
 
 A column map is a JSON file (shipped maps are package data, ``learned_actuators/config/column_maps/``) that says
 which column holds which quantity and in which unit::
@@ -91,11 +91,27 @@ __all__ = [
     "read_mapped_log",
 ]
 
-FORMATS = ("csv", "json", "npz", "sage_csv", "wtw_pickle")
+FORMAT_DOCS = {
+    "csv": "a CSV file with a header row (or ``csv_columns``); one row per sample",
+    "json": "a JSON file: a list of per-sample records, a dict of columns, or records under the ``records`` key",
+    "npz": "a NumPy ``.npz`` file: arrays (T,) or (T, J) as columns, scalars as metadata",
+    "sage_csv": "a SAGE motion folder (``control.csv``, ``state_motor.csv``, ``joint_list.txt``); columns "
+    "``file.csv:column`` of list-valued columns",
+    "wtw_pickle": "a walk-these-ways deployment log (pickle of ``{name: (cfg, steps)}``)",
+    "lerobot": "a LeRobot dataset folder (``meta/info.json``, parquet files under ``data/``): one run per episode; "
+    "columns are the parquet columns (:mod:`~learned_actuators.data.lerobot`)",
+    "mcap": "an MCAP file with JSON messages; columns ``<topic>:<field>`` (:mod:`~learned_actuators.data."
+    "message_logs`)",
+    "ros2_bag": "a ROS 2 bag folder (SQLite or MCAP storage, standard message types, read by ``rosbags``); columns "
+    "``<topic>:<field>`` (:mod:`~learned_actuators.data.message_logs`)",
+}
+"""Log formats (the column map's ``format``) and what each reads."""
+FORMATS = tuple(FORMAT_DOCS)
 UNIT_SCALE = {
     "s": 1.0,
     "ms": 1e-3,
     "us": 1e-6,
+    "ns": 1e-9,
     "rad": 1.0,
     "deg": np.pi / 180.0,
     "rad/s": 1.0,
@@ -117,7 +133,7 @@ class FieldMap:
     column: str | list[str]
     """Column name, or one name per joint."""
     unit: str = "1"
-    """Unit of the stored values: s/ms/us, rad/deg, rad/s/deg/s, N·m, A; converted to SI on reading."""
+    """Unit of the stored values: s/ms/us/ns, rad/deg, rad/s/deg/s, N·m, A; converted to SI on reading."""
     scale: float = 1.0
     """Extra factor applied after the unit conversion (e.g. a torque constant [N·m/A] for a current)."""
     lag_s: float = 0.0
@@ -153,12 +169,19 @@ class ColumnMap:
     """How to read one log format (see the module docstring)."""
 
     name: str
+    """Name of the map (recorded in each run's ``meta["column_map"]``)."""
     format: str
+    """Log format: one of :data:`FORMAT_DOCS` (``csv``, ``json``, ``npz``, ...)."""
     position: FieldMap
+    """Measured joint position [rad after conversion]."""
     target: FieldMap
+    """Commanded (target) joint position [rad after conversion]."""
     velocity: FieldMap | None = None
+    """Measured joint velocity [rad/s]; None: d(position)/dt."""
     time: FieldMap | None = None
+    """Time stamps [s after conversion]; None: ``rate_hz`` gives the rate."""
     torque: FieldMap | None = None
+    """Measured torque [N·m] (the training label); None: inverse dynamics from a known load, or no label."""
     valid: str | None = None
     """Column of per-sample booleans marking usable frames (e.g. torque enabled)."""
     rate_hz: float | None = None
@@ -197,8 +220,11 @@ class ColumnMap:
     than it are replaced by the interpolation of their neighbours (:func:`~learned_actuators.data.cleaning.
     remove_glitches`)."""
     min_samples: int = MIN_RUN_SAMPLES
+    """Shortest accepted run [samples]."""
     description: str = ""
+    """Free text describing the map, for people; the reader ignores it."""
     source: str = "<dict>"
+    """Set by the reader: the file the map came from (named in errors); not a JSON key."""
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "<dict>") -> ColumnMap:
@@ -272,8 +298,11 @@ class _Table:
         meta: dict[str, Any],
         length: int | None = None,
         missing: dict[str, str] | None = None,
+        names: dict[str, list[str]] | None = None,
     ):
         self.source, self._columns, self._meta, self.length = source, columns, meta, length
+        self.names = names or {}
+        """Column -> joint names the file gives for its (T, J) values (LeRobot features, ROS JointState)."""
         self._missing = missing or {}
         """Column -> why it cannot be read (e.g. a JSON record lacking the key); raised only when the map uses it."""
 
@@ -440,9 +469,47 @@ def _open_wtw_pickle(path: Path) -> _Table:
     return _Table(str(path), columns, cfg if isinstance(cfg, dict) else {})
 
 
+def _used_columns(cmap: ColumnMap) -> list[str]:
+    """Every column the map reads, the position column(s) first."""
+    fms = [cmap.position, cmap.target, cmap.velocity, cmap.time, cmap.torque, *cmap.channels.values()]
+    cols = [c for fm in fms if fm is not None for c in (fm.column if isinstance(fm.column, list) else [fm.column])]
+    cols += [cmap.valid] if cmap.valid else []
+    return list(dict.fromkeys(cols))
+
+
+def _open_messages(path: Path, cmap: ColumnMap) -> _Table:
+    from .message_logs import read_mcap, read_ros2_bag
+
+    if cmap.format == "mcap" and not path.is_file():
+        raise LogFormatError(f"{path}: file not found.")
+    if cmap.format == "ros2_bag" and not path.is_dir():
+        raise LogFormatError(f"{path}: not a ROS 2 bag folder (metadata.yaml and its storage files).")
+    read = read_mcap if cmap.format == "mcap" else read_ros2_bag
+    table = read(path, _used_columns(cmap))
+    return _Table(str(path), table.columns, table.meta, names=table.names)
+
+
+def _episode_tables(path: Path, cmap: ColumnMap) -> list[tuple[str, _Table]]:
+    """LeRobot episodes of a dataset folder or parquet file, as (run name, table)."""
+    from .lerobot import read_episodes
+
+    pattern = "data/**/*.parquet" if cmap.file_glob == "*" else cmap.file_glob
+    return [(e.name, _Table(e.source, e.columns, e.meta, names=e.names)) for e in read_episodes(path, pattern)]
+
+
 def _open(path: Path, cmap: ColumnMap) -> _Table:
     if cmap.format == "sage_csv":
         return _open_sage(path)
+    if cmap.format in ("mcap", "ros2_bag"):
+        return _open_messages(path, cmap)
+    if cmap.format == "lerobot":
+        episodes = _episode_tables(path, cmap)
+        if len(episodes) != 1:
+            raise LogFormatError(
+                f"{path}: holds {len(episodes)} LeRobot episodes; read the dataset folder (read_mapped_folder, "
+                "data.path) to get one run per episode."
+            )
+        return episodes[0][1]
     if not path.is_file():
         raise LogFormatError(f"{path}: file not found.")
     if cmap.format == "csv":
@@ -480,8 +547,10 @@ def _field(table: _Table, fm: FieldMap, cmap: ColumnMap, what: str) -> np.ndarra
     return out
 
 
-def _joint_names(cmap: ColumnMap, path: Path, num: int) -> list[str]:
+def _joint_names(cmap: ColumnMap, path: Path, num: int, table: _Table) -> list[str]:
     names = cmap.joint_names
+    if names is None and isinstance(cmap.position.column, str):
+        names = table.names.get(cmap.position.column)
     if isinstance(names, str):
         name_file = (path if path.is_dir() else path.parent) / names
         if not name_file.is_file():
@@ -581,7 +650,11 @@ def read_mapped_log(
     accept = validate_accept(accept)
     cmap = column_map if isinstance(column_map, ColumnMap) else load_column_map(column_map)
     path = Path(path)
-    table = _open(path, cmap)
+    return _read_table(_open(path, cmap), cmap, path, accept)
+
+
+def _read_table(table: _Table, cmap: ColumnMap, path: Path, accept, name: str | None = None) -> JointLog:
+    """One run from an opened table (:func:`read_mapped_log`); ``name``: the run's name (default: from ``path``)."""
     cmap, side_path, side = _with_side_file(cmap, path)
     source = table.source
     q = _field(table, cmap.position, cmap, "position")
@@ -650,7 +723,7 @@ def read_mapped_log(
             valid &= ok
     else:
         qd = np.gradient(q, t, axis=0)
-    names = _joint_names(cmap, path, q.shape[1])
+    names = _joint_names(cmap, path, q.shape[1], table)
     meta = _metadata(table, cmap, names, (side_path, side), channels)
     if cleaning:
         meta["cleaning"] = cleaning
@@ -659,7 +732,7 @@ def read_mapped_log(
     if tau is None and ("inertia" in meta or "mass" in meta):
         tau = _inverse_dynamics(t, q, qd, meta, cmap)
     return JointLog(
-        name=path.stem if path.stem != "log" else path.parent.name,
+        name=name or (path.stem if path.stem != "log" else path.parent.name),
         source=source,
         t=t,
         q=q,
@@ -725,7 +798,10 @@ def read_mapped_folder(
     folder = Path(folder)
     if not folder.is_dir():
         raise LogFormatError(f"{folder}: folder not found.")
-    if cmap.format == "sage_csv":
+    if cmap.format == "lerobot":
+        logs = [_read_table(table, cmap, folder, accept, name) for name, table in _episode_tables(folder, cmap)]
+        return _check_labels(folder, logs)
+    if cmap.format in ("sage_csv", "ros2_bag"):
         paths = sorted(p for p in folder.glob(cmap.file_glob) if p.is_dir())
     else:
         side = cmap.meta_file.replace("{stem}", "*")
@@ -737,6 +813,10 @@ def read_mapped_folder(
     if len(set(names)) != len(names):
         for i, log in enumerate(logs):
             log.name = str(paths[i].relative_to(folder).with_suffix(""))
+    return _check_labels(folder, logs)
+
+
+def _check_labels(folder: Path, logs: list[JointLog]) -> list[JointLog]:
     if any(log.tau is None for log in logs) and any(log.tau is not None for log in logs):
-        warnings.warn(f"{folder}: some runs have torque labels and some do not.", stacklevel=2)
+        warnings.warn(f"{folder}: some runs have torque labels and some do not.", stacklevel=3)
     return logs

@@ -34,9 +34,23 @@ def _identified(model: ActuatorModel) -> dict:
     return {"identified": found} if found else {}
 
 
+def _gain_scale(model: ActuatorModel) -> dict:
+    """``{"kp_scale": ...}`` of a GRU-PD model whose gains are ``kp_scale`` times the logged gain, else ``{}``.
+
+    The gain the trainer used for every run (features ``kp``/``tau_pd``/``tau_phys`` and the residual's base torque):
+    validation and comparison on a log give the actuator ``kp_scale`` times each joint's logged gain from it
+    (:func:`learned_actuators.validation.model_physics.network_physics`). Without it they fell back to a scale of 1,
+    and a fitted scale (e.g. 0.9993) became a feature and base-torque error larger than the net's held-out error.
+    """
+    if model.model_type != "gru_pd" or model.physics.kp is not None:
+        return {}
+    return {"kp_scale": float(model.physics.kp_scale)}
+
+
 def network_metadata(model: ActuatorModel, source: dict | None = None) -> NetworkMetadata:
     """The :class:`NetworkMetadata` of a trained model (normalisation in the network)."""
     mc = model.model_cfg
+    source = {**_gain_scale(model), **_identified(model), **(source or {})}
     common = {
         "dt": float(model.dt),
         "input_mean": [float(v) for v in model.input_norm.mean],
@@ -44,7 +58,7 @@ def network_metadata(model: ActuatorModel, source: dict | None = None) -> Networ
         "output_mean": float(model.output_norm.mean[0]),
         "output_std": float(model.output_norm.std[0]),
         "normalization_in_network": True,
-        "source": {"package": "learned_actuators", "version": __version__, **_identified(model), **(source or {})},
+        "source": {"package": "learned_actuators", "version": __version__, **source},
         "near_constant_inputs": [int(i) for i in np.flatnonzero(model.input_norm.near_constant)],
         "notes": [str(n) for n in model.info.get("notes", [])],
         "examples": model.examples(),

@@ -73,6 +73,7 @@ __all__ = [
     "load_preset",
     "merge_presets",
     "run_preset",
+    "sample_runs",
     "splits_of",
 ]
 
@@ -118,7 +119,11 @@ class DataCfg:
     """Frames within this time [s] of the held-out frames are in no split (``blocks``, ``kfold``), so history and
     recurrent context do not straddle the boundary."""
     max_runs: int | None = None
-    """Use only the first N runs (quick looks)."""
+    """Use only N runs (quick looks), sampled across the ``group_key`` groups: the groups take turns (in a seeded
+    random order), each giving its next run in a seeded random order, so every group is represented while N allows
+    (:func:`sample_runs`; the same runs for the same ``max_runs_seed``). None: all runs."""
+    max_runs_seed: int = 0
+    """Seed of the ``max_runs`` sample. Default 0."""
     include_groups: list[str] | None = None
     """Keep only runs whose ``group_key`` value is listed (None = all)."""
     include_joints: list[str] | None = None
@@ -205,9 +210,31 @@ def load_data(cfg: DataCfg) -> list[JointLog]:
             "data.include_groups / data.include_joints: no runs left; check the names against the data "
             f"(data.group_key {cfg.group_key!r})."
         )
-    logs = logs[: cfg.max_runs] if cfg.max_runs else logs
+    logs = sample_runs(logs, cfg.max_runs, cfg.group_key, cfg.max_runs_seed)
     check_rates_consistent(logs, None, accept)
     return logs
+
+
+def sample_runs(logs: list[JointLog], max_runs: int | None, group_key: str, seed: int = 0) -> list[JointLog]:
+    """``max_runs`` of ``logs`` spread over the groups (metadata ``group_key``), deterministic for ``seed``.
+
+    The groups take turns in a random order; each gives its runs in a random order, until ``max_runs`` are chosen.
+    The chosen runs keep their order in ``logs``. All runs when ``max_runs`` is None or not smaller.
+    """
+    if not max_runs or len(logs) <= max_runs:
+        return logs
+    rng = np.random.default_rng(seed)
+    groups: dict[str, list[int]] = {}
+    for i, log in enumerate(logs):
+        groups.setdefault(str(log.meta.get(group_key, "")), []).append(i)
+    queues = [list(rng.permutation(groups[name])) for name in sorted(groups)]
+    queues = [queues[k] for k in rng.permutation(len(queues))]
+    chosen: list[int] = []
+    while len(chosen) < max_runs:
+        for queue in queues:
+            if queue and len(chosen) < max_runs:
+                chosen.append(int(queue.pop(0)))
+    return [logs[i] for i in sorted(chosen)]
 
 
 def splits_of(logs: list[JointLog], cfg: DataCfg, seed: int = 0) -> list[tuple[str, Split]]:

@@ -1,9 +1,11 @@
 """Physics of a 1-DOF servo + load identified by simulating whole logged runs (output error).
 
-The model (:class:`TrajectoryPhysics`) is the shared analytic torque (:func:`learned_actuators.physics.physical_torque`:
-PD on a delayed command, saturated by the torque-speed curve, viscous damping ``kd``, smoothed Coulomb friction) plus
-what only a trajectory can show: an input delay, an encoder offset (gravity acts on ``q - offset``), an armature added
-to the run's known load inertia and a load-dependent Coulomb term (``coulomb_load · |tau|``, as in BAM servo models).
+The model (:class:`TrajectoryPhysics`) is a BAM-style servo: the shared PD torque on a delayed command, saturated by
+the torque-speed curve (:func:`learned_actuators.physics.physical_torque`, ``kd`` is the back-EMF + viscous damping),
+driving the run's known load plus an identified armature, with an encoder offset (gravity acts on ``q - offset``) and
+stick-slip Coulomb friction whose bound grows with the motor torque (``coulomb + coulomb_load · |tau_motor|``, the
+gearbox's load-dependent friction of BAM servo models). The friction is a constraint on each integrator step, as a
+simulator's joint friction: the torque that would stop the joint within the step, bounded by that value.
 Its parameters (:data:`PARAMS`) are fitted by :mod:`learned_actuators.learning.sysid_fit` with the rollout's own
 integrator (:func:`learned_actuators.learning.rollout._simulate`), batched over runs and parameter sets.
 """
@@ -19,7 +21,7 @@ import numpy as np
 import torch
 
 from ..data.joint_log import JointLog
-from ..physics import friction_torque, physical_torque
+from ..physics import physical_torque
 from .features import run_physics
 from .models_cfg import PhysicsCfg
 from .rollout import load_of
@@ -40,18 +42,18 @@ class ParamSpec:
 PARAMS: dict[str, ParamSpec] = {
     "gain": ParamSpec(1e-3, 20.0, 1.0, "factor on the prior's proportional gain (kp_scale, or kp) [-]"),
     "kd": ParamSpec(0.0, 5.0, 0.02, "viscous damping / derivative gain on qd [N·m·s/rad]"),
-    "coulomb": ParamSpec(0.0, 5.0, 0.02, "Coulomb friction [N·m]"),
+    "coulomb": ParamSpec(0.0, 5.0, 0.02, "Coulomb (stick-slip) friction [N·m]"),
     "coulomb_load": ParamSpec(0.0, 2.0, 0.1, "load-dependent Coulomb friction per N·m of motor torque [-]"),
-    "friction_velocity": ParamSpec(1e-3, 2.0, 0.05, "velocity over which the Coulomb friction changes sign [rad/s]"),
     "armature": ParamSpec(-5e-3, 0.1, 1e-3, "inertia added to the run's known load [kg·m²]"),
     "delay": ParamSpec(0.0, 0.05, 0.01, "input delay of the position command [s]"),
     "offset": ParamSpec(-0.2, 0.2, 0.01, "encoder offset: gravity acts on q - offset [rad]"),
     "stall_torque": ParamSpec(1e-2, 20.0, 0.5, "torque-speed curve: torque at zero speed [N·m]"),
     "no_load_speed": ParamSpec(0.1, 200.0, 10.0, "torque-speed curve: speed without motoring torque [rad/s]"),
 }
-"""Identified parameters. ``gain``, ``kd``, ``coulomb``, ``friction_velocity`` and the torque-speed curve map onto
-:class:`~learned_actuators.physics.PhysicsParams`; ``armature``, ``delay``, ``offset`` and ``coulomb_load`` do not
-(a simulator takes the armature as joint armature; delay and offset are lost in export)."""
+"""Identified parameters. ``gain``, ``kd``, ``coulomb`` and the torque-speed curve map onto
+:class:`~learned_actuators.physics.PhysicsParams` (its friction is smoothed by the cfg's ``friction_velocity``);
+``armature``, ``delay``, ``offset`` and ``coulomb_load`` do not (a simulator takes the armature as joint armature and
+the Coulomb friction as joint friction; delay and offset are lost in export)."""
 
 MAX_DELAY_STEPS_PAD = 2
 
@@ -67,7 +69,6 @@ def priors_of(cfg: PhysicsCfg) -> dict[str, float]:
         "kd": float(cfg.kd),
         "coulomb": float(cfg.friction or 0.0),
         "coulomb_load": 0.0,
-        "friction_velocity": float(cfg.friction_velocity),
         "armature": 0.0,
         "delay": 0.0,
         "offset": 0.0,
@@ -79,13 +80,14 @@ def priors_of(cfg: PhysicsCfg) -> dict[str, float]:
 class BatchStepper:
     """Per-step torque of :class:`TrajectoryPhysics` for rows with their own parameters (``(R,)`` tensors).
 
-    Returns the torque that, put into the rollout's ``J·q̈ = tau - m·g·l·sin q``, gives the motion of the model's
-    plant ``(J + armature)·q̈ = tau_motor - m·g·l·sin(q - offset)`` (one integrator for fitting and evaluation).
+    Returns the torque that, put into the rollout's ``J·q̈ = tau - m·g·l·sin q`` (semi-implicit Euler at ``dt``),
+    gives the motion of the model's plant ``(J + armature)·q̈ = tau_motor + tau_friction - m·g·l·sin(q - offset)``
+    (one integrator for fitting and evaluation).
     """
 
     def __init__(self, p: dict[str, torch.Tensor], kp: torch.Tensor, inertia, mgl, dt, params_of):
         self.p, self.kp = p, kp
-        self.inertia, self.mgl = inertia, mgl
+        self.inertia, self.mgl, self.dt = inertia, mgl, dt
         self.delay_steps = p["delay"] / dt
         self.params_of = params_of
         self.k = math.ceil(float(self.delay_steps.max())) + MAX_DELAY_STEPS_PAD
@@ -107,18 +109,22 @@ class BatchStepper:
         return self.effective(q, qd, (1 - frac) * at + frac * before)
 
     def motor(self, q, qd, q_cmd):
-        """Motor torque [N·m]: the shared physics at the row's gain, plus load-dependent Coulomb friction."""
+        """Motor torque [N·m]: the shared physics (PD, damping, torque-speed curve) at the row's gain."""
         p = self.p
-        tau = physical_torque(
+        return physical_torque(
             q, qd, q_cmd, self.kp * p["gain"], p["kd"], *self.params_of, p["stall_torque"], p["no_load_speed"]
         )
-        return tau + friction_torque(qd, p["coulomb"] + p["coulomb_load"] * tau.abs(), p["friction_velocity"])
 
     def effective(self, q, qd, q_cmd):
-        """Torque for the rollout's integrator (armature and encoder offset folded in)."""
-        g_true = self.mgl * torch.sin(q - self.p["offset"])
-        scale = self.inertia / (self.inertia + self.p["armature"])
-        return self.mgl * torch.sin(q) + scale * (self.motor(q, qd, q_cmd) - g_true)
+        """Torque for the rollout's integrator (stick-slip friction, armature and encoder offset folded in)."""
+        p = self.p
+        tau = self.motor(q, qd, q_cmd)
+        inertia = self.inertia + p["armature"]
+        net = tau - self.mgl * torch.sin(q - p["offset"])
+        bound = p["coulomb"] + p["coulomb_load"] * tau.abs()
+        stop = -(inertia * qd / self.dt + net)  # the friction torque that stops the joint within this step
+        friction = torch.minimum(torch.maximum(stop, -bound), bound)
+        return self.mgl * torch.sin(q) + self.inertia / inertia * (net + friction)
 
 
 @dataclass
@@ -168,7 +174,6 @@ class TrajectoryPhysics:
             kp_scale=float(self.base.kp_scale * v["gain"]) if self.base.kp is None else self.base.kp_scale,
             kd=float(v["kd"]),
             friction=float(v["coulomb"]),
-            friction_velocity=float(v["friction_velocity"]),
             stall_torque=float(v["stall_torque"]) if keep_curve else None,
             no_load_speed=float(v["no_load_speed"]) if keep_curve else None,
             identified=exportable(self),
@@ -180,7 +185,7 @@ def exportable(model: TrajectoryPhysics) -> dict[str, Any]:
     """JSON-ready summary: values, relative standard errors, fixed parameters, and what PhysicsParams lose."""
     params = model.report.get("params", {})
     return {
-        "method": "trajectory simulation (output error, scipy least_squares)",
+        "method": "trajectory simulation (output error, CMA-ES)",
         "values": {k: float(v) for k, v in model.values.items()},
         "rel_se": {k: params[k]["rel_se"] for k in params if params[k].get("rel_se") is not None},
         "fixed": {k: params[k]["fixed"] for k in params if params[k].get("fixed")},
@@ -189,6 +194,7 @@ def exportable(model: TrajectoryPhysics) -> dict[str, Any]:
             "delay": "input delay [s]: not modelled by the actuator",
             "offset": "encoder offset [rad]: not modelled by the actuator",
             "coulomb_load": "load-dependent Coulomb friction: dropped",
+            "coulomb": "stick-slip in the fit; the actuator's friction is smoothed by friction_velocity",
         },
         "rollout_rmse_train": model.report.get("rmse"),
     }

@@ -32,6 +32,7 @@ from .features import gru_step_features, loss_mask, tau_phys
 from .metrics import plot_curves, plot_horizon, plot_prediction, torque_metrics
 from .recipe_rules import resolve_recipe
 from .rollout import error_vs_horizon, load_of
+from .tracking import Tracker, flat_hparams, flat_metrics, score_name
 from .trainer_cfg import TrainCfg
 
 __all__ = ["TrainResult", "evaluate", "finished_run", "mirror_log", "prepare_logs", "train"]
@@ -44,14 +45,23 @@ class TrainResult:
     """Outcome of :func:`train`."""
 
     model: ActuatorModel
-    """The best model (lowest validation torque RMSE)."""
+    """The best model (lowest ``score_name`` curve)."""
     history: dict[str, list[float]]
+    """Per epoch: ``epoch``, ``train_loss`` and the ``score_name`` curve."""
     best_epoch: int
-    best_val_rmse: float
-    """Validation torque RMSE [N·m] of the best epoch."""
+    best_score: float
+    """The ``score_name`` value of the best epoch."""
     wall_time_s: float
     run_dir: Path | None = None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    score_name: str = "val_rmse_Nm"
+    """What the best epoch was chosen on (:func:`~learned_actuators.learning.tracking.score_name`):
+    ``val_rmse_Nm`` (validation torque RMSE [N·m]) or ``sqrt_train_loss`` (no validation runs)."""
+
+    @property
+    def best_val_rmse(self) -> float:
+        """Validation torque RMSE [N·m] of the best epoch; NaN when the run had no validation runs."""
+        return self.best_score if self.score_name == "val_rmse_Nm" else float("nan")
 
 
 def prepare_logs(logs: list[JointLog], what: str) -> list[JointLog]:
@@ -284,9 +294,11 @@ def _normalization_notes(model: ActuatorModel) -> list[str]:
 
 
 def _start_run_dir(
-    run_dir: Path, cfg: TrainCfg, model: ActuatorModel, train_logs, val_logs, start_epoch: int = 0, notes=()
+    run_dir: Path | None, cfg: TrainCfg, model: ActuatorModel, train_logs, val_logs, start_epoch: int = 0, notes=()
 ):
-    """Write the resolved cfg (with the trainer's notes), normalisation and split; return a tensorboard writer."""
+    """Write the resolved cfg (with the trainer's notes), normalisation and split; return the run's tracker."""
+    if run_dir is None:
+        return Tracker(None, cfg, start_epoch)
     run_dir.mkdir(parents=True, exist_ok=True)
     resolved = {"resolved_physics": dataclasses.asdict(model.physics), "notes": list(notes)}
     _save_json(run_dir / "config.json", cfg.to_dict() | resolved)
@@ -297,12 +309,7 @@ def _start_run_dir(
     }
     _save_json(run_dir / "normalization.json", norm)
     _save_json(run_dir / "splits.json", {"train": [g.name for g in train_logs], "val": [g.name for g in val_logs]})
-    if not cfg.tensorboard:
-        return None
-    from torch.utils.tensorboard import SummaryWriter
-
-    # a resumed run drops the events logged after its checkpoint, so no epoch appears twice
-    return SummaryWriter(str(run_dir / "tensorboard"), purge_step=start_epoch or None)
+    return Tracker(run_dir, cfg, start_epoch)
 
 
 def _train_epoch(model, cfg: TrainCfg, data: _Data, opt, gen: torch.Generator, epoch: int, average=None) -> float:
@@ -342,7 +349,16 @@ def _weight_average(cfg: TrainCfg, net: torch.nn.Module):
     return torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema, use_buffers=True)
 
 
-_RESUME_IGNORED = ("progress", "tensorboard", "plots", "checkpoint_every", "max_epochs", "patience")
+_RESUME_IGNORED = (
+    "progress",
+    "tensorboard",
+    "wandb",
+    "wandb_project",
+    "plots",
+    "checkpoint_every",
+    "max_epochs",
+    "patience",
+)
 """Cfg fields that may differ between an interrupted run and its resumption: display and outputs, and the two stop
 criteria (a finished run can be extended; with the cosine schedule the remaining epochs follow the new length)."""
 
@@ -416,7 +432,8 @@ def train(
 ) -> TrainResult:
     """Train one actuator net (see :class:`TrainCfg`); returns the best model on the validation runs.
 
-    Without validation runs (``val_ratio = 0``) the best epoch is the one with the lowest training loss.
+    Without validation runs (``val_ratio = 0``) the best epoch is the one with the lowest training loss, and the
+    curve is named ``sqrt_train_loss``, not ``val_rmse_Nm`` (:mod:`~learned_actuators.learning.tracking`).
 
     Args:
         cfg: Training configuration.
@@ -442,49 +459,56 @@ def train(
     data = _Data(model, train_logs, cfg)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     average = _weight_average(cfg, net)
-    history: dict[str, list[float]] = {"epoch": [], "train_loss": [], "val_rmse": []}
+    score = score_name(bool(val_logs))
+    history: dict[str, list[float]] = {"epoch": [], "train_loss": [], score: []}
     best = {"rmse": float("inf"), "epoch": -1, "state": copy.deepcopy(net.state_dict()), "stall": 0}
     start_epoch = 0
     if resume is not None:
         history, best, start_epoch = _resume(resume, net, average, opt, gen, cfg)
+        if "val_rmse" in history:  # a checkpoint written before the curves were named for what they are
+            history[score] = history.pop("val_rmse")
     run_dir = Path(run_dir) if run_dir is not None else None
-    writer = _start_run_dir(run_dir, cfg, model, train_logs, val_logs, start_epoch, notes) if run_dir else None
+    tracker = _start_run_dir(run_dir, cfg, model, train_logs, val_logs, start_epoch, notes)
     bar = tqdm(
         range(start_epoch, cfg.max_epochs), disable=not cfg.progress, desc=f"train {cfg.model_type}", leave=False
     )
-    for epoch in bar:
-        loss = _train_epoch(model, cfg, data, opt, gen, epoch, average)
-        live = copy.deepcopy(net.state_dict())
-        if average is not None:  # evaluate and keep the averaged weights
-            net.load_state_dict(average.module.state_dict())
-        val_rmse = evaluate(model, val_logs)["rmse"] if val_logs else float(np.sqrt(loss))
-        for key, value in (("epoch", epoch), ("train_loss", loss), ("val_rmse", val_rmse)):
-            history[key].append(value)
-        if writer is not None:
-            writer.add_scalar("loss/train", loss, epoch)
-            writer.add_scalar("rmse/val_Nm" if val_logs else "rmse/train_normalized", val_rmse, epoch)
-        if val_rmse < best["rmse"]:
-            best.update(rmse=val_rmse, epoch=epoch, state=copy.deepcopy(net.state_dict()), stall=0)
-        else:
-            best["stall"] += 1
-        bar.set_postfix(loss=f"{loss:.4f}", val_rmse=f"{val_rmse:.4f}", best=best["epoch"])
-        stop = best["stall"] >= cfg.patience or epoch == cfg.max_epochs - 1
-        if run_dir is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or stop):
-            _save_checkpoint(run_dir / "checkpoint.pt", live, average, opt, gen, history, best, epoch, cfg)
-        if stop:
-            break
-        if average is not None:  # back to the raw weights for the next epoch
-            net.load_state_dict(live)
-    if writer is not None:
-        writer.close()
+    try:
+        for epoch in bar:
+            loss = _train_epoch(model, cfg, data, opt, gen, epoch, average)
+            live = copy.deepcopy(net.state_dict())
+            if average is not None:  # evaluate and keep the averaged weights
+                net.load_state_dict(average.module.state_dict())
+            # the curve the best epoch is chosen on, named for what it is (tracking.score_name)
+            value = evaluate(model, val_logs)["rmse"] if val_logs else float(np.sqrt(loss))
+            for key, v in (("epoch", epoch), ("train_loss", loss), (score, value)):
+                history[key].append(v)
+            tracker.log_epoch(epoch, {"train_loss": loss, score: value})
+            if value < best["rmse"]:
+                best.update(rmse=value, epoch=epoch, state=copy.deepcopy(net.state_dict()), stall=0)
+            else:
+                best["stall"] += 1
+            bar.set_postfix({"loss": f"{loss:.4f}", score: f"{value:.4f}", "best": best["epoch"]})
+            stop = best["stall"] >= cfg.patience or epoch == cfg.max_epochs - 1
+            if run_dir is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or stop):
+                _save_checkpoint(run_dir / "checkpoint.pt", live, average, opt, gen, history, best, epoch, cfg)
+            if stop:
+                break
+            if average is not None:  # back to the raw weights for the next epoch
+                net.load_state_dict(live)
+    except BaseException:
+        tracker.close()
+        raise
     net.load_state_dict(best["state"])
     net.eval()
     model.info.update(best_epoch=best["epoch"], train_runs=[g.name for g in train_logs])
     model.info.update(_deploy_info(model, train_logs))
     if cfg.model_type == "gru_pd":
         model.info["train_kp"] = [model.run_params(g).kp for g in train_logs]
-    result = TrainResult(model, history, best["epoch"], best["rmse"], time.perf_counter() - t_start, run_dir)
+    wall = time.perf_counter() - t_start
+    result = TrainResult(model, history, best["epoch"], best["rmse"], wall, run_dir, score_name=score)
     result.metrics.update(_final_metrics(model, train_logs, val_logs))
+    summary = {"best_epoch": result.best_epoch, f"best_{score}": result.best_score, **result.metrics}
+    tracker.finish(flat_hparams(cfg.to_dict()), flat_metrics(summary))
     if run_dir is not None:
         _write_outputs(result, cfg, train_logs, val_logs)
     return result
@@ -552,6 +576,7 @@ def _write_outputs(result: TrainResult, cfg: TrainCfg, train_logs, val_logs) -> 
         run_dir / "metrics.json",
         {
             "best_epoch": result.best_epoch,
+            "selection": {"curve": result.score_name, "best": result.best_score},
             "wall_time_s": result.wall_time_s,
             "notes": model.info.get("notes", []),
             **result.metrics,

@@ -36,10 +36,15 @@ class TrainCfg:
     model_type: str = "gru_pd"
     """``"gru_pd"``, ``"lstm"`` or ``"mlp"``."""
     gru: GRUModelCfg = field(default_factory=GRUModelCfg)
+    """GRU-PD architecture (``model_type="gru_pd"``)."""
     lstm: LSTMModelCfg = field(default_factory=LSTMModelCfg)
+    """LSTM architecture (``model_type="lstm"``)."""
     mlp: MLPModelCfg = field(default_factory=MLPModelCfg)
+    """MLP architecture (``model_type="mlp"``)."""
     physics: PhysicsCfg = field(default_factory=PhysicsCfg)
+    """Analytic physics of the GRU-PD model (PD, spring, torque-speed curve, friction) and its fit."""
     rollout_loss: RolloutLossCfg = field(default_factory=RolloutLossCfg)
+    """Multi-step (rollout) loss of the GRU-PD model."""
     seq_len_s: float = 1.0
     """Training window length [s] (recurrent models; the MLP trains on frames). Default 1 s."""
     stride_s: float | None = None
@@ -74,7 +79,8 @@ class TrainCfg:
     patience: int = 30
     """Early stopping: epochs without validation improvement. Default 30."""
     val_ratio: float = 0.15
-    """Share of the training runs (whole runs) held out for early stopping when no validation runs are given."""
+    """Share of the training runs (whole runs) held out for early stopping when no validation runs are given; 0:
+    none, and the best epoch is chosen on the training loss (curve ``sqrt_train_loss``). Default 0.15."""
     seed: int = 0
     """Seed of initialisation, shuffling and dropout. Default 0."""
     device: str = "cpu"
@@ -86,6 +92,11 @@ class TrainCfg:
     """Show a tqdm progress bar. Default True."""
     tensorboard: bool = True
     """Write tensorboard logs in the run directory. Default True."""
+    wandb: bool = False
+    """Also log to Weights & Biases (the ``wandb`` extra): curves, hyper-parameters and final metrics, in
+    ``<run dir>/wandb``; W&B's own settings apply (``WANDB_MODE=offline`` keeps it local). Default False."""
+    wandb_project: str = "learned_actuators"
+    """W&B project of the runs. Default ``learned_actuators``."""
     plots: bool = True
     """Write PNG plots in the run directory. Default True."""
     checkpoint_every: int = 10

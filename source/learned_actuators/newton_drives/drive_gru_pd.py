@@ -137,6 +137,10 @@ class DriveGRUPD(DriveBase):
         "compute_backend",
     }
 
+    randomization = None
+    """Per-env randomisation and input delay (:mod:`learned_actuators.actuators.randomization`), attached by its
+    event (CPU devices); None: off. Delays the targets before the kernels and scales the clipped effort after."""
+
     @dataclass
     class State(DriveBase.State):
         """Per-slot GRU-PD state. All arrays live on the drive's device; every kernel updates them in place."""
@@ -431,11 +435,22 @@ class DriveGRUPD(DriveBase):
             self._resolve_rate(float(dt))
         if self.steps_per_network_step is None:
             raise ValueError("DriveGRUPD: the physics dt is unknown; pass dt to compute() or physics_dt to the drive.")
+        randomization = self.randomization
+        if randomization is not None:
+            target_pos, target_pos_indices = randomization.native_targets(target_pos, target_pos_indices)
+        joint_indices = (pos_indices, vel_indices, target_pos_indices)
+        self._compute(positions, velocities, target_pos, joint_indices, forces, state, device or self._device)
+        if randomization is not None:
+            joints = (positions, velocities, pos_indices, vel_indices, target_pos, target_pos_indices)
+            randomization.native_output(forces, *joints)
+
+    def _compute(self, positions, velocities, target_pos, indices, forces, state, device) -> None:
+        """The model's clipped effort into ``forces`` (the Warp kernels, or their torch form on CPU devices)."""
         if self._torch is not None:
-            indices = (pos_indices, vel_indices, target_pos_indices)
             self._torch.compute(self, positions, velocities, target_pos, indices, forces, state)
             return
-        p, device = self.params, device or self._device
+        pos_indices, vel_indices, target_pos_indices = indices
+        p = self.params
         joints = [positions, velocities, target_pos, pos_indices, vel_indices, target_pos_indices, self.params_pack]
         settings = [self.friction_velocity, int(self.pd_torque_speed_curve)]
         wp.launch(

@@ -19,7 +19,9 @@ physics step for all (the log period over the decimation that suits every net's 
 only where a plant is known: the one-joint bench, the Go2, or the generic replica of independent joints
 (:func:`~learned_actuators.validation.bench.joint_benches`) when every joint's load is known; otherwise the table has
 single-step errors only and a note says what is missing. Stock PD cfgs without ``kp``/``kd`` take each joint's logged
-gains; a GRU-PD file takes them with its own gain scale and damping, as in :func:`.validate.run_validation`.
+gains as they are (``ValidationCfg.kp_scale``/``kd`` override); a GRU-PD file takes them with its own gain scale
+(``source.kp_scale``) and damping, the gains its trainer used, so its single-step error on the trainer's held-out
+frames is the trainer's held-out torque RMSE (both teacher-forced, recurrent state from zero at the block's start).
 """
 
 from __future__ import annotations
@@ -109,12 +111,12 @@ def held_out(
 def _gains(spec: ModelSpec, batch: TrajectoryBatch, cfg: ValidationCfg, base) -> tuple | None:
     """Per-run PD gains of a model: a stock cfg's fixed or logged gains, a GRU-PD file's logged gains, else None."""
     from .model_physics import file_physics, model_gain_cfg
-    from .validate import log_gains
+    from .validate import has_logged_gain, log_gains
 
     if spec.kind == "isaaclab":
         if spec.gains is not None:
             return tuple(np.full((batch.num_envs, len(batch.joint_names)), g) for g in spec.gains)
-        gains = log_gains(batch, base)
+        gains = log_gains(batch, cfg)  # the logged gains as they are (the user's kp_scale/kd overrides only)
         if gains is None:
             raise UserInputError(
                 f"--model {spec.text!r}: the log has no gain for every joint (meta or side file 'kp'); "
@@ -124,11 +126,19 @@ def _gains(spec: ModelSpec, batch: TrajectoryBatch, cfg: ValidationCfg, base) ->
     physics = file_physics(spec.cfg)
     if physics is None:
         return None  # nets without PD gains
-    needs_scale = any(isinstance(m.get("kp"), int | float) for m in batch.metas)
-    gains = log_gains(batch, model_gain_cfg(cfg, base, physics, spec.name, needs_scale))
+    gains = log_gains(batch, model_gain_cfg(cfg, base, physics, spec.name, has_logged_gain(batch)))
     if gains is None:
         raise UserInputError(f"--model {spec.text!r}: a GRU-PD model needs each joint's logged gain (meta 'kp').")
     return gains
+
+
+def _stock_gain_note(cfg: ValidationCfg) -> str:
+    """Which gains the stock PD cfgs without ``kp=``/``kd=`` get: each joint's logged gains (or the overrides)."""
+    kp = "logged kp" if cfg.kp_scale is None else f"logged kp x kp_scale {cfg.kp_scale:g}"
+    kd = "logged kd" if cfg.kd is None else f"kd {cfg.kd:g}"
+    if cfg.kp is not None:
+        kp = f"kp {cfg.kp:g}"
+    return f"stock PD cfgs without kp=/kd=: each joint's {kp}, {kd} (not a GRU-PD file's fitted gain scale and kd)"
 
 
 def _plant_note(batch: TrajectoryBatch, cfg: ValidationCfg) -> str | None:
@@ -201,6 +211,8 @@ def compare_models(
     physics = next((p for p in (file_physics(s.cfg) for s in specs) if p is not None), None)
     base = baseline_cfg(sim_cfg, physics)
     notes = [] if batch.tau is not None else ["the log has no torque label: no single-step errors"]
+    if any(s.kind == "isaaclab" and s.gains is None for s in specs):
+        notes.append(_stock_gain_note(cfg))
     gains, tau, rows = {}, {}, []
     for spec in specs:
         gains[spec.name] = _gains(spec, batch, cfg, base)

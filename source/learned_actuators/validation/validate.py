@@ -59,6 +59,18 @@ def _meta_float(meta: dict, *keys: str) -> float | None:
     return None
 
 
+def _gain_metas(batch: TrajectoryBatch, meta: dict) -> list[dict]:
+    """The metas holding one run's gains: one per joint of a multi-joint log (with its per-joint constants)."""
+    from learned_actuators.data.splits import _joint_meta as joint_meta  # the per-joint meta of split_joints
+
+    return [joint_meta(meta, name) for name in batch.joint_names] if len(batch.joint_names) > 1 else [meta]
+
+
+def has_logged_gain(batch: TrajectoryBatch) -> bool:
+    """Whether some run (or joint of a multi-joint run) logs a numeric gain ``kp``, which a gain scale applies to."""
+    return any(_meta_float(m, "kp") is not None for meta in batch.metas for m in _gain_metas(batch, meta))
+
+
 def log_gains(batch: TrajectoryBatch, cfg: ValidationCfg) -> Gains | None:
     """Per-run gains from the cfg (``kp``, ``kd``) or the log meta (``kp_scale · meta["kp"]``, ``meta["kd"]``).
 
@@ -68,13 +80,11 @@ def log_gains(batch: TrajectoryBatch, cfg: ValidationCfg) -> Gains | None:
         ``(kp, kd)`` of shape (E,) each (one-joint logs) or (E, J), or None when some run or joint has no gain (and the
         cfg sets none).
     """
-    from learned_actuators.data.splits import _joint_meta as joint_meta  # the per-joint meta of split_joints
-
     multi = len(batch.joint_names) > 1
     scale = cfg.kp_scale if cfg.kp_scale is not None else 1.0
     kp, kd = [], []
     for meta in batch.metas:
-        metas = [joint_meta(meta, name) for name in batch.joint_names] if multi else [meta]
+        metas = _gain_metas(batch, meta)
         raws = [_meta_float(m, "kp") for m in metas]
         if cfg.kp is None and None in raws:
             return None
@@ -268,7 +278,7 @@ def _prepare(fold: FoldSpec) -> dict:
     clash = set(fold.models) & set(baselines)
     if clash:
         raise ValueError(f"model names {sorted(clash)} clash with baseline names; rename them.")
-    needs_scale = any(isinstance(m.get("kp"), int | float) for m in batch.metas)
+    needs_scale = has_logged_gain(batch)
     todo = {}
     for name, actuator_cfg in fold.models.items():
         gain_cfg = model_gain_cfg(cfg, base, physics.get(name), name, needs_scale)

@@ -7,6 +7,8 @@ Task ids (``TASK_PREFIX`` = ``LearnedActuators-Velocity``):
   (:mod:`.learned_env_cfg`); the network file is set with
   ``env.scene.robot.actuators.base_legs.network_file=/path/net.pt``.
 * ``<prefix>-{Flat,Rough}-UnitreeGo2-{GRUPD,LSTM,MLP}``: learned actuator on Isaac Lab's official (Nucleus) assets.
+* ``<prefix>-Flat-UnitreeGo2-{GRUPD,LSTM,MLP}-Randomized-Offline``: the same with per-env actuator randomisation and
+  target delay drawn at each reset (:mod:`.randomized_env_cfg`).
 * ``<prefix>-Flat-UnitreeGo2[-{GRUPD,LSTM,MLP}]-AMP-Offline``: torque-aware AMP (:mod:`.amp_env_cfg`,
   ``scripts/train_torque_amp.py``), stock DC motors or a learned actuator, local assets.
 """
@@ -49,6 +51,14 @@ for _terrain in ("Flat", "Rough"):
                 f"learned_env_cfg:UnitreeGo2{_terrain}{_actuator}{_suffix.lstrip('-')}EnvCfg",
                 f"rsl_rl_learned_ppo_cfg:Go2{_terrain}{_actuator}PPORunnerCfg",
             )
+
+# Per-env actuator randomisation and target delay (flat, offline assets), each learned actuator
+for _actuator in LEARNED_ACTUATORS:
+    _register(
+        f"Flat-UnitreeGo2-{_actuator}-Randomized-Offline",
+        f"randomized_env_cfg:UnitreeGo2Flat{_actuator}RandomizedOfflineEnvCfg",
+        f"rsl_rl_learned_ppo_cfg:Go2Flat{_actuator}PPORunnerCfg",
+    )
 
 # Torque-aware AMP (flat, offline assets): stock DC motors, then each learned actuator
 _register(
