@@ -134,3 +134,12 @@ def test_a_full_disk_leaves_the_previous_report(tmp_path, monkeypatch):
     assert str(paths["html"]) in str(err.value) and "disk is full" in str(err.value)
     assert {name: path.read_bytes() for name, path in paths.items()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "report.html"]  # no temporary file left
+
+
+def test_the_main_jobs_one_dof_verdict_is_shown_beside_the_simulators(tmp_path):
+    result = _result()
+    assert 'id="one-dof-verdict"' not in write_report(result, tmp_path / "a")["html"].read_text()
+    line = "In the trainer's 1-DOF rollout: traj_physics beats gru_pd & co"
+    result.settings["demo"] = {"one_dof_verdict": line}
+    page = write_report(result, tmp_path / "b")["html"].read_text()
+    assert 'id="one-dof-verdict"' in page and "traj_physics beats gru_pd &amp; co" in page

@@ -557,7 +557,11 @@ def _pool(results: list[dict[str, Any]], weights: list[int]) -> dict[str, Any]:
     out["r2"] = 1.0 - out["mse"] / var
     if all("rollout_rmse_runs" in r for r in results):
         runs = [x for r in results for x in r["rollout_rmse_runs"]]
-        out.update(rollout_rmse=float(np.mean(runs)), diverged=int(sum(r["diverged"] for r in results)))
+        out.update(
+            rollout_rmse=float(np.mean(runs)),
+            rollout_rmse_runs=[float(x) for x in runs],
+            diverged=int(sum(r["diverged"] for r in results)),
+        )
     out["train_time_s"] = float(sum(r.get("train_time_s", 0.0) for r in results))
     return out
 

@@ -287,6 +287,12 @@ def _html_per_run(result: ValidationResult) -> str:
     return f'<table id="per_run"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+def _second_verdict(result: ValidationResult) -> str:
+    """The trainer's 1-DOF rollout verdict the main job records (``settings["demo"]["one_dof_verdict"]``), if any."""
+    line = (result.settings.get("demo") or {}).get("one_dof_verdict")
+    return f'\n<p class="verdict" id="one-dof-verdict">{html.escape(line)}</p>' if line else ""
+
+
 def _html_provenance(prov: dict) -> str:
     if not prov:
         return "<p>No provenance recorded.</p>"
@@ -360,7 +366,7 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}} th{{background:#
 background:#f6f6f6}}</style>
 </head><body>
 <h1>{html.escape(title)}</h1>
-<p class="verdict" id="verdict"><b>Verdict:</b> {html.escape(verdict.line)}</p>
+<p class="verdict" id="verdict"><b>Verdict:</b> {html.escape(verdict.line)}</p>{_second_verdict(result)}
 <p>{where}; {len(batch.joint_names)} joint(s) ({html.escape(", ".join(batch.joint_names))}),
 log period {batch.dt:.6g} s, physics step {result.physics_dt:.6g} s (decimation {result.decimation}),
 replica: {html.escape(result.replica)}{f", {len(set(result.benches))} bench geometries" if result.benches else ""}.
