@@ -9,11 +9,9 @@ to change).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from ..atomic_io import json_safe
 from ..data.checks import validate_accept
 from ..data.column_map import load_column_map, read_mapped_log
 from ..data.joint_log import JointLog
@@ -101,17 +99,4 @@ def inspect_data(data_cfg, seed: int = 0, source: dict[str, Any] | None = None) 
     findings += dataset_findings(summary)
     order = {"error": 0, "warning": 1, "info": 2}
     summary["findings"] = sorted(findings, key=lambda f: order[f["level"]])
-    return _plain(summary), logs
-
-
-def _plain(value):
-    """JSON-ready copy: NumPy scalars to Python numbers, paths to text."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
+    return json_safe(summary), logs

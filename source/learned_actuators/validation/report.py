@@ -19,28 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic_io import atomic_write_text
+from ..atomic_io import atomic_write_text, json_safe
 from .results import ValidationResult
 
 __all__ = ["format_table", "json_safe", "write_html", "write_json", "write_report"]
 
 LOG_STYLE = {"color": "black", "linewidth": 1.6, "label": "logged"}
 TARGET_STYLE = {"color": "0.6", "linewidth": 1.0, "linestyle": "--", "label": "command"}
-
-
-def json_safe(value):
-    """Recursively convert NumPy types to Python and non-finite floats to ``None`` (NaN) or ``"inf"``/``"-inf"``."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    return value
 
 
 def _fmt(value) -> str:
