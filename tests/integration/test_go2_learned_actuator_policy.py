@@ -81,8 +81,9 @@ def test_train_two_iterations_then_play_and_record_gru_pd_torques(tmp_path):
     assert num_dofs == 12
     for env_id, path in enumerate(paths):
         with np.load(path) as npz:
-            assert sorted(npz.files) == sorted((*PROFILE_KEYS, "dof_position_targets"))
+            assert sorted(npz.files) == sorted((*PROFILE_KEYS, "dof_position_targets", "episode_starts"))
         profile = load_npz(path)  # checks shapes against the names, finiteness and unit quaternions
+        assert profile.episode_starts is not None and profile.episode_starts[0] == 0  # the recorder marks episodes
         num_bodies = len(profile.body_names)
         assert profile.fps == pytest.approx(1.0 / probe["step_dt"])
         assert list(profile.dof_names) == probe["joint_names"]
