@@ -15,7 +15,8 @@ from learned_actuators.data import (
     read_mapped_log,
 )
 from learned_actuators.data.checks import check_velocity_scale, validate_accept
-from learned_actuators.data.history_npz import read_run_files, read_torque_profile
+from learned_actuators.data.run_files import read_run_files
+from learned_actuators.data.torque_profile import read_torque_profile
 from learned_actuators.errors import UserInputError
 from learned_actuators.learning.pipeline import DataCfg, load_data
 from learned_actuators.recording import save_npz, validate_profile, write_csv

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UserInputError
-from ..recording.profile_csv import find_profiles
+from ..recording.profile_files import find_profiles
 
 __all__ = ["amp_overrides", "main", "parse_amp_args"]
 

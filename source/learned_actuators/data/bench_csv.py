@@ -82,41 +82,21 @@ def read_bench_csv(
     df = _read_csv(path)
     q = np.deg2rad(_column(df, "Encoder_Angle", source))
     q_target = np.deg2rad(_column(df, "Commanded_Angle", source))
-    if "Time_ms" in df.columns:
-        t = _column(df, "Time_ms", source) * 1e-3
-    elif cfg.fallback_rate_hz:
-        warnings.warn(
-            f"{source}: no 'Time_ms' column; using the fallback rate {cfg.fallback_rate_hz} Hz.", stacklevel=2
-        )
-        t = np.arange(len(df)) / cfg.fallback_rate_hz
-    else:
-        raise LogFormatError(
-            f"{source}: missing column 'Time_ms' and no fallback rate configured (BenchCsvCfg.fallback_rate_hz)."
-        )
-    time_name = "Time_ms" if "Time_ms" in df.columns else "fallback_rate_hz"
+    t, time_name = _time(df, cfg, source)
     check_time(t, source, time_name, cfg.min_samples)
     check_time_gaps(t, source, time_name, accept)
     dt = check_rate(t, source, time_name)
     check_time_unit(t, source, time_name, "ms" if time_name == "Time_ms" else "Hz", accept)
     check_outliers(q, source, "Encoder_Angle", "angle", accept)
     check_outliers(q_target, source, "Commanded_Angle", "angle", accept)
-    hint = "the bench CSV format stores degrees, so the column holds more than 720°: is it in another unit?"
-    gyro = f"Gyro_{cfg.gyro_axis}"
-    if cfg.velocity_source == "gyro":
-        qd = cfg.gyro_sign * np.deg2rad(_column(df, gyro, source))
-        check_outliers(qd, source, gyro, "speed", accept)
-    elif cfg.velocity_source == "encoder":
-        qd = differentiate(lowpass(q, dt, cfg.filter_cutoff_hz, cfg.filter_order), t)
-    else:
-        raise UserInputError(
-            f"BenchCsvCfg.velocity_source (data.bench.velocity_source) is {cfg.velocity_source!r}; expected 'gyro' "
-            "or 'encoder'."
-        )
+    qd = _velocity(df, cfg, source, (t, q, dt), accept)
     acc = cfg.accel_sign * _column(df, f"Acc_{cfg.accel_axis}", source)
     check_outliers(acc, source, f"Acc_{cfg.accel_axis}", "acceleration", accept)
+    hint = "the bench CSV format stores degrees, so the column holds more than 720°: is it in another unit?"
     check_angle_units(q, source, "Encoder_Angle", "angle", accept, hint=hint)
     check_angle_units(q_target, source, "Commanded_Angle", "angle", accept, hint=hint)
     if cfg.velocity_source == "gyro":
+        gyro = f"Gyro_{cfg.gyro_axis}"
         check_angle_units(
             qd, source, gyro, "speed", accept, hint="the bench CSV format stores deg/s: is the column in another unit?"
         )
@@ -131,6 +111,34 @@ def read_bench_csv(
         qd=qd,
         tau=inertia * alpha,
         meta={"group": group, "inertia": float(inertia), "format": "bench_csv"},
+    )
+
+
+def _time(df: pd.DataFrame, cfg: BenchCsvCfg, source: str) -> tuple[np.ndarray, str]:
+    """Time stamps [s] from ``Time_ms``, else from the fallback rate (with a warning), and their source's name."""
+    if "Time_ms" in df.columns:
+        return _column(df, "Time_ms", source) * 1e-3, "Time_ms"
+    if not cfg.fallback_rate_hz:
+        raise LogFormatError(
+            f"{source}: missing column 'Time_ms' and no fallback rate configured (BenchCsvCfg.fallback_rate_hz)."
+        )
+    warnings.warn(f"{source}: no 'Time_ms' column; using the fallback rate {cfg.fallback_rate_hz} Hz.", stacklevel=3)
+    return np.arange(len(df)) / cfg.fallback_rate_hz, "fallback_rate_hz"
+
+
+def _velocity(df: pd.DataFrame, cfg: BenchCsvCfg, source: str, motion: tuple, accept: frozenset[str]) -> np.ndarray:
+    """Joint velocity [rad/s] from the gyro column or the filtered encoder (``cfg.velocity_source``)."""
+    t, q, dt = motion
+    if cfg.velocity_source == "gyro":
+        gyro = f"Gyro_{cfg.gyro_axis}"
+        qd = cfg.gyro_sign * np.deg2rad(_column(df, gyro, source))
+        check_outliers(qd, source, gyro, "speed", accept)
+        return qd
+    if cfg.velocity_source == "encoder":
+        return differentiate(lowpass(q, dt, cfg.filter_cutoff_hz, cfg.filter_order), t)
+    raise UserInputError(
+        f"BenchCsvCfg.velocity_source (data.bench.velocity_source) is {cfg.velocity_source!r}; expected 'gyro' "
+        "or 'encoder'."
     )
 
 

@@ -150,14 +150,7 @@ def resample_uniform(
     i1 = np.where(exact, i0, i1)
     in_gap = ~exact & (t[i1] - t[i0] > gap)
     new_valid = valid[i0] & valid[i1] & ~in_gap
-    out: dict[str, np.ndarray | None] = {}
-    for name, arr in signals.items():
-        if arr is None:
-            out[name] = None
-            continue
-        a = arr if arr.ndim == 2 else arr[:, None]
-        res = np.stack([np.interp(grid, t, a[:, j]) for j in range(a.shape[1])], axis=1)
-        out[name] = res if arr.ndim == 2 else res[:, 0]
+    out = {name: None if arr is None else _interpolate(grid, t, arr) for name, arr in signals.items()}
     info = {
         "resample_hz": float(rate_hz),
         "source_rate_hz": round(src_rate, 4),
@@ -168,6 +161,13 @@ def resample_uniform(
         "frames_in_gaps": int(in_gap.sum()),
     }
     return grid - grid[0], out, new_valid, info
+
+
+def _interpolate(grid: np.ndarray, t: np.ndarray, arr: np.ndarray) -> np.ndarray:
+    """``arr`` (T,) or (T, J) sampled at ``t``, linearly interpolated at the ``grid`` times (same number of axes)."""
+    a = arr if arr.ndim == 2 else arr[:, None]
+    res = np.stack([np.interp(grid, t, a[:, j]) for j in range(a.shape[1])], axis=1)
+    return res if arr.ndim == 2 else res[:, 0]
 
 
 def cleaning_record(logs) -> dict[str, Any]:

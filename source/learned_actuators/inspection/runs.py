@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.checks import _smooth_derivative
+from ..data.unit_checks import smooth_derivative
 from ..data.cleaning import GAP_FACTOR, remove_glitches
 from ..data.joint_log import JointLog
 
@@ -43,7 +43,7 @@ def velocity_lag(t: np.ndarray, q: np.ndarray, qd: np.ndarray, max_lag_s: float 
     Positive: the velocity comes late. None when the two do not correlate (> :data:`MIN_LAG_CORRELATION`).
     """
     dt = float(np.median(np.diff(t)))
-    deriv = _smooth_derivative(t, q[:, None])[:, 0]
+    deriv = smooth_derivative(t, q[:, None])[:, 0]
     n, k = len(t), max(1, min(round(max_lag_s / dt), len(t) // 4))
     corr = np.full(2 * k + 1, -1.0)
     for i, lag in enumerate(range(-k, k + 1)):

@@ -1,7 +1,9 @@
 """Torque profiles: what a policy did (joint torques, joint and body states) per env, as NPZ or CSV.
 
 * :mod:`.profile`: the NPZ format (keys, shapes, units), validation, :func:`load_npz` / :func:`save_npz`.
-* :mod:`.profile_csv`: the CSV layout and the lossless CSV <-> NPZ converter :func:`convert`.
+* :mod:`.profile_csv`: the CSV layout, :func:`read_csv` / :func:`write_csv`.
+* :mod:`.profile_files`: :func:`read_profile` (either form, by suffix), :func:`find_profiles` and the lossless
+  CSV <-> NPZ converter :func:`convert`.
 * :mod:`.loader`: :class:`TorqueProfile`, sampling at arbitrary times (linear, slerp) on a torch device.
 * :mod:`.recorder`: :class:`TorqueProfileRecorder` (simulator-free core) and
   :class:`ArticulationTorqueRecorder` (reads an Isaac Lab articulation during playback).
@@ -11,7 +13,8 @@ Nothing here imports Isaac Lab; the articulation recorder only reads attributes 
 
 from .loader import TorqueProfile, TorqueProfileSample, slerp
 from .profile import PROFILE_KEYS, TorqueProfileData, TorqueProfileFormatError, load_npz, save_npz, validate_profile
-from .profile_csv import ConversionError, convert, find_profiles, read_csv, read_profile, write_csv
+from .profile_csv import read_csv, write_csv
+from .profile_files import ConversionError, convert, find_profiles, read_profile
 from .recorder import ArticulationTorqueRecorder, TorqueProfileRecorder, read_articulation_frame
 
 __all__ = [

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .profile import TorqueProfileData
-from .profile_csv import read_profile
+from .profile_files import read_profile
 
 __all__ = ["TorqueProfile", "TorqueProfileSample", "slerp"]
 

@@ -32,6 +32,10 @@ key                            shape         unit     meaning
 The body arrays are required by default; a reader that never uses them (an AMP discriminator over joint data
 only) may accept files without them (``require_bodies=False``): the fields are then None, never filled in.
 
+The training reader (:func:`learned_actuators.data.read_torque_profile_npz`, a profile as a joint log) is more
+lenient: it needs only the dof arrays (:data:`DOF_FIELDS`), and also takes per-frame time stamps ``time`` [s]
+instead of ``fps`` (:data:`TIME_KEY`) and the targets under either name of :data:`TARGET_KEYS`.
+
 Names are stored as NumPy unicode arrays (no pickle), numeric arrays as float32 or float64. Every reader
 checks a file with :func:`validate_profile` and raises :class:`TorqueProfileFormatError` naming the file,
 the field and what was expected.
@@ -56,10 +60,15 @@ from learned_actuators.data.joint_log import LogFormatError
 
 __all__ = [
     "BODY_FIELDS",
+    "BODY_NAMES_KEY",
     "DOF_FIELDS",
+    "DOF_NAMES_KEY",
     "EPISODE_KEY",
+    "FPS_KEY",
     "OPTIONAL_DOF_FIELDS",
     "PROFILE_KEYS",
+    "TARGET_KEYS",
+    "TIME_KEY",
     "TorqueProfileData",
     "TorqueProfileFormatError",
     "check_names",
@@ -68,6 +77,15 @@ __all__ = [
     "save_npz",
     "validate_profile",
 ]
+
+FPS_KEY = "fps"
+"""Frame rate [Hz], a scalar."""
+
+DOF_NAMES_KEY = "dof_names"
+"""Joint names, (D,) strings."""
+
+BODY_NAMES_KEY = "body_names"
+"""Body names, (B,) strings."""
 
 DOF_FIELDS: tuple[str, ...] = ("joint_torques", "dof_positions", "dof_velocities")
 """Per-dof arrays, shape (F, D)."""
@@ -80,7 +98,7 @@ BODY_FIELDS: dict[str, int] = {
 }
 """Per-body arrays and the size of their last axis, shape (F, B, size)."""
 
-PROFILE_KEYS: tuple[str, ...] = ("fps", "dof_names", "body_names", *DOF_FIELDS, *BODY_FIELDS)
+PROFILE_KEYS: tuple[str, ...] = (FPS_KEY, DOF_NAMES_KEY, BODY_NAMES_KEY, *DOF_FIELDS, *BODY_FIELDS)
 """The keys every torque-profile NPZ file holds, in canonical order."""
 
 OPTIONAL_DOF_FIELDS: tuple[str, ...] = ("dof_position_targets",)
@@ -88,6 +106,13 @@ OPTIONAL_DOF_FIELDS: tuple[str, ...] = ("dof_position_targets",)
 
 EPISODE_KEY = "episode_starts"
 """Optional key: first frame of each episode, int64 (E,)."""
+
+TIME_KEY = "time"
+"""Per-frame time stamps [s], (F,): the training reader takes them instead of ``fps``; never written here, and
+:func:`validate_profile` ignores them (with a warning)."""
+
+TARGET_KEYS: tuple[str, ...] = (*OPTIONAL_DOF_FIELDS, "joint_position_targets")
+"""The names the training reader looks for the joint position targets under, in this order."""
 
 QUAT_NORM_TOLERANCE = 1e-3
 """Largest accepted deviation of a stored quaternion's norm from 1."""

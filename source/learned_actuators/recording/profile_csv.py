@@ -1,4 +1,4 @@
-"""Torque profiles as CSV (one row per frame) and the CSV <-> NPZ converter.
+"""Torque profiles as CSV (one row per frame): the layout, :func:`write_csv` and :func:`read_csv`.
 
 CSV layout (UTF-8, comma separated, one line per frame):
 
@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic_io import atomic_write
-from ..errors import UserInputError
 from .profile import (
     BODY_FIELDS,
     DOF_FIELDS,
@@ -43,21 +42,10 @@ from .profile import (
     TorqueProfileData,
     TorqueProfileFormatError,
     episode_ids,
-    load_npz,
-    save_npz,
     validate_profile,
 )
 
-__all__ = [
-    "CSV_PREFIXES",
-    "PROFILE_PATTERNS",
-    "ConversionError",
-    "convert",
-    "find_profiles",
-    "read_csv",
-    "read_profile",
-    "write_csv",
-]
+__all__ = ["CSV_PREFIXES", "EPISODE_COLUMN", "read_csv", "write_csv"]
 
 CSV_PREFIXES: dict[str, str] = {
     "joint_torques": "joint_torque",
@@ -226,6 +214,34 @@ def _episode_starts_from_column(ids: np.ndarray, source: str) -> np.ndarray:
     return np.flatnonzero(np.diff(ids, prepend=-1) > 0).astype(np.int64)
 
 
+def _field_arrays(
+    groups: dict[str, dict[str, int]], values: np.ndarray, source: str, require_bodies: bool
+) -> dict[str, object]:
+    """Names and per-field arrays from the columns of each field (:func:`_split_columns`) and the frame values."""
+    dof_names = _names_in_order(groups["dof_positions"], per_body=False)
+    body_names = _names_in_order(groups["body_positions"], per_body=True)
+    arrays: dict[str, object] = {"dof_names": np.array(dof_names, dtype=np.str_)}
+    arrays["body_names"] = np.array(body_names, dtype=np.str_)
+    optional = [key for key in OPTIONAL_DOF_FIELDS if groups[key]]
+    has_bodies = require_bodies or any(groups[key] for key in BODY_FIELDS)
+    for key in (*DOF_FIELDS, *(BODY_FIELDS if has_bodies else ()), *optional):
+        size = BODY_FIELDS.get(key)
+        wanted = (
+            [f"{body}/{c}" for body in body_names for c in _COMPONENTS[size]] if size is not None else list(dof_names)
+        )
+        have = groups[key]
+        missing = [f"{CSV_PREFIXES[key]}/{s}" for s in wanted if s not in have]
+        extra = [f"{CSV_PREFIXES[key]}/{s}" for s in have if s not in set(wanted)]
+        if missing or extra:
+            raise TorqueProfileFormatError(
+                f"{source}: field '{key}' columns do not match the dofs/bodies of the 'dof_pos'/'body_pos' columns; "
+                f"missing {missing}, unexpected {extra}."
+            )
+        block = values[:, [have[s] for s in wanted]]
+        arrays[key] = block if size is None else block.reshape(len(values), len(body_names), size)
+    return arrays
+
+
 def read_csv(path: str | PathLike, require_bodies: bool = True) -> TorqueProfileData:
     """Read and validate one torque-profile CSV file (layout in the module docstring).
 
@@ -262,162 +278,7 @@ def read_csv(path: str | PathLike, require_bodies: bool = True) -> TorqueProfile
     fps = _fps_from_time(meta, values64[:, 0], source)
     # float32 files hold the shortest float32 decimals, which read back exactly through float64
     values = values64.astype(dtype)
-
-    groups = _split_columns(header, source)
-    dof_names = _names_in_order(groups["dof_positions"], per_body=False)
-    body_names = _names_in_order(groups["body_positions"], per_body=True)
-    arrays: dict[str, object] = {"fps": fps, "dof_names": np.array(dof_names, dtype=np.str_)}
-    arrays["body_names"] = np.array(body_names, dtype=np.str_)
-    optional = [key for key in OPTIONAL_DOF_FIELDS if groups[key]]
-    has_bodies = require_bodies or any(groups[key] for key in BODY_FIELDS)
-    for key in (*DOF_FIELDS, *(BODY_FIELDS if has_bodies else ()), *optional):
-        size = BODY_FIELDS.get(key)
-        wanted = (
-            [f"{body}/{c}" for body in body_names for c in _COMPONENTS[size]] if size is not None else list(dof_names)
-        )
-        have = groups[key]
-        missing = [f"{CSV_PREFIXES[key]}/{s}" for s in wanted if s not in have]
-        extra = [f"{CSV_PREFIXES[key]}/{s}" for s in have if s not in set(wanted)]
-        if missing or extra:
-            raise TorqueProfileFormatError(
-                f"{source}: field '{key}' columns do not match the dofs/bodies of the 'dof_pos'/'body_pos' columns; "
-                f"missing {missing}, unexpected {extra}."
-            )
-        block = values[:, [have[s] for s in wanted]]
-        arrays[key] = block if size is None else block.reshape(len(rows), len(body_names), size)
+    arrays = {"fps": fps, **_field_arrays(_split_columns(header, source), values, source, require_bodies)}
     if len(header) > 1 and header[1] == EPISODE_COLUMN:
         arrays[EPISODE_KEY] = _episode_starts_from_column(values64[:, 1], source)
     return validate_profile(arrays, source, require_bodies=require_bodies)
-
-
-def read_profile(path: str | PathLike, require_bodies: bool = True) -> TorqueProfileData:
-    """Read a torque profile from an ``.npz`` or ``.csv`` file (chosen by suffix).
-
-    ``require_bodies`` is as in :func:`~learned_actuators.recording.profile.validate_profile`.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        return load_npz(path, require_bodies=require_bodies)
-    if suffix == ".csv":
-        return read_csv(path, require_bodies=require_bodies)
-    raise TorqueProfileFormatError(f"{path}: unknown torque-profile file type '{suffix}'; expected .npz or .csv.")
-
-
-PROFILE_PATTERNS = ("*.npz", "*.csv")
-"""File patterns :func:`convert` looks for in a folder (recursively)."""
-
-
-class ConversionError(UserInputError):
-    """A conversion cannot start: the direction is ambiguous, or a folder holds no torque profile."""
-
-
-def _target_format(sources: list[Path], to: str | None, where: Path) -> str:
-    if to is not None:
-        if to not in ("csv", "npz"):
-            raise ConversionError(f"{where}: conversion target (to=/--to) must be 'csv' or 'npz', got '{to}'.")
-        return to
-    kinds = {p.suffix.lower() for p in sources}
-    if kinds == {".npz"}:
-        return "csv"
-    if kinds == {".csv"}:
-        return "npz"
-    raise ConversionError(
-        f"{where}: holds {sorted(kinds) or 'no .npz/.csv files'}; say which way to convert (to=... / --to)."
-    )
-
-
-def find_profiles(folder: str | PathLike, suffix: str | None = None) -> list[Path]:
-    """Torque-profile files (``.npz``/``.csv``, or only ``suffix``) anywhere under ``folder``, sorted.
-
-    Policy playback writes ``logs/torque_profiles/<experiment>/<run>_<checkpoint>/env_0000.npz``; any folder of that
-    tree (the root, an experiment, a run) works. Hidden files and folders (temporary files) are skipped.
-    """
-    folder = Path(folder)
-    suffixes = (suffix,) if suffix else tuple(p[1:] for p in PROFILE_PATTERNS)
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in suffixes
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
-
-
-def convert(
-    src: str | PathLike, dst: str | PathLike | None = None, to: str | None = None, overwrite: bool = False
-) -> list[Path]:
-    """Convert torque profiles between NPZ and CSV: one file, or every ``.npz``/``.csv`` file under a folder.
-
-    Every input is read and validated before anything is written, and each output is written atomically, so a bad
-    input leaves no output changed.
-
-    Args:
-        src: A ``.npz``/``.csv`` file, or a folder, searched recursively (e.g. the ``logs/torque_profiles`` tree
-            that ``play_policy.py`` writes, ``<experiment>/<run>_<checkpoint>/env_0000.npz``).
-        dst: Output file (for a file ``src``) or folder (for a folder ``src`` the sub-folder layout is kept).
-            Defaults to beside the input, same stem, new suffix.
-        to: ``"csv"`` or ``"npz"``. Defaults to the other format of the input (for a folder: of the one
-            format it holds).
-        overwrite: Replace existing output files instead of raising.
-
-    Returns:
-        The files written, sorted.
-
-    Raises:
-        FileNotFoundError: ``src`` does not exist.
-        FileExistsError: An output file exists and ``overwrite`` is False (nothing is written then).
-        ConversionError: The direction is ambiguous or unknown, a folder holds no file to convert, or ``dst`` is
-            not usable (a :class:`~learned_actuators.errors.UserInputError`, also a ``ValueError``).
-        TorqueProfileFormatError: An input file breaks the format (nothing is written then).
-    """
-    src = Path(src)
-    if not src.exists():
-        raise FileNotFoundError(f"{src}: no such file or folder.")
-    if src.is_dir():
-        candidates = find_profiles(src)
-        if not candidates:
-            raise ConversionError(
-                f"{src}: no torque-profile file found: nothing matches "
-                f"{' or '.join('**/' + p for p in PROFILE_PATTERNS)} in the folder or its sub-folders."
-            )
-        to = _target_format(candidates, to, src)
-        inputs = [p for p in candidates if p.suffix.lower() != f".{to}"]
-        if not inputs:
-            wanted = "**/*.csv" if to == "npz" else "**/*.npz"
-            raise ConversionError(
-                f"{src}: no torque-profile file to convert to .{to}: nothing matches {wanted} in the folder or its "
-                "sub-folders."
-            )
-        out_dir = src if dst is None else Path(dst)
-        if out_dir.exists() and not out_dir.is_dir():
-            raise ConversionError(f"{out_dir}: the output (--out) for a folder of profiles must be a folder.")
-        outputs = [out_dir / p.relative_to(src).with_suffix(f".{to}") for p in inputs]
-    else:
-        if src.suffix.lower() not in (".npz", ".csv"):
-            raise ConversionError(f"{src}: unknown torque-profile file type '{src.suffix}'; expected .npz or .csv.")
-        to = _target_format([src], to, src)
-        if src.suffix.lower() == f".{to}":
-            raise ConversionError(f"{src}: is already a .{to} file.")
-        inputs = [src]
-        if dst is None:
-            outputs = [src.with_suffix(f".{to}")]
-        else:
-            dst = Path(dst)
-            outputs = [dst / f"{src.stem}.{to}" if dst.is_dir() else dst]
-    for out in outputs:
-        if out.is_dir():
-            raise ConversionError(f"{out}: is a folder; the output file cannot replace it.")
-        blocker = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None)
-        if blocker is not None and not blocker.is_dir():
-            raise ConversionError(f"{out}: cannot be written, {blocker} is a file, not a folder.")
-    existing = [str(p) for p in outputs if p.exists()]
-    if existing and not overwrite:
-        raise FileExistsError(f"Output file(s) exist, pass overwrite=True (--overwrite) to replace them: {existing}")
-    profiles = [read_profile(path_in) for path_in in inputs]
-    for profile, path_out in zip(profiles, outputs, strict=True):
-        if to == "csv":
-            write_csv(profile, path_out)
-        else:
-            save_npz(profile, path_out)
-    return sorted(outputs)

@@ -130,23 +130,9 @@ class TorqueProfileRecorder:
             "body_linear_velocities": body_linear_velocities,
             "body_angular_velocities": body_angular_velocities,
         }
-        had_targets = bool(self._frames["dof_position_targets"])
-        if self.num_frames > 0 and (dof_position_targets is not None) != had_targets:
-            raise ValueError(
-                f"Recorder field 'dof_position_targets' is {'missing' if had_targets else 'given'} on frame "
-                f"{self.num_frames} but was {'given' if had_targets else 'missing'} before; give it on every frame "
-                "or on none."
-            )
         if dof_position_targets is not None:
             values["dof_position_targets"] = dof_position_targets
-        for key, value in values.items():
-            expected = (self.num_envs, *self._shapes[key])
-            if tuple(value.shape) != expected:
-                raise ValueError(f"Recorder field '{key}' has shape {tuple(value.shape)}, expected {expected}.")
-        if new_episode is not None and tuple(new_episode.shape) != (self.num_envs,):
-            raise ValueError(
-                f"Recorder field 'new_episode' has shape {tuple(new_episode.shape)}, expected ({self.num_envs},)."
-            )
+        self._check_frame(values, new_episode)
         index = torch.as_tensor(self.env_ids, device=dof_positions.device)
         for key, value in values.items():
             frame = value.detach().index_select(0, index.to(value.device))
@@ -155,6 +141,24 @@ class TorqueProfileRecorder:
         if new_episode is not None:
             starts = new_episode.detach().bool().index_select(0, index.to(new_episode.device)).cpu()
         self._new_episode.append(starts)
+
+    def _check_frame(self, values: dict[str, torch.Tensor], new_episode: torch.Tensor | None) -> None:
+        """Raise ValueError on a wrongly shaped tensor, or targets given on some frames only (:meth:`append`)."""
+        had_targets = bool(self._frames["dof_position_targets"])
+        if self.num_frames > 0 and ("dof_position_targets" in values) != had_targets:
+            raise ValueError(
+                f"Recorder field 'dof_position_targets' is {'missing' if had_targets else 'given'} on frame "
+                f"{self.num_frames} but was {'given' if had_targets else 'missing'} before; give it on every frame "
+                "or on none."
+            )
+        for key, value in values.items():
+            expected = (self.num_envs, *self._shapes[key])
+            if tuple(value.shape) != expected:
+                raise ValueError(f"Recorder field '{key}' has shape {tuple(value.shape)}, expected {expected}.")
+        if new_episode is not None and tuple(new_episode.shape) != (self.num_envs,):
+            raise ValueError(
+                f"Recorder field 'new_episode' has shape {tuple(new_episode.shape)}, expected ({self.num_envs},)."
+            )
 
     def clear(self) -> None:
         """Drop all recorded frames."""
