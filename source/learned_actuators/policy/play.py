@@ -102,10 +102,38 @@ def play_argv(argv: Sequence[str], on_step: StepCallback | None = None) -> list[
 
 def _play(ours: argparse.Namespace, backend_argv: list[str], on_step: StepCallback | None) -> list[Path]:
     """The play stages and the recording loop of :func:`play_argv`."""
-    import torch
-    from tqdm import tqdm
-
     from isaaclab.app import launch_simulation
+    from isaaclab_rl.entrypoints.backends import play_rsl_rl as backend
+    from isaaclab_rl.rsl_rl import check_rsl_rl_version
+    from isaaclab_tasks.utils import resolve_task_config
+
+    import learned_actuators.tasks  # noqa: F401  (registers our tasks)
+
+    # Isaac Lab's rsl-rl play stages, in its order (isaaclab_rl.entrypoints.backends.play_rsl_rl.run)
+    args_cli = backend._parse_args(backend_argv)
+    installed_version = check_rsl_rl_version()
+    env_cfg, agent_cfg = resolve_task_config(args_cli.task, args_cli.agent, play_mode=not args_cli.train_env_cfg)
+    with launch_simulation(env_cfg, args_cli), contextlib.ExitStack() as cleanup:
+        loaded = _load_checkpoint(args_cli, env_cfg, agent_cfg, installed_version, cleanup, export=not ours.no_export)
+        if loaded is None:
+            return []
+        env, policy, agent_cfg, resume_path = loaded
+        recorder = None if ours.no_record else _recorder(env.unwrapped, ours.record_envs)
+        _run_policy(env, policy, ours.num_steps, recorder, on_step)
+        if recorder is None:
+            return []
+        out_dir = ours.record_dir or default_record_dir(agent_cfg.experiment_name, resume_path)
+        paths = recorder.save(out_dir)
+        logger.info("Wrote %d torque profiles (%d frames each) to %s", len(paths), recorder.num_frames, out_dir)
+        return paths
+
+
+def _load_checkpoint(args_cli, env_cfg, agent_cfg, installed_version, cleanup: contextlib.ExitStack, export: bool):
+    """Resolve the checkpoint, create the env (closed by ``cleanup``) and the runner, load the policy, export it.
+
+    Returns:
+        ``(wrapped env, inference policy, agent cfg, checkpoint path)``, or None when no checkpoint was found.
+    """
     from isaaclab.envs import DirectMARLEnvCfg
     from isaaclab.utils.seed import configure_seed
     from isaaclab_rl.entrypoints.backends import cli_args_rsl_rl as cli_args
@@ -116,78 +144,67 @@ def _play(ours: argparse.Namespace, backend_argv: list[str], on_step: StepCallba
         close_env,
         create_isaaclab_env,
     )
-    from isaaclab_rl.rsl_rl import (
-        RslRlVecEnvWrapper,
-        check_rsl_rl_version,
-        create_rsl_rl_runner,
-        handle_deprecated_rsl_rl_cfg,
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, create_rsl_rl_runner, handle_deprecated_rsl_rl_cfg
+
+    agent_cfg = cli_args.update_rsl_rl_cfg(agent_cfg, args_cli)
+    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, installed_version)
+    apply_env_overrides(args_cli, env_cfg)
+    env_cfg.seed = agent_cfg.seed
+    log_root_path = os.path.abspath(os.path.join("logs", "rsl_rl", agent_cfg.experiment_name))
+    logger.info("Loading experiment from directory: %s", log_root_path)
+    resume_path = backend._resolve_checkpoint(args_cli, agent_cfg, env_cfg, log_root_path)
+    if resume_path is None:
+        logger.error("No checkpoint found for task %s under %s.", args_cli.task, log_root_path)
+        return None
+    log_dir = os.path.dirname(resume_path)
+    env_cfg.log_dir = log_dir
+    apply_video_recording(env_cfg, log_dir, args_cli, subdir="play", checkpoint_path=resume_path)
+    env = create_isaaclab_env(
+        args_cli.task, env_cfg, args_cli, convert_marl_to_single_agent=isinstance(env_cfg, DirectMARLEnvCfg)
     )
-    from isaaclab_tasks.utils import resolve_task_config
+    cleanup.callback(lambda: close_env(env))
+    env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
+    logger.info("Loading model checkpoint from: %s", resume_path)
+    runner = create_rsl_rl_runner(env, agent_cfg)
+    if args_cli.deterministic:
+        configure_seed(env_cfg.seed, torch_deterministic=True)
+    runner.load(resume_path)
+    policy = runner.get_inference_policy(device=env.unwrapped.device)
+    if export:
+        export_dir = os.path.join(log_dir, "exported")
+        runner.export_policy_to_jit(path=export_dir, filename="policy.pt")
+        runner.export_policy_to_onnx(path=export_dir, filename="policy.onnx")
+    return env, policy, agent_cfg, resume_path
 
-    import learned_actuators.tasks  # noqa: F401  (registers our tasks)
 
+def _recorder(unwrapped, record_envs: int | None):
+    """A torque recorder of the robot in the first ``record_envs`` envs (all when None), at the policy rate."""
     from ..recording import ArticulationTorqueRecorder
 
-    # Isaac Lab's rsl-rl play stages, in its order (isaaclab_rl.entrypoints.backends.play_rsl_rl.run)
-    args_cli = backend._parse_args(backend_argv)
-    installed_version = check_rsl_rl_version()
-    env_cfg, agent_cfg = resolve_task_config(args_cli.task, args_cli.agent, play_mode=not args_cli.train_env_cfg)
-    with launch_simulation(env_cfg, args_cli), contextlib.ExitStack() as cleanup:
-        agent_cfg = cli_args.update_rsl_rl_cfg(agent_cfg, args_cli)
-        agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, installed_version)
-        apply_env_overrides(args_cli, env_cfg)
-        env_cfg.seed = agent_cfg.seed
-        log_root_path = os.path.abspath(os.path.join("logs", "rsl_rl", agent_cfg.experiment_name))
-        logger.info("Loading experiment from directory: %s", log_root_path)
-        resume_path = backend._resolve_checkpoint(args_cli, agent_cfg, env_cfg, log_root_path)
-        if resume_path is None:
-            logger.error("No checkpoint found for task %s under %s.", args_cli.task, log_root_path)
-            return []
-        log_dir = os.path.dirname(resume_path)
-        env_cfg.log_dir = log_dir
-        apply_video_recording(env_cfg, log_dir, args_cli, subdir="play", checkpoint_path=resume_path)
-        env = create_isaaclab_env(
-            args_cli.task, env_cfg, args_cli, convert_marl_to_single_agent=isinstance(env_cfg, DirectMARLEnvCfg)
-        )
-        cleanup.callback(lambda: close_env(env))
-        env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
-        logger.info("Loading model checkpoint from: %s", resume_path)
-        runner = create_rsl_rl_runner(env, agent_cfg)
-        if args_cli.deterministic:
-            configure_seed(env_cfg.seed, torch_deterministic=True)
-        runner.load(resume_path)
-        policy = runner.get_inference_policy(device=env.unwrapped.device)
-        if not ours.no_export:
-            export_dir = os.path.join(log_dir, "exported")
-            runner.export_policy_to_jit(path=export_dir, filename="policy.pt")
-            runner.export_policy_to_onnx(path=export_dir, filename="policy.onnx")
+    num_envs = unwrapped.num_envs
+    count = num_envs if record_envs is None else min(record_envs, num_envs)
+    return ArticulationTorqueRecorder(
+        unwrapped.scene["robot"],
+        fps=1.0 / unwrapped.step_dt,
+        env_ids=range(count),
+        env_origins=unwrapped.scene.env_origins,
+    )
 
-        unwrapped = env.unwrapped
-        recorder = None
-        if not ours.no_record:
-            num_envs = unwrapped.num_envs
-            count = num_envs if ours.record_envs is None else min(ours.record_envs, num_envs)
-            recorder = ArticulationTorqueRecorder(
-                unwrapped.scene["robot"],
-                fps=1.0 / unwrapped.step_dt,
-                env_ids=range(count),
-                env_origins=unwrapped.scene.env_origins,
-            )
-        obs = env.get_observations()
-        for step in tqdm(range(ours.num_steps), desc="play", unit="step"):
-            with torch.inference_mode():
-                obs, _, dones, _ = env.step(policy(obs))
-                policy.reset(dones)  # recurrent policies: reset the states of finished episodes
-                if recorder is not None:
-                    recorder.record(new_episode=dones)
-            if on_step is not None:
-                on_step(env, step)
-        if recorder is None:
-            return []
-        out_dir = ours.record_dir or default_record_dir(agent_cfg.experiment_name, resume_path)
-        paths = recorder.save(out_dir)
-        logger.info("Wrote %d torque profiles (%d frames each) to %s", len(paths), recorder.num_frames, out_dir)
-        return paths
+
+def _run_policy(env, policy, num_steps: int, recorder, on_step: StepCallback | None) -> None:
+    """Step ``env`` with ``policy`` ``num_steps`` times, recording each step (with its episode starts) if asked."""
+    import torch
+    from tqdm import tqdm
+
+    obs = env.get_observations()
+    for step in tqdm(range(num_steps), desc="play", unit="step"):
+        with torch.inference_mode():
+            obs, _, dones, _ = env.step(policy(obs))
+            policy.reset(dones)  # recurrent policies: reset the states of finished episodes
+            if recorder is not None:
+                recorder.record(new_episode=dones)
+        if on_step is not None:
+            on_step(env, step)
 
 
 def play(argv: Sequence[str] | None = None) -> int:

@@ -3,9 +3,9 @@
 Pure modules (no simulator): :mod:`.metrics`, :mod:`.trajectories`, :mod:`.results`, :mod:`.report`,
 :mod:`.verdict`, :mod:`.provenance`, :mod:`.rates`, :mod:`.bench` (needs only ``pxr``), :mod:`.conventions`
 (a third-party net's input convention probed on a log), :mod:`.third_party` (model specs), :mod:`.compare` (any mix of
-models on the same held-out frames; single-step without the simulator). The replay (:mod:`.replay`,
-:mod:`.validate`) needs Isaac Lab 3.0 and is imported on first use of its names, so
-``import learned_actuators.validation`` stays light.
+models on the same held-out frames; single-step without the simulator), :mod:`.baselines` (the analytic baselines
+as Isaac Lab actuator cfgs). The replay (:mod:`.replay`, :mod:`.validate`) needs Isaac Lab 3.0 and is imported on first
+use of its names, so ``import learned_actuators.validation`` stays light.
 """
 
 from importlib import import_module
@@ -30,7 +30,7 @@ _LAZY = {
     "compute_verdict": ".verdict",
     "Verdict": ".verdict",
     "provenance": ".provenance",
-    "baseline_models": ".validate",
+    "baseline_models": ".baselines",
     "learned_model_cfg": ".model_physics",
     "network_physics": ".model_physics",
     "resolve_decimation": ".rates",

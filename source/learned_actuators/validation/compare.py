@@ -110,8 +110,8 @@ def held_out(
 
 def _gains(spec: ModelSpec, batch: TrajectoryBatch, cfg: ValidationCfg, base) -> tuple | None:
     """Per-run PD gains of a model: a stock cfg's fixed or logged gains, a GRU-PD file's logged gains, else None."""
+    from .baselines import has_logged_gain, log_gains
     from .model_physics import file_physics, model_gain_cfg
-    from .validate import has_logged_gain, log_gains
 
     if spec.kind == "isaaclab":
         if spec.gains is not None:

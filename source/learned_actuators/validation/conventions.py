@@ -190,6 +190,47 @@ def net_torque(net: torch.nn.Module, x: np.ndarray, chunk: int = 65536) -> np.nd
     return np.concatenate(out) if out else np.zeros(0)
 
 
+def _probe_spacings(batch: TrajectoryBatch, max_spacing_s: float, spacings_s: list[float] | None, notes: list[str]):
+    """The spacings to try [s]: ``spacings_s``, else every whole multiple of the log period up to ``max_spacing_s``."""
+    if spacings_s is not None:
+        return spacings_s
+    count = max(1, math.floor(max_spacing_s / batch.dt * (1 + 1e-6)))
+    spacings_s = [round(k * batch.dt, 9) for k in range(1, count + 1)]  # 0.02, not 0.019999999999999574
+    notes.append(f"spacings tried: multiples of the log period {batch.dt:.4g} s up to {spacings_s[-1]:.4g} s")
+    return spacings_s
+
+
+def _probe_frames(batch: TrajectoryBatch, history: int, spacings_s: list[float]) -> np.ndarray:
+    """The (E, T) frames every candidate is scored on: those with a full history at the longest spacing."""
+    lags = [_steps(s, batch.dt, f"probe spacing {s:g} s") for s in spacings_s]
+    valid = batch.mask.copy()
+    valid[:, : (history - 1) * max(lags)] = False  # every candidate on the same frames
+    if not valid.any():
+        raise UserInputError(
+            f"{batch.sources[0]}: runs of {batch.num_steps} samples are too short for a {history}-slot history at "
+            f"{max(spacings_s):g} s; lower max_spacing_s."
+        )
+    return valid
+
+
+def _score_convention(net, batch: TrajectoryBatch, conv: Convention, valid: np.ndarray, label: np.ndarray) -> dict:
+    """One probe row: the net's torque RMSE and R² under ``conv``, and the best output scale with its RMSE."""
+    x, _ = convention_inputs(batch, conv, valid)
+    tau = net_torque(net, x)
+    one = np.ones((1, len(tau), 1), dtype=bool)[..., 0]
+    errs = torque_errors(tau[None, :, None], label[None, :, None], one)
+    denom = float(tau @ tau)
+    scale = float(tau @ label) / denom if denom > 0 else 0.0
+    scaled = float(np.sqrt(np.mean((scale * tau - label) ** 2)))
+    return {
+        "convention": conv,
+        "torque_rmse": errs["torque_rmse"],
+        "torque_r2": errs["torque_r2"],
+        "scale": scale,
+        "scaled_rmse": scaled,
+    }
+
+
 def probe_convention(
     network: str | Path | torch.nn.Module,
     batch: TrajectoryBatch,
@@ -214,40 +255,15 @@ def probe_convention(
     net = load_probe_net(network) if isinstance(network, str | Path) else network
     history = input_width(net, source) // 2
     notes = []
-    if spacings_s is None:
-        count = max(1, math.floor(max_spacing_s / batch.dt * (1 + 1e-6)))
-        spacings_s = [round(k * batch.dt, 9) for k in range(1, count + 1)]  # 0.02, not 0.019999999999999574
-        notes.append(f"spacings tried: multiples of the log period {batch.dt:.4g} s up to {spacings_s[-1]:.4g} s")
-    lags = [_steps(s, batch.dt, f"probe spacing {s:g} s") for s in spacings_s]
-    valid = batch.mask.copy()
-    valid[:, : (history - 1) * max(lags)] = False  # every candidate on the same frames
-    if not valid.any():
-        raise UserInputError(
-            f"{batch.sources[0]}: runs of {batch.num_steps} samples are too short for a {history}-slot history at "
-            f"{max(spacings_s):g} s; lower max_spacing_s."
-        )
+    spacings_s = _probe_spacings(batch, max_spacing_s, spacings_s, notes)
+    valid = _probe_frames(batch, history, spacings_s)
     e_idx, t_idx = np.nonzero(valid)
     label = batch.tau[e_idx, t_idx].reshape(-1)
-    rows = []
-    for spacing in spacings_s:
-        for sign in (1.0, -1.0):
-            for order in ORDERS:
-                conv = Convention(sign, float(spacing), order, history)
-                x, _ = convention_inputs(batch, conv, valid)
-                tau = net_torque(net, x)
-                one = np.ones((1, len(tau), 1), dtype=bool)[..., 0]
-                errs = torque_errors(tau[None, :, None], label[None, :, None], one)
-                denom = float(tau @ tau)
-                scale = float(tau @ label) / denom if denom > 0 else 0.0
-                scaled = float(np.sqrt(np.mean((scale * tau - label) ** 2)))
-                rows.append(
-                    {
-                        "convention": conv,
-                        "torque_rmse": errs["torque_rmse"],
-                        "torque_r2": errs["torque_r2"],
-                        "scale": scale,
-                        "scaled_rmse": scaled,
-                    }
-                )
+    rows = [
+        _score_convention(net, batch, Convention(sign, float(spacing), order, history), valid, label)
+        for spacing in spacings_s
+        for sign in (1.0, -1.0)
+        for order in ORDERS
+    ]
     rows.sort(key=lambda r: r["torque_rmse"] if math.isfinite(r["torque_rmse"]) else math.inf)
     return ProbeResult(rows=rows, frames=int(label.size), notes=notes)

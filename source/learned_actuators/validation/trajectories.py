@@ -76,41 +76,9 @@ class TrajectoryBatch:
         first = logs[0]
         dt = _regular_period(first)
         for log in logs:
-            if list(log.joint_names) != list(first.joint_names):
-                raise LogFormatError(
-                    f"{log.source}: field 'joint_names' is {list(log.joint_names)}; expected {list(first.joint_names)} "
-                    f"as in {first.source} (runs replayed together must log the same joints in the same order)."
-                )
-            if log.q_target is None or not np.isfinite(log.q_target).all():
-                bad = "missing" if log.q_target is None else "not finite in some samples"
-                raise LogFormatError(
-                    f"{log.source}: field 'q_target' (commanded positions) is {bad}; replay needs a finite command "
-                    "at every sample."
-                )
-            for name in ("q", "qd"):
-                if not np.isfinite(getattr(log, name)[0]).all():
-                    raise LogFormatError(
-                        f"{log.source}: field '{name}' is not finite at the first sample (initial state)."
-                    )
-            log_dt = _regular_period(log)
-            if abs(log_dt - dt) > RATE_TOLERANCE * dt:
-                raise LogFormatError(
-                    f"{log.source}: sampling period {log_dt:.6g} s differs from {dt:.6g} s of {first.source}; "
-                    "resample the runs to one rate."
-                )
-            if require_tau and log.tau is None:
-                raise LogFormatError(f"{log.source}: field 'tau' (torque label) is missing.")
+            _check_replayable(log, first, dt, require_tau)
         lengths = np.array([len(log) for log in logs])
-        num_steps, num_joints = int(lengths.max()), first.num_joints
-
-        def pad(get) -> np.ndarray:
-            out = np.zeros((len(logs), num_steps, num_joints))
-            for e, log in enumerate(logs):
-                arr = get(log)
-                out[e, : len(arr)] = arr
-                out[e, len(arr) :] = arr[-1]
-            return out
-
+        num_steps = int(lengths.max())
         mask = np.zeros((len(logs), num_steps), dtype=bool)
         for e, log in enumerate(logs):
             mask[e, : len(log)] = True if log.valid is None else np.asarray(log.valid, dtype=bool)
@@ -120,10 +88,10 @@ class TrajectoryBatch:
             sources=[log.source for log in logs],
             joint_names=list(first.joint_names),
             dt=dt,
-            q=pad(lambda log: log.q),
-            qd=pad(lambda log: log.qd),
-            q_target=pad(lambda log: log.q_target),
-            tau=pad(lambda log: log.tau) if has_tau else None,
+            q=_pad_runs([log.q for log in logs], num_steps, first.num_joints),
+            qd=_pad_runs([log.qd for log in logs], num_steps, first.num_joints),
+            q_target=_pad_runs([log.q_target for log in logs], num_steps, first.num_joints),
+            tau=_pad_runs([log.tau for log in logs], num_steps, first.num_joints) if has_tau else None,
             lengths=lengths,
             mask=mask,
             metas=[dict(log.meta) for log in logs],
@@ -193,6 +161,41 @@ def pad_steps(arr: np.ndarray, num_steps: int, hold: bool = True) -> np.ndarray:
         return arr
     tail = np.repeat(arr[:, -1:], extra, axis=1) if hold else np.zeros((arr.shape[0], extra, *arr.shape[2:]), arr.dtype)
     return np.concatenate([arr, tail], axis=1)
+
+
+def _check_replayable(log: JointLog, first: JointLog, dt: float, require_tau: bool) -> None:
+    """Raise a :class:`LogFormatError` when ``log`` cannot be replayed with ``first`` (period ``dt``)."""
+    if list(log.joint_names) != list(first.joint_names):
+        raise LogFormatError(
+            f"{log.source}: field 'joint_names' is {list(log.joint_names)}; expected {list(first.joint_names)} "
+            f"as in {first.source} (runs replayed together must log the same joints in the same order)."
+        )
+    if log.q_target is None or not np.isfinite(log.q_target).all():
+        bad = "missing" if log.q_target is None else "not finite in some samples"
+        raise LogFormatError(
+            f"{log.source}: field 'q_target' (commanded positions) is {bad}; replay needs a finite command "
+            "at every sample."
+        )
+    for name in ("q", "qd"):
+        if not np.isfinite(getattr(log, name)[0]).all():
+            raise LogFormatError(f"{log.source}: field '{name}' is not finite at the first sample (initial state).")
+    log_dt = _regular_period(log)
+    if abs(log_dt - dt) > RATE_TOLERANCE * dt:
+        raise LogFormatError(
+            f"{log.source}: sampling period {log_dt:.6g} s differs from {dt:.6g} s of {first.source}; "
+            "resample the runs to one rate."
+        )
+    if require_tau and log.tau is None:
+        raise LogFormatError(f"{log.source}: field 'tau' (torque label) is missing.")
+
+
+def _pad_runs(arrays: list[np.ndarray], num_steps: int, num_joints: int) -> np.ndarray:
+    """Per-run (T_e, J) arrays as one float64 (E, num_steps, J) array, each padded by holding its last sample."""
+    out = np.zeros((len(arrays), num_steps, num_joints))
+    for e, arr in enumerate(arrays):
+        out[e, : len(arr)] = arr
+        out[e, len(arr) :] = arr[-1]
+    return out
 
 
 def _regular_period(log: JointLog) -> float:

@@ -13,9 +13,9 @@ else from the first GRU-PD file (:mod:`.model_physics`). ``ValidationCfg.benches
 geometries side by side in one simulation. The same net and runs give the same numbers through this call and through
 ``scripts/validate_actuator.py``, which calls it.
 
-Baselines are honest: ``fitted_pd`` is fitted on ``fit_logs`` (the training runs) only, never on the runs it is
-validated on; ``ideal_pd`` and ``dc_motor`` take their gains and torque-speed curve from the cfg or the GRU-PD file's
-physics, itself fitted on the training runs. ``fitted_pd_oracle`` is the same PD fitted on the
+Baselines (:mod:`.baselines`) are honest: ``fitted_pd`` is fitted on ``fit_logs`` (the training runs) only, never on
+the runs it is validated on; ``ideal_pd`` and ``dc_motor`` take their gains and torque-speed curve from the cfg or the
+GRU-PD file's physics, itself fitted on the training runs. ``fitted_pd_oracle`` is the same PD fitted on the
 validated runs themselves: an in-sample, optimistic reference (kind ``"oracle"``) that the verdict ignores.
 """
 
@@ -28,13 +28,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from isaaclab.actuators import ActuatorBaseCfg, DCMotorCfg, IdealPDActuatorCfg
+from isaaclab.actuators import ActuatorBaseCfg
 from isaaclab.utils import replace
 
 from learned_actuators.data.joint_log import JointLog
 
+from .baselines import BASELINES, ORACLES, baseline_models, has_logged_gain, log_gains
 from .bench import expand_benches, joint_benches, run_benches
-from .metrics import fit_pd_on_training, fit_pd_per_gain
 from .model_physics import baseline_cfg, clip_model, file_physics, model_gain_cfg
 from .rates import network_dt, resolve_decimation
 from .replay import Gains, replay, resolve_replica, single_step_torque
@@ -42,135 +42,17 @@ from .results import ValidationResult, evaluate_model
 from .trajectories import TrajectoryBatch, pad_steps
 from .validation_cfg import ValidationCfg
 
-__all__ = ["FoldSpec", "baseline_models", "log_gains", "run_validation", "run_validation_folds"]
+__all__ = [
+    "BASELINES",
+    "FoldSpec",
+    "baseline_models",
+    "has_logged_gain",
+    "log_gains",
+    "run_validation",
+    "run_validation_folds",
+]
 
 logger = logging.getLogger(__name__)
-
-BASELINES = ("ideal_pd", "dc_motor", "fitted_pd", "fitted_pd_oracle")
-ORACLES = ("fitted_pd_oracle",)
-"""Baselines fitted on the validated runs themselves (kind ``"oracle"``: shown, never in the verdict)."""
-
-
-def _meta_float(meta: dict, *keys: str) -> float | None:
-    for key in keys:
-        value = meta.get(key)
-        if isinstance(value, int | float) and math.isfinite(value):
-            return float(value)
-    return None
-
-
-def _gain_metas(batch: TrajectoryBatch, meta: dict) -> list[dict]:
-    """The metas holding one run's gains: one per joint of a multi-joint log (with its per-joint constants)."""
-    from learned_actuators.data.splits import _joint_meta as joint_meta  # the per-joint meta of split_joints
-
-    return [joint_meta(meta, name) for name in batch.joint_names] if len(batch.joint_names) > 1 else [meta]
-
-
-def has_logged_gain(batch: TrajectoryBatch) -> bool:
-    """Whether some run (or joint of a multi-joint run) logs a numeric gain ``kp``, which a gain scale applies to."""
-    return any(_meta_float(m, "kp") is not None for meta in batch.metas for m in _gain_metas(batch, meta))
-
-
-def log_gains(batch: TrajectoryBatch, cfg: ValidationCfg) -> Gains | None:
-    """Per-run gains from the cfg (``kp``, ``kd``) or the log meta (``kp_scale · meta["kp"]``, ``meta["kd"]``).
-
-    A multi-joint log gives every joint its own gain (its per-joint constants, ``meta["joints"][<name>]``).
-
-    Returns:
-        ``(kp, kd)`` of shape (E,) each (one-joint logs) or (E, J), or None when some run or joint has no gain (and the
-        cfg sets none).
-    """
-    multi = len(batch.joint_names) > 1
-    scale = cfg.kp_scale if cfg.kp_scale is not None else 1.0
-    kp, kd = [], []
-    for meta in batch.metas:
-        metas = _gain_metas(batch, meta)
-        raws = [_meta_float(m, "kp") for m in metas]
-        if cfg.kp is None and None in raws:
-            return None
-        row_kp = [cfg.kp if cfg.kp is not None else scale * raw for raw in raws]
-        row_kd = [cfg.kd if cfg.kd is not None else (_meta_float(m, "kd") or 0.0) for m in metas]
-        kp.append(row_kp if multi else row_kp[0])
-        kd.append(row_kd if multi else row_kd[0])
-    return np.asarray(kp, dtype=float), np.asarray(kd, dtype=float)
-
-
-def baseline_models(
-    batch: TrajectoryBatch, cfg: ValidationCfg, fit_batch: TrajectoryBatch | None = None
-) -> tuple[dict[str, tuple[ActuatorBaseCfg, Gains | None, dict]], dict[str, str]]:
-    """The analytic baselines ``cfg.baselines`` for this batch.
-
-    ``fit_batch``: the training runs ``fitted_pd`` is fitted on (it is skipped without them); ``fitted_pd_oracle``
-    is fitted on ``batch`` itself.
-
-    Returns:
-        ``({name: (actuator cfg, per-run gains, reported params)}, {name: reason it cannot run})``.
-    """
-    unknown = set(cfg.baselines) - set(BASELINES)
-    if unknown:
-        raise ValueError(f"ValidationCfg.baselines has unknown names {sorted(unknown)}; known: {BASELINES}.")
-    models, skipped = {}, {}
-    gains = log_gains(batch, cfg)
-    meta = batch.metas[0]
-    if "ideal_pd" in cfg.baselines:
-        if gains is None:
-            skipped["ideal_pd"] = "the log has no gain (meta 'kp') and ValidationCfg.kp is not set"
-        else:
-            models["ideal_pd"] = (IdealPDActuatorCfg(joint_names_expr=[".*"], stiffness=0.0, damping=0.0), gains, {})
-    if "dc_motor" in cfg.baselines:
-        effort = cfg.effort_limit if cfg.effort_limit is not None else _meta_float(meta, "stall_torque", "effort_limit")
-        speed = (
-            cfg.velocity_limit
-            if cfg.velocity_limit is not None
-            else _meta_float(meta, "no_load_speed", "velocity_limit")
-        )
-        if gains is None or effort is None or speed is None:
-            skipped["dc_motor"] = (
-                "needs the log's gain and a stall torque and no-load speed (ValidationCfg.effort_limit / "
-                "velocity_limit or meta 'stall_torque' / 'no_load_speed')"
-            )
-        else:
-            dc = DCMotorCfg(
-                joint_names_expr=[".*"],
-                stiffness=0.0,
-                damping=0.0,
-                saturation_effort=effort,
-                actuator_effort_limit=effort,
-                actuator_velocity_limit=speed,
-            )
-            models["dc_motor"] = (dc, gains, {"stall_torque": effort, "no_load_speed": speed})
-    if "fitted_pd" in cfg.baselines:
-        if fit_batch is None:
-            skipped["fitted_pd"] = (
-                "no training runs given (run_validation(..., fit_logs=...), validate_actuator.py --train-data): the "
-                "fitted PD is fitted on training runs only; fitted_pd_oracle is the in-sample fit"
-            )
-        elif fit_batch.tau is None:
-            skipped["fitted_pd"] = "the training runs have no torque label to fit the gains on"
-        else:
-            kp, kd, how = fit_pd_on_training(batch, fit_batch)
-            fitted = {"kp": kp.tolist(), "kd": kd.tolist(), "fit": how, "fit_runs": list(fit_batch.names)}
-            models["fitted_pd"] = (
-                IdealPDActuatorCfg(joint_names_expr=[".*"], stiffness=0.0, damping=0.0),
-                (kp, kd),
-                fitted,
-            )
-    if "fitted_pd_oracle" in cfg.baselines:
-        if batch.tau is None:
-            skipped["fitted_pd_oracle"] = "the log has no torque label to fit the gains on"
-        else:
-            kp, kd = fit_pd_per_gain(batch, batch)
-            fitted = {
-                "kp": kp.tolist(),
-                "kd": kd.tolist(),
-                "fit": "least squares per logged gain on the validated runs themselves (in-sample oracle)",
-            }
-            models["fitted_pd_oracle"] = (
-                IdealPDActuatorCfg(joint_names_expr=[".*"], stiffness=0.0, damping=0.0),
-                (kp, kd),
-                fitted,
-            )
-    return models, skipped
 
 
 def run_validation(
@@ -343,6 +225,32 @@ def _simulate(name: str, parts: list[dict], entries: list[tuple], joined: Trajec
     return tuple(np.concatenate([pad_steps(a, steps) for a in arrays]) for arrays in (qs, qds, taus))
 
 
+def _check_folds_alike(parts: list[dict]) -> list[tuple[str, str]]:
+    """The (name, kind) of every model the folds validate; raises when the folds differ in them or in the sim."""
+    first = parts[0]
+    names = [(n, e[0]) for n, e in first["todo"].items()]
+    for part in parts[1:]:
+        if [(n, e[0]) for n, e in part["todo"].items()] != names:
+            raise ValueError(
+                f"fold {part['name']!r} validates {list(part['todo'])}, fold {first['name']!r} {list(first['todo'])}; "
+                "every fold must validate the same models (and run the same baselines)."
+            )
+        same_step = math.isclose(part["dt"], first["dt"]) and part["sim_key"][1] == first["sim_key"][1]
+        if part["replica"] != first["replica"] or not same_step:
+            raise ValueError(f"fold {part['name']!r} needs another replica or physics step than {first['name']!r}.")
+    return names
+
+
+def _skipped_baselines(parts: list[dict]) -> dict[str, str]:
+    """Why each baseline did not run (``"<name> (<fold>)"`` keys with several folds), each logged as a warning."""
+    skipped = {}
+    for part in parts:
+        for name, reason in part["skipped"].items():
+            logger.warning("baseline %s not run%s: %s", name, f" ({part['name']})" if part["name"] else "", reason)
+            skipped[f"{name} ({part['name']})" if len(parts) > 1 else name] = reason
+    return skipped
+
+
 def run_validation_folds(folds: list[FoldSpec]) -> ValidationResult:
     """Validate every fold's models on its held-out runs (baselines fitted on its training runs); one result.
 
@@ -362,16 +270,7 @@ def run_validation_folds(folds: list[FoldSpec]) -> ValidationResult:
         part.update(name=fold.name)
         parts.append(part)
     first = parts[0]
-    names = [(n, e[0]) for n, e in first["todo"].items()]
-    for part in parts[1:]:
-        if [(n, e[0]) for n, e in part["todo"].items()] != names:
-            raise ValueError(
-                f"fold {part['name']!r} validates {list(part['todo'])}, fold {first['name']!r} {list(first['todo'])}; "
-                "every fold must validate the same models (and run the same baselines)."
-            )
-        same_step = math.isclose(part["dt"], first["dt"]) and part["sim_key"][1] == first["sim_key"][1]
-        if part["replica"] != first["replica"] or not same_step:
-            raise ValueError(f"fold {part['name']!r} needs another replica or physics step than {first['name']!r}.")
+    names = _check_folds_alike(parts)
     named = len(folds) > 1 or bool(folds[0].name)
     joined = TrajectoryBatch.concat([p["batch"] for p in parts]) if len(parts) > 1 else first["batch"]
     growth_bins = folds[0].cfg.growth_bins
@@ -387,11 +286,7 @@ def run_validation_folds(folds: list[FoldSpec]) -> ValidationResult:
         )
         if "diverged" in results[-1].params:
             warnings.warn(f"model {name!r}: the simulated rollout diverged (non-finite state).", stacklevel=2)
-    skipped = {}
-    for part in parts:
-        for name, reason in part["skipped"].items():
-            logger.warning("baseline %s not run%s: %s", name, f" ({part['name']})" if part["name"] else "", reason)
-            skipped[f"{name} ({part['name']})" if len(parts) > 1 else name] = reason
+    skipped = _skipped_baselines(parts)
     settings = {"folds": {p["name"]: p["settings"] for p in parts}} if len(parts) > 1 else first["settings"]
     benches = [str(meta.get("bench")) for meta in joined.metas]
     return ValidationResult(

@@ -69,6 +69,63 @@ def _fmt(value: float) -> str:
     return f"{value:.3f} rad" if math.isfinite(value) else "diverged"
 
 
+def _num_runs(per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, str]) -> int:
+    """The number of runs every list is over; raises for an unknown or missing kind or lists of different lengths."""
+    unknown = {name: kinds.get(name) for name in per_run if kinds.get(name) not in ("model", "baseline", "oracle")}
+    if unknown:
+        raise ValueError(f"compute_verdict: unknown kinds {unknown}; expected 'model', 'baseline' or 'oracle'.")
+    lengths = {name: len(v) for name, v in per_run.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"compute_verdict: per-run lists differ in length {lengths}; compare on the same runs.")
+    return next(iter(lengths.values()), 0)
+
+
+def _loss_reason(model_runs: list[float], model_mean: float, relative: float, better: int, n_runs: int) -> str:
+    """Why the best learned model loses: it diverged, by how much it is higher, or on how many runs it is better."""
+    if not math.isfinite(model_mean):
+        diverged = sum(not math.isfinite(v) for v in model_runs)
+        return f"it diverged on {diverged} of {n_runs} runs"
+    if math.isfinite(relative):
+        return f"{-relative:.0%} higher; better on {better} of {n_runs} runs"
+    return f"better on {better} of {n_runs} runs"
+
+
+def _head_to_head(model: str, base: str, clean: dict, means: dict, n_runs: int, excluded: tuple, note: str) -> Verdict:
+    """The verdict between the best learned model and the best baseline (per-run errors ``clean``, ``inf`` diverged)."""
+    model_mean, base_mean = means[model], means[base]
+    better = sum(m < b for m, b in zip(clean[model], clean[base], strict=True))
+    margin = base_mean - model_mean if math.isfinite(base_mean) or math.isfinite(model_mean) else float("nan")
+    relative = margin / base_mean if math.isfinite(base_mean) and base_mean > 0 else float("nan")
+    wins = math.isfinite(model_mean) and model_mean < base_mean
+    if wins:
+        how = f"{abs(relative):.0%} lower" if math.isfinite(relative) else "the baseline diverged"
+        line = (
+            f"{model} is best on {n_runs} held-out runs: mean rollout position RMSE {_fmt(model_mean)} vs "
+            f"{_fmt(base_mean)} for {base}, the best baseline fitted on training runs only ({how}; better on "
+            f"{better} of {n_runs} runs){note}."
+        )
+    else:
+        how = _loss_reason(clean[model], model_mean, relative, better, n_runs)
+        line = (
+            f"The learned models do not win on {n_runs} held-out runs: {base}, a baseline fitted on training runs "
+            f"only, has mean rollout position RMSE {_fmt(base_mean)} vs {_fmt(model_mean)} for the best learned "
+            f"model, {model} ({how}){note}."
+        )
+    return Verdict(
+        line=line,
+        learned_wins=wins,
+        n_runs=n_runs,
+        best_model=model,
+        best_model_mean=model_mean,
+        best_baseline=base,
+        best_baseline_mean=base_mean,
+        margin=margin,
+        margin_relative=relative,
+        runs_better=better,
+        excluded=excluded,
+    )
+
+
 def compute_verdict(per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, str]) -> Verdict:
     """The verdict from per-run rollout position RMSEs.
 
@@ -81,13 +138,7 @@ def compute_verdict(per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, 
     Raises:
         ValueError: for an unknown kind, a name without a kind, or lists over different numbers of runs.
     """
-    unknown = {name: kinds.get(name) for name in per_run if kinds.get(name) not in ("model", "baseline", "oracle")}
-    if unknown:
-        raise ValueError(f"compute_verdict: unknown kinds {unknown}; expected 'model', 'baseline' or 'oracle'.")
-    lengths = {name: len(v) for name, v in per_run.items()}
-    if len(set(lengths.values())) > 1:
-        raise ValueError(f"compute_verdict: per-run lists differ in length {lengths}; compare on the same runs.")
-    n_runs = next(iter(lengths.values()), 0)
+    n_runs = _num_runs(per_run, kinds)
     clean = {n: [v if v is not None and math.isfinite(v) else float("inf") for v in r] for n, r in per_run.items()}
     means = {name: _mean(values) for name, values in clean.items()}
     models = sorted((means[n], n) for n in clean if kinds[n] == "model")
@@ -112,41 +163,4 @@ def compute_verdict(per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, 
             best_model_mean=model_mean,
             excluded=excluded,
         )
-    base_mean, base = baselines[0]
-    better = sum(m < b for m, b in zip(clean[model], clean[base], strict=True))
-    margin = base_mean - model_mean if math.isfinite(base_mean) or math.isfinite(model_mean) else float("nan")
-    relative = margin / base_mean if math.isfinite(base_mean) and base_mean > 0 else float("nan")
-    wins = math.isfinite(model_mean) and model_mean < base_mean
-    if wins:
-        how = f"{abs(relative):.0%} lower" if math.isfinite(relative) else "the baseline diverged"
-        line = (
-            f"{model} is best on {n_runs} held-out runs: mean rollout position RMSE {_fmt(model_mean)} vs "
-            f"{_fmt(base_mean)} for {base}, the best baseline fitted on training runs only ({how}; better on "
-            f"{better} of {n_runs} runs){note}."
-        )
-    else:
-        if not math.isfinite(model_mean):
-            diverged = sum(not math.isfinite(v) for v in clean[model])
-            how = f"it diverged on {diverged} of {n_runs} runs"
-        elif math.isfinite(relative):
-            how = f"{-relative:.0%} higher; better on {better} of {n_runs} runs"
-        else:
-            how = f"better on {better} of {n_runs} runs"
-        line = (
-            f"The learned models do not win on {n_runs} held-out runs: {base}, a baseline fitted on training runs "
-            f"only, has mean rollout position RMSE {_fmt(base_mean)} vs {_fmt(model_mean)} for the best learned "
-            f"model, {model} ({how}){note}."
-        )
-    return Verdict(
-        line=line,
-        learned_wins=wins,
-        n_runs=n_runs,
-        best_model=model,
-        best_model_mean=model_mean,
-        best_baseline=base,
-        best_baseline_mean=base_mean,
-        margin=margin,
-        margin_relative=relative,
-        runs_better=better,
-        excluded=excluded,
-    )
+    return _head_to_head(model, baselines[0][1], clean, means, n_runs, excluded, note)

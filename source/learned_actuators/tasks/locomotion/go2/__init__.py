@@ -19,9 +19,6 @@ from . import agents
 
 TASK_PREFIX = "LearnedActuators-Velocity"
 
-LEARNED_ACTUATORS = ("GRUPD", "LSTM", "MLP")
-"""Task-id part naming each learned actuator (also the infix of its cfg class names)."""
-
 
 def _register(task_id: str, env_cfg: str, agent_cfg: str) -> None:
     """Register a manager-based task with lazy (string) cfg entry points and rsl-rl as its agent."""
@@ -37,38 +34,115 @@ def _register(task_id: str, env_cfg: str, agent_cfg: str) -> None:
     )
 
 
-for _terrain in ("Flat", "Rough"):
+TASKS = (
     # Isaac Lab's Go2 task (DC motors) with local assets
-    _register(
-        f"{_terrain}-UnitreeGo2-Offline",
-        f"{_terrain.lower()}_env_cfg:UnitreeGo2{_terrain}OfflineEnvCfg",
-        f"rsl_rl_ppo_cfg:Go2{_terrain}OfflinePPORunnerCfg",
-    )
-    for _actuator in LEARNED_ACTUATORS:
-        for _suffix in ("-Offline", ""):
-            _register(
-                f"{_terrain}-UnitreeGo2-{_actuator}{_suffix}",
-                f"learned_env_cfg:UnitreeGo2{_terrain}{_actuator}{_suffix.lstrip('-')}EnvCfg",
-                f"rsl_rl_learned_ppo_cfg:Go2{_terrain}{_actuator}PPORunnerCfg",
-            )
-
-# Per-env actuator randomisation and target delay (flat, offline assets), each learned actuator
-for _actuator in LEARNED_ACTUATORS:
-    _register(
-        f"Flat-UnitreeGo2-{_actuator}-Randomized-Offline",
-        f"randomized_env_cfg:UnitreeGo2Flat{_actuator}RandomizedOfflineEnvCfg",
-        f"rsl_rl_learned_ppo_cfg:Go2Flat{_actuator}PPORunnerCfg",
-    )
-
-# Torque-aware AMP (flat, offline assets): stock DC motors, then each learned actuator
-_register(
-    "Flat-UnitreeGo2-AMP-Offline",
-    "amp_env_cfg:UnitreeGo2FlatAmpOfflineEnvCfg",
-    "rsl_rl_amp_ppo_cfg:Go2FlatAmpPPORunnerCfg",
+    (
+        "Flat-UnitreeGo2-Offline",
+        "flat_env_cfg:UnitreeGo2FlatOfflineEnvCfg",
+        "rsl_rl_ppo_cfg:Go2FlatOfflinePPORunnerCfg",
+    ),
+    (
+        "Rough-UnitreeGo2-Offline",
+        "rough_env_cfg:UnitreeGo2RoughOfflineEnvCfg",
+        "rsl_rl_ppo_cfg:Go2RoughOfflinePPORunnerCfg",
+    ),
+    # A learned actuator, local assets
+    (
+        "Flat-UnitreeGo2-GRUPD-Offline",
+        "learned_env_cfg:UnitreeGo2FlatGRUPDOfflineEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2FlatGRUPDPPORunnerCfg",
+    ),
+    (
+        "Flat-UnitreeGo2-LSTM-Offline",
+        "learned_env_cfg:UnitreeGo2FlatLSTMOfflineEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2FlatLSTMPPORunnerCfg",
+    ),
+    (
+        "Flat-UnitreeGo2-MLP-Offline",
+        "learned_env_cfg:UnitreeGo2FlatMLPOfflineEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2FlatMLPPPORunnerCfg",
+    ),
+    (
+        "Rough-UnitreeGo2-GRUPD-Offline",
+        "learned_env_cfg:UnitreeGo2RoughGRUPDOfflineEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2RoughGRUPDPPORunnerCfg",
+    ),
+    (
+        "Rough-UnitreeGo2-LSTM-Offline",
+        "learned_env_cfg:UnitreeGo2RoughLSTMOfflineEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2RoughLSTMPPORunnerCfg",
+    ),
+    (
+        "Rough-UnitreeGo2-MLP-Offline",
+        "learned_env_cfg:UnitreeGo2RoughMLPOfflineEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2RoughMLPPPORunnerCfg",
+    ),
+    # A learned actuator, Isaac Lab's official (Nucleus) assets
+    (
+        "Flat-UnitreeGo2-GRUPD",
+        "learned_env_cfg:UnitreeGo2FlatGRUPDEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2FlatGRUPDPPORunnerCfg",
+    ),
+    (
+        "Flat-UnitreeGo2-LSTM",
+        "learned_env_cfg:UnitreeGo2FlatLSTMEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2FlatLSTMPPORunnerCfg",
+    ),
+    ("Flat-UnitreeGo2-MLP", "learned_env_cfg:UnitreeGo2FlatMLPEnvCfg", "rsl_rl_learned_ppo_cfg:Go2FlatMLPPPORunnerCfg"),
+    (
+        "Rough-UnitreeGo2-GRUPD",
+        "learned_env_cfg:UnitreeGo2RoughGRUPDEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2RoughGRUPDPPORunnerCfg",
+    ),
+    (
+        "Rough-UnitreeGo2-LSTM",
+        "learned_env_cfg:UnitreeGo2RoughLSTMEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2RoughLSTMPPORunnerCfg",
+    ),
+    (
+        "Rough-UnitreeGo2-MLP",
+        "learned_env_cfg:UnitreeGo2RoughMLPEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2RoughMLPPPORunnerCfg",
+    ),
+    # Per-env actuator randomisation and target delay (flat, local assets)
+    (
+        "Flat-UnitreeGo2-GRUPD-Randomized-Offline",
+        "randomized_env_cfg:UnitreeGo2FlatGRUPDRandomizedOfflineEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2FlatGRUPDPPORunnerCfg",
+    ),
+    (
+        "Flat-UnitreeGo2-LSTM-Randomized-Offline",
+        "randomized_env_cfg:UnitreeGo2FlatLSTMRandomizedOfflineEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2FlatLSTMPPORunnerCfg",
+    ),
+    (
+        "Flat-UnitreeGo2-MLP-Randomized-Offline",
+        "randomized_env_cfg:UnitreeGo2FlatMLPRandomizedOfflineEnvCfg",
+        "rsl_rl_learned_ppo_cfg:Go2FlatMLPPPORunnerCfg",
+    ),
+    # Torque-aware AMP (flat, local assets): stock DC motors, then each learned actuator
+    (
+        "Flat-UnitreeGo2-AMP-Offline",
+        "amp_env_cfg:UnitreeGo2FlatAmpOfflineEnvCfg",
+        "rsl_rl_amp_ppo_cfg:Go2FlatAmpPPORunnerCfg",
+    ),
+    (
+        "Flat-UnitreeGo2-GRUPD-AMP-Offline",
+        "amp_env_cfg:UnitreeGo2FlatGRUPDAmpOfflineEnvCfg",
+        "rsl_rl_amp_ppo_cfg:Go2FlatGRUPDAmpPPORunnerCfg",
+    ),
+    (
+        "Flat-UnitreeGo2-LSTM-AMP-Offline",
+        "amp_env_cfg:UnitreeGo2FlatLSTMAmpOfflineEnvCfg",
+        "rsl_rl_amp_ppo_cfg:Go2FlatLSTMAmpPPORunnerCfg",
+    ),
+    (
+        "Flat-UnitreeGo2-MLP-AMP-Offline",
+        "amp_env_cfg:UnitreeGo2FlatMLPAmpOfflineEnvCfg",
+        "rsl_rl_amp_ppo_cfg:Go2FlatMLPAmpPPORunnerCfg",
+    ),
 )
-for _actuator in LEARNED_ACTUATORS:
-    _register(
-        f"Flat-UnitreeGo2-{_actuator}-AMP-Offline",
-        f"amp_env_cfg:UnitreeGo2Flat{_actuator}AmpOfflineEnvCfg",
-        f"rsl_rl_amp_ppo_cfg:Go2Flat{_actuator}AmpPPORunnerCfg",
-    )
+"""Every task of this package: (id after ``TASK_PREFIX``, env cfg and rsl-rl runner cfg as ``module:Class``)."""
+
+for _task_id, _env_cfg, _agent_cfg in TASKS:
+    _register(_task_id, _env_cfg, _agent_cfg)

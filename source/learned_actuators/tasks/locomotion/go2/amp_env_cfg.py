@@ -1,7 +1,7 @@
 """Go2 flat-terrain velocity tracking with the AMP feature observations, per actuator kind (offline assets).
 
 Each cfg is a flat offline Go2 cfg (stock DC motors, or a learned actuator through
-:func:`~.learned_env_cfg.learned_actuator_env_cfg`) plus the observation group ``"amp"``
+:func:`~.learned_env_cfg.use_learned_actuator`) plus the observation group ``"amp"``
 (:data:`learned_actuators.amp.AMP_OBS_GROUP`): joint positions, joint velocities, the joint torques the actuator
 model applied, and the base's linear and angular velocities in its own frame, uncorrupted, in the order of
 :mod:`learned_actuators.amp.features`. So the torque the discriminator sees is our actuator model's, read where the
@@ -24,7 +24,7 @@ from learned_actuators.assets.unitree_go2_actuators import (
 )
 
 from .flat_env_cfg import UnitreeGo2FlatOfflineEnvCfg
-from .learned_env_cfg import learned_actuator_env_cfg
+from .learned_env_cfg import LearnedActuatorEnvCfgMixin, use_learned_actuator
 
 _ROBOT = SceneEntityCfg("robot")
 
@@ -68,21 +68,28 @@ class UnitreeGo2FlatAmpOfflineEnvCfg(UnitreeGo2FlatOfflineEnvCfg):
         add_amp_observations(self)
 
 
-UnitreeGo2FlatGRUPDAmpOfflineEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2FlatAmpOfflineEnvCfg,
-    GO2_STARTER_GRU_PD_ACTUATOR_CFG,
-    "UnitreeGo2FlatGRUPDAmpOfflineEnvCfg",
-    "Offline flat Go2 with the GRU-PD learned actuator (default: the Go2 starter model) and AMP observations.",
-)
-UnitreeGo2FlatLSTMAmpOfflineEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2FlatAmpOfflineEnvCfg,
-    GO2_LSTM_ACTUATOR_CFG,
-    "UnitreeGo2FlatLSTMAmpOfflineEnvCfg",
-    "Offline flat Go2 with the LSTM actuator net and AMP observations.",
-)
-UnitreeGo2FlatMLPAmpOfflineEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2FlatAmpOfflineEnvCfg,
-    GO2_MLP_ACTUATOR_CFG,
-    "UnitreeGo2FlatMLPAmpOfflineEnvCfg",
-    "Offline flat Go2 with the MLP actuator net and AMP observations.",
-)
+@configclass
+class UnitreeGo2FlatGRUPDAmpOfflineEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2FlatAmpOfflineEnvCfg):
+    """Offline flat Go2 with the GRU-PD learned actuator (default: the Go2 starter model) and AMP observations."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_STARTER_GRU_PD_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2FlatLSTMAmpOfflineEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2FlatAmpOfflineEnvCfg):
+    """Offline flat Go2 with the LSTM actuator net and AMP observations."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_LSTM_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2FlatMLPAmpOfflineEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2FlatAmpOfflineEnvCfg):
+    """Offline flat Go2 with the MLP actuator net and AMP observations."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_MLP_ACTUATOR_CFG)

@@ -41,9 +41,6 @@ from .rough_env_cfg import UnitreeGo2RoughOfflineEnvCfg
 ACTUATOR_GROUP = "base_legs"
 """Name of the Go2 leg actuator group (as in Isaac Lab's ``UNITREE_GO2_CFG``)."""
 
-NETWORK_FILE_OVERRIDE = f"env.scene.robot.actuators.{ACTUATOR_GROUP}.network_file"
-"""Command-line key (``isaaclab train|play``, our scripts) that sets the actuator network file."""
-
 
 class MissingNetworkFileError(UserInputError):
     """A learned actuator of an env cfg has no network file, or the file does not exist."""
@@ -90,68 +87,124 @@ def require_network_files(env_cfg) -> None:
             )
 
 
-def learned_actuator_env_cfg(base: type, actuator_cfg: LearnedActuatorBaseCfg, name: str, doc: str) -> type:
-    """A configclass ``name`` deriving from the env cfg class ``base`` with the learned-actuator deltas.
+class LearnedActuatorEnvCfgMixin:
+    """Adds the network-file check to a Go2 env cfg with a learned actuator (put it first among the bases).
 
-    Its ``__post_init__`` runs the base's, then :func:`use_learned_actuator`; its ``validate_config`` (run by
-    Isaac Lab when the env is built, after command-line overrides) is :func:`require_network_files`.
+    Its ``validate_config`` (run by Isaac Lab when the env is built, after command-line overrides) is
+    :func:`require_network_files`. Each task class sets its actuator in its own ``__post_init__`` with
+    :func:`use_learned_actuator`.
     """
-
-    def post_init(self):
-        base.__post_init__(self)
-        use_learned_actuator(self, actuator_cfg)
 
     def validate_config(self):
         """Check that the learned actuators have their network files (see :func:`require_network_files`)."""
         require_network_files(self)
 
-    namespace = {"__post_init__": post_init, "validate_config": validate_config, "__doc__": doc}
-    return configclass(type(name, (base,), {"__module__": __name__, "__qualname__": name, **namespace}))
-
-
-_GRU_PD = (GO2_STARTER_GRU_PD_ACTUATOR_CFG, "the GRU-PD learned actuator (default file: the Go2 starter model)")
-_LSTM = (GO2_LSTM_ACTUATOR_CFG, "the LSTM actuator net")
-_MLP = (GO2_MLP_ACTUATOR_CFG, "the MLP actuator net")
 
 # Offline assets (local Go2 USD and ground plane).
-UnitreeGo2FlatGRUPDOfflineEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2FlatOfflineEnvCfg, _GRU_PD[0], "UnitreeGo2FlatGRUPDOfflineEnvCfg", f"Offline flat Go2 with {_GRU_PD[1]}."
-)
-UnitreeGo2FlatLSTMOfflineEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2FlatOfflineEnvCfg, _LSTM[0], "UnitreeGo2FlatLSTMOfflineEnvCfg", f"Offline flat Go2 with {_LSTM[1]}."
-)
-UnitreeGo2FlatMLPOfflineEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2FlatOfflineEnvCfg, _MLP[0], "UnitreeGo2FlatMLPOfflineEnvCfg", f"Offline flat Go2 with {_MLP[1]}."
-)
-UnitreeGo2RoughGRUPDOfflineEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2RoughOfflineEnvCfg,
-    _GRU_PD[0],
-    "UnitreeGo2RoughGRUPDOfflineEnvCfg",
-    f"Offline rough Go2 with {_GRU_PD[1]}.",
-)
-UnitreeGo2RoughLSTMOfflineEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2RoughOfflineEnvCfg, _LSTM[0], "UnitreeGo2RoughLSTMOfflineEnvCfg", f"Offline rough Go2 with {_LSTM[1]}."
-)
-UnitreeGo2RoughMLPOfflineEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2RoughOfflineEnvCfg, _MLP[0], "UnitreeGo2RoughMLPOfflineEnvCfg", f"Offline rough Go2 with {_MLP[1]}."
-)
+@configclass
+class UnitreeGo2FlatGRUPDOfflineEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2FlatOfflineEnvCfg):
+    """Offline flat Go2 with the GRU-PD learned actuator (default file: the Go2 starter model)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_STARTER_GRU_PD_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2FlatLSTMOfflineEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2FlatOfflineEnvCfg):
+    """Offline flat Go2 with the LSTM actuator net."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_LSTM_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2FlatMLPOfflineEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2FlatOfflineEnvCfg):
+    """Offline flat Go2 with the MLP actuator net."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_MLP_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2RoughGRUPDOfflineEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2RoughOfflineEnvCfg):
+    """Offline rough Go2 with the GRU-PD learned actuator (default file: the Go2 starter model)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_STARTER_GRU_PD_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2RoughLSTMOfflineEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2RoughOfflineEnvCfg):
+    """Offline rough Go2 with the LSTM actuator net."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_LSTM_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2RoughMLPOfflineEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2RoughOfflineEnvCfg):
+    """Offline rough Go2 with the MLP actuator net."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_MLP_ACTUATOR_CFG)
+
 
 # Isaac Lab's official (Nucleus) assets.
-UnitreeGo2FlatGRUPDEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2FlatEnvCfg, _GRU_PD[0], "UnitreeGo2FlatGRUPDEnvCfg", f"Isaac Lab's flat Go2 with {_GRU_PD[1]}."
-)
-UnitreeGo2FlatLSTMEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2FlatEnvCfg, _LSTM[0], "UnitreeGo2FlatLSTMEnvCfg", f"Isaac Lab's flat Go2 with {_LSTM[1]}."
-)
-UnitreeGo2FlatMLPEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2FlatEnvCfg, _MLP[0], "UnitreeGo2FlatMLPEnvCfg", f"Isaac Lab's flat Go2 with {_MLP[1]}."
-)
-UnitreeGo2RoughGRUPDEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2RoughEnvCfg, _GRU_PD[0], "UnitreeGo2RoughGRUPDEnvCfg", f"Isaac Lab's rough Go2 with {_GRU_PD[1]}."
-)
-UnitreeGo2RoughLSTMEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2RoughEnvCfg, _LSTM[0], "UnitreeGo2RoughLSTMEnvCfg", f"Isaac Lab's rough Go2 with {_LSTM[1]}."
-)
-UnitreeGo2RoughMLPEnvCfg = learned_actuator_env_cfg(
-    UnitreeGo2RoughEnvCfg, _MLP[0], "UnitreeGo2RoughMLPEnvCfg", f"Isaac Lab's rough Go2 with {_MLP[1]}."
-)
+@configclass
+class UnitreeGo2FlatGRUPDEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2FlatEnvCfg):
+    """Isaac Lab's flat Go2 with the GRU-PD learned actuator (default file: the Go2 starter model)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_STARTER_GRU_PD_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2FlatLSTMEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2FlatEnvCfg):
+    """Isaac Lab's flat Go2 with the LSTM actuator net."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_LSTM_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2FlatMLPEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2FlatEnvCfg):
+    """Isaac Lab's flat Go2 with the MLP actuator net."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_MLP_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2RoughGRUPDEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2RoughEnvCfg):
+    """Isaac Lab's rough Go2 with the GRU-PD learned actuator (default file: the Go2 starter model)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_STARTER_GRU_PD_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2RoughLSTMEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2RoughEnvCfg):
+    """Isaac Lab's rough Go2 with the LSTM actuator net."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_LSTM_ACTUATOR_CFG)
+
+
+@configclass
+class UnitreeGo2RoughMLPEnvCfg(LearnedActuatorEnvCfgMixin, UnitreeGo2RoughEnvCfg):
+    """Isaac Lab's rough Go2 with the MLP actuator net."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        use_learned_actuator(self, GO2_MLP_ACTUATOR_CFG)

@@ -35,24 +35,44 @@ GO2_GRU_PD_RANDOMIZATION = ActuatorRandomizationCfg(
 """As :data:`GO2_NET_RANDOMIZATION`, plus +-10 % on the GRU-PD prior's kp and kd."""
 
 
-def _randomized(base: type, randomization: ActuatorRandomizationCfg, name: str) -> type:
-    def post_init(self):
-        base.__post_init__(self)
-        self.events.actuator_randomization = actuator_randomization_event(
-            randomization.copy(), actuator_names=[ACTUATOR_GROUP]
-        )
-
-    doc = f"{base.__doc__} Per-env actuator randomisation and target delay drawn at each reset."
-    namespace = {"__post_init__": post_init, "__doc__": doc, "__module__": __name__, "__qualname__": name}
-    return configclass(type(name, (base,), namespace))
+def randomize_go2_actuators(env_cfg, randomization: ActuatorRandomizationCfg) -> None:
+    """Add the reset event ``events.actuator_randomization`` (a copy of ``randomization``) to a Go2 env cfg."""
+    env_cfg.events.actuator_randomization = actuator_randomization_event(
+        randomization.copy(), actuator_names=[ACTUATOR_GROUP]
+    )
 
 
-UnitreeGo2FlatGRUPDRandomizedOfflineEnvCfg = _randomized(
-    UnitreeGo2FlatGRUPDOfflineEnvCfg, GO2_GRU_PD_RANDOMIZATION, "UnitreeGo2FlatGRUPDRandomizedOfflineEnvCfg"
-)
-UnitreeGo2FlatLSTMRandomizedOfflineEnvCfg = _randomized(
-    UnitreeGo2FlatLSTMOfflineEnvCfg, GO2_NET_RANDOMIZATION, "UnitreeGo2FlatLSTMRandomizedOfflineEnvCfg"
-)
-UnitreeGo2FlatMLPRandomizedOfflineEnvCfg = _randomized(
-    UnitreeGo2FlatMLPOfflineEnvCfg, GO2_NET_RANDOMIZATION, "UnitreeGo2FlatMLPRandomizedOfflineEnvCfg"
-)
+@configclass
+class UnitreeGo2FlatGRUPDRandomizedOfflineEnvCfg(UnitreeGo2FlatGRUPDOfflineEnvCfg):
+    """Offline flat GRU-PD Go2 with per-env actuator randomisation and target delay drawn at each reset.
+
+    The ranges are :data:`GO2_GRU_PD_RANDOMIZATION`; the network file defaults to the Go2 starter model.
+    """
+
+    def __post_init__(self):
+        super().__post_init__()
+        randomize_go2_actuators(self, GO2_GRU_PD_RANDOMIZATION)
+
+
+@configclass
+class UnitreeGo2FlatLSTMRandomizedOfflineEnvCfg(UnitreeGo2FlatLSTMOfflineEnvCfg):
+    """Offline flat Go2 with the LSTM actuator net, per-env actuator randomisation and target delay drawn at each reset.
+
+    The ranges are :data:`GO2_NET_RANDOMIZATION`.
+    """
+
+    def __post_init__(self):
+        super().__post_init__()
+        randomize_go2_actuators(self, GO2_NET_RANDOMIZATION)
+
+
+@configclass
+class UnitreeGo2FlatMLPRandomizedOfflineEnvCfg(UnitreeGo2FlatMLPOfflineEnvCfg):
+    """Offline flat Go2 with the MLP actuator net, per-env actuator randomisation and target delay drawn at each reset.
+
+    The ranges are :data:`GO2_NET_RANDOMIZATION`.
+    """
+
+    def __post_init__(self):
+        super().__post_init__()
+        randomize_go2_actuators(self, GO2_NET_RANDOMIZATION)
