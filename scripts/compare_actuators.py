@@ -18,7 +18,8 @@ metadata), ``onnx:FILE,...`` (a dense ONNX MLP, same keys), ``lstm:FILE,dt=..``,
 ``isaaclab:DCMotor,effort_limit=..,velocity_limit=..[,kp=..,kd=..]``; any spec takes ``name=``. See
 ``learned_actuators.validation.third_party``. Single-step errors need no simulator; the rollout runs where the load of
 every joint is known (side file ``joint_constants``: ``inertia`` or ``mass``/``length``/``armature``; or the override
-``inertia=<kg·m²>`` for all joints), else the table says so. Overrides are ``ValidationCfg`` fields as ``key=value``.
+``inertia=<kg·m²>`` for all joints), else the table says so. Overrides are ``ValidationCfg`` fields as Hydra
+``key=value``, type- and range-checked as in ``validate_actuator.py``.
 
 Outputs in ``--out`` (refused when it holds files, unless ``--overwrite``): ``comparison.json``, ``table.txt``,
 ``probe.json`` (with ``--probe-convention``), and ``report.html`` + ``metrics.json`` when rollouts ran. Mistakes print
@@ -28,23 +29,12 @@ one line naming the argument and what is expected and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import sys
 from pathlib import Path
 
 from learned_actuators.errors import UserInputError, run_cli
 from learned_actuators.learning.outputs import check_out_dir, exit_on_sigterm, finish_run_file, start_out_dir
-
-
-def _parse_overrides(items: list[str]) -> dict:
-    """``key=value`` ValidationCfg overrides, checked as ``validate_actuator.py`` checks them."""
-    spec = importlib.util.spec_from_file_location("validate_actuator", Path(__file__).with_name("validate_actuator.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    from learned_actuators.validation.validation_cfg import ValidationCfg
-
-    return module._parse_overrides(items, ValidationCfg)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,9 +81,9 @@ def main(argv: list[str]) -> int:
     from learned_actuators.validation.report import json_safe, write_report
     from learned_actuators.validation.third_party import parse_model_spec
     from learned_actuators.validation.trajectories import TrajectoryBatch
-    from learned_actuators.validation.validation_cfg import ValidationCfg
+    from learned_actuators.validation.validation_cfg import ValidationCfg, validation_overrides
 
-    overrides = _parse_overrides(args.overrides)
+    overrides = validation_overrides(args.overrides)
     specs = [parse_model_spec(text, "--model") for text in args.model]  # every spec checked before any work
     out = check_out_dir(args.out, args.overwrite)
     logs = read_mapped_folder(args.data, load_column_map(args.column_map))

@@ -6,8 +6,13 @@ Examples::
     python scripts/excite_go2.py --groups thighs calves                      # simulator (offline Go2 task, DC motors)
     python scripts/excite_go2.py --task LearnedActuators-Velocity-Flat-UnitreeGo2-GRUPD-Offline --groups calves
     python scripts/excite_go2.py --backend robot --interface eth0 --groups calves --amplitude-scale 0.25
-    python scripts/excite_go2.py amplitude.calf=0.3 chirp_f1_hz=3 kp=30 kd=0.8 robot.limits.position_margin=0.08
+    python scripts/excite_go2.py amplitude.calf=0.3 chirp_f1_hz=3 kp=30 kp.calf=35 kd=0.8 signals=[chirp,steps]
+    python scripts/excite_go2.py --backend robot --dry-run robot.limits.position_margin=0.08 nominal.FL_calf_joint=-1.4
 
+``key=value`` overrides use Hydra's grammar, as ``scripts/train_actuator.py`` does (lists ``[a,b]``, ``null``,
+quoted text): the ``ExcitationCfg`` fields, ``sim.<field>`` or ``robot.<field>`` for the chosen backend, one entry
+of a mapping (``amplitude.calf``; ``kp=30`` sets every part, ``kp.calf=35`` one). Every value is type-checked before
+anything moves.
 Every session is written to a new folder under ``--out`` (default ``runs/excitation``), never over an earlier one:
 the CSV log, its metadata side file, ``column_map.json`` (read it with ``scripts/inspect_logs.py FOLDER
 --column-map FOLDER/column_map.json`` and ``scripts/train_actuator.py data.reader=column_map data.path=FOLDER

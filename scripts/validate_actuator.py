@@ -24,39 +24,21 @@ from Python.
 
 ``report.html`` and ``metrics.json`` go to ``--out``; a folder that already holds files is refused before any work
 unless ``--overwrite`` (the earlier outputs are deleted first, so old and new files never mix). Overrides are
-``ValidationCfg`` fields as ``key=value``, each checked against the field's type and range before any work; ``--demo``
-uses the demo's own settings and refuses them (and ``--data``/``--column-map``/``--network``). Mistakes print one
-line naming the file or field and exit with status 2 (``--debug`` shows the traceback).
+``ValidationCfg`` fields as Hydra ``key=value`` (``decimation=2 kp=20``, lists ``baselines=[ideal_pd,dc_motor]``),
+each type-checked against its field (a structured config) and range-checked before any work; unknown keys are
+errors. ``--demo`` uses the demo's own settings and refuses them (and ``--data``/``--column-map``/``--network``).
+Mistakes print one line naming the file or field and exit with status 2 (``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
-import typing
 from pathlib import Path
 
 from learned_actuators.errors import UserInputError, run_cli
 from learned_actuators.learning.outputs import check_out_dir, exit_on_sigterm, finish_run_file, start_out_dir
-from learned_actuators.learning.typed_cfg import FIELD_CHECKS, coerce, parse_value, unknown_key_error
-
-
-def _parse_overrides(items: list[str], cfg_cls) -> dict:
-    """``key=value`` items as ValidationCfg field values, converted to and checked against each field's type."""
-    hints = typing.get_type_hints(cfg_cls)
-    names = [f.name for f in dataclasses.fields(cfg_cls)]
-    checks = FIELD_CHECKS.get("ValidationCfg", {})
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise UserInputError(f"override {item!r} must look like key=value (e.g. decimation=2).")
-        key, text = item.split("=", 1)
-        if key not in names:
-            raise unknown_key_error("ValidationCfg", key, names)
-        out[key] = coerce(parse_value(text, hints[key]), hints[key], key, checks.get(key))
-    return out
 
 
 def _existing_file(path: str, flag: str) -> str:
@@ -98,8 +80,7 @@ def _bench_overrides(args, overrides: dict) -> dict:
     return {**overrides, "benches": tuple(parse_bench_spec(text) for text in args.bench)}
 
 
-def main(argv: list[str]) -> int:
-    """Command line (``argv`` without the program name); returns the exit status."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", action="store_true", help="Train on the built-in BAM data, validate, report.")
     parser.add_argument("--data", help="Folder of logs (read with --column-map).")
@@ -124,58 +105,68 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", default="runs/validation", help="Output folder for report.html and metrics.json.")
     parser.add_argument("--overwrite", action="store_true", help="Delete the earlier outputs in --out first.")
     parser.add_argument("overrides", nargs="*", help="ValidationCfg fields as key=value (e.g. decimation=2 kp=20).")
+    return parser
+
+
+def _demo(args, argv: list[str]):
+    """``--demo``: train a GRU-PD on the built-in data (unless ``--network-file``), validate it on its fold."""
+    given = [
+        flag
+        for flag, value in (
+            ("--data", args.data),
+            ("--column-map", args.column_map),
+            ("--network", args.network),
+            ("--bench", args.bench),
+            ("overrides " + " ".join(args.overrides), args.overrides),
+        )
+        if value
+    ]
+    if given:
+        raise UserInputError(
+            f"--demo validates with the demo's own data and settings; {', '.join(given)} would be ignored: "
+            "drop them, or validate your logs with --data/--column-map/--network."
+        )
+    if args.max_epochs is not None and args.max_epochs < 1:
+        raise UserInputError(f"--max-epochs {args.max_epochs}: expected an integer >= 1.")
+    if args.demo_network is not None:
+        _existing_file(args.demo_network, "--network-file")
+        if args.max_epochs is not None:
+            raise UserInputError("--max-epochs applies to training; with --network-file nothing is trained.")
+    out = check_out_dir(args.out, args.overwrite)
+    start_out_dir(out, args.overwrite, {"argv": argv, "source": "scripts/validate_actuator.py --demo"})
+    from learned_actuators.demo.validation import validate_network
+
+    return out, *validate_network(out, network_file=args.demo_network, max_epochs=args.max_epochs)
+
+
+def _logs(args, argv: list[str], parser):
+    """``--data``: validate ``--network`` files on the user's logs (every input checked before any work)."""
+    unused = [f for f, v in (("--network-file", args.demo_network), ("--max-epochs", args.max_epochs)) if v]
+    if unused:
+        raise UserInputError(f"{', '.join(unused)} apply only with --demo.")
+    if args.train_data is not None and not Path(args.train_data).is_dir():
+        raise UserInputError(f"--train-data {args.train_data}: no such folder.")
+    if not args.data or not args.column_map:
+        parser.error("give --demo, or --data and --column-map")
+    from learned_actuators.validation.validation_cfg import validation_overrides
+
+    overrides = _bench_overrides(args, validation_overrides(args.overrides))
+    if not Path(args.data).is_dir():
+        raise UserInputError(f"--data {args.data}: no such folder.")
+    for path in args.network:
+        _existing_file(path, "--network")
+    out = check_out_dir(args.out, args.overwrite)
+    start_out_dir(out, args.overwrite, {"argv": argv, "source": "scripts/validate_actuator.py"})
+    return out, *_validate_logs(args, overrides, out)
+
+
+def main(argv: list[str]) -> int:
+    """Command line (``argv`` without the program name); returns the exit status."""
+    parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-    if args.demo:
-        given = [
-            flag
-            for flag, value in (
-                ("--data", args.data),
-                ("--column-map", args.column_map),
-                ("--network", args.network),
-                ("--bench", args.bench),
-                ("overrides " + " ".join(args.overrides), args.overrides),
-            )
-            if value
-        ]
-        if given:
-            raise UserInputError(
-                f"--demo validates with the demo's own data and settings; {', '.join(given)} would be ignored: "
-                "drop them, or validate your logs with --data/--column-map/--network."
-            )
-        if args.max_epochs is not None and args.max_epochs < 1:
-            raise UserInputError(f"--max-epochs {args.max_epochs}: expected an integer >= 1.")
-        if args.demo_network is not None:
-            _existing_file(args.demo_network, "--network-file")
-            if args.max_epochs is not None:
-                raise UserInputError("--max-epochs applies to training; with --network-file nothing is trained.")
-        out = check_out_dir(args.out, args.overwrite)
-        start_out_dir(out, args.overwrite, {"argv": argv, "source": "scripts/validate_actuator.py --demo"})
-        from learned_actuators.validation.demo import run
-        from learned_actuators.validation.report import format_table
-
-        result, paths = run(out, network_file=args.demo_network, max_epochs=args.max_epochs)
-    else:
-        unused = [f for f, v in (("--network-file", args.demo_network), ("--max-epochs", args.max_epochs)) if v]
-        if unused:
-            raise UserInputError(f"{', '.join(unused)} apply only with --demo.")
-        if args.train_data is not None and not Path(args.train_data).is_dir():
-            raise UserInputError(f"--train-data {args.train_data}: no such folder.")
-        if not args.data or not args.column_map:
-            parser.error("give --demo, or --data and --column-map")
-        from learned_actuators.validation.validation_cfg import ValidationCfg
-
-        overrides = _bench_overrides(args, _parse_overrides(args.overrides, ValidationCfg))
-        if not Path(args.data).is_dir():
-            raise UserInputError(f"--data {args.data}: no such folder.")
-        for path in args.network:
-            _existing_file(path, "--network")
-        out = check_out_dir(args.out, args.overwrite)
-
-        start_out_dir(out, args.overwrite, {"argv": argv, "source": "scripts/validate_actuator.py"})
-        result, paths = _validate_logs(args, overrides, out)
-        from learned_actuators.validation.report import format_table
+    out, result, paths = _demo(args, argv) if args.demo else _logs(args, argv, parser)
+    from learned_actuators.validation.report import format_table
 
     finish_run_file(out)
     print(format_table(result))

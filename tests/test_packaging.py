@@ -36,6 +36,8 @@ TRAINING_SIDE = [
     "learned_actuators.physics",
     "learned_actuators.network_file",
     "learned_actuators.data",
+    "learned_actuators.learning.presets",
+    "learned_actuators.demo.training",
 ]
 
 _BLOCK_ISAACLAB = """
@@ -68,7 +70,7 @@ import learned_actuators
 from learned_actuators.config import shipped_names
 from learned_actuators.data.column_map import load_column_map
 from learned_actuators.data.demo import load_demo_logs
-from learned_actuators.learning.pipeline import build_cfg, load_preset
+from learned_actuators.learning.presets import build_cfg, load_preset
 from learned_actuators.models import go2_starter_path
 from learned_actuators.network_file import load_network
 
@@ -77,6 +79,7 @@ print(json.dumps({
     "presets": shipped_names("presets"),
     "column_maps": shipped_names("column_maps"),
     "preset_split": build_cfg(load_preset("bam_xl330"))[0].split,
+    "demo_epochs": load_preset("demo_all_folds")["models"]["lstm"]["max_epochs"],
     "map_name": load_column_map("bam_json").name,
     "demo_runs": len(load_demo_logs()),
     "starter": go2_starter_path(),
@@ -116,8 +119,9 @@ def test_wheel_installed_non_editable_ships_presets_column_maps_and_demo_data(tm
     assert run.returncode == 0, run.stderr[-2000:]
     found = json.loads(run.stdout.strip().splitlines()[-1])
     assert Path(found["file"]).is_relative_to(scratch), f"imported from {found['file']}, not from the wheel"
-    assert {"bam_xl330", "so101", "recipe_gru_pd", "recipe_lstm", "recipe_mlp"} <= set(found["presets"])
+    assert {"bam_xl330", "so101", "recipe_gru_pd", "recipe_lstm", "recipe_mlp", "demo"} <= set(found["presets"])
     assert {"bam_json", "so101_sage", "wtw_go2_pickle"} <= set(found["column_maps"])
     assert found["preset_split"] == "groups" and found["map_name"] == "bam_json" and found["demo_runs"] == 16
+    assert found["demo_epochs"] == 20  # a preset that inherits another (Hydra defaults list) from the wheel
     assert Path(found["starter"]).is_relative_to(scratch) and found["starter_type"] == "gru_pd"
     assert {"LICENSE", "PROVENANCE.md"} <= set(found["starter_notes"])

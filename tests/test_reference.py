@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from learned_actuators.data.column_map import ColumnMap
-from learned_actuators.learning.pipeline import DataCfg
+from learned_actuators.learning.data_cfg import DataCfg
 from learned_actuators.learning.trainer_cfg import TrainCfg
 from learned_actuators.reference import field_docs, render_reference
 
@@ -33,6 +33,8 @@ def test_every_key_is_in_the_reference_with_its_default():
                 assert f"| `{prefix}{f.name}` |" in text, f.name
     assert '| `data.group_key` | `str` | `"group"` |' in text
     assert "| `train.rollout_loss.horizon_s` | `float` | `0.1` | a value > 0 |" in text
+    assert "| `decimation` | `int \\| None` | `null` | a value >= 1 |" in text  # validation overrides
+    assert "| `demo_all_folds` |" in text and "| `recipe_gru_pd` |" in text  # the shipped presets
     for fmt in ("lerobot", "mcap", "ros2_bag", "csv"):
         assert f"| `{fmt}` |" in text
     assert "](docs/reference.md)" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -5,7 +5,8 @@ One file carries everything a simulator needs to run the net exactly as it was t
 The trainers write these files (:func:`save_network`); the actuators read them (:func:`load_network`)
 and compare the metadata with their cfg (:func:`check_metadata`).
 
-Network contracts (per model type, all TorchScript, one joint per batch row):
+Network contracts (per model type, all TorchScript, one joint per batch row; the model types are the kinds of
+:mod:`learned_actuators.learning.kinds`, which write and read these files):
 
 * ``"gru_pd"``: ``forward(x, h) -> (y, h)``, ``x`` of shape (N, 1, F) holding the features named in
   ``features`` (normalised with ``input_mean``/``input_std`` unless ``normalization_in_network``),
@@ -40,17 +41,13 @@ from .errors import UserInputError
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "EXAMPLE_TOLERANCE",
     "METADATA_FILE_NAME",
     "NetworkFileError",
     "NetworkMetadata",
-    "check_examples",
     "check_metadata",
     "load_network",
     "module_scaling",
-    "replay_module",
     "save_network",
-    "stored_examples",
 ]
 
 METADATA_FILE_NAME = "metadata.json"
@@ -58,11 +55,10 @@ METADATA_FILE_NAME = "metadata.json"
 
 FORMAT_VERSION = 1
 
-MODEL_TYPES = ("gru_pd", "lstm", "mlp")
 FEATURES = ("q", "q_target", "qd", "pos_error", "tau_pd", "tau_phys", "kp", "kd")
 """Known per-step features: joint angle [rad], target angle [rad], joint velocity [rad/s], ``q_target - q``
 [rad], the PD torque [N·m], the physics torque ``tau_phys`` [N·m] (PD saturated by the torque-speed curve, plus
-spring and friction), and the PD gains."""
+spring and friction), and the PD gains. Computed by :func:`learned_actuators.learning.features.step_feature`."""
 
 
 class NetworkFileError(UserInputError):
@@ -74,7 +70,7 @@ class NetworkMetadata:
     """What an actuator net needs to be run as trained. Stored as ``metadata.json`` inside the file."""
 
     model_type: str
-    """One of ``"gru_pd"``, ``"lstm"``, ``"mlp"``."""
+    """The model kind: ``"gru_pd"``, ``"lstm"``, ``"mlp"`` (:data:`learned_actuators.learning.kinds.KINDS`)."""
     dt: float
     """Time step [s] at which the net was trained (one recurrent step or one history slot)."""
     features: list[str] = field(default_factory=list)
@@ -126,8 +122,8 @@ class NetworkMetadata:
 
     def __post_init__(self):
         _check_field_types(self)
-        if self.model_type not in MODEL_TYPES:
-            raise NetworkFileError(f"metadata 'model_type' is {self.model_type!r}; expected one of {MODEL_TYPES}.")
+        if not self.model_type.isidentifier():  # the kind itself is checked by whoever runs the file
+            raise NetworkFileError(f"metadata 'model_type' is {self.model_type!r}; expected a model kind's name.")
         unknown = [f for f in self.features if f not in FEATURES]
         if unknown:
             raise NetworkFileError(f"metadata 'features' has unknown names {unknown}; known: {FEATURES}.")
@@ -291,127 +287,3 @@ def module_scaling(
         factor = float(buffers["out_scale"][0])
         scale_out, shift_out = scale_out * factor, shift_out * factor
     return scale_in, shift_in, scale_out, shift_out
-
-
-EXAMPLE_TOLERANCE = 1e-4
-"""Largest difference, relative to the stored ``torque_scale``, between a file's module and its stored outputs."""
-
-
-def stored_examples(metadata: NetworkMetadata, source: str) -> tuple[torch.Tensor, torch.Tensor, float] | None:
-    """The metadata's ``examples`` as ``(inputs (N, T, F), outputs (N, T), torque_scale)`` float64, or None if absent.
-
-    Raises:
-        NetworkFileError: ``examples`` is present but malformed (shapes, non-finite numbers, missing keys).
-    """
-    ex = metadata.examples
-    if not ex:
-        return None
-    try:
-        inputs = torch.as_tensor(ex["inputs"], dtype=torch.float64)
-        outputs = torch.as_tensor(ex["outputs"], dtype=torch.float64)
-        scale = float(ex["torque_scale"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise NetworkFileError(
-            f"{source}: metadata 'examples' must hold 'inputs' (N, T, F), 'outputs' (N, T) and 'torque_scale'; {err}"
-        ) from err
-    ok = inputs.dim() == 3 and outputs.shape == inputs.shape[:2] and inputs.numel() > 0
-    if not ok or not (bool(torch.isfinite(inputs).all()) and bool(torch.isfinite(outputs).all())) or not scale > 0:
-        raise NetworkFileError(
-            f"{source}: metadata 'examples' has inputs {tuple(inputs.shape)}, outputs {tuple(outputs.shape)}, "
-            f"torque_scale {scale}; expected finite (N, T, F), (N, T) and a positive scale."
-        )
-    return inputs, outputs, scale
-
-
-def _zero_state(net: torch.nn.Module, kind: str, rows: int, device):
-    state = getattr(net, kind).state_dict()
-    layers = sum(1 for key in state if key.startswith("weight_ih_l"))
-    h = torch.zeros(layers, rows, int(state["weight_hh_l0"].shape[1]), device=device)
-    return h if kind == "gru" else (h, h.clone())
-
-
-@torch.no_grad()
-def replay_module(net: torch.nn.Module, model_type: str, inputs: torch.Tensor) -> torch.Tensor:
-    """Outputs (N, T) of a network file's module on per-step inputs (N, T, F) (float32), recurrent state from zero.
-
-    Recurrent nets (``gru_pd``, ``lstm``) take the T steps of each row in order; the MLP takes each frame alone.
-    """
-    device = next((b.device for b in net.buffers()), torch.device("cpu"))
-    x = inputs.to(device=device, dtype=torch.float32)
-    n, t, _ = x.shape
-    if model_type == "mlp":
-        return net(x.reshape(n * t, -1)).reshape(n, t).double().cpu()
-    state = _zero_state(net, "gru" if model_type == "gru_pd" else "lstm", n, device)
-    out = torch.empty(n, t, dtype=torch.float64)
-    for k in range(t):
-        y, state = net(x[:, k : k + 1, :].contiguous(), state)
-        out[:, k] = y.reshape(-1).double().cpu()
-    return out
-
-
-def check_examples(net: torch.nn.Module, metadata: NetworkMetadata | None, source: str) -> float | None:
-    """Replay the file's stored examples through its module; raise when the outputs differ from the stored ones.
-
-    Returns the largest difference [N·m] (None when the file stores no examples). A file without examples whose
-    normalisation divides an input by less than :attr:`Normalizer.REL_SPREAD` of its mean (written before
-    near-constant inputs were handled) logs a warning: float32 rounding of that input is amplified.
-
-    Raises:
-        NetworkFileError: the module disagrees with its own stored outputs by more than :data:`EXAMPLE_TOLERANCE`
-            times the stored torque scale, or the examples are malformed.
-    """
-    if metadata is None:
-        return None
-    examples = stored_examples(metadata, source)
-    if examples is None:
-        _warn_amplified_inputs(metadata, source)
-        return None
-    inputs, outputs, scale = examples
-    if inputs.shape[2] != _input_width(net, metadata):
-        raise NetworkFileError(
-            f"{source}: metadata 'examples' inputs have {inputs.shape[2]} features; the net takes "
-            f"{_input_width(net, metadata)}."
-        )
-    got = replay_module(net, metadata.model_type, inputs)
-    error = (got - outputs).abs()
-    worst = float(error.max())
-    if worst > EXAMPLE_TOLERANCE * scale:
-        row, step = divmod(int(error.argmax()), error.shape[1])
-        raise NetworkFileError(
-            f"{source}: the net does not reproduce the outputs stored in its own metadata ('examples'): "
-            f"{worst:.3g} N·m off at example {row}, step {step} (tolerance {EXAMPLE_TOLERANCE:g} x torque scale "
-            f"{scale:.3g} N·m). The file's module is not what was trained (edited, corrupted, or exported with a "
-            "different normalisation); export it again from the training run."
-        )
-    return worst
-
-
-def _input_width(net: torch.nn.Module, metadata: NetworkMetadata) -> int:
-    if metadata.model_type == "mlp":
-        return 2 * len(metadata.input_idx)
-    kind = "gru" if metadata.model_type == "gru_pd" else "lstm"
-    return int(getattr(net, kind).state_dict()["weight_ih_l0"].shape[1])
-
-
-def _warn_amplified_inputs(metadata: NetworkMetadata, source: str) -> None:
-    from .data.normalization import Normalizer  # (data imports nothing from here)
-
-    tiny = [
-        i
-        for i, (mean, std) in enumerate(zip(metadata.input_mean, metadata.input_std, strict=False))
-        if std <= Normalizer.REL_SPREAD * abs(mean) and i not in metadata.near_constant_inputs
-    ]
-    if tiny:
-        names = metadata.features if len(metadata.features) == len(metadata.input_std) else []
-        listed = [names[i] if names else i for i in tiny]
-        logger.warning(
-            "%s: inputs %s are normalised by a spread below %g of their mean (std %s, mean %s): float32 rounding of "
-            "these inputs is amplified (an input error of order 1 when the scaling is folded into the first layer). "
-            "Retrain with this version, which scales near-constant inputs by their magnitude, or run with "
-            "fused=False.",
-            source,
-            listed,
-            Normalizer.REL_SPREAD,
-            [metadata.input_std[i] for i in tiny],
-            [metadata.input_mean[i] for i in tiny],
-        )

@@ -1,4 +1,4 @@
-r"""Analytic joint torque model shared by the actuators and the trainers.
+r"""Analytic joint torque model shared by training, validation, the actuators and the Newton drive's torch backend.
 
 All functions are element-wise on broadcastable tensors, so they serve one joint of a test bench and
 ``(num_envs, num_joints)`` batches alike. Units: angles [rad], velocities [rad/s], torques [N·m],
@@ -15,6 +15,16 @@ The physical part of :class:`~learned_actuators.actuators.CombinedGRUAndPDActuat
 where :math:`\mathrm{sat}_{tsc}` is the asymmetric torque-speed curve of :func:`torque_speed_limits` and the last
 term an optional (smoothed) Coulomb friction, zero by default.
 Note the spring sign: the formula is applied as written, so a restoring spring has ``k_spring < 0``.
+
+Each formula is written once, here. Called without buffers a function allocates its result and supports autograd
+(training, validation); the actuators' hot path passes ``out=`` (and ``scratch=`` / ``limits=``) buffers of the
+broadcast shape and gets the same values written in place, without allocating when the coefficients are tensors
+(a plain-number coefficient costs one temporary). Buffers must not alias the inputs unless a docstring says so.
+The drive's Warp kernels cannot call torch: :mod:`learned_actuators.newton_drives.kernels` writes the same formulas
+once as ``@wp.func`` and a test checks them against these.
+
+The final clip at the motor limits (:func:`motor_limits`) is here too: the asymmetric curve bounded by a
+continuous effort limit, or Isaac Lab's ``DCMotor`` four-quadrant curve.
 """
 
 from __future__ import annotations
@@ -24,14 +34,20 @@ from dataclasses import asdict, dataclass
 import torch
 
 __all__ = [
+    "MOTOR_CURVES",
     "PhysicsParams",
     "clip_to_torque_speed_curve",
+    "dc_motor_corner_velocity",
     "friction_torque",
+    "motor_limits",
     "pd_torque",
     "physical_torque",
     "spring_torque",
     "torque_speed_limits",
 ]
+
+MOTOR_CURVES = ("dc_motor", "asymmetric")
+"""Final-clip curves of :func:`motor_limits` (the actuators' ``torque_speed_curve``)."""
 
 
 @dataclass(frozen=True)
@@ -74,42 +90,91 @@ class PhysicsParams:
         return self.stall_torque is not None and self.no_load_speed is not None
 
 
-def pd_torque(q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor, kp, kd) -> torch.Tensor:
+def _term(coef, x: torch.Tensor, sign: float, add_to: torch.Tensor | None, out: torch.Tensor | None) -> torch.Tensor:
+    """``add_to + sign * coef * x``, or ``sign * coef * x`` without ``add_to``; ``sign`` is ``1.0`` or ``-1.0``.
+
+    In place (``out`` given, ``coef`` a tensor) the sum is one fused ``addcmul`` (``out`` may be ``add_to`` or ``x``);
+    otherwise the product and the sum are separate ops, which round exactly as ``add_to + (sign * coef) * x``.
+    """
+    if add_to is not None and out is not None and isinstance(coef, torch.Tensor):
+        return torch.addcmul(add_to, coef, x, value=sign, out=out)
+    term = torch.mul(x, coef, out=out if add_to is None else None)
+    if sign < 0:
+        term = term.neg_()
+    return term if add_to is None else torch.add(add_to, term, out=out)
+
+
+def pd_torque(q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor, kp, kd, out=None) -> torch.Tensor:
     """PD torque ``kp * (q_target - q) + kd * (0 - qd)`` [N·m] (velocity target is zero)."""
-    return kp * (q_target - q) - kd * qd
+    error = torch.sub(q_target, q, out=out)
+    return _term(kd, qd, -1.0, torch.mul(error, kp, out=out), out)
 
 
-def spring_torque(q: torch.Tensor, k_spring, theta0) -> torch.Tensor:
-    """Spring torque ``k_spring * (q - theta0)`` [N·m]."""
-    return k_spring * (q - theta0)
+def spring_torque(q: torch.Tensor, k_spring, theta0, add_to=None, *, out=None, scratch=None) -> torch.Tensor:
+    """Spring torque ``k_spring * (q - theta0)`` [N·m], added to ``add_to`` when given.
+
+    With ``add_to``, ``scratch`` holds ``q - theta0`` (``out`` may be ``add_to``).
+    """
+    offset = torch.sub(q, theta0, out=out if add_to is None else scratch)
+    return _term(k_spring, offset, 1.0, add_to, out)
 
 
-def friction_torque(qd: torch.Tensor, friction, friction_velocity) -> torch.Tensor:
-    """Smoothed Coulomb friction torque ``-friction * tanh(qd / friction_velocity)`` [N·m]."""
-    return -friction * torch.tanh(qd / friction_velocity)
+def friction_torque(qd: torch.Tensor, friction, friction_velocity, add_to=None, *, out=None, scratch=None):
+    """Smoothed Coulomb friction torque ``-friction * tanh(qd / friction_velocity)`` [N·m], added to ``add_to``.
+
+    With ``add_to``, ``scratch`` holds the tanh (``out`` may be ``add_to``).
+    """
+    buffer = out if add_to is None else scratch
+    shape = torch.tanh(torch.div(qd, friction_velocity, out=buffer), out=buffer)
+    return _term(friction, shape, -1.0, add_to, out)
 
 
-def torque_speed_limits(qd: torch.Tensor, stall_torque, no_load_speed) -> tuple[torch.Tensor, torch.Tensor]:
+_ONES: dict[torch.device, torch.Tensor] = {}
+
+
+def _one_plus_ratio(x: torch.Tensor, sign: float, denominator, out) -> torch.Tensor:
+    """``1 + sign * x / denominator`` (one fused op for a tensor ``denominator``; ``out`` may be ``x``)."""
+    if isinstance(denominator, torch.Tensor):
+        one = _ONES.get(x.device)
+        if one is None:
+            one = _ONES[x.device] = torch.ones((), device=x.device)
+        return torch.addcdiv(one, x, denominator, value=sign, out=out)
+    return torch.add(torch.div(x, sign * denominator, out=out), 1.0, out=out)
+
+
+def torque_speed_limits(qd: torch.Tensor, stall_torque, no_load_speed, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Lower and upper torque limits [N·m] of the asymmetric torque-speed curve at velocity ``qd``.
 
     Torque in the direction of motion (motoring) is limited to
     ``stall_torque * (1 - |qd| / no_load_speed)``, floored at zero; torque against the motion (braking)
-    is limited to ``stall_torque``; at rest both directions get ``stall_torque``.
+    is limited to ``stall_torque``; at rest both directions get ``stall_torque``. Evaluated without a branch:
+    ``upper = stall_torque * max(1 - max(qd, 0) / no_load_speed, 0)`` is the motoring limit for ``qd > 0`` and
+    exactly ``stall_torque`` otherwise (``1 - 0 / v0 == 1``), ``lower`` likewise; ``no_load_speed`` must be
+    positive (inf: a flat curve).
 
-    Returns:
-        ``(lower, upper)`` with the shape of ``qd`` broadcast against the parameters.
+    Returns ``(lower, upper)`` with the shape of ``qd`` broadcast against the parameters, written into the
+    buffers ``out = (lower, upper)`` when given.
     """
-    motoring = stall_torque * torch.clamp(1.0 - qd.abs() / no_load_speed, min=0.0)
-    full = torch.ones_like(qd) * stall_torque
-    upper = torch.where(qd > 0, motoring, full)
-    lower = -torch.where(qd < 0, motoring, full)
+    lower, upper = (None, None) if out is None else out
+    motoring = torch.clamp(qd, min=0.0, out=upper)
+    motoring = torch.clamp(_one_plus_ratio(motoring, -1.0, no_load_speed, upper), min=0.0, out=upper)
+    upper = torch.mul(motoring, stall_torque, out=upper)
+    motoring = torch.clamp(qd, max=0.0, out=lower)
+    motoring = torch.clamp(_one_plus_ratio(motoring, 1.0, no_load_speed, lower), min=0.0, out=lower)
+    lower = torch.mul(motoring, stall_torque, out=lower).neg_()
     return lower, upper
 
 
-def clip_to_torque_speed_curve(torque: torch.Tensor, qd: torch.Tensor, stall_torque, no_load_speed) -> torch.Tensor:
-    """Saturate ``torque`` [N·m] by the asymmetric torque-speed curve at velocity ``qd`` [rad/s]."""
-    lower, upper = torque_speed_limits(qd, stall_torque, no_load_speed)
-    return torch.maximum(torch.minimum(torque, upper), lower)
+def clip_to_torque_speed_curve(
+    torque: torch.Tensor, qd: torch.Tensor, stall_torque, no_load_speed, out=None, limits=None
+) -> torch.Tensor:
+    """Saturate ``torque`` [N·m] by the asymmetric torque-speed curve at velocity ``qd`` [rad/s].
+
+    ``limits``: ``(lower, upper)`` buffers for :func:`torque_speed_limits` (they hold the curve at ``qd``
+    afterwards); ``out`` may be ``torque``.
+    """
+    lower, upper = torque_speed_limits(qd, stall_torque, no_load_speed, out=limits)
+    return torch.clamp(torque, min=lower, max=upper, out=out)
 
 
 def physical_torque(
@@ -124,16 +189,80 @@ def physical_torque(
     no_load_speed=None,
     friction=0.0,
     friction_velocity=0.05,
+    *,
+    out=None,
+    scratch=None,
+    limits=None,
 ) -> torch.Tensor:
     """Return ``tau_phys`` [N·m].
 
     That is the PD torque, saturated by the torque-speed curve when both its parameters are set, plus the
     spring torque, plus the Coulomb friction torque (when ``friction`` is not zero).
+
+    In place: ``out`` receives the result, ``scratch`` (same shape) an intermediate, and ``limits`` (a pair
+    of buffers) the torque-speed limits at ``qd`` when the curve is on (see :func:`torque_speed_limits`).
     """
-    tau = pd_torque(q, qd, q_target, kp, kd)
+    tau = pd_torque(q, qd, q_target, kp, kd, out=out)
     if stall_torque is not None and no_load_speed is not None:
-        tau = clip_to_torque_speed_curve(tau, qd, stall_torque, no_load_speed)
-    tau = tau + spring_torque(q, k_spring, theta0)
+        tau = clip_to_torque_speed_curve(tau, qd, stall_torque, no_load_speed, out=out, limits=limits)
+    tau = spring_torque(q, k_spring, theta0, add_to=tau, out=out, scratch=scratch)
     if isinstance(friction, torch.Tensor) or friction != 0.0:
-        tau = tau + friction_torque(qd, friction, friction_velocity)
+        tau = friction_torque(qd, friction, friction_velocity, add_to=tau, out=out, scratch=scratch)
     return tau
+
+
+def dc_motor_corner_velocity(saturation_effort, velocity_limit, effort_limit) -> torch.Tensor:
+    """Velocity [rad/s] past which Isaac Lab's ``DCMotor`` curve no longer changes: ``v0 (1 + limit / sat)``.
+
+    ``velocity_limit`` where that is undefined (``saturation_effort <= 0`` or ``limit / sat`` NaN, e.g. inf / inf).
+    Allocates (it is not on the default path).
+    """
+    ratio = torch.as_tensor(effort_limit) / saturation_effort
+    defined = (torch.as_tensor(saturation_effort) > 0.0) & (ratio == ratio)
+    return torch.where(defined, velocity_limit * (1.0 + ratio), torch.as_tensor(velocity_limit, dtype=ratio.dtype))
+
+
+def motor_limits(
+    qd: torch.Tensor,
+    curve: str,
+    saturation_effort,
+    velocity_limit,
+    effort_limit,
+    *,
+    corner_velocity=None,
+    torque_speed=None,
+    out=None,
+    scratch=None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lower and upper effort limits [N·m] of the final clip at the motor limits at velocity ``qd``.
+
+    ``curve`` (one of :data:`MOTOR_CURVES`):
+
+    * ``"asymmetric"``: :func:`torque_speed_limits` (stall torque ``saturation_effort``, no-load speed
+      ``velocity_limit``) bounded by ``±effort_limit``; ``torque_speed`` passes those curve limits when they are
+      already computed at this ``qd`` (read, not written).
+    * ``"dc_motor"``: Isaac Lab's ``DCMotor``: ``v = clamp(qd, -corner, corner) / velocity_limit``,
+      ``upper = min(sat (1 - v), effort_limit)``, ``lower = -min(sat (1 + v), effort_limit)``, with
+      ``corner_velocity`` the pair ``(-corner, corner)`` (default: :func:`dc_motor_corner_velocity`).
+
+    ``out``: ``(lower, upper)`` buffers; ``scratch``: one more buffer of that shape.
+    """
+    lower, upper = (None, None) if out is None else out
+    if curve == "asymmetric":
+        if torque_speed is None:
+            torque_speed = torque_speed_limits(qd, saturation_effort, velocity_limit, out=out)
+        upper = torch.minimum(torque_speed[1], effort_limit, out=upper)
+        lower = torch.maximum(torque_speed[0], torch.neg(effort_limit, out=scratch), out=lower)
+        return lower, upper
+    if corner_velocity is None:
+        corner = dc_motor_corner_velocity(saturation_effort, velocity_limit, effort_limit)
+        corner_velocity = (-corner, corner)
+    ratio = torch.clamp(qd, min=corner_velocity[0], max=corner_velocity[1], out=scratch)
+    ratio = torch.div(ratio, velocity_limit, out=scratch)
+    upper = torch.minimum(
+        torch.addcmul(saturation_effort, saturation_effort, ratio, value=-1.0, out=upper), effort_limit, out=upper
+    )
+    lower = torch.minimum(
+        torch.addcmul(saturation_effort, saturation_effort, ratio, out=lower), effort_limit, out=lower
+    ).neg_()
+    return lower, upper

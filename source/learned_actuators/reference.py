@@ -3,7 +3,8 @@
 Every column-map key, metadata side-file key, preset key (``data.*``, ``train.*``, ``models.<type>.*``) and override
 is a field of a dataclass whose docstring (the string literal under the field, read with :mod:`ast`) describes it;
 its type comes from the annotation, its default from the field, its allowed values from
-:data:`~learned_actuators.learning.typed_cfg.FIELD_CHECKS`. Lists of names (log formats, units, channels, glitch
+:func:`~learned_actuators.learning.cfg_checks.checks_of`; the shipped presets are listed with the first sentence of
+their description (the comment at the top of each YAML file). Lists of names (log formats, units, channels, glitch
 fields, plausibility checks) come from the dicts the readers use. ``scripts/make_reference.py`` writes the file; a
 unit test fails when the committed file differs from :func:`render_reference`, so the docs cannot drift from the
 code. A field without a docstring is an error here.
@@ -78,7 +79,7 @@ def _target(role: str, name: str) -> str:
 
 
 def _allowed(check) -> str:
-    """Range and choices of a field in words (:class:`~learned_actuators.learning.typed_cfg.Check`)."""
+    """Range and choices of a field in words (:class:`~learned_actuators.learning.cfg_checks.Check`)."""
     if check is None:
         return ""
     text = check.describe().strip()
@@ -95,10 +96,10 @@ def _markdown(doc: str) -> str:
 
 def dataclass_keys(cls, prefix: str = "", skip: tuple[str, ...] = ()) -> list[Key]:
     """The keys of a cfg dataclass (nested dataclass fields expanded as ``prefix.field.sub``)."""
-    from .learning.typed_cfg import FIELD_CHECKS
+    from .learning.cfg_checks import checks_of
 
     docs = field_docs(cls)
-    checks = FIELD_CHECKS.get(cls.__name__, {})
+    checks = checks_of(cls)
     keys = []
     for f in dataclasses.fields(cls):
         if f.name in skip:
@@ -164,18 +165,39 @@ def _column_map_section() -> list[str]:
     ]
 
 
+def _preset_description(name: str) -> str:
+    """First sentence of a shipped preset's description (the comment lines at the top of its YAML file)."""
+    from .config import shipped_file
+
+    lines = shipped_file("presets", name).read_text(encoding="utf-8").splitlines()
+    text = " ".join(line.lstrip("# ").strip() for line in lines if line.startswith("#") and "@package" not in line)
+    return text.split(". ")[0].rstrip(".") + "."
+
+
 def _preset_section() -> list[str]:
+    from .config import shipped_names
     from .data.bench_csv_cfg import BenchCsvCfg
     from .data.checks import PLAUSIBILITY_CHECKS
-    from .learning.pipeline import DataCfg
+    from .learning.cfg_checks import model_types
+    from .learning.data_cfg import DataCfg
     from .learning.trainer_cfg import TrainCfg
 
+    kinds = "|".join(model_types())
     return [
         "## Presets and overrides",
         "",
-        "A preset (`scripts/train_actuator.py --preset`, shipped in `learned_actuators/config/presets/`) has the"
-        " sections `data`, `train` and `models` (`models.<gru_pd|lstm|mlp>.*`: the `train` keys for one model);"
-        " every key below is also a command-line override `key=value` (e.g. `train.gru.hidden_size=64`).",
+        "A preset (`scripts/train_actuator.py --preset NAME|FILE`) has the sections `data`, `train` and `models`"
+        f" (`models.<{kinds}>.*`: the `train` keys that differ for one model kind; the kinds listed are trained)."
+        " The shipped presets are the Hydra config group `preset` (`learned_actuators/config/preset/*.yaml`); a"
+        " preset inherits others through its defaults list (`defaults: [recipe_gru_pd, _self_]`; in a JSON file also"
+        ' `"extends": "recipe_gru_pd"`). Every key below is also a command-line override in Hydra\'s grammar'
+        " (`train.gru.hidden_size=64`, `data.test_groups=[up_and_down]`, `+models.mlp.lr=0.01` adds a key a"
+        " section does not set, `~models.lstm` drops a model); `--multirun train.seed=0,1,2` runs one job per value."
+        " Values are type-checked against the field (structured configs generated from the cfg dataclasses) and"
+        " checked against the allowed values before any work; a `train.*` override also replaces that key in the"
+        " `models.<kind>` sections that set it.",
+        "",
+        *_names("shipped preset", {name: _preset_description(name) for name in shipped_names("presets")}),
         "",
         "### `data`",
         "",
@@ -189,9 +211,43 @@ def _preset_section() -> list[str]:
         "",
         *_names("check", PLAUSIBILITY_CHECKS),
         "",
-        "### `train` (and `models.<type>`)",
+        "### `train` (and `models.<kind>`)",
         "",
         *_table(dataclass_keys(TrainCfg, "train.")),
+    ]
+
+
+def _validation_section() -> list[str]:
+    from .validation.validation_cfg import ValidationCfg
+
+    return [
+        "## Validation overrides",
+        "",
+        "`scripts/validate_actuator.py` and `scripts/compare_actuators.py` take `ValidationCfg` fields as Hydra"
+        " overrides (`decimation=2`, `baselines=[ideal_pd,dc_motor]`, `benches=[{mass:0.5,length:0.1}]`), checked"
+        " the same way before any work.",
+        "",
+        *_table(dataclass_keys(ValidationCfg)),
+    ]
+
+
+def _excitation_section() -> list[str]:
+    from .excitation.plan_cfg import ExcitationCfg
+    from .excitation.robot_backend import RobotBackendCfg
+    from .excitation.sim_backend import SimBackendCfg
+
+    return [
+        "## Excitation overrides",
+        "",
+        "`scripts/excite_go2.py` takes `ExcitationCfg` fields (the plan), `sim.<field>` (simulator backend) and"
+        " `robot.<field>` (Unitree SDK backend) as Hydra overrides (`amplitude.calf=0.3`, `kp=30 kp.calf=35`,"
+        " `robot.limits.position_margin=0.08`), checked before anything moves.",
+        "",
+        *_table(dataclass_keys(ExcitationCfg)),
+        "",
+        *_table(dataclass_keys(SimBackendCfg, "sim.")),
+        "",
+        *_table(dataclass_keys(RobotBackendCfg, "robot.")),
     ]
 
 
@@ -206,5 +262,9 @@ def render_reference() -> str:
         *_column_map_section(),
         "",
         *_preset_section(),
+        "",
+        *_validation_section(),
+        "",
+        *_excitation_section(),
     ]
     return "\n".join(lines) + "\n"

@@ -17,7 +17,8 @@ import torch
 from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg, LSTMActuatorNetCfg, MLPActuatorNetCfg
 from learned_actuators.actuators.fused_nets import fused_example_error
 from learned_actuators.learning import export_model, train
-from learned_actuators.network_file import load_network, stored_examples
+from learned_actuators.network_examples import stored_examples
+from learned_actuators.network_file import load_network
 from tests.actuators.helpers import make_actuator, step
 from tests.learning.conftest import REF_KD, make_runs, quick_cfg
 
@@ -127,7 +128,7 @@ def test_file_with_an_amplified_constant_input_falls_back_to_the_module(trained,
         path = str(export_model(model, tmp_path, "old", onnx=False)["torchscript"])
         net, meta = load_network(path)
         inputs, outputs, scale = stored_examples(meta, path)
-        fused_error = fused_example_error(net, "gru_pd", inputs, outputs, "cpu")
+        fused_error = fused_example_error(net, inputs, outputs, "cpu")
         assert fused_error > 10 * TOLERANCE * scale  # the bug: what the fused kernels would have run
         actuator = _actuator("gru_pd_residual", path, (20.0, 20.0), fused=True)
         assert not actuator.uses_fused_kernels

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from learned_actuators.learning import export_model, train
-from learned_actuators.learning.pipeline import build_cfg, load_data, load_preset, merge_presets
+from learned_actuators.learning.data_loading import load_data
+from learned_actuators.learning.presets import build_cfg, load_preset, merge_presets
 from tests.actuators.helpers import make_actuator
 from tests.actuators.test_deploy_equals_train import TOLERANCE, _replay
 from tests.conftest import shared_data_dir

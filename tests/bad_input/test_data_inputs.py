@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from learned_actuators.learning.pipeline import DataCfg, load_data
+from learned_actuators.learning.data_cfg import DataCfg
+from learned_actuators.learning.data_loading import load_data
 from tests.bad_input.harness import assert_refused, assert_unchanged, case, run_main, snapshot
 
 pytestmark = pytest.mark.unit

@@ -168,10 +168,14 @@ CASES = [
     c("crash", "model-key-unknown", T, [*PRESET, "models.lstm.max_epoch=3"], ["models.lstm", "max_epoch"]),
     c("crash", "override-without-value", T, [*PRESET, "train.max_epochs"], ["train.max_epochs", "key=value"]),
     c("crash", "scalar-has-no-fields", T, [*PRESET, "train.lr.value=3"], ["train.lr", "value"]),
+    c("clear", "sweep-without-multirun", T, [*PRESET, "train.seed=0,1"], ["train.seed=0,1", "--multirun"]),
+    c("clear", "multirun-one-job-mistyped", T, [*PRESET, "--multirun", "train.max_epochs=1,abc"], ["train.max_epochs=abc", "integer"]),
+    c("clear", "preset-as-override", T, [*PRESET, "preset=so101"], ["preset=", "--preset"]),
+    c("clear", "model-section-not-in-preset", T, [*PRESET, "models.mlp.lr=0.01"], ["models.mlp.lr", "+models.mlp.lr"]),
     # ---- data settings
-    c("crash", "test_groups-not-a-group", T, [*PRESET, "data.test_groups=medium"], ["data.test_groups", "medium", "heavy", "light"]),
+    c("crash", "test_groups-not-a-group", T, [*PRESET, "data.test_groups=[medium]"], ["data.test_groups", "medium", "heavy", "light"]),
     c("silent", "test_groups-one-unknown", T, [*PRESET, 'data.test_groups=["light","medium"]'], ["data.test_groups", "medium", "heavy"]),
-    c("silent", "test_groups-without-group-split", T, [*PRESET, "data.split=runs", "data.test_groups=light"], ["data.test_groups", "data.split"]),
+    c("silent", "test_groups-without-group-split", T, [*PRESET, "data.split=runs", "data.test_groups=[light]"], ["data.test_groups", "data.split"]),
     c("crash", "split-unknown", T, [*PRESET, "data.split=folds"], ["data.split", "groups"]),
     c("crash", "reader-unknown", T, [*PRESET, "data.reader=excel"], ["data.reader", "bench_csv"]),
     c("crash", "ratios-not-three", T, [*PRESET, "data.split=runs", "data.ratios=[0.5,0.5]"], ["data.ratios"]),
@@ -179,6 +183,7 @@ CASES = [
     c("crash", "group_key-missing", T, [*PRESET, "data.group_key=motor"], ["data.group_key=motor", "motor"]),
     c("crash", "data-path-missing", T, [*PRESET, "data.path={tmp}/no_such_logs"], ["data.path", "no_such_logs"]),
     c("silent", "recipe-without-data-path", T, ["--preset", "recipe_mlp", "--out", "{tmp}/new_run"], ["data.path", "--demo"]),
+    c("silent", "data-path-without-reader", T, ["--preset", "recipe_mlp", "--out", "{tmp}/r", "data.path={data}"], ["data.reader", "data.path"]),
     c("crash", "reader-without-data-path", T, ["--preset", "{bad}", "--out", "{tmp}/r"], ["data.path"], "no_path_preset"),
     # ---- preset files
     c("crash", "preset-not-found", T, ["--preset", "{tmp}/missing.json"], ["missing.json", "shipped preset"]),
@@ -194,7 +199,7 @@ CASES = [
     c("clear", "neither-demo-nor-preset", T, ["--out", "{tmp}/new_run"], ["--preset", "--demo"]),
     c("silent", "demo-override-not-an-integer", T, [*DEMO, "train.max_epochs=abc"], ["train.max_epochs", "integer"]),
     c("silent", "demo-override-unknown-key", T, [*DEMO, "train.epochs=3"], ["train", "epochs", "max_epochs"]),
-    c("silent", "demo-test_groups-not-a-group", T, [*DEMO, "data.test_groups=down_only"], ["data.test_groups", "down_only", "up_and_down"]),
+    c("silent", "demo-test_groups-not-a-group", T, [*DEMO, "data.test_groups=[down_only]"], ["data.test_groups", "down_only", "up_and_down"]),
     c("silent", "demo-models-unknown", T, [*DEMO, "--models", "gru"], ["--models", "gru", "gru_pd"]),
     # ---- output folders
     c("dataloss", "out-holds-an-earlier-run", T, ["--preset", "{preset}", "--out", "{earlier}"], ["--out", "earlier", "--overwrite"]),

@@ -9,7 +9,8 @@ import pytest
 from learned_actuators.data.cleaning import cleaning_record, remove_glitches, resample_uniform
 from learned_actuators.data.column_map import read_mapped_folder, read_mapped_log
 from learned_actuators.data.joint_log import LogFormatError
-from learned_actuators.learning.pipeline import DataCfg, load_data, splits_of
+from learned_actuators.learning.data_cfg import DataCfg
+from learned_actuators.learning.data_loading import load_data, splits_of
 
 pytestmark = pytest.mark.unit
 

@@ -7,9 +7,10 @@ import pytest
 
 from learned_actuators.data import LogFormatError, read_mapped_folder, read_mapped_log
 from learned_actuators.data.checks import ImplausibleDataError
+from learned_actuators.learning.data_cfg import DataCfg
+from learned_actuators.learning.data_loading import load_data
 from learned_actuators.learning.features import run_physics
 from learned_actuators.learning.models_cfg import PhysicsCfg
-from learned_actuators.learning.pipeline import DataCfg, load_data
 from tests.data.ankle_log import ANKLE_MAP, JOINTS, KD, KP, ankle_frame, write_ankle_log
 
 pytestmark = pytest.mark.unit

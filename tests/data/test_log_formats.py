@@ -8,7 +8,8 @@ import pytest
 
 from learned_actuators.data.column_map import read_mapped_folder, read_mapped_log
 from learned_actuators.data.joint_log import LogFormatError
-from learned_actuators.learning.pipeline import DataCfg, load_data
+from learned_actuators.learning.data_cfg import DataCfg
+from learned_actuators.learning.data_loading import load_data
 
 pytestmark = pytest.mark.unit
 

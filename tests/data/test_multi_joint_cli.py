@@ -1,24 +1,14 @@
 """End to end: a four-joint CSV without a time column (gains in a side file) through scripts/train_actuator.py."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.data.ankle_log import JOINTS, KP, write_ankle_log
+from tests.support.cli import script_main
 
 pytestmark = pytest.mark.unit
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_actuator.py"
-
-
-def _cli():
-    spec = importlib.util.spec_from_file_location("train_actuator", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
 
 
 def test_gru_pd_recipe_trains_on_a_multi_joint_csv_with_chosen_blocks(tmp_path, capsys):
@@ -47,7 +37,7 @@ def test_gru_pd_recipe_trains_on_a_multi_joint_csv_with_chosen_blocks(tmp_path, 
         "train.tensorboard=false",
         "train.plots=false",
     ]
-    assert _cli()(argv) == 0
+    assert script_main("train_actuator")(argv) == 0
     assert "| gru_pd |" in capsys.readouterr().out
     rows = json.loads((out / "results.json").read_text())
     assert [r["model"] for r in rows] == ["gru_pd", "mlp", "pd_friction_lsq"]

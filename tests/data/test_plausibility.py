@@ -18,7 +18,8 @@ from learned_actuators.data.checks import check_velocity_scale, validate_accept
 from learned_actuators.data.run_files import read_run_files
 from learned_actuators.data.torque_profile import read_torque_profile
 from learned_actuators.errors import UserInputError
-from learned_actuators.learning.pipeline import DataCfg, load_data
+from learned_actuators.learning.data_cfg import DataCfg
+from learned_actuators.learning.data_loading import load_data
 from learned_actuators.recording import save_npz, validate_profile, write_csv
 
 pytestmark = pytest.mark.unit

@@ -127,7 +127,9 @@ def test_kfold_over_blocks_tests_every_frame_once():
 
 def test_split_options_through_the_pipeline():
     from learned_actuators.errors import UserInputError
-    from learned_actuators.learning.pipeline import DataCfg, build_cfg, splits_of
+    from learned_actuators.learning.data_cfg import DataCfg
+    from learned_actuators.learning.data_loading import splits_of
+    from learned_actuators.learning.presets import build_cfg
 
     logs = split_joints([_log("ankles", n=1000, joints=2)])
     chosen = splits_of(logs, DataCfg(split="blocks", blocks=4, test_blocks=[0, 2], gap_s=0.1))

@@ -1,24 +1,14 @@
 """The four raw Feetech STS3250 BAM logs (~50-65 Hz, irregular) train through the shipped column map alone."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from learned_actuators.data.column_map import read_mapped_folder
+from tests.support.cli import script_main
 
 pytestmark = pytest.mark.integration
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_actuator.py"
-
-
-def _cli():
-    spec = importlib.util.spec_from_file_location("train_actuator", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
 
 
 def test_sts3250_raw_logs_load_and_train_with_the_shipped_map(shared_data, tmp_path, capsys):
@@ -48,7 +38,7 @@ def test_sts3250_raw_logs_load_and_train_with_the_shipped_map(shared_data, tmp_p
         "train.tensorboard=false",
         "train.plots=false",
     ]
-    assert _cli()(argv) == 0
+    assert script_main("train_actuator")(argv) == 0
     rows = json.loads((out / "results.json").read_text())
     assert [r["model"] for r in rows] == ["gru_pd", "pd_friction_lsq"]
     assert all(np.isfinite(r["rmse"]) for r in rows)

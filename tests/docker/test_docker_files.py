@@ -153,8 +153,11 @@ def test_the_package_is_installed_non_editable_with_its_package_data():
     final = [r for r in pip_installs() if "--no-deps" in r]
     assert final and all(" -e " not in r for r in final), "install the package itself non-editable"
     patterns = dockerignore_patterns()
-    for data in ("source/learned_actuators/config/presets", "source/learned_actuators/config/column_maps"):
-        assert any((ROOT / data).glob("*.json")), f"{data} has no shipped json files"
+    for data, suffix in (
+        ("source/learned_actuators/config/preset", "yaml"),
+        ("source/learned_actuators/config/column_maps", "json"),
+    ):
+        assert any((ROOT / data).glob(f"*.{suffix}")), f"{data} has no shipped {suffix} files"
         assert not is_ignored(data, patterns), f".dockerignore excludes the package data '{data}'"
 
 

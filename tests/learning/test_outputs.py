@@ -147,7 +147,7 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(tmp_path, benc
 def test_full_disk_names_the_file_and_keeps_the_previous_best(tmp_path, bench, cli, capsys, monkeypatch):
     """ENOSPC while rewriting best.pt (resuming a run stopped before its metrics.json): a clear error naming the file,
     the previous best.pt intact, no temporary file."""
-    import learned_actuators.learning.trainer as trainer
+    import learned_actuators.learning.checkpoints as checkpoints
     from learned_actuators.atomic_io import atomic_write
 
     preset = write_preset(tmp_path, bench, max_epochs=1)
@@ -156,7 +156,7 @@ def test_full_disk_names_the_file_and_keeps_the_previous_best(tmp_path, bench, c
     best = out / "gru_pd" / "heavy" / "best.pt"
     before = best.read_bytes()
     (best.parent / "metrics.json").unlink()  # as if killed between best.pt and metrics.json: resume rewrites both
-    real_save = trainer.torch_save_atomic
+    real_save = checkpoints.torch_save_atomic
 
     def full_disk(obj, path):
         if Path(path).name != "best.pt":
@@ -165,7 +165,7 @@ def test_full_disk_names_the_file_and_keeps_the_previous_best(tmp_path, bench, c
             f.write(b"half a checkpoint")
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(trainer, "torch_save_atomic", full_disk)
+    monkeypatch.setattr(checkpoints, "torch_save_atomic", full_disk)
     outcome = run_main(cli, ["--resume", out], capsys)
     assert outcome.status == 2, outcome
     assert str(best) in outcome.err and "disk is full" in outcome.err and "Traceback" not in outcome.err

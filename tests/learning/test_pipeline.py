@@ -1,27 +1,19 @@
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from learned_actuators.config import shipped_file, shipped_names
 from learned_actuators.data import load_demo_logs
 from learned_actuators.data.synthetic import write_bench_csv
+from learned_actuators.demo.training import demo_preset
 from learned_actuators.errors import UserInputError
-from learned_actuators.learning import apply_overrides, build_cfg, load_preset
-from learned_actuators.learning.demo import DEMO_PRESET
+from learned_actuators.learning.presets import apply_overrides, build_cfg, load_preset
 from tests.learning.conftest import make_runs
+from tests.support.cli import script_main
 
 pytestmark = pytest.mark.unit
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_actuator.py"
-
-
-def _cli():
-    spec = importlib.util.spec_from_file_location("train_actuator", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+DEMO_PRESET = demo_preset()
 
 
 def test_overrides_parse_json_and_strings():
@@ -87,7 +79,7 @@ def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
         },
     }
     (tmp_path / "p.json").write_text(json.dumps(preset))
-    main = _cli()
+    main = script_main("train_actuator")
     assert (
         main(
             [
@@ -124,14 +116,20 @@ def test_overrides_are_converted_and_checked_against_their_fields():
     pristine = copy.deepcopy(DEMO_PRESET)
     out = apply_overrides(
         DEMO_PRESET,
-        ["train.max_epochs=5", "models.mlp.lr=0.01", "data.test_groups=sin_sin", "data.path=123", "train.plots=False"],
+        [
+            "train.max_epochs=5",
+            "models.mlp.lr=0.01",
+            "data.test_groups=[sin_sin]",
+            "data.path=123",
+            "train.plots=False",
+        ],
     )
     assert pristine == DEMO_PRESET  # the input is never modified
     assert out["train"]["max_epochs"] == 5 and out["models"]["lstm"]["max_epochs"] == 5  # train.* reaches every model
     assert out["models"]["mlp"]["max_epochs"] == 5 and out["models"]["mlp"]["lr"] == 0.01
     assert "lr" not in out["models"]["lstm"] and out["train"]["lr"] == DEMO_PRESET["train"]["lr"]
     assert out["data"]["test_groups"] == ["sin_sin"] and out["data"]["path"] == "123" and out["train"]["plots"] is False
-    assert apply_overrides({}, ["train.max_epochs=1e2"])["train"]["max_epochs"] == 100
+    assert apply_overrides({}, ["train.max_epochs=100"])["train"]["max_epochs"] == 100
     for item, message in [
         ("train.max_epochs=abc", "train.max_epochs=abc: expected an integer"),
         ("train.lr=fast", "train.lr=fast: expected a number"),
@@ -141,7 +139,8 @@ def test_overrides_are_converted_and_checked_against_their_fields():
         ("train.gru.mode=resid", "train.gru.mode=resid: resid is not allowed; expected one of residual, direct"),
         ("train.max_epoch=3", "train: unknown key 'max_epoch' (did you mean 'max_epochs'?)"),
         ("models.cnn.lr=1", "per-model keys look like models.<gru_pd|lstm|mlp>"),
-        ("data.ratios=[0.5,-0.5,1]", "data.ratios=[0.5, -0.5, 1]: -0.5 is out of range"),
+        ("data.ratios=[0.5,-0.5,1]", "data.ratios=[0.5,-0.5,1]: -0.5 is out of range"),
+        ("train.max_epochs=1e2", "train.max_epochs=1e2: expected an integer"),  # Hydra: 1e2 is a float
         ("train.physics.kp=null", None),
     ]:
         if message is None:
@@ -159,14 +158,16 @@ def test_preset_values_are_checked_too():
         build_cfg({"models": {"cnn": {}}})
     with pytest.raises(UserInputError, match=r"data.test_groups=\[\"a\"\] applies only with data.split=groups"):
         build_cfg({"data": {"split": "runs", "test_groups": ["a"]}})
-    data_cfg, train_cfg = build_cfg({"train": {"max_epochs": 3.0, "stride_s": None}})
+    data_cfg, train_cfg = build_cfg({"train": {"max_epochs": 3, "stride_s": None}})
     assert train_cfg.max_epochs == 3 and isinstance(train_cfg.max_epochs, int) and data_cfg.reader == "demo"
+    with pytest.raises(UserInputError, match=r"train.max_epochs=3.0: expected an integer"):  # OmegaConf: no float
+        build_cfg({"train": {"max_epochs": 3.0}})
 
 
 def test_test_groups_must_name_groups_of_the_data():
-    from learned_actuators.learning.pipeline import splits_of
+    from learned_actuators.learning.data_loading import splits_of
 
-    data_cfg, _ = build_cfg(apply_overrides(DEMO_PRESET, ["data.test_groups=up_and_dwn"]))
+    data_cfg, _ = build_cfg(apply_overrides(DEMO_PRESET, ["data.test_groups=[up_and_dwn]"]))
     with pytest.raises(UserInputError) as err:
         splits_of(load_demo_logs(), data_cfg)
     assert "'up_and_dwn' is not among the data's groups (run metadata 'trajectory')" in str(err.value)

@@ -5,7 +5,8 @@ import dataclasses
 import pytest
 
 from learned_actuators.data.synthetic import simulate_reference_actuator
-from learned_actuators.learning.pipeline import DataCfg, load_data, sample_runs
+from learned_actuators.learning.data_cfg import DataCfg
+from learned_actuators.learning.data_loading import load_data, sample_runs
 from learned_actuators.physics import PhysicsParams
 
 pytestmark = pytest.mark.unit

@@ -10,7 +10,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from learned_actuators.learning import train
-from learned_actuators.learning.trainer import evaluate
+from learned_actuators.learning.evaluation import evaluate
 from tests.learning.conftest import quick_cfg
 
 pytestmark = pytest.mark.unit

@@ -172,7 +172,7 @@ def test_auto_mirroring_follows_the_data(runs, caplog):
 
 
 def test_shipped_gru_pd_recipe_mirrors_only_on_symmetric_data():
-    from learned_actuators.learning.pipeline import build_cfg, load_preset
+    from learned_actuators.learning.presets import build_cfg, load_preset
 
     _, cfg = build_cfg(load_preset("recipe_gru_pd"))
     assert cfg.augment_mirror == "auto" and cfg.rollout_loss.enabled

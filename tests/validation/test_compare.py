@@ -1,7 +1,6 @@
 """scripts/compare_actuators.py on a four-joint CSV without a time column: ours, a third-party MLP and a stock
 IdealPD in one table on the same held-out frames (single-step errors, no simulator); model spec errors; ONNX nets."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -14,17 +13,9 @@ from learned_actuators.errors import UserInputError
 from learned_actuators.validation.third_party import onnx_to_torchscript, parse_model_spec
 from tests.actuators.helpers import linear_mlp, save, shared_nets
 from tests.data.ankle_log import JOINTS, KD, KP, ankle_frame, write_ankle_log
+from tests.support.cli import script_main
 
 pytestmark = pytest.mark.unit
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compare_actuators.py"
-
-
-def _cli():
-    spec = importlib.util.spec_from_file_location("compare_actuators", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
 
 
 def _ours(tmp_path) -> str:
@@ -46,7 +37,7 @@ def test_multi_joint_csv_ours_go1_and_ideal_pd_in_one_table(tmp_path, capsys):
     argv = ["--data", str(csv.parent), "--column-map", str(map_path), "--blocks", "4", "--test-block", "2"]
     argv += ["--gap-s", "0.5", "--out", str(out), "--model", f"ours:{_ours(tmp_path)}"]
     argv += ["--model", f"mlp:{go1},pos_scale=-1,input_idx=0,1,2,dt=0.02,name=go1", "--model", "isaaclab:IdealPD"]
-    assert _cli()(argv) == 0
+    assert script_main("compare_actuators")(argv) == 0
     printed = capsys.readouterr().out
     assert all(f"τ RMSE {j}" in printed for j in JOINTS)  # per-joint columns, named as logged
     result = json.loads((out / "comparison.json").read_text())
@@ -69,14 +60,14 @@ def test_multi_joint_csv_ours_go1_and_ideal_pd_in_one_table(tmp_path, capsys):
     assert not (out / "report.html").exists()
     assert json.loads((out / "run.json").read_text())["status"] == "finished"
     with pytest.raises(UserInputError, match="already"):  # a run never overwrites an earlier one
-        _cli()(argv)
+        script_main("compare_actuators")(argv)
 
 
 def test_probe_convention_from_the_cli_on_the_training_blocks(tmp_path, capsys):
     csv, map_path = write_ankle_log(tmp_path, duration=6.0, header=False)
     go1 = shared_nets() / "unitree_go1.pt"
     argv = ["--data", str(csv.parent), "--column-map", str(map_path), "--blocks", "3", "--max-spacing", "0.04"]
-    assert _cli()([*argv, "--probe-convention", str(go1), "--out", str(tmp_path / "p")]) == 0
+    assert script_main("compare_actuators")([*argv, "--probe-convention", str(go1), "--out", str(tmp_path / "p")]) == 0
     printed = capsys.readouterr().out
     assert "on the training blocks" in printed and "--model mlp:" in printed
     probe = json.loads((tmp_path / "p" / "probe.json").read_text())

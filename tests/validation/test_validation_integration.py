@@ -206,7 +206,7 @@ def test_go2_fixed_base_replay_tracks_logged_joints():
 
 def test_trained_gru_pd_beats_ideal_pd_on_builtin_data(tmp_path):
     """The README main job: GRU-PD trained on the BAM demo logs rolls out closer to the held-out runs than IdealPD."""
-    from learned_actuators.validation.demo import run
+    from learned_actuators.demo.validation import validate_network as run
 
     result, paths = run(tmp_path)
     gru = result.model("gru_pd").rollout["pos_rmse"]

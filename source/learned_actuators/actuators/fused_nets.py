@@ -24,6 +24,9 @@ Results match the TorchScript module to float32 rounding (about 1e-5 relative); 
 load a net, on random inputs and on the representative training inputs a file of ours stores with the trainer's
 outputs (:func:`fused_example_error`: folding a scaling buffer into the first layer can amplify rounding where random
 inputs do not show it), and fall back to calling the TorchScript module when it does not hold.
+
+This module holds the shared machinery and :class:`FusedMLP`; the LSTM/GRU net is
+:class:`~learned_actuators.actuators.fused_recurrent.FusedRecurrentNet` (also reachable here by its name).
 """
 
 from __future__ import annotations
@@ -34,14 +37,7 @@ import torch
 
 from ..network_file import NetworkFileError, module_scaling
 
-__all__ = [
-    "FusedMLP",
-    "FusedRecurrentNet",
-    "chunk_columns",
-    "extract_activation",
-    "extract_mlp_layers",
-    "fused_example_error",
-]
+__all__ = ["FusedMLP", "chunk_columns", "extract_activation", "extract_mlp_layers", "fused_example_error"]
 
 CHUNK_BYTES = 1 << 22
 """Target size [bytes] of one layer's per-chunk scratch buffers, per intra-op thread. Measured on a 2-core EPYC
@@ -351,196 +347,13 @@ class FusedMLP:
         self._compiled = None
 
 
-class FusedRecurrentNet:
-    """One step of a TorchScript LSTM/GRU actuator net with its own feature-major state.
+def __getattr__(name: str):
+    """``FusedRecurrentNet`` lives in :mod:`.fused_recurrent`, which builds on this module: re-exported lazily."""
+    if name == "FusedRecurrentNet":
+        from .fused_recurrent import FusedRecurrentNet
 
-    The net is read as ``head(rnn(x))`` with the module's scaling buffers (see :func:`_compose_affine`) around
-    it, where ``rnn`` is the ``.lstm``/``.gru`` submodule (``batch_first``, unidirectional, one step per call)
-    and ``head`` the remaining child (Linear or a Linear/activation chain). legged_gym's ANYdrive net
-    (``in_scale``/``out_scale``) and our exported nets (``input_mean``/... buffers) have this form. Input and
-    output affine maps are folded in as in :class:`FusedMLP`.
-
-    Storage: one buffer of rows ``[x; 1; h_0; 1; h_1; 1; ...]`` (``x`` the step input, written by the caller into
-    :attr:`input`), so layer ``k`` multiplies the contiguous rows ``[h_{k-1}; 1; h_k]`` by ``[W_ih | b | W_hh]``
-    in one ``mm`` and the head reads ``[h_last; 1]``. Gate rows per layer: LSTM ``[i; f; 2 g; o]``; GRU
-    ``[r; -z; 2 n_x; 2 n_h]`` with ``n_x = W_in x + b_in`` and ``n_h = W_hn h + b_hn``.
-
-    State: ``hidden`` (and ``cell`` for the LSTM) of shape ``(num_layers, hidden_size, batch)`` (``hidden`` is a
-    non-contiguous view of the storage); the caller builds ``(num_layers, batch, hidden_size)`` views with
-    :meth:`state_views`. ``storage`` passes the storage in (a contiguous float32 tensor of
-    :meth:`storage_rows` rows and ``batch`` columns, e.g. a zero-copy view of a Warp array that holds a Newton
-    drive's state); its ones rows are set here, the other rows are left as they are.
-    """
-
-    @staticmethod
-    def storage_rows(input_size: int, num_layers: int, hidden_size: int) -> int:
-        """Rows of the storage ``[x; 1; h_0; 1; h_1; 1; ...]`` (``h_k`` at rows ``input_size + 1 + k (H + 1)``)."""
-        return input_size + 1 + num_layers * (hidden_size + 1)
-
-    def __init__(
-        self,
-        kind: str,
-        rnn_state: dict[str, torch.Tensor],
-        num_layers: int,
-        hidden_size: int,
-        head_layers,
-        batch: int,
-        device,
-        input_map=None,
-        input_offset=None,
-        output_scale=1.0,
-        output_offset=0.0,
-        chunk: int | None = None,
-        storage: torch.Tensor | None = None,
-    ):
-        if kind not in ("lstm", "gru"):
-            raise ValueError(f"Unknown recurrent kind {kind!r}.")
-        self.kind = kind
-        self.num_layers = num_layers
-        self.hidden_size = hs = hidden_size
-        f32 = {"device": device, "dtype": torch.float32}
-        self.weights = []
-        for k in range(num_layers):
-            w_ih = rnn_state[f"weight_ih_l{k}"].float()
-            b_ih = rnn_state.get(f"bias_ih_l{k}", torch.zeros(w_ih.shape[0])).float()
-            if k == 0:
-                w_ih, b_ih = _fold_input(w_ih, b_ih, input_map, input_offset)
-            w_hh = rnn_state[f"weight_hh_l{k}"].float()
-            b_hh = rnn_state.get(f"bias_hh_l{k}", torch.zeros(w_ih.shape[0])).float()
-            self.weights.append(_recurrent_layer_weight(kind, hs, w_ih, b_ih, w_hh, b_hh).to(**f32).contiguous())
-        self.input_size = width = self.weights[0].shape[1] - 1 - hs
-        rows = self.storage_rows(width, num_layers, hs)
-        if storage is None:
-            storage = torch.zeros(rows, batch, **f32)
-        elif storage.shape != (rows, batch) or storage.dtype != torch.float32 or not storage.is_contiguous():
-            raise ValueError(
-                f"FusedRecurrentNet: storage must be a contiguous float32 ({rows}, {batch}) tensor; got "
-                f"{storage.dtype} {tuple(storage.shape)}."
-            )
-        self._storage = storage
-        self._storage[width] = 1.0
-        blocks = self._storage[width + 1 :].view(num_layers, hs + 1, batch)
-        blocks[:, hs] = 1.0
-        self.input = self._storage[:width]
-        """Step input ``x`` (F, batch) [raw features]; callers may write it in place."""
-        self.hidden = blocks[:, :hs]
-        self.cell = torch.zeros(num_layers, hs, batch, **f32) if kind == "lstm" else None
-        first = width + 1
-        layer_rows = [(0, first + hs)] + [
-            (first + (k - 1) * (hs + 1), first + k * (hs + 1) + hs) for k in range(1, num_layers)
-        ]
-        hidden_rows = [(first + k * (hs + 1), first + k * (hs + 1) + hs) for k in range(num_layers)]
-        head_rows = (hidden_rows[-1][0], hidden_rows[-1][1] + 1)
-        head_layers = list(head_layers)
-        wl, bl = _fold_output(head_layers[-1][0].float(), head_layers[-1][1].float(), output_scale, output_offset)
-        head_layers[-1] = (wl, bl, head_layers[-1][2])
-        self.batch = batch
-        scratch_rows = 4 * hs + (hs if kind == "lstm" else 0)  # gates (+ tanh(c) for the LSTM)
-        self.chunk = chunk if chunk is not None else chunk_columns(scratch_rows, batch)
-        self._head = _FusedChain(head_layers, self.chunk, device, input_has_ones=True)
-        self._gates = torch.empty(4 * hs, self.chunk, **f32)
-        self._tmp = torch.empty(hs, self.chunk, **f32)
-        self._chunks = []
-        for s, e in _chunk_bounds(batch, self.chunk):
-            gates = self._gates[:, : e - s]
-            layers = []
-            for k in range(num_layers):
-                cell = None if self.cell is None else self.cell[k, :, s:e]
-                layers.append(
-                    (
-                        self.weights[k],
-                        self._storage[slice(*layer_rows[k]), s:e],
-                        self._storage[slice(*hidden_rows[k]), s:e],
-                        cell,
-                    )
-                )
-            blocks = tuple(gates[i * hs : (i + 1) * hs] for i in range(4))
-            self._chunks.append(
-                (
-                    (s, e),
-                    gates,
-                    blocks,
-                    gates[: 2 * hs],
-                    self._tmp[:, : e - s],
-                    layers,
-                    self._storage[slice(*head_rows), s:e],
-                )
-            )
-        self._out_key = None
-        self._out_slices: list[torch.Tensor] = []
-
-    def state_views(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``(hidden, cell)`` as ``(num_layers, batch, hidden_size)`` views of the state (cell None for a GRU)."""
-        hidden = self.hidden.permute(0, 2, 1)
-        return hidden, None if self.cell is None else self.cell.permute(0, 2, 1)
-
-    def __call__(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """Advance the state by one step on input ``x`` (F_x, batch); write the output row ``out`` (1, batch).
-
-        ``x`` may be :attr:`input` itself (no copy).
-        """
-        if x.data_ptr() != self.input.data_ptr() or x.stride() != self.input.stride():
-            self.input.copy_(x)
-        key = (out.data_ptr(), out.stride())
-        if key != self._out_key:  # chunk views of the output are cached per storage
-            self._out_key, self._out_slices = key, [out[:, s:e] for (s, e), *_ in self._chunks]
-        lstm = self.kind == "lstm"
-        chunks = zip(self._chunks, self._out_slices, strict=True)
-        for (_, gates, (g0, g1, g2, g3), rz, tmp, layers, head_in), out_chunk in chunks:
-            for weight, layer_in, h, c in layers:
-                torch.mm(weight, layer_in, out=gates)
-                if lstm:  # gates [i; f; 2 g; o]
-                    gates.sigmoid_()
-                    c.mul_(g1).addcmul_(g0, g2, value=2.0).sub_(g0)  # f c + i (2 sigmoid(2 g) - 1)
-                    torch.mul(c, 2.0, out=tmp).sigmoid_()
-                    torch.mul(g3, tmp, out=h).mul_(2.0).sub_(g3)  # o tanh(c)
-                else:  # gates [r; -z; 2 n_x; 2 n_h]: rz holds r and u = 1 - z after the sigmoid
-                    rz.sigmoid_()
-                    g2.addcmul_(g0, g3).sigmoid_()  # sigmoid(2 n), n = n_x + r n_h
-                    g2.mul_(2.0).sub_(1.0)  # tanh(n)
-                    h.lerp_(g2, g1)  # z h + (1 - z) n
-            self._head(head_in, out_chunk)
-        return out
-
-    @classmethod
-    def from_module(
-        cls, net: torch.nn.Module, kind: str, batch: int, device, chunk: int | None = None, **affine
-    ) -> FusedRecurrentNet | None:
-        """Build from a scripted net with a ``.lstm``/``.gru`` child; None when its structure is not recognised."""
-        rnn = getattr(net, kind, None)
-        if rnn is None:
-            return None
-        if bool(getattr(rnn, "bidirectional", False)) or not bool(getattr(rnn, "batch_first", True)):
-            return None
-        if int(getattr(rnn, "proj_size", 0)) != 0:  # (dropout is inactive: nets are loaded in eval mode)
-            return None
-        heads = [(name, child) for name, child in net.named_children() if name != kind]
-        if len(heads) != 1:
-            return None
-        head_layers = extract_mlp_layers(heads[0][1])
-        if head_layers is None or head_layers[-1][0].shape[0] != 1:
-            return None
-        state = {k: v.detach() for k, v in rnn.state_dict().items()}
-        num_layers = sum(1 for key in state if key.startswith("weight_ih_l"))
-        hidden_size = state["weight_hh_l0"].shape[1]
-        affine = _compose_affine(net, state["weight_ih_l0"].shape[1], affine)
-        if affine is None:
-            return None
-        return cls(kind, state, num_layers, hidden_size, head_layers, batch, device, chunk=chunk, **affine)
-
-
-def _recurrent_layer_weight(kind: str, hs: int, w_ih, b_ih, w_hh, b_hh) -> torch.Tensor:
-    """Gate weight ``[W_ih | b | W_hh]`` acting on ``[x; 1; h]`` (gate rows as in :class:`FusedRecurrentNet`)."""
-    if kind == "lstm":  # all four gates add both biases; the candidate g is evaluated as 2 sigmoid(2 g) - 1
-        weight = torch.cat([w_ih, (b_ih + b_hh).reshape(-1, 1), w_hh], dim=1)
-        weight[2 * hs : 3 * hs] *= 2.0
-        return weight
-    n_in = w_ih.shape[1]
-    rz = torch.cat([w_ih[: 2 * hs], (b_ih[: 2 * hs] + b_hh[: 2 * hs]).reshape(-1, 1), w_hh[: 2 * hs]], dim=1)
-    rz[hs:] *= -1.0  # sigmoid(-a_z) = 1 - z
-    n_x = torch.cat([w_ih[2 * hs :], b_ih[2 * hs :].reshape(-1, 1), torch.zeros(hs, hs)], dim=1)
-    n_h = torch.cat([torch.zeros(hs, n_in), b_hh[2 * hs :].reshape(-1, 1), w_hh[2 * hs :]], dim=1)
-    return torch.cat([rz, 2.0 * n_x, 2.0 * n_h], dim=0)
+        return FusedRecurrentNet
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def max_abs_error(fn_a: Callable[[], torch.Tensor], fn_b: Callable[[], torch.Tensor]) -> float:
@@ -552,24 +365,28 @@ def max_abs_error(fn_a: Callable[[], torch.Tensor], fn_b: Callable[[], torch.Ten
 
 @torch.no_grad()
 def fused_example_error(
-    net: torch.nn.Module, model_type: str, inputs: torch.Tensor, outputs: torch.Tensor, device, chunk: int = 32
+    net: torch.nn.Module, inputs: torch.Tensor, outputs: torch.Tensor, device, chunk: int = 32
 ) -> float | None:
     """Largest difference [N·m] between the fused kernels built from ``net`` and a file's stored outputs.
 
     ``inputs`` (N, T, F) and ``outputs`` (N, T) are the file's ``examples``
-    (:func:`~learned_actuators.network_file.stored_examples`): the module's own inputs, so the kernels fold the
+    (:func:`~learned_actuators.network_examples.stored_examples`): the module's own inputs, so the kernels fold the
     net's scaling buffers only (no caller maps); recurrent rows step from a zero state. ``chunk`` columns per chunk.
     None when the net's structure is not recognised.
     """
+    from ..network_examples import recurrent_submodule
+    from .fused_recurrent import FusedRecurrentNet
+
     n, t, f = inputs.shape
     x = inputs.to(device=device, dtype=torch.float32)
-    if model_type == "mlp":
+    kind = recurrent_submodule(net)
+    if kind is None:
         fused = FusedMLP.from_module(net, n * t, device, chunk=chunk)
         if fused is None:
             return None
         got = fused(x.reshape(n * t, f).t().contiguous(), torch.empty(1, n * t, device=device)).reshape(n, t)
     else:
-        fused = FusedRecurrentNet.from_module(net, "gru" if model_type == "gru_pd" else "lstm", n, device, chunk=chunk)
+        fused = FusedRecurrentNet.from_module(net, kind, n, device, chunk=chunk)
         if fused is None:
             return None
         got = torch.empty(n, t, device=device)

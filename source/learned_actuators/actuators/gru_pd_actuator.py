@@ -11,8 +11,8 @@ import torch
 from isaaclab.actuators import resolve_joint_parameter
 
 from ..network_file import FEATURES
-from ..physics import PhysicsParams
-from .learned_actuator import _resolve_cfg_joint_values
+from ..physics import PhysicsParams, pd_torque, physical_torque
+from .actuator_checks import resolve_cfg_joint_values
 from .recurrent_actuator import RecurrentActuatorBase
 
 if TYPE_CHECKING:
@@ -130,25 +130,29 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         effort.masked_fill_(bad, 0.0)
 
     def _physical_torque(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor):
-        """``tau_phys`` [N·m] into :attr:`physical_effort`, in place (the values of ``physics.physical_torque``).
+        """``tau_phys`` [N·m] into :attr:`physical_effort`: :func:`~learned_actuators.physics.physical_torque` in place.
 
-        Returns the torque-speed limits at ``qd`` when the PD saturation computed them (None otherwise), for
-        the final clip to reuse.
+        Returns the torque-speed limits at ``qd`` when the PD saturation computed them with the motor's curve (None
+        otherwise), for the final clip to reuse.
         """
-        tau, error, curve = self.physical_effort, self._error, None
-        torch.sub(q_target, q, out=error)
-        torch.mul(error, self.stiffness, out=tau).addcmul_(self.damping, qd, value=-1.0)  # kp (q* - q) - kd qd
-        if self.pd_torque_speed_curve:
-            curve = self._torque_speed_limits(qd, self.pd_stall_torque, self.pd_no_load_speed)
-            torch.clamp(tau, min=curve[0], max=curve[1], out=tau)
-            if not self._pd_curve_is_motor_curve:
-                curve = None  # the final clip computes the motor curve itself
-        torch.sub(q, self.spring_rest_angle, out=error)
-        tau.addcmul_(self.spring_stiffness, error)
-        if self._has_coulomb_friction:
-            torch.div(qd, self.friction_velocity, out=error).tanh_()
-            tau.addcmul_(self.coulomb_friction, error, value=-1.0)
-        return curve
+        curve = self.pd_torque_speed_curve
+        physical_torque(
+            q,
+            qd,
+            q_target,
+            self.stiffness,
+            self.damping,
+            self.spring_stiffness,
+            self.spring_rest_angle,
+            self.pd_stall_torque if curve else None,
+            self.pd_no_load_speed if curve else None,
+            self.coulomb_friction if self._has_coulomb_friction else 0.0,
+            self.friction_velocity,
+            out=self.physical_effort,
+            scratch=self._error,
+            limits=(self._lower, self._upper),
+        )
+        return (self._lower, self._upper) if curve and self._pd_curve_is_motor_curve else None
 
     def _write_features(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor) -> None:
         shape = (self._num_envs, self.num_joints)
@@ -163,7 +167,7 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             elif name == "pos_error":
                 torch.sub(q_target, q, out=row)
             elif name == "tau_pd":
-                torch.sub(q_target, q, out=row).mul_(self.stiffness).addcmul_(self.damping, qd, value=-1.0)
+                pd_torque(q, qd, q_target, self.stiffness, self.damping, out=row)
             elif name == "tau_phys":  # computed by _physical_torque earlier in the step
                 row.copy_(self.physical_effort)
             elif name == "kp":
@@ -218,7 +222,7 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         """
         if self.cfg.friction is None:
             return
-        solver = _resolve_cfg_joint_values(self.cfg.network_file, "friction", self.cfg.friction, self._joint_names)
+        solver = resolve_cfg_joint_values(self.cfg.network_file, "friction", self.cfg.friction, self._joint_names)
         self._check_joint_values("cfg field 'friction'", solver, "non-negative and finite", self.cfg.friction)
         if self._has_coulomb_friction and bool((solver != 0).any()):
             logger.warning(
@@ -240,7 +244,7 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             "pd_no_load_speed",
         ):
             if getattr(self.cfg, name) is not None:  # errors name the field, not Isaac Lab's resolver
-                _resolve_cfg_joint_values(self.cfg.network_file, name, getattr(self.cfg, name), self._joint_names)
+                resolve_cfg_joint_values(self.cfg.network_file, name, getattr(self.cfg, name), self._joint_names)
         names, n = self._joint_names, self._num_envs
         for attr, cfg_name, file_value in (("stiffness", "stiffness", trained.kp), ("damping", "damping", trained.kd)):
             if getattr(self.cfg, cfg_name) is None:

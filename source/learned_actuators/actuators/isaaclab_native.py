@@ -125,7 +125,7 @@ def native_path_available() -> bool:
 
 def runs_natively(cfg) -> bool:
     """Whether ``cfg`` runs natively in Newton with ``sim.use_newton_actuators=True`` (else it needs the flag off)."""
-    return native_path_available() and _native_model_type(cfg) is not None
+    return native_path_available() and _native_kind(cfg) is not None
 
 
 def install() -> bool:
@@ -158,11 +158,11 @@ def install() -> bool:
     accepts, author = originals["_is_newton_native_actuator_cfg"], originals["author_actuator_prims"]
 
     def _is_newton_native_actuator_cfg(cfg: Any) -> bool:
-        return _native_model_type(cfg) is not None or accepts(cfg)
+        return _native_kind(cfg) is not None or accepts(cfg)
 
     def author_actuator_prims(stage: Any, articulation_prim_path: str, actuator_cfgs: dict[str, Any]) -> None:
         author(stage, articulation_prim_path, actuator_cfgs)
-        ours = {name: cfg for name, cfg in actuator_cfgs.items() if _native_model_type(cfg) is not None}
+        ours = {name: cfg for name, cfg in actuator_cfgs.items() if _native_kind(cfg) is not None}
         if ours:
             _convert_prims(stage, articulation_prim_path, ours)
 
@@ -192,38 +192,34 @@ Internals.
 """
 
 
-def _native_model_type(cfg: Any) -> str | None:
-    """``"gru_pd"``, ``"lstm"`` or ``"mlp"`` for one of our cfgs whose class is exactly the package's class, else None.
+def _native_kind(cfg: Any):
+    """The model kind (:mod:`learned_actuators.learning.kinds`) of one of our cfgs, else None.
 
-    Subclasses of our actuator classes may change the model, so they stay on the Python path.
+    Only cfgs whose class is exactly the kind's actuator class run natively: subclasses of our actuator classes may
+    change the model, so they stay on the Python path.
     """
+    from ..learning.kinds import KINDS
     from .learned_actuator_cfg import LearnedActuatorBaseCfg
 
     if not isinstance(cfg, LearnedActuatorBaseCfg):
         return None
-    class_type = cfg.class_type
-    if isinstance(class_type, str):
-        from isaaclab.utils.string import string_to_callable
-
-        try:
-            class_type = string_to_callable(str(class_type))
-        except (ImportError, AttributeError, ValueError):
-            return None
-    from .gru_pd_actuator import CombinedGRUAndPDActuator
-    from .gru_pd_actuator_cfg import CombinedGRUAndPDActuatorCfg
-    from .lstm_actuator import LSTMActuatorNet
-    from .lstm_actuator_cfg import LSTMActuatorNetCfg
-    from .mlp_actuator import MLPActuatorNet
-    from .mlp_actuator_cfg import MLPActuatorNetCfg
-
-    for cfg_class, actuator_class, model_type in (
-        (CombinedGRUAndPDActuatorCfg, CombinedGRUAndPDActuator, "gru_pd"),
-        (LSTMActuatorNetCfg, LSTMActuatorNet, "lstm"),
-        (MLPActuatorNetCfg, MLPActuatorNet, "mlp"),
-    ):
-        if isinstance(cfg, cfg_class):
-            return model_type if class_type is actuator_class else None
+    class_type = _callable(cfg.class_type)
+    for kind in KINDS.values():
+        if isinstance(cfg, kind.actuator_cfg_class()):
+            return kind if class_type is kind.actuator_class() else None
     return None
+
+
+def _callable(class_type: Any) -> Any:
+    """``class_type`` itself, or the class a ``"module:Class"`` string names (None when it names nothing)."""
+    if not isinstance(class_type, str):
+        return class_type
+    from isaaclab.utils.string import string_to_callable
+
+    try:
+        return string_to_callable(str(class_type))
+    except (ImportError, AttributeError, ValueError):
+        return None
 
 
 def _joint_prims(art_prim) -> dict[str, str]:
@@ -268,8 +264,8 @@ def _convert_prims(stage, articulation_prim_path: str, cfgs: dict[str, Any]) -> 
                 f"group '{group}' under {articulation_prim_path}; its authoring changed (see {__name__})."
             )
         defaults = [_authored_float(prims[joints[name]], "newton:maxMotorEffort") for name in names]
-        model_type = _native_model_type(cfg)
-        resolve = _resolved_parameters if model_type == "gru_pd" else _resolved_net_parameters
+        kind = _native_kind(cfg)  # the physics kind runs as our DriveGRUPD, the others as our net drives
+        resolve = _resolved_parameters if kind.uses_physics else _resolved_net_parameters
         values = resolve(group, cfg, names, defaults)
         for j, name in enumerate(names):
             prim = prims[joints[name]]
@@ -280,11 +276,11 @@ def _convert_prims(stage, articulation_prim_path: str, cfgs: dict[str, Any]) -> 
             attributes = {
                 key: (v[j] if isinstance(v, list) else v) for key, v in values.items() if key != "network_file"
             }
-            if model_type == "gru_pd":
+            if kind.uses_physics:
                 apply_gru_pd_drive(stage, str(prim.GetPath()), joints[name], values["network_file"], **attributes)
             else:
                 apply_net_drive(
-                    stage, model_type, str(prim.GetPath()), joints[name], values["network_file"], **attributes
+                    stage, kind.name, str(prim.GetPath()), joints[name], values["network_file"], **attributes
                 )
 
 
@@ -359,12 +355,20 @@ def _resolved_net_parameters(group: str, cfg, joint_names: list[str], effort_def
         "network_dt": float(actuator.network_dt),
         "physics_dt": float(actuator.physics_dt),
     }
-    if actuator.model_type == "mlp":
-        values.update(
-            pos_scale=float(actuator.pos_scale),
-            vel_scale=float(actuator.vel_scale),
-            torque_scale=float(actuator.torque_scale),
-            input_order=str(actuator.input_order),
-            input_idx=tuple(int(i) for i in actuator.input_idx),  # shared (per-slot values are lists)
-        )
+    from ..learning.kinds import kind_of
+
+    for name in kind_of(actuator.model_type).native_conventions:  # the MLP's input conventions
+        values[name] = _convention(getattr(actuator, name))
     return values
+
+
+def _convention(value: Any) -> Any:
+    """A resolved input convention as the drive attribute takes it.
+
+    A name, a float, or a tuple of history slots (shared by every slot: per-slot values are lists).
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return tuple(int(i) for i in value)
+    return float(value)

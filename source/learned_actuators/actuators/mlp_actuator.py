@@ -11,8 +11,9 @@ import torch
 
 from isaaclab.utils import index_fill_
 
+from .actuator_checks import CHECK_CHUNK, CHECK_ROWS, ActuatorCfgError, fused_error_ok
 from .fused_nets import FusedMLP, max_abs_error
-from .learned_actuator import _CHECK_CHUNK, _CHECK_ROWS, ActuatorCfgError, LearnedActuatorBase, _fused_error_ok
+from .learned_actuator import LearnedActuatorBase
 
 if TYPE_CHECKING:
     from isaaclab.utils.types import ArticulationActions
@@ -187,7 +188,7 @@ class MLPActuatorNet(LearnedActuatorBase):
 
     def _compare_fused(self, fused: FusedMLP, length: int) -> tuple[float, float]:
         generator = torch.Generator(device="cpu").manual_seed(0)
-        rows = _CHECK_ROWS
+        rows = CHECK_ROWS
         window = torch.randn(2 * length, rows, generator=generator).to(self._device)
         saved, self._fused = self._fused, None
         reference = self._forward(window, torch.empty(1, rows, device=self._device)).clone()
@@ -196,7 +197,7 @@ class MLPActuatorNet(LearnedActuatorBase):
             self.network,
             rows,
             self._device,
-            chunk=_CHECK_CHUNK,
+            chunk=CHECK_CHUNK,
             input_map=self._input_map.cpu(),
             input_offset=None if self._input_offset is None else self._input_offset.cpu(),
             output_scale=self._out_scale,
@@ -225,7 +226,7 @@ class MLPActuatorNet(LearnedActuatorBase):
                 f"{self.cfg.network_file}: compile=True but torch.compile failed ({type(exc).__name__}: {exc}). "
                 "On CPU it needs a working C++ compiler (g++); set compile=False to run the eager fused kernels."
             ) from exc
-        if not _fused_error_ok(error, float(reference.abs().max())):
+        if not fused_error_ok(error, float(reference.abs().max())):
             self._fused.uncompile()
             raise RuntimeError(
                 f"{self.cfg.network_file}: the compiled net differs from the eager fused net by {error:.3g} N·m on "

@@ -8,8 +8,10 @@ import torch
 
 from isaaclab.utils import index_fill_
 
-from .fused_nets import FusedRecurrentNet, max_abs_error
-from .learned_actuator import _CHECK_CHUNK, _CHECK_ROWS, LearnedActuatorBase
+from .actuator_checks import CHECK_CHUNK, CHECK_ROWS
+from .fused_nets import max_abs_error
+from .fused_recurrent import FusedRecurrentNet
+from .learned_actuator import LearnedActuatorBase
 
 if TYPE_CHECKING:
     from .recurrent_actuator_cfg import RecurrentActuatorBaseCfg
@@ -179,9 +181,9 @@ class RecurrentActuatorBase(LearnedActuatorBase):
     def _compare_fused(self, input_width: int, affine: dict) -> tuple[float, float]:
         """Max error of the fused kernels against the module over three steps from a random state."""
         generator = torch.Generator(device="cpu").manual_seed(0)
-        rows = _CHECK_ROWS  # several chunks and a partial one, so the chunking is checked too
+        rows = CHECK_ROWS  # several chunks and a partial one, so the chunking is checked too
         fused = FusedRecurrentNet.from_module(
-            self.network, self.rnn_kind, rows, self._device, chunk=_CHECK_CHUNK, **dict(affine)
+            self.network, self.rnn_kind, rows, self._device, chunk=CHECK_CHUNK, **dict(affine)
         )
         fused.hidden.copy_(0.5 * torch.randn(fused.hidden.shape, generator=generator))
         if fused.cell is not None:

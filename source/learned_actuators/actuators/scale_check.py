@@ -77,7 +77,7 @@ def check_network_scale(
     Raises:
         ActuatorCfgError: With ``action="raise"`` and a mismatch; the message names the file, fields and values.
     """
-    from .learned_actuator import ActuatorCfgError
+    from .actuator_checks import ActuatorCfgError
 
     if not isinstance(physics, dict) or not physics:
         return []

@@ -33,7 +33,6 @@ from .unit_checks import (
     smooth_derivative,
 )
 
-
 __all__ = [
     "DEGREE_FACTOR",
     "MIN_RUN_SAMPLES",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 
 from .column_map import load_column_map, read_mapped_folder
@@ -10,7 +11,7 @@ from .joint_log import JointLog
 
 __all__ = ["DEMO_DATA_DIR", "load_demo_logs"]
 
-DEMO_DATA_DIR = Path(__file__).resolve().parents[1] / "demo_data" / "bam_xl330"
+DEMO_DATA_DIR = Path(str(resources.files("learned_actuators") / "demo_data" / "bam_xl330"))
 """Folder of the demo logs, their column map, LICENSE and NOTICE."""
 
 

@@ -1,6 +1,7 @@
 """Synthetic runs of a known reference actuator (PD + torque-speed curve + friction) on a 1-DOF load.
 
-Used by the tests (readers must recover the reference torque) and handy to try the tools without hardware.
+Used by the tests (readers must recover the reference torque) and handy to try the tools without hardware. The
+1-DOF load step (:func:`load_step`) is the one the trainer's rollouts and rollout loss integrate too.
 """
 
 from __future__ import annotations
@@ -8,12 +9,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from ..physics import PhysicsParams
+from ..physics import PhysicsParams, physical_torque
 from .inverse_dynamics import GRAVITY
 from .joint_log import JointLog
 
-__all__ = ["chirp_command", "simulate_reference_actuator", "write_bench_csv"]
+__all__ = ["chirp_command", "load_step", "simulate_reference_actuator", "write_bench_csv"]
+
+
+def load_step(q, qd, tau, dt, inertia, mgl):
+    """One semi-implicit Euler step of the 1-DOF load ``J·q̈ = tau - m·g·l·sin(q)``: returns ``(q, qd)`` after ``dt``.
+
+    ``q`` [rad], ``qd`` [rad/s], ``tau`` [N·m], ``dt`` [s], ``inertia`` ``J`` [kg·m²] and ``mgl`` ``m·g·l`` [N·m]:
+    floats, NumPy arrays or torch tensors (broadcast; the velocity is updated first, then the angle with it).
+    """
+    sin = torch.sin if isinstance(q, torch.Tensor) else np.sin
+    qd = qd + dt * (tau - mgl * sin(q)) / inertia
+    return q + dt * qd, qd
 
 
 def chirp_command(t: np.ndarray, amplitude: float = 0.6, f0: float = 0.3, f1: float = 3.0, seed: int = 0) -> np.ndarray:
@@ -25,15 +38,13 @@ def chirp_command(t: np.ndarray, amplitude: float = 0.6, f0: float = 0.3, f1: fl
     return amplitude * np.sin(phase) + steps
 
 
-def _reference_torque(q: float, qd: float, q_target: float, p: PhysicsParams) -> float:
-    """Scalar PD + torque-speed curve + spring torque [N·m] (the formulas of :mod:`learned_actuators.physics`)."""
-    tau = p.kp * (q_target - q) - p.kd * qd
-    if p.uses_torque_speed_curve:
-        motoring = p.stall_torque * max(0.0, 1.0 - abs(qd) / p.no_load_speed)
-        upper = motoring if qd > 0 else p.stall_torque
-        lower = -(motoring if qd < 0 else p.stall_torque)
-        tau = min(max(tau, lower), upper)
-    return tau + p.k_spring * (q - p.theta0)
+def _reference_torque(q: float, qd: float, q_target: float, p: PhysicsParams, coulomb: float = 0.0) -> float:
+    """Scalar torque [N·m] of the reference actuator: :func:`~learned_actuators.physics.physical_torque` (float64)."""
+    x = torch.tensor([q, qd, q_target], dtype=torch.float64)
+    tau = physical_torque(
+        x[0:1], x[1:2], x[2:3], p.kp, p.kd, p.k_spring, p.theta0, p.stall_torque, p.no_load_speed, coulomb, 0.05
+    )
+    return float(tau[0])
 
 
 def simulate_reference_actuator(
@@ -65,14 +76,13 @@ def simulate_reference_actuator(
     out = np.zeros((n, 4))
     mgl = mass * GRAVITY * length
     for i in range(n):
-        tau = _reference_torque(q, qd, float(cmd[i]), params) - coulomb * np.tanh(qd / 0.05)
+        tau = _reference_torque(q, qd, float(cmd[i]), params, coulomb)
         out[i] = (q, qd, tau, (tau - mgl * np.sin(q)) / inertia)
         nxt = float(cmd[min(i + 1, n - 1)])
         for k in range(substeps):
             target = float(cmd[i]) + (nxt - float(cmd[i])) * k / substeps
-            tau_s = _reference_torque(q, qd, target, params) - coulomb * np.tanh(qd / 0.05)
-            qd += h * (tau_s - mgl * np.sin(q)) / inertia
-            q += h * qd
+            tau_s = _reference_torque(q, qd, target, params, coulomb)
+            q, qd = load_step(q, qd, tau_s, h, inertia, mgl)
     return JointLog(
         name=name,
         source="<synthetic>",

@@ -7,15 +7,15 @@ import dataclasses
 import datetime
 import logging
 import sys
-import typing
 from pathlib import Path
 
 from ..errors import UserInputError
 from .log_writer import COLUMN_MAP_FILE, write_session
+from .overrides import compose_session_cfg
 from .plan import ExcitationPlan, build_plan
 from .plan_cfg import SIGNALS, ExcitationCfg
 
-__all__ = ["apply_override", "main"]
+__all__ = ["main"]
 
 EXIT_STOPPED = 1
 """Exit status when the session stopped early (a soft limit, Ctrl-C, an error); its log is still written."""
@@ -23,7 +23,11 @@ EXIT_STOPPED = 1
 
 def _parser(doc: str | None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.epilog = "KEY=VALUE anywhere on the line: ExcitationCfg fields (amplitude.calf=0.3), sim.<field>, robot.<field>."
+    p.epilog = (
+        "KEY=VALUE overrides (Hydra syntax) anywhere on the line: ExcitationCfg fields (chirp_f1_hz=3, "
+        "groups=[hips,calves], amplitude.calf=0.3, kp=30 or kp.calf=30, nominal.FL_calf_joint=-1.4), "
+        "sim.<field> or robot.<field> (robot.limits.position_margin=0.08)."
+    )
     p.add_argument("--backend", choices=("sim", "robot"), default="sim", help="simulator (default) or a real Go2")
     p.add_argument("--groups", nargs="+", help="hips thighs calves or Go2 joint names (default: all three groups)")
     p.add_argument("--signals", nargs="+", choices=SIGNALS, help="signals per group (default: chirp steps random)")
@@ -39,78 +43,21 @@ def _parser(doc: str | None) -> argparse.ArgumentParser:
     return p
 
 
-def _field(obj, name: str, where: str) -> dataclasses.Field:
-    fields = {f.name: f for f in dataclasses.fields(obj)}
-    if name not in fields:
-        raise UserInputError(f"{where}: {type(obj).__name__} has no field '{name}'; fields: {sorted(fields)}.")
-    return fields[name]
-
-
-def _allows_dict(hint) -> bool:
-    return typing.get_origin(hint) is dict or any(typing.get_origin(a) is dict for a in typing.get_args(hint))
-
-
-def apply_override(targets: dict[str, object], item: str) -> None:
-    """Apply one ``key=value`` override to the cfg objects in ``targets`` (prefix -> dataclass instance).
-
-    Keys are ``<field>`` (the ``""`` target, the ExcitationCfg), ``<prefix>.<field>`` (``robot.rate_hz``), nested
-    dataclass fields (``robot.limits.position_margin``) and ``<field>.<key>`` for a mapping field
-    (``amplitude.calf=0.3``; ``kp.calf=30`` turns a single ``kp`` into one per part). Values are JSON or bare text,
-    converted to the field's type and checked (errors name the key).
-    """
-    from ..learning.typed_cfg import coerce, parse_value
-    from .go2 import PARTS
-
-    key, sep, text = item.partition("=")
-    if not sep:
-        raise UserInputError(f"{item!r}: expected KEY=VALUE (e.g. amplitude.calf=0.3).")
-    parts = key.split(".")
-    obj = targets[""]
-    if len(parts) > 1 and parts[0] in targets and parts[0]:
-        obj, parts = targets[parts[0]], parts[1:]
-    while len(parts) > 1 and dataclasses.is_dataclass(getattr(obj, parts[0], None)):
-        obj, parts = getattr(obj, parts[0]), parts[1:]
-    name = parts[0]
-    _field(obj, name, key)
-    hint = typing.get_type_hints(type(obj))[name]
-    if len(parts) == 1:
-        setattr(obj, name, coerce(parse_value(text, hint), hint, key))
-        return
-    if len(parts) > 2 or not _allows_dict(hint):
-        raise UserInputError(f"{key}: '{name}' of {type(obj).__name__} is not a mapping; set it as {name}=VALUE.")
-    current = getattr(obj, name)
-    mapping = dict(current) if isinstance(current, dict) else dict.fromkeys(PARTS, current)
-    mapping[parts[1]] = coerce(parse_value(text, float), float, key)
-    setattr(obj, name, mapping)
-
-
 def _configs(args, overrides: list[str]) -> tuple[ExcitationCfg, object]:
-    cfg = ExcitationCfg()
-    for name in ("groups", "signals", "amplitude_scale", "seed"):
-        if getattr(args, name) is not None:
-            setattr(cfg, name, getattr(args, name))
-    if args.backend == "sim":
-        from .sim_backend import SimBackendCfg
-
-        backend = SimBackendCfg(device=args.device)
-        backend.task = args.task or backend.task
-        backend.network_file = args.network_file
-    else:
-        from .robot_backend import RobotBackendCfg
-
-        backend = RobotBackendCfg()
-        backend.network_interface = args.interface or backend.network_interface
+    """The session's cfgs: defaults, then the flags, then the ``key=value`` overrides (Hydra), all checked."""
     backend_flags = (("--task", args.task, "sim"), ("--network-file", args.network_file, "sim"))
     for flag, value, needs in (*backend_flags, ("--interface", args.interface, "robot")):
         if value is not None and args.backend != needs:
             raise UserInputError(f"{flag} is for --backend {needs}; this run uses --backend {args.backend}.")
-    targets = {"": cfg, args.backend: backend}
-    for item in overrides:
-        other = "robot" if args.backend == "sim" else "sim"
-        if item.startswith(f"{other}."):
-            raise UserInputError(f"{item}: {other}.* settings are for --backend {other}; this run uses {args.backend}.")
-        apply_override(targets, item)
-    return cfg, backend
+    given = {
+        n: getattr(args, n) for n in ("groups", "signals", "amplitude_scale", "seed") if getattr(args, n) is not None
+    }
+    if args.backend == "sim":
+        section = {"device": args.device, "task": args.task, "network_file": args.network_file}
+    else:
+        section = {"network_interface": args.interface}
+    given[args.backend] = {k: v for k, v in section.items() if v is not None}
+    return compose_session_cfg(args.backend, overrides, given)
 
 
 def _print_plan(plan: ExcitationPlan) -> None:

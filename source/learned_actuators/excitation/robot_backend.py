@@ -38,6 +38,7 @@ __all__ = [
     "RobotBackendCfg",
     "RobotSafetyError",
     "SoftLimits",
+    "check_robot_cfg",
     "check_state",
     "needs_resampling",
     "run_robot_excitation",
@@ -114,7 +115,7 @@ class RobotBackendCfg:
     """Soft limits that stop the excitation."""
 
 
-def _check_cfg(cfg: RobotBackendCfg) -> None:
+def check_robot_cfg(cfg: RobotBackendCfg) -> None:
     """Refuse settings that cannot run safely; errors name ``RobotBackendCfg.<field>``."""
     positive = {"rate_hz": cfg.rate_hz, "approach_s": cfg.approach_s, "startup_timeout_s": cfg.startup_timeout_s}
     positive |= {f"limits.{k}": getattr(cfg.limits, k) for k in ("state_timeout_s", "max_cycle_delay_s")}
@@ -237,7 +238,7 @@ def run_robot_excitation(
         RobotSafetyError: no first state within ``startup_timeout_s``, or a joint outside its soft limits at the
             start (nothing is sent then).
     """
-    _check_cfg(cfg)
+    check_robot_cfg(cfg)
     cmds = _Commands(plan)
     first = _wait_first_state(channel, cfg, clock, sleep)
     period = 1.0 / cfg.rate_hz

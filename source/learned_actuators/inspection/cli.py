@@ -28,14 +28,14 @@ def _parser(doc: str | None) -> argparse.ArgumentParser:
 
 
 def _preset(args, path: str | None, overrides: list[str]) -> tuple[dict, str]:
-    from ..learning.demo import DEMO_PRESET
-    from ..learning.pipeline import apply_overrides, load_preset
+    from ..demo.training import demo_preset
+    from ..learning.presets import apply_overrides, load_preset
 
     if args.demo and (args.preset or path):
         raise UserInputError("--demo inspects the built-in data; drop PATH and --preset.")
     if not (args.demo or args.preset or path):
         raise UserInputError("give PATH (with --column-map or --preset), --preset NAME or --demo.")
-    preset = {"data": dict(DEMO_PRESET["data"])} if args.demo else load_preset(args.preset) if args.preset else {}
+    preset = {"data": dict(demo_preset()["data"])} if args.demo else load_preset(args.preset) if args.preset else {}
     preset = {"data": dict(preset.get("data", {}))}
     if path:
         preset["data"]["path"] = path
@@ -55,7 +55,8 @@ def _preset(args, path: str | None, overrides: list[str]) -> tuple[dict, str]:
 
 def main(argv: list[str], doc: str | None = None) -> int:
     """Inspect logs (``argv`` without the program name); returns the exit status."""
-    from ..learning.pipeline import build_cfg, check_data_path
+    from ..learning.data_loading import check_data_path
+    from ..learning.presets import build_cfg
     from .inspect import inspect_data
     from .page import render_page
 

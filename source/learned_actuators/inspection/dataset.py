@@ -76,8 +76,8 @@ def label_noise(logs: list[JointLog]) -> dict[str, Any] | None:
 
 
 def split_summary(logs: list[JointLog], data_cfg, seed: int = 0) -> dict[str, Any]:
-    """The split the preset would make (:func:`~learned_actuators.learning.pipeline.splits_of`), or its error."""
-    from ..learning.pipeline import splits_of
+    """The split the preset would make (:func:`~learned_actuators.learning.data_loading.splits_of`), or its error."""
+    from ..learning.data_loading import splits_of
 
     try:
         splits = splits_of(logs, data_cfg, seed)

@@ -1,6 +1,6 @@
 """Inspect the runs a data config names: statistics, findings and the split, as a JSON summary and an HTML page.
 
-The runs are read by :func:`~learned_actuators.learning.pipeline.load_data`, exactly as training reads them (every
+The runs are read by :func:`~learned_actuators.learning.data_loading.load_data`, exactly as training reads them (every
 reader, the column map's cleaning, ``data.*`` filters). When that fails for a column-mapped folder, each log is read
 alone so the page still shows the readable runs and names the failing files with the reader's error (which says what
 to change).
@@ -35,10 +35,10 @@ def _progress(items, desc: str, total: int):
 
 def _read_each(data_cfg) -> tuple[list[JointLog], list[dict[str, str]]]:
     """Each log of a column-mapped folder read alone: the readable runs and one error finding per failing file."""
-    from ..learning.pipeline import _shared_path
+    from ..learning.data_cfg import shared_path
 
     cmap = load_column_map(data_cfg.column_map)
-    folder = _shared_path(data_cfg.path)
+    folder = shared_path(data_cfg.path)
     side = cmap.meta_file.replace("{stem}", "*")
     paths = sorted(
         p
@@ -56,7 +56,7 @@ def _read_each(data_cfg) -> tuple[list[JointLog], list[dict[str, str]]]:
 
 def load_for_inspection(data_cfg) -> tuple[list[JointLog], list[dict[str, str]]]:
     """The runs as training reads them, and error findings when some logs of a column-mapped folder fail."""
-    from ..learning.pipeline import load_data
+    from ..learning.data_loading import load_data
 
     try:
         return load_data(data_cfg), []

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data.unit_checks import smooth_derivative
 from ..data.cleaning import GAP_FACTOR, remove_glitches
 from ..data.joint_log import JointLog
+from ..data.unit_checks import smooth_derivative
 
 __all__ = ["GLITCH_MIN", "SATURATION_SHARE", "run_findings", "run_stats", "valid_spans", "velocity_lag"]
 

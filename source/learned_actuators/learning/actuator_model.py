@@ -16,35 +16,27 @@ import torch
 
 from ..data.joint_log import JointLog
 from ..data.normalization import Normalizer
-from ..errors import UserInputError
 from ..physics import PhysicsParams
-from .features import gru_step_features, mlp_history, run_physics, tau_phys
-from .models import GRUDeploy, GRUNet, LSTMDeploy, LSTMNet, MLPDeploy, MLPNet
-from .models_cfg import GRUModelCfg, LSTMModelCfg, MLPModelCfg, PhysicsCfg
+from .features import run_physics, tau_phys
+from .kinds import MODEL_TYPES, ModelKind, kind_of
+from .models_cfg import PhysicsCfg
 
 __all__ = ["MODEL_TYPES", "ActuatorModel", "Stepper", "build_net"]
 
-MODEL_TYPES = ("gru_pd", "lstm", "mlp")
-
 
 def build_net(model_type: str, model_cfg) -> torch.nn.Module:
-    """Fresh (untrained) net for a model type and its cfg."""
-    if model_type == "gru_pd":
-        return GRUNet(len(model_cfg.features), model_cfg.hidden_size, model_cfg.num_layers, model_cfg.dropout)
-    if model_type == "lstm":
-        return LSTMNet(model_cfg.hidden_size, model_cfg.num_layers, model_cfg.dropout)
-    if model_type == "mlp":
-        return MLPNet(2 * len(model_cfg.input_idx), model_cfg.hidden, model_cfg.activation)
-    raise UserInputError(f"model type {model_type!r}; expected one of {MODEL_TYPES}.")
+    """Fresh (untrained) net for a model type and its cfg (:meth:`ModelKind.build_net`)."""
+    return kind_of(model_type).build_net(model_cfg)
 
 
 @dataclass
 class ActuatorModel:
-    """A net plus its input/output normalisation, physics and time step."""
+    """A net plus its input/output normalisation, physics and time step; its :attr:`kind` says how to run it."""
 
     model_type: str
     net: torch.nn.Module
-    model_cfg: GRUModelCfg | LSTMModelCfg | MLPModelCfg
+    model_cfg: Any
+    """The architecture cfg of the kind (:attr:`ModelKind.cfg_class`)."""
     physics: PhysicsCfg
     dt: float
     """Time step [s] of one recurrent step / history slot."""
@@ -54,9 +46,14 @@ class ActuatorModel:
 
     # ------------------------------------------------------------------------------------------------ features
     @property
+    def kind(self) -> ModelKind:
+        """The model kind (:func:`~learned_actuators.learning.kinds.kind_of` of :attr:`model_type`)."""
+        return kind_of(self.model_type)
+
+    @property
     def residual(self) -> bool:
         """Whether the net output is added to the physical torque."""
-        return self.model_type == "gru_pd" and self.model_cfg.mode == "residual"
+        return self.kind.residual(self.model_cfg)
 
     def run_params(self, log: JointLog) -> PhysicsParams:
         """Physics parameters of one run (its kp)."""
@@ -64,21 +61,7 @@ class ActuatorModel:
 
     def raw_inputs(self, log: JointLog) -> np.ndarray:
         """Un-normalised inputs (T, F) of a single-joint run."""
-        q, qd, qt = log.q[:, 0], log.qd[:, 0], log.q_target[:, 0]
-        if self.model_type == "gru_pd":
-            p = self.run_params(log)
-            x = gru_step_features(
-                self.model_cfg.features,
-                torch.as_tensor(q),
-                torch.as_tensor(qd),
-                torch.as_tensor(qt),
-                torch.tensor(p.kp, dtype=torch.float64),
-                p,
-            )
-            return x.numpy()
-        if self.model_type == "lstm":
-            return np.stack([qt - q, qd], axis=-1)
-        return mlp_history(qt - q, qd, self.model_cfg.input_idx)
+        return self.kind.raw_inputs(self, log)
 
     def base_torque(self, log: JointLog) -> np.ndarray:
         """The physical torque the residual is added to (zeros unless residual), shape (T,)."""
@@ -156,8 +139,9 @@ class ActuatorModel:
             float(self.output_norm.mean[0]),
             float(self.output_norm.std[0]),
         )
-        cls = {"gru_pd": GRUDeploy, "lstm": LSTMDeploy, "mlp": MLPDeploy}[self.model_type]
-        module = cls(copy.deepcopy(self.net), *args)  # a copy: callers may cast it without touching the model
+        module = self.kind.deploy_class(
+            copy.deepcopy(self.net), *args
+        )  # a copy: callers may cast it without touching the model
         return module.float().eval()
 
     def physics_params(self, kp: float | None = None) -> PhysicsParams:
@@ -182,9 +166,9 @@ class ActuatorModel:
     @classmethod
     def from_checkpoint(cls, data: dict) -> ActuatorModel:
         """Inverse of :meth:`to_checkpoint`."""
-        cfg_cls = {"gru_pd": GRUModelCfg, "lstm": LSTMModelCfg, "mlp": MLPModelCfg}[data["model_type"]]
-        model_cfg = cfg_cls(**data["model_cfg"])
-        net = build_net(data["model_type"], model_cfg)
+        kind = kind_of(data["model_type"])
+        model_cfg = kind.cfg_class(**data["model_cfg"])
+        net = kind.build_net(model_cfg)
         net.load_state_dict(data["state_dict"])
         net.eval()
         return cls(
@@ -202,7 +186,8 @@ class ActuatorModel:
 class Stepper:
     """Runs an :class:`ActuatorModel` one time step at a time for N joints, as an actuator in a simulator would.
 
-    Uses the deploy module (normalisation baked in), so rollouts exercise exactly what gets exported.
+    Uses the deploy module (normalisation baked in), so rollouts exercise exactly what gets exported; the kind
+    steps it (:meth:`ModelKind.step`).
     """
 
     def __init__(self, model: ActuatorModel, kp: np.ndarray | None):
@@ -210,38 +195,13 @@ class Stepper:
         self.module = model.deploy_module().double()
         self.kp_raw = None if kp is None else torch.as_tensor(np.asarray(kp, dtype=np.float64))
         self.state = None
-        self.history = None
 
     def reset(self, n: int) -> None:
         """Zero the recurrent state / history of ``n`` joints."""
-        m, cfg = self.model, self.model.model_cfg
-        if m.model_type == "gru_pd":
-            self.state = torch.zeros(cfg.num_layers, n, cfg.hidden_size, dtype=torch.float64)
-        elif m.model_type == "lstm":
-            z = torch.zeros(cfg.num_layers, n, cfg.hidden_size, dtype=torch.float64)
-            self.state = (z, z.clone())
-        else:
-            self.history = torch.zeros(n, 2, max(cfg.input_idx) + 1, dtype=torch.float64)
+        self.state = self.model.kind.zero_state(self.model.model_cfg, n)
 
     @torch.no_grad()
     def step(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor) -> torch.Tensor:
         """Torque [N·m] (N,) for joint angle, velocity and target (N,) (float64)."""
-        m = self.model
-        if m.model_type == "gru_pd":
-            p = m.physics_params()
-            kp = self.kp_raw
-            x = gru_step_features(m.model_cfg.features, q, qd, q_target, kp, p)
-            y, self.state = self.module(x[:, None, :], self.state)
-            if m.residual:
-                y = y + tau_phys(q, qd, q_target, kp, p)
-            return y
-        if m.model_type == "lstm":
-            x = torch.stack([q_target - q, qd], dim=-1)[:, None, :]
-            y, self.state = self.module(x, self.state)
-            return y
-        self.history = torch.roll(self.history, 1, dims=2)
-        self.history[:, 0, 0] = q_target - q
-        self.history[:, 1, 0] = qd
-        idx = list(m.model_cfg.input_idx)
-        x = torch.cat([self.history[:, 0, idx], self.history[:, 1, idx]], dim=1)
-        return self.module(x)[:, 0]
+        tau, self.state = self.model.kind.step(self.model, self.module, self.state, self.kp_raw, q, qd, q_target)
+        return tau

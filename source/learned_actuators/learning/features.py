@@ -1,14 +1,20 @@
-"""Per-step network inputs and targets, identical for training (whole sequences) and rollout (one step at a time)."""
+"""Per-step network inputs and targets, identical for training (whole sequences) and rollout (one step at a time).
+
+The one home of the GRU-PD features: :func:`step_feature` computes each name of
+:data:`learned_actuators.network_file.FEATURES` (the network-file contract), either into a new tensor (training,
+export, rollouts) or into a caller's buffer with ``out=`` (the actuator's in-place hot path).
+"""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from ..data.joint_log import JointLog
 from ..errors import UserInputError
+from ..network_file import FEATURES
 from ..physics import PhysicsParams, pd_torque, physical_torque
 from .models_cfg import PhysicsCfg
 
@@ -17,6 +23,7 @@ __all__ = [
     "loss_mask",
     "mlp_history",
     "run_physics",
+    "step_feature",
     "tau_phys",
 ]
 
@@ -59,39 +66,93 @@ def tau_phys(q, qd, q_target, kp, params: PhysicsParams):
     return out.numpy() if as_np else out
 
 
-def gru_step_features(
-    names: list[str], q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor, kp: torch.Tensor, params: PhysicsParams
-) -> torch.Tensor:
-    """Raw GRU inputs (..., F) in the order of ``names`` from broadcastable (...) tensors.
+def _put(value: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+    return value if out is None else out.copy_(value)
 
-    Names as in :data:`learned_actuators.network_file.FEATURES`: ``tau_pd`` is the plain PD torque
-    ``kp (q* - q) - kd qd`` [N·m] (no torque-speed curve, no spring), ``tau_phys`` the whole physics torque
-    (:func:`tau_phys`: PD saturated by the torque-speed curve, plus spring and friction), ``kp``/``kd`` the run's
-    gains.
+
+def _pos_error(q, qd, q_target, kp, kd, phys, out):
+    return q_target - q if out is None else torch.sub(q_target, q, out=out)
+
+
+def _gain(value, q, out):
+    if out is None:
+        return value * torch.ones_like(q)
+    return out.copy_(value) if isinstance(value, torch.Tensor) else out.fill_(value)
+
+
+_FORMULAS: dict[str, Callable] = {
+    "q": lambda q, qd, q_target, kp, kd, phys, out: _put(q, out),
+    "q_target": lambda q, qd, q_target, kp, kd, phys, out: _put(q_target, out),
+    "qd": lambda q, qd, q_target, kp, kd, phys, out: _put(qd, out),
+    "pos_error": _pos_error,
+    "tau_pd": lambda q, qd, q_target, kp, kd, phys, out: pd_torque(q, qd, q_target, kp, kd, out=out),
+    "tau_phys": lambda q, qd, q_target, kp, kd, phys, out: _put(phys() if callable(phys) else phys, out),
+    "kp": lambda q, qd, q_target, kp, kd, phys, out: _gain(kp, q, out),
+    "kd": lambda q, qd, q_target, kp, kd, phys, out: _gain(kd, q, out),
+}
+if tuple(_FORMULAS) != FEATURES:  # the contract's names and their formulas stay one list
+    raise RuntimeError(f"features.py computes {tuple(_FORMULAS)}; network_file.FEATURES is {FEATURES}.")
+
+
+def step_feature(
+    name: str,
+    q: torch.Tensor,
+    qd: torch.Tensor,
+    q_target: torch.Tensor,
+    kp,
+    kd,
+    physics_torque: torch.Tensor | Callable[[], torch.Tensor],
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One per-step feature (a name of :data:`~learned_actuators.network_file.FEATURES`), shape of ``q``.
+
+    ``tau_pd`` is the plain PD torque ``kp (q* - q) - kd qd`` [N·m] (no torque-speed curve, no spring),
+    ``tau_phys`` the whole physics torque ``physics_torque`` (a tensor, or a function computing it, called only for
+    this name), ``kp``/``kd`` the gains (numbers or tensors broadcastable to ``q``).
+
+    Args:
+        name: The feature.
+        q: Joint angle [rad].
+        qd: Joint velocity [rad/s].
+        q_target: Target angle [rad].
+        kp: Proportional gain [N·m/rad].
+        kd: Derivative gain [N·m·s/rad].
+        physics_torque: ``tau_phys`` [N·m], or a function returning it.
+        out: Buffer of ``q``'s shape to write into (in place; no allocation for tensor gains); None: a new tensor
+            (or ``q``, ``q_target``, ``qd`` themselves).
+
+    Raises:
+        UserInputError: for a name that is not a known feature.
     """
-    cols = []
-    for name in names:
-        if name == "q":
-            cols.append(q)
-        elif name == "q_target":
-            cols.append(q_target)
-        elif name == "qd":
-            cols.append(qd)
-        elif name == "pos_error":
-            cols.append(q_target - q)
-        elif name == "tau_pd":
-            cols.append(pd_torque(q, qd, q_target, kp, params.kd))
-        elif name == "tau_phys":
-            cols.append(tau_phys(q, qd, q_target, kp, params))
-        elif name == "kp":
-            cols.append(kp * torch.ones_like(q))
-        elif name == "kd":
-            cols.append(params.kd * torch.ones_like(q))
-        else:
-            raise UserInputError(
-                f"unknown GRU feature {name!r}; expected q, q_target, qd, pos_error, tau_pd, tau_phys, kp or kd."
-            )
-    return torch.stack(cols, dim=-1)
+    formula = _FORMULAS.get(name)
+    if formula is None:
+        raise UserInputError(f"unknown GRU feature {name!r}; expected one of {', '.join(FEATURES)}.")
+    return formula(q, qd, q_target, kp, kd, physics_torque, out)
+
+
+def gru_step_features(
+    names: list[str],
+    q: torch.Tensor,
+    qd: torch.Tensor,
+    q_target: torch.Tensor,
+    kp: torch.Tensor,
+    params: PhysicsParams,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Raw GRU inputs (..., F) in the order of ``names`` from broadcastable (...) tensors (:func:`step_feature`).
+
+    ``tau_phys`` is :func:`tau_phys` (PD saturated by the torque-speed curve, plus spring and friction) at the run's
+    gain ``kp``; ``kd`` is ``params.kd``. ``out``: an (..., F) buffer to fill in place.
+    """
+
+    def physics_torque():
+        return tau_phys(q, qd, q_target, kp, params)
+
+    if out is None:
+        return torch.stack([step_feature(n, q, qd, q_target, kp, params.kd, physics_torque) for n in names], dim=-1)
+    for i, name in enumerate(names):
+        step_feature(name, q, qd, q_target, kp, params.kd, physics_torque, out=out[..., i])
+    return out
 
 
 def mlp_history(pos_error: np.ndarray, vel: np.ndarray, input_idx: list[int]) -> np.ndarray:
@@ -113,8 +174,3 @@ def loss_mask(log: JointLog) -> np.ndarray:
     if log.tau is not None:
         mask &= np.isfinite(log.tau[:, 0])
     return mask
-
-
-def with_kp(cfg: PhysicsCfg, **changes) -> PhysicsCfg:
-    """Copy of a physics cfg with some fields changed."""
-    return dataclasses.replace(cfg, **changes)

@@ -69,7 +69,7 @@ def resolve_recipe(cfg: TrainCfg, logs: list[JointLog]) -> tuple[TrainCfg, list[
     """
     notes = []
     rollout = cfg.rollout_loss
-    if rollout.enabled and cfg.model_type == "gru_pd":
+    if cfg.kind.rollout_loss(cfg):
         missing = [g.name for g in logs if "inertia" not in g.meta]
         if missing:
             rollout = dataclasses.replace(rollout, enabled=False)

@@ -1,6 +1,7 @@
 """Open-loop rollouts of an actuator model on a 1-DOF load (pendulum or pure inertia) driven by logged commands.
 
-The joint follows ``J·q̈ = tau - m·g·l·sin(q)`` integrated with semi-implicit Euler at the log's time step, starting
+The joint follows ``J·q̈ = tau - m·g·l·sin(q)`` integrated with semi-implicit Euler at the log's time step
+(:func:`~learned_actuators.data.synthetic.load_step`, as in the reference simulator and the rollout loss), starting
 from the logged state; the model sees only simulated states (and the logged command). This is what the model will
 do in a simulator, so the position error it accumulates is the number that matters.
 """
@@ -14,6 +15,7 @@ import torch
 
 from ..data.inverse_dynamics import GRAVITY
 from ..data.joint_log import JointLog
+from ..data.synthetic import load_step
 from ..errors import UserInputError
 from .features import loss_mask
 
@@ -83,9 +85,7 @@ def _simulate(model, logs: list[JointLog], rows: list[tuple[int, int]], steps: i
         forced = i < start
         q = torch.where(forced, q_log[:, i], q)
         qd = torch.where(forced, qd_log[:, i], qd)
-        tau = stepper.step(q, qd, qt_log[:, i])
-        qd = qd + dt * (tau - mgl * torch.sin(q)) / inertia
-        q = q + dt * qd
+        q, qd = load_step(q, qd, stepper.step(q, qd, qt_log[:, i]), dt, inertia, mgl)
         q = torch.where(torch.isfinite(q), q, torch.full_like(q, 1e6))
         qd = torch.where(torch.isfinite(qd), qd, torch.zeros_like(qd))
         out[:, i + 1] = q

@@ -189,6 +189,19 @@ def _solve(problem: _Problem, x0: dict[str, float], generations: int, sigma: flo
     return best, res, jac, len(history) - 1
 
 
+def _checked_free(logs: list[JointLog], free) -> list[str]:
+    """The parameters to fit (default :data:`DEFAULT_FREE`), after checking the runs and the names."""
+    if not logs:
+        raise UserInputError("trajectory physics fit: no training runs given.")
+    for g in logs:
+        load_of(g)
+    free = list(DEFAULT_FREE if free is None else free)
+    unknown = sorted(set(free) - set(PARAMS))
+    if unknown:
+        raise UserInputError(f"trajectory physics fit: unknown parameters {unknown}; expected some of {list(PARAMS)}.")
+    return free
+
+
 def fit_trajectory(
     logs: list[JointLog],
     cfg: PhysicsCfg | None = None,
@@ -218,23 +231,45 @@ def fit_trajectory(
     Raises:
         UserInputError: no runs, a run without a known load, or an unknown parameter name.
     """
-    if not logs:
-        raise UserInputError("trajectory physics fit: no training runs given.")
-    for g in logs:
-        load_of(g)
     cfg = cfg or PhysicsCfg()
-    free = list(DEFAULT_FREE if free is None else free)
-    unknown = sorted(set(free) - set(PARAMS))
-    if unknown:
-        raise UserInputError(f"trajectory physics fit: unknown parameters {unknown}; expected some of {list(PARAMS)}.")
+    free = _checked_free(logs, free)
     t0 = time.perf_counter()
     prior = priors_of(cfg)
     model = TrajectoryPhysics(dict(prior), dataclasses.replace(cfg, identified=None))
+    options = (generations, stride, max_seconds, tol, seed)
+    rmse, fixed, reports, evals, gens = _fit_passes(logs, model, free, prior, options)
+    params = {
+        n: {
+            **reports.get(n, {"value": model.values[n], "rel_se": None}),
+            "fixed": fixed.get(n, "" if n in free else "not fitted (prior)"),
+        }
+        for n in PARAMS
+    }
+    for n in fixed:
+        params[n]["value"] = model.values[n]
+    model.report = {
+        "params": params,
+        "rmse": rmse,
+        "evals": evals,
+        "generations": gens,
+        "runs": [g.name for g in logs],
+        "time_s": time.perf_counter() - t0,
+    }
+    logger.info("trajectory physics: %s (train RMSE %.4f rad, %.1f s)", model.values, rmse, model.report["time_s"])
+    return model
+
+
+def _fit_passes(logs: list[JointLog], model: TrajectoryPhysics, free: list[str], prior: dict[str, float], options):
+    """Fit; fix what the data cannot determine at its prior; refit the rest (up to :data:`PASSES` passes).
+
+    Updates ``model.values``; returns the train RMSE [rad] (NaN with nothing to fit), why each parameter was fixed,
+    the identifiability reports, the simulations run and the generations of each pass.
+    """
+    generations, stride, max_seconds, tol, seed = options
     fixed: dict[str, str] = {}
-    report: dict[str, dict] = {}
     reports: dict[str, dict] = {}
     evals, gens = 0, []
-    for k in range(PASSES):  # fit; fix what the data cannot determine; refit the rest
+    for k in range(PASSES):
         problem = _Problem(logs, model, [n for n in free if n not in fixed], stride, max_seconds)
         if not problem.free:
             break
@@ -256,25 +291,7 @@ def fit_trajectory(
         if not weak:
             break
     rmse = float(problem.costs([z])[0]) if problem.free else float("nan")
-    params = {
-        n: {
-            **reports.get(n, {"value": model.values[n], "rel_se": None}),
-            "fixed": fixed.get(n, "" if n in free else "not fitted (prior)"),
-        }
-        for n in PARAMS
-    }
-    for n in fixed:
-        params[n]["value"] = model.values[n]
-    model.report = {
-        "params": params,
-        "rmse": rmse,
-        "evals": evals,
-        "generations": gens,
-        "runs": [g.name for g in logs],
-        "time_s": time.perf_counter() - t0,
-    }
-    logger.info("trajectory physics: %s (train RMSE %.4f rad, %.1f s)", model.values, rmse, model.report["time_s"])
-    return model
+    return rmse, fixed, reports, evals, gens
 
 
 GENERATIONS = 60

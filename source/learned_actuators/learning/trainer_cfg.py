@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..errors import UserInputError
+from .kinds import ModelKind, kind_of
 from .models_cfg import GRUModelCfg, LSTMModelCfg, MLPModelCfg, PhysicsCfg
 
 __all__ = ["RolloutLossCfg", "TrainCfg"]
@@ -104,12 +104,18 @@ class TrainCfg:
     ``scripts/train_actuator.py --resume`` continue from the last one. Default 10."""
 
     @property
+    def kind(self) -> ModelKind:
+        """The :class:`~learned_actuators.learning.kinds.ModelKind` of :attr:`model_type`.
+
+        Raises:
+            UserInputError: for an unknown model type (naming ``train.model_type`` and the choices).
+        """
+        return kind_of(self.model_type, "train.model_type")
+
+    @property
     def model_cfg(self):
-        """The cfg of the selected architecture."""
-        cfgs = {"gru_pd": self.gru, "lstm": self.lstm, "mlp": self.mlp}
-        if self.model_type not in cfgs:
-            raise UserInputError(f"train.model_type {self.model_type!r}; expected one of {sorted(cfgs)}.")
-        return cfgs[self.model_type]
+        """The cfg of the selected architecture (:meth:`ModelKind.model_cfg`)."""
+        return self.kind.model_cfg(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-serialisable)."""

@@ -52,22 +52,27 @@ from __future__ import annotations
 import logging
 import math
 import os
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import numpy as np
 import warp as wp
 from newton.actuators import DriveBase
 
 from ..network_file import NetworkFileError
 from ..physics import PhysicsParams
 from . import kernels
-from .network import ACTIVATIONS, FEATURE_CODES, GRUPDParams, load_gru_pd_params, read_metadata
+from .drive_state import GRUPDState, make_state
+from .gru_pd_setup import (
+    COMPUTE_BACKENDS,
+    file_defaults,
+    pack_columns,
+    resolve_gru_pd_arguments,
+    slot_columns,
+    upload_network,
+)
+from .net_kernel import gru_pd_net
+from .network import GRUPDParams, load_gru_pd_params
 
 __all__ = ["BACKEND_ENV", "COMPUTE_BACKENDS", "PER_SLOT_PARAMS", "DriveGRUPD"]
-
-COMPUTE_BACKENDS = ("auto", "warp", "torch")
-"""Values of ``compute_backend``: ``"auto"`` (torch on CPU devices, Warp on CUDA), ``"warp"``, ``"torch"`` (CPU)."""
 
 BACKEND_ENV = "LEARNED_ACTUATORS_DRIVE_BACKEND"
 """Environment variable read when ``compute_backend`` is None (e.g. ``warp`` to time the Warp kernels on CPU)."""
@@ -79,26 +84,6 @@ PER_SLOT_PARAMS = kernels.PARAM_COLUMNS
 
 _DT_TOLERANCE = 1e-6
 _TORQUE_SPEED_CURVES = {"asymmetric": kernels.CLIP_ASYMMETRIC, "dc_motor": kernels.CLIP_DC_MOTOR}
-
-
-def _file_defaults(network_file: str) -> dict[str, float]:
-    """Per-slot parameter defaults from the file's ``physics`` metadata (motor limits: the curve, else inf)."""
-    meta = read_metadata(network_file)
-    physics = PhysicsParams.from_dict(meta.physics) if meta.physics else PhysicsParams()
-    saturation = math.inf if physics.stall_torque is None else float(physics.stall_torque)
-    velocity = math.inf if physics.no_load_speed is None else float(physics.no_load_speed)
-    return {
-        "kp": float(physics.kp),
-        "kd": float(physics.kd),
-        "spring_stiffness": float(physics.k_spring),
-        "spring_rest_angle": float(physics.theta0),
-        "friction": float(physics.friction),
-        "pd_stall_torque": saturation,
-        "pd_no_load_speed": velocity,
-        "saturation_effort": saturation,
-        "velocity_limit": velocity,
-        "max_motor_effort": math.inf,
-    }
 
 
 class DriveGRUPD(DriveBase):
@@ -140,107 +125,12 @@ class DriveGRUPD(DriveBase):
     randomization = None
     """Per-env randomisation and input delay (:mod:`learned_actuators.actuators.randomization`), attached by its
     event (CPU devices); None: off. Delays the targets before the kernels and scales the clipped effort after."""
-
-    @dataclass
-    class State(DriveBase.State):
-        """Per-slot GRU-PD state. All arrays live on the drive's device; every kernel updates them in place."""
-
-        hidden: wp.array3d[float] | None = None
-        """GRU hidden state, shape ``[num_layers, N, hidden_size]``."""
-        held: wp.array[float] | None = None
-        """Net output [N·m] held between net steps (residual or torque), shape ``(N,)``."""
-        fallback: wp.array[wp.int32] | None = None
-        """1 where the last net output was non-finite (the effort falls back to the physics torque)."""
-        phase: wp.array[wp.int32] | None = None
-        """Calls since the last net step, modulo ``k``; the net runs where it is 0. Never reset."""
-        dirty: wp.array[wp.int32] | None = None
-        """1 where ``hidden`` changed since it was last mirrored (net step or reset)."""
-        storage: wp.array2d[float] | None = None
-        """Torch backend only (else None): the feature-major block ``hidden`` is a strided view of (see
-        :mod:`.torch_backend`)."""
-
-        def reset(self, mask: wp.array[wp.bool] | None = None) -> None:
-            """Zero the hidden state and held output of the slots where ``mask`` is True (all when None)."""
-            if self.storage is not None:
-                views = self.torch_views()
-                layers, _, size = self.hidden.shape
-                rows = self.storage.shape[0] - layers * (size + 1)
-                hidden = views["storage"][rows:].view(layers, size + 1, -1)[:, :size]
-                if mask is None:
-                    hidden.zero_()
-                    views["held"].zero_()
-                    views["fallback"].zero_()
-                    views["dirty"].fill_(1)
-                    return
-                selected = wp.to_torch(mask)
-                hidden.masked_fill_(selected.view(1, 1, -1), 0.0)
-                views["held"].masked_fill_(selected, 0.0)
-                views["fallback"].masked_fill_(selected, 0)
-                views["dirty"].masked_fill_(selected, 1)
-                return
-            wp.launch(
-                kernels.reset_state,
-                dim=self.held.shape[0],
-                inputs=[mask, int(mask is not None), self.hidden, self.held, self.fallback, self.dirty],
-                device=self.held.device,
-            )
-
-        def assign(self, other: DriveGRUPD.State) -> None:
-            """Copy ``other`` into this state in place (Newton's ``Actuator.State.assign``; no new storage)."""
-            names = ("storage" if self.storage is not None else "hidden", "held", "fallback", "phase", "dirty")
-            for name in names:
-                wp.copy(getattr(self, name), getattr(other, name))
-
-        def torch_views(self) -> dict:
-            """Zero-copy torch views of the arrays (torch backend), cached on the state."""
-            views = self.__dict__.get("_torch_views")
-            if views is None:
-                names = ("storage", "held", "fallback", "phase", "dirty")
-                views = self.__dict__["_torch_views"] = {name: wp.to_torch(getattr(self, name)) for name in names}
-            return views
-
-        def hidden_per_env(self, num_envs: int) -> np.ndarray:
-            """Host copy of :attr:`hidden` as ``(num_layers, num_envs, joints_per_env, hidden_size)``."""
-            layers, slots, size = self.hidden.shape
-            return self.hidden.numpy().reshape(layers, num_envs, slots // num_envs, size)
+    State = GRUPDState
 
     @classmethod
     def resolve_arguments(cls, args: dict[str, Any]) -> dict[str, Any]:
         """Fill every parameter: authored values, else the network file's metadata (read once per file)."""
-        network_file = args.get("network_file")
-        if not network_file:
-            raise ValueError("DriveGRUPD requires a non-empty 'network_file' (USD: newton:networkFile)")
-        network_file = str(network_file)
-        resolved: dict[str, Any] = {"network_file": network_file}
-        try:
-            defaults = _file_defaults(network_file)
-        except NetworkFileError as err:
-            raise ValueError(str(err)) from None
-        for name in PER_SLOT_PARAMS:
-            value = args.get(name)
-            resolved[name] = defaults[name] if value is None else float(value)
-        for name in ("pd_stall_torque", "pd_no_load_speed"):  # as the torch actuator: the file's, else the motor's
-            if args.get(name) is None and defaults[name] == math.inf:
-                resolved[name] = resolved["saturation_effort" if name == "pd_stall_torque" else "velocity_limit"]
-        curve = args.get("torque_speed_curve") or "asymmetric"
-        if str(curve) not in _TORQUE_SPEED_CURVES:
-            raise ValueError(
-                f"DriveGRUPD: torque_speed_curve must be one of {sorted(_TORQUE_SPEED_CURVES)}, got {curve!r}"
-            )
-        resolved["torque_speed_curve"] = str(curve)
-        use_curve = args.get("pd_torque_speed_curve")
-        resolved["pd_torque_speed_curve"] = None if use_curve is None else bool(use_curve)
-        for name in ("network_dt", "physics_dt"):
-            value = args.get(name)
-            resolved[name] = None if value is None else float(value)
-        backend = args.get("compute_backend")
-        if backend is not None and str(backend) not in COMPUTE_BACKENDS:
-            raise ValueError(f"DriveGRUPD: compute_backend must be one of {COMPUTE_BACKENDS}, got {backend!r}")
-        resolved["compute_backend"] = None if backend is None else str(backend)
-        for name in ("kp", "kd", "friction"):
-            if resolved[name] < 0:
-                raise ValueError(f"DriveGRUPD: {name} must be non-negative, got {resolved[name]}")
-        return resolved
+        return resolve_gru_pd_arguments(args)
 
     def __init__(
         self,
@@ -267,13 +157,30 @@ class DriveGRUPD(DriveBase):
             raise ValueError(f"compute_backend must be one of {COMPUTE_BACKENDS}, got {compute_backend!r}")
         self.compute_backend = compute_backend
         self.network_file = str(network_file)
-        self.params: GRUPDParams = load_gru_pd_params(self.network_file)
-        meta = self.params.metadata
         if torque_speed_curve not in _TORQUE_SPEED_CURVES:
             raise ValueError(
                 f"torque_speed_curve must be one of {sorted(_TORQUE_SPEED_CURVES)}, got {torque_speed_curve!r}"
             )
         self.torque_speed_curve = torque_speed_curve
+        self._read_network(pd_torque_speed_curve, network_dt)
+        given = (kp, kd, spring_stiffness, spring_rest_angle, friction, pd_stall_torque, pd_no_load_speed)
+        given += (saturation_effort, velocity_limit, max_motor_effort)
+        self._given = dict(zip(PER_SLOT_PARAMS, given, strict=True))
+        shapes = {a.shape for a in self._given.values() if a is not None}
+        if len(shapes) > 1:
+            raise ValueError(f"DriveGRUPD: per-slot parameter arrays have different shapes {sorted(shapes)}")
+        self.steps_per_network_step: int | None = None
+        self._rate_dt: float | None = None
+        if physics_dt is not None:
+            self._resolve_rate(float(physics_dt))
+        self._device: wp.Device | None = None
+        self._num_actuators = 0
+        self._torch = None
+
+    def _read_network(self, pd_torque_speed_curve: bool | None, network_dt: float | None) -> None:
+        """Load the net's parameters; resolve the PD curve switch and the friction velocity; check ``network_dt``."""
+        self.params: GRUPDParams = load_gru_pd_params(self.network_file)
+        meta = self.params.metadata
         physics = PhysicsParams.from_dict(meta.physics) if meta.physics else PhysicsParams()
         self.pd_torque_speed_curve = (
             physics.uses_torque_speed_curve if pd_torque_speed_curve is None else bool(pd_torque_speed_curve)
@@ -289,28 +196,6 @@ class DriveGRUPD(DriveBase):
         self.num_layers = self.params.num_layers
         self.hidden_size = self.params.hidden_size
         self.features = list(self.params.features)
-        self._given = {
-            "kp": kp,
-            "kd": kd,
-            "spring_stiffness": spring_stiffness,
-            "spring_rest_angle": spring_rest_angle,
-            "friction": friction,
-            "pd_stall_torque": pd_stall_torque,
-            "pd_no_load_speed": pd_no_load_speed,
-            "saturation_effort": saturation_effort,
-            "velocity_limit": velocity_limit,
-            "max_motor_effort": max_motor_effort,
-        }
-        shapes = {a.shape for a in self._given.values() if a is not None}
-        if len(shapes) > 1:
-            raise ValueError(f"DriveGRUPD: per-slot parameter arrays have different shapes {sorted(shapes)}")
-        self.steps_per_network_step: int | None = None
-        self._rate_dt: float | None = None
-        if physics_dt is not None:
-            self._resolve_rate(float(physics_dt))
-        self._device: wp.Device | None = None
-        self._num_actuators = 0
-        self._torch = None
 
     """
     Newton drive interface.
@@ -320,39 +205,17 @@ class DriveGRUPD(DriveBase):
         """Place the weights and per-slot parameters on ``device`` and allocate the scratch buffers."""
         self._device = wp.get_device(device)
         self._num_actuators = n = int(num_actuators)
-        defaults = _file_defaults(self.network_file)
-        columns = {}
-        for name in PER_SLOT_PARAMS:
-            given = self._given[name]
-            if given is not None:
-                if given.shape != (n,):
-                    raise ValueError(f"DriveGRUPD: '{name}' has shape {given.shape}; the actuator has {n} slots")
-                columns[name] = given.numpy().astype(np.float32)
-        for name in PER_SLOT_PARAMS:
-            if name in columns:
-                continue
-            value = defaults[name]
-            motor = {"pd_stall_torque": "saturation_effort", "pd_no_load_speed": "velocity_limit"}.get(name)
-            if motor is not None and value == math.inf:  # no curve in the file: the motor's, as the torch actuator
-                columns[name] = columns[motor] if motor in columns else np.full(n, defaults[motor], np.float32)
-            else:
-                columns[name] = np.full(n, value, np.float32)
+        columns = slot_columns(self._given, file_defaults(self.network_file), n)
         use_torch = self.compute_backend == "torch" or (self.compute_backend == "auto" and self._device.is_cpu)
         if use_torch and not self._device.is_cpu:
             raise ValueError(f"DriveGRUPD: compute_backend='torch' runs on CPU devices only, not {self._device}")
-        stacked = np.stack([columns[name] for name in kernels.PARAM_COLUMNS], axis=0)  # (10, N)
-        if use_torch:  # column-major: every parameter column is contiguous for the torch ops
-            rows = wp.array(stacked, dtype=wp.float32, device=self._device)
-            self.params_pack = wp.from_torch(wp.to_torch(rows).t())
-            self.params_pack._rows_owner = rows
-        else:
-            self.params_pack = wp.array(np.ascontiguousarray(stacked.T), dtype=wp.float32, device=self._device)
+        self.params_pack = pack_columns(columns, self._device, column_major=use_torch)
         """Per-slot parameters ``(N, 10)`` in :data:`~.kernels.PARAM_COLUMNS` order (column-major on the torch
         backend); ``kp``, ``kd``, ... are views of its columns (writes to them reach the kernels)."""
         for column, name in enumerate(kernels.PARAM_COLUMNS):
             setattr(self, name, self.params_pack[:, column])
-        self._upload_network()
-        self._net_kernel = kernels.gru_pd_net(len(self.features), self.hidden_size, self.num_layers)
+        self._net_arrays = upload_network(self.params, self.features, self._device)
+        self._net_kernel = gru_pd_net(len(self.features), self.hidden_size, self.num_layers)
         f, hs = len(self.features), self.hidden_size
         width = max([hs] + [w.shape[0] for w, _, _ in self.params.head])
         self._x_buf = wp.zeros((f, n), dtype=wp.float32, device=self._device)
@@ -388,29 +251,11 @@ class DriveGRUPD(DriveBase):
         """
         return True
 
-    def state(self, num_actuators: int, device: wp.Device) -> DriveGRUPD.State:
+    def state(self, num_actuators: int, device: wp.Device) -> GRUPDState:
         """A zero state (hidden, held output, flags, rate phase) for ``num_actuators`` slots."""
-        n = int(num_actuators)
-        if self._torch is not None:  # feature-major storage, hidden a strided [layers, N, H] view of it
-            from .torch_backend import hidden_view, storage_rows
-
-            f = len(self.features)
-            storage = wp.zeros((storage_rows(f, self.num_layers, self.hidden_size), n), dtype=wp.float32, device=device)
-            return DriveGRUPD.State(
-                hidden=hidden_view(storage, f, self.num_layers, self.hidden_size),
-                held=wp.zeros(n, dtype=wp.float32, device=device),
-                fallback=wp.zeros(n, dtype=wp.int32, device=device),
-                phase=wp.zeros(n, dtype=wp.int32, device=device),
-                dirty=wp.zeros(n, dtype=wp.int32, device=device),
-                storage=storage,
-            )
-        return DriveGRUPD.State(
-            hidden=wp.zeros((self.num_layers, n, self.hidden_size), dtype=wp.float32, device=device),
-            held=wp.zeros(n, dtype=wp.float32, device=device),
-            fallback=wp.zeros(n, dtype=wp.int32, device=device),
-            phase=wp.zeros(n, dtype=wp.int32, device=device),
-            dirty=wp.zeros(n, dtype=wp.int32, device=device),
-        )
+        torch_backend = self._torch is not None  # feature-major storage, hidden a strided [layers, N, H] view of it
+        args = (self.num_layers, self.hidden_size, torch_backend, len(self.features))
+        return make_state(int(num_actuators), device, *args)
 
     def compute(
         self,
@@ -453,33 +298,13 @@ class DriveGRUPD(DriveBase):
         p = self.params
         joints = [positions, velocities, target_pos, pos_indices, vel_indices, target_pos_indices, self.params_pack]
         settings = [self.friction_velocity, int(self.pd_torque_speed_curve)]
+        net_scalars = [len(p.head), p.output_scale, p.output_offset]
+        state_arrays = [state.hidden, state.held, state.fallback, state.phase, state.dirty]
+        scratch = [self._x_buf, self._h_buf, self._head_buf]
         wp.launch(
             self._net_kernel,
             dim=self._num_actuators,
-            inputs=[
-                *joints,
-                *settings,
-                self._feature_codes,
-                self._input_affine,
-                self._w_in0,
-                self._w_in,
-                self._w_rec,
-                self._bias,
-                self._head_w,
-                self._head_b,
-                self._head_dims,
-                len(p.head),
-                p.output_scale,
-                p.output_offset,
-                state.hidden,
-                state.held,
-                state.fallback,
-                state.phase,
-                state.dirty,
-                self._x_buf,
-                self._h_buf,
-                self._head_buf,
-            ],
+            inputs=[*joints, *settings, *self._net_arrays, *net_scalars, *state_arrays, *scratch],
             outputs=[self.nonfinite_output_count],
             device=device,
         )
@@ -554,49 +379,3 @@ class DriveGRUPD(DriveBase):
             )
         self.steps_per_network_step = int(steps)
         self._rate_dt = physics_dt
-
-    def _upload_network(self) -> None:
-        p, device, hs = self.params, self._device, self.hidden_size
-
-        def arr(values, dtype=wp.float32):
-            return wp.array(np.ascontiguousarray(values), dtype=dtype, device=device)
-
-        self._feature_codes = arr(np.array([FEATURE_CODES[f] for f in self.features], np.int32), wp.int32)
-        self._input_affine = arr(np.stack([p.input_scale, p.input_offset]).astype(np.float32))
-        blocks = (hs + 3) // 4
-
-        def gate_blocks(weight):
-            """(3H, in) gate rows [r; z; n] -> (3, blocks, in, 4): unit j of gate g at [g, j // 4, :, j % 4]."""
-            rows = np.zeros((3, blocks * 4, weight.shape[1]), np.float32)
-            rows[:, :hs] = weight.astype(np.float32).reshape(3, hs, -1)
-            return rows.reshape(3, blocks, 4, -1).transpose(0, 1, 3, 2)
-
-        def bias_blocks(b_ih, b_hh):
-            """Biases [b_ir + b_hr, b_iz + b_hz, b_in, b_hn] as (4, blocks, 4)."""
-            b_ih, b_hh = b_ih.astype(np.float32).reshape(3, hs), b_hh.astype(np.float32).reshape(3, hs)
-            out = np.zeros((4, blocks * 4), np.float32)
-            out[0, :hs], out[1, :hs] = b_ih[0] + b_hh[0], b_ih[1] + b_hh[1]
-            out[2, :hs], out[3, :hs] = b_ih[2], b_hh[2]
-            return out.reshape(4, blocks, 4)
-
-        vec4 = wp.vec4
-        self._w_in0 = wp.array(np.ascontiguousarray(gate_blocks(p.w_ih[0])), dtype=vec4, device=device)
-        upper = [gate_blocks(w) for w in p.w_ih[1:]] or [np.zeros((3, blocks, hs, 4), np.float32)]
-        self._w_in = wp.array(np.ascontiguousarray(np.stack(upper)), dtype=vec4, device=device)
-        self._w_rec = wp.array(
-            np.ascontiguousarray(np.stack([gate_blocks(w) for w in p.w_hh])), dtype=vec4, device=device
-        )
-        biases4 = np.stack([bias_blocks(bi, bh) for bi, bh in zip(p.b_ih, p.b_hh, strict=True)])
-        self._bias = wp.array(np.ascontiguousarray(biases4), dtype=vec4, device=device)
-        weights, biases, dims = [], [], []
-        w_off = b_off = 0
-        for weight, bias, act in p.head:
-            n_out, n_in = weight.shape
-            dims.append((n_in, n_out, w_off, b_off, ACTIVATIONS[act]))
-            weights.append(weight.astype(np.float32).reshape(-1))
-            biases.append(bias.astype(np.float32).reshape(-1))
-            w_off += weight.size
-            b_off += bias.size
-        self._head_w = arr(np.concatenate(weights))
-        self._head_b = arr(np.concatenate(biases))
-        self._head_dims = arr(np.array(dims, np.int32), wp.int32)

@@ -62,6 +62,8 @@ class DriveLearnedNet(DriveBase):
     """
 
     model_type: ClassVar[str] = ""
+    actuator_cfg: ClassVar[str] = ""
+    """Name of the drive's actuator cfg class in :mod:`learned_actuators.actuators`."""
     CONVENTIONS: ClassVar[tuple[str, ...]] = ()
     SHARED_PARAMS: ClassVar[set[str]] = {"network_file", "network_dt", "physics_dt", "torque_speed_curve"}
 
@@ -226,9 +228,9 @@ class DriveLearnedNet(DriveBase):
 
     def _cfg(self, physics_dt: float, limits: np.ndarray):
         """The actuator cfg: the shared fields, and each motor limit per slot-name pattern (see :meth:`_build`)."""
-        from ..actuators import LSTMActuatorNetCfg, MLPActuatorNetCfg
+        from .. import actuators
 
-        cfg_class = {"lstm": LSTMActuatorNetCfg, "mlp": MLPActuatorNetCfg}[self.model_type]
+        cfg_class = getattr(actuators, self.actuator_cfg)
         fields = ("saturation_effort", "actuator_velocity_limit", "actuator_effort_limit")
         per_joint = {
             field: {f"s{k}_.*": float(row[c]) for k, row in enumerate(limits)}
@@ -293,6 +295,7 @@ class DriveLSTM(DriveLearnedNet):
     """:class:`~learned_actuators.actuators.LSTMActuatorNet` as a Newton drive (see the module docstring)."""
 
     model_type: ClassVar[str] = "lstm"
+    actuator_cfg: ClassVar[str] = "LSTMActuatorNetCfg"
 
 
 class DriveMLP(DriveLearnedNet):
@@ -303,5 +306,6 @@ class DriveMLP(DriveLearnedNet):
     """
 
     model_type: ClassVar[str] = "mlp"
+    actuator_cfg: ClassVar[str] = "MLPActuatorNetCfg"
     CONVENTIONS: ClassVar[tuple[str, ...]] = ("pos_scale", "vel_scale", "torque_scale", "input_order", "input_idx")
     SHARED_PARAMS: ClassVar[set[str]] = DriveLearnedNet.SHARED_PARAMS | set(CONVENTIONS)

@@ -43,6 +43,9 @@ __all__ = [
 ACTIVATIONS = {None: 0, "softsign": 1, "relu": 2, "tanh": 3, "elu": 4, "sigmoid": 5}
 """Head activation codes used by the Warp kernel."""
 
+MODEL_TYPE = "gru_pd"
+"""The model kind whose files the GRU-PD drive runs (``learned_actuators.learning.kinds.GRUPDKind``)."""
+
 FEATURE_CODES = {name: code for code, name in enumerate(FEATURES)}
 """Feature codes used by the Warp kernel (index in :data:`learned_actuators.network_file.FEATURES`)."""
 
@@ -183,22 +186,8 @@ def _head_layers(module, source: str) -> list[tuple[np.ndarray, np.ndarray, str 
     return layers
 
 
-def load_gru_pd_params(path: str | os.PathLike, check: bool = True) -> GRUPDParams:
-    """Read a ``gru_pd`` network file into :class:`GRUPDParams` (and check it against its module).
-
-    Raises:
-        NetworkFileError: if the file is not a ``gru_pd`` net of the supported form, or its metadata is inconsistent.
-    """
-    from ..network_file import load_network
-
-    source = os.fspath(path)
-    net, meta = load_network(source, device="cpu")
-    if meta is None:
-        raise NetworkFileError(f"{source}: the GRU-PD drive needs a network file with metadata.")
-    if meta.model_type != "gru_pd":
-        raise NetworkFileError(
-            f"{source}: metadata 'model_type' is {meta.model_type!r}; the GRU-PD drive runs 'gru_pd'."
-        )
+def _checked_gru(net, meta, source: str):
+    """The net's ``.gru`` submodule and its one head, after checking the metadata's mode and features."""
     if meta.mode not in ("residual", "direct"):
         raise NetworkFileError(f"{source}: metadata 'mode' is {meta.mode!r}; expected 'residual' or 'direct'.")
     if not meta.features:
@@ -212,6 +201,26 @@ def load_gru_pd_params(path: str | os.PathLike, check: bool = True) -> GRUPDPara
     heads = [child for name, child in net.named_children() if name != "gru"]
     if len(heads) != 1:
         raise NetworkFileError(f"{source}: expected one head module beside '.gru', found {len(heads)}.")
+    return gru, heads
+
+
+def load_gru_pd_params(path: str | os.PathLike, check: bool = True) -> GRUPDParams:
+    """Read a ``gru_pd`` network file into :class:`GRUPDParams` (and check it against its module).
+
+    Raises:
+        NetworkFileError: if the file is not a ``gru_pd`` net of the supported form, or its metadata is inconsistent.
+    """
+    from ..network_file import load_network
+
+    source = os.fspath(path)
+    net, meta = load_network(source, device="cpu")
+    if meta is None:
+        raise NetworkFileError(f"{source}: the GRU-PD drive needs a network file with metadata.")
+    if meta.model_type != MODEL_TYPE:
+        raise NetworkFileError(
+            f"{source}: metadata 'model_type' is {meta.model_type!r}; the GRU-PD drive runs {MODEL_TYPE!r}."
+        )
+    gru, heads = _checked_gru(net, meta, source)
     state = {k: v.detach().float().cpu().numpy() for k, v in gru.state_dict().items()}
     num_layers = sum(1 for key in state if key.startswith("weight_ih_l"))
     hidden = int(state["weight_hh_l0"].shape[1])

@@ -18,6 +18,7 @@ it only after every plugin of the process is registered).
 from __future__ import annotations
 
 import threading
+from importlib import resources
 from pathlib import Path
 
 __all__ = [
@@ -37,7 +38,7 @@ NET_SCHEMA_NAMES = {"lstm": "LearnedActuatorsLSTMDriveAPI", "mlp": "LearnedActua
 """Model type -> API schema selecting :class:`~learned_actuators.newton_drives.DriveLSTM` /
 :class:`~learned_actuators.newton_drives.DriveMLP`."""
 
-PLUGIN_DIR = Path(__file__).resolve().parent / "usd"
+PLUGIN_DIR = Path(str(resources.files(__package__) / "usd"))
 """Folder of the USD plugin (``plugInfo.json``, ``generatedSchema.usda``)."""
 
 _lock = threading.Lock()
@@ -69,8 +70,8 @@ def register() -> None:
         from .drive_net import DriveLSTM, DriveMLP
 
         register_actuator_component(SCHEMA_NAME, DriveGRUPD, ComponentKind.DRIVE)
-        register_actuator_component(NET_SCHEMA_NAMES["lstm"], DriveLSTM, ComponentKind.DRIVE)
-        register_actuator_component(NET_SCHEMA_NAMES["mlp"], DriveMLP, ComponentKind.DRIVE)
+        for drive in (DriveLSTM, DriveMLP):
+            register_actuator_component(NET_SCHEMA_NAMES[drive.model_type], drive, ComponentKind.DRIVE)
         _registered = True
 
 

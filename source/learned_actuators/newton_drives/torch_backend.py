@@ -2,16 +2,18 @@ r"""CPU compute of :class:`~learned_actuators.newton_drives.DriveGRUPD` with tor
 
 Warp's CPU backend runs the threads of a kernel one after another on one core, so the drive's Warp kernels evaluate
 the GRU slot by slot (about 7x slower than a batched GEMM at 4096 x 12 slots). On a CPU device the drive therefore
-computes with the fused torch kernels of :mod:`learned_actuators.actuators.fused_nets` (the ones the Python-path
-:class:`~learned_actuators.actuators.CombinedGRUAndPDActuator` uses) and torch element-wise ops, on
+computes with the fused torch kernels of :mod:`learned_actuators.actuators.fused_recurrent` (the ones the
+Python-path :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator` uses) and torch element-wise ops, on
 ``wp.to_torch`` views of the drive's own Warp arrays: the simulator's joint arrays, the per-slot parameter pack,
 the state and the output are read and written in place, nothing is copied to or from Warp. The math is the Warp
-kernels' (:mod:`.kernels`), step for step: the same physics prior, features, GRU, head, rate hold, guards and clip.
+kernels' (:mod:`.kernels`, :mod:`.net_kernel`), step for step: the same physics prior, features, GRU, head, rate
+hold, guards and clip; the physics prior and the clip are the functions of :mod:`learned_actuators.physics`, called
+with ``out=`` buffers (the Python-path actuator calls the same ones).
 
 State layout (the documented mapping)
 -------------------------------------
 On this backend a :class:`~learned_actuators.newton_drives.DriveGRUPD.State` also holds ``storage``, a
-``(F + 1 + L (H + 1), N)`` float32 Warp array laid out as :class:`~learned_actuators.actuators.fused_nets.
+``(F + 1 + L (H + 1), N)`` float32 Warp array laid out as :class:`~learned_actuators.actuators.fused_recurrent.
 FusedRecurrentNet` needs it (rows ``[x; 1; h_0; 1; h_1; 1; ...]``, one column per slot, ``F`` features, ``L``
 layers of ``H`` units). ``state.hidden`` is a strided Warp view of it with the usual ``[L, N, H]`` indexing::
 
@@ -36,6 +38,7 @@ import numpy as np
 import torch
 import warp as wp
 
+from ..physics import motor_limits, pd_torque, physical_torque
 from . import kernels
 
 if TYPE_CHECKING:
@@ -143,7 +146,7 @@ class TorchGRUPD:
     """
 
     def __init__(self, drive: DriveGRUPD, num_actuators: int):
-        from ..actuators.fused_nets import FusedRecurrentNet  # torch only; imported here to keep imports light
+        from ..actuators.fused_recurrent import FusedRecurrentNet  # torch only; imported here to keep imports light
 
         self._net_class = FusedRecurrentNet
         p = drive.params
@@ -178,10 +181,10 @@ class TorchGRUPD:
         self.tau = wp.to_torch(drive.tau_phys)
         self.input_count = wp.to_torch(drive.nonfinite_input_count)
         self.output_count = wp.to_torch(drive.nonfinite_output_count)
-        zeros = [torch.zeros(n) for _ in range(11)]
+        zeros = [torch.zeros(n) for _ in range(9)]
         self._safe = zeros[:3]
         self._error, self._upper, self._lower, self._effort, self._y = zeros[3:8]
-        self._tmp, self._corner, self._scratch = zeros[8:11]
+        self._tmp = zeros[8]
         self._io = WarpTorchIO(n)
 
     """
@@ -259,34 +262,30 @@ class TorchGRUPD:
             return None
         return finite.logical_not_()
 
-    def _limits(self, qd, stall, no_load_speed):
-        """Asymmetric torque-speed limits ``(lower, upper)`` at ``qd`` (``kernels._motoring_limit``).
-
-        ``upper = stall * max(1 - max(qd, 0) / v0, 0)``: the motoring limit for ``qd > 0`` and exactly ``stall``
-        otherwise (``1 - 0 / v0 == 1``), the same values as the kernel's branch without a (slow) ``torch.where``.
-        """
-        upper, lower = self._upper, self._lower
-        torch.clamp(qd, min=0.0, out=upper).div_(no_load_speed).neg_().add_(1.0).clamp_(min=0.0).mul_(stall)
-        torch.clamp(qd, max=0.0, out=lower).div_(no_load_speed).add_(1.0).clamp_(min=0.0).mul_(stall).neg_()
-        return lower, upper
-
     def _physics_torque(self, q, qd, qt) -> torch.Tensor:
-        """``tau_phys`` into the drive's ``tau_phys`` array (``kernels._physics_torque``)."""
-        c, tau, error = self.columns, self.tau, self._error
-        torch.sub(qt, q, out=error)
-        torch.mul(error, c["kp"], out=tau).addcmul_(c["kd"], qd, value=-1.0)
-        if self.use_pd_curve:
-            lower, upper = self._limits(qd, c["pd_stall_torque"], c["pd_no_load_speed"])
-            torch.minimum(torch.maximum(tau, lower, out=tau), upper, out=tau)
-        torch.sub(q, c["spring_rest_angle"], out=error)
-        tau.addcmul_(c["spring_stiffness"], error)
-        if bool(c["friction"].ne(0.0).any()):
-            torch.div(qd, self.friction_velocity, out=error).tanh_()
-            tau.addcmul_(c["friction"], error, value=-1.0)
-        return tau
+        """``tau_phys`` into the drive's ``tau_phys`` array: :func:`~learned_actuators.physics.physical_torque`."""
+        c = self.columns
+        curve = self.use_pd_curve
+        friction = c["friction"]
+        return physical_torque(
+            q,
+            qd,
+            qt,
+            c["kp"],
+            c["kd"],
+            c["spring_stiffness"],
+            c["spring_rest_angle"],
+            c["pd_stall_torque"] if curve else None,
+            c["pd_no_load_speed"] if curve else None,
+            friction if bool(friction.ne(0.0).any()) else 0.0,
+            self.friction_velocity,
+            out=self.tau,
+            scratch=self._error,
+            limits=(self._lower, self._upper),
+        )
 
     def _net_step(self, state, views, q, qd, qt, bad) -> None:
-        """One GRU step on every slot; slots with bad inputs keep their state (``kernels.gru_pd_net``)."""
+        """One GRU step on every slot; slots with bad inputs keep their state (``net_kernel.gru_pd_net``)."""
         net = self._net(state)
         c = self.columns
         for row, code in zip(net.input, self.features, strict=True):
@@ -299,7 +298,7 @@ class TorchGRUPD:
             elif code == 3:
                 torch.sub(qt, q, out=row)
             elif code == 4:
-                torch.sub(qt, q, out=row).mul_(c["kp"]).addcmul_(c["kd"], qd, value=-1.0)
+                pd_torque(q, qd, qt, c["kp"], c["kd"], out=row)
             elif code == 5:
                 row.copy_(self.tau)
             elif code == 6:
@@ -331,21 +330,15 @@ class TorchGRUPD:
         views["dirty"].fill_(1)
 
     def _clip(self, effort, qd, out) -> None:
-        """Final clip at the motor limits at ``qd`` into ``out`` (``kernels._clip``)."""
+        """Final clip at the motor limits at ``qd`` into ``out``: :func:`~learned_actuators.physics.motor_limits`."""
         c = self.columns
-        sat, v0, limit = c["saturation_effort"], c["velocity_limit"], c["max_motor_effort"]
-        if not self.dc_motor_clip:
-            lower, upper = self._limits(qd, sat, v0)
-            torch.minimum(upper, limit, out=upper)
-            torch.maximum(lower, torch.neg(limit, out=self._tmp), out=lower)
-        else:  # Isaac Lab DCMotor: velocity clipped at the corner velocity, linear four-quadrant curve
-            ratio, corner, v = self._tmp, self._corner, self._scratch
-            torch.div(limit, sat, out=ratio)
-            torch.where((sat > 0.0) & ratio.eq(ratio), v0 * (1.0 + ratio), v0, out=corner)
-            torch.minimum(torch.maximum(qd, torch.neg(corner), out=v), corner, out=v).div_(v0)
-            upper, lower = self._upper, self._lower
-            torch.addcmul(sat, sat, v, value=-1.0, out=upper)
-            torch.minimum(upper, limit, out=upper)
-            torch.addcmul(sat, sat, v, out=lower)
-            torch.minimum(lower, limit, out=lower).neg_()
-        torch.minimum(torch.maximum(effort, lower, out=out), upper, out=out)
+        lower, upper = motor_limits(
+            qd,
+            "dc_motor" if self.dc_motor_clip else "asymmetric",
+            c["saturation_effort"],
+            c["velocity_limit"],
+            c["max_motor_effort"],
+            out=(self._lower, self._upper),
+            scratch=self._tmp,
+        )
+        torch.clamp(effort, min=lower, max=upper, out=out)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from learned_actuators.errors import UserInputError
+from learned_actuators.learning.kinds import KINDS, GRUPDKind, kind_of
 from learned_actuators.network_file import load_network
 
 __all__ = [
@@ -31,6 +32,12 @@ OPEN_LIMITS = {"saturation_effort": 1e6, "actuator_effort_limit": 1e6, "actuator
 """Final clip of the learned models: open. The fitted torque-speed curve is part of the GRU-PD model (its file carries
 it and saturates the PD with it); the motor's own joint-side envelope is not known from these logs (as in the
 trainer's rollout evaluation). The DCMotor baseline uses the fitted curve as its envelope."""
+
+
+def _has_physics(meta) -> bool:
+    """Whether a file's metadata is of a kind with the physics prior, and carries that physics."""
+    kind = KINDS.get(meta.model_type) if meta is not None else None
+    return kind is not None and kind.uses_physics and bool(meta.physics)
 
 
 def _metas(train_logs) -> list[dict]:
@@ -52,7 +59,7 @@ def network_physics(network_file: str | Path, train_logs=None) -> dict:
         UserInputError: when the file is not a GRU-PD file with physics, or the gain scale cannot be recovered.
     """
     _, meta = load_network(network_file)
-    if meta is None or meta.model_type != "gru_pd" or not meta.physics:
+    if not _has_physics(meta):
         raise UserInputError(f"{network_file}: not a GRU-PD network file with physics metadata.")
     phys = dict(meta.physics)
     out = _physics_of(network_file, phys)
@@ -91,7 +98,7 @@ def file_physics(actuator_cfg, train_logs=None) -> dict | None:
     if not path or not hasattr(actuator_cfg, "network_dt"):
         return None
     _, meta = load_network(path)
-    if meta is None or meta.model_type != "gru_pd" or not meta.physics:
+    if not _has_physics(meta):
         return None
     try:
         return network_physics(path, train_logs)
@@ -165,10 +172,7 @@ def learned_model_cfg(path: str | Path, **limits):
 
     The load-time scale check (file gains vs the cfg's stall torque) is off: the open clip is no motor to compare with.
     """
-    from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg, LSTMActuatorNetCfg, MLPActuatorNetCfg
-
     _, meta = load_network(path)
-    kind = meta.model_type if meta is not None else "gru_pd"
-    cls = {"gru_pd": CombinedGRUAndPDActuatorCfg, "lstm": LSTMActuatorNetCfg, "mlp": MLPActuatorNetCfg}[kind]
+    cls = kind_of(meta.model_type if meta is not None else GRUPDKind.name).actuator_cfg_class()
     quiet = {"scale_check": "ignore"} if "scale_check" in {f.name for f in dataclasses.fields(cls)} else {}
     return cls(joint_names_expr=[".*"], network_file=str(path), **{**OPEN_LIMITS, **quiet, **limits})

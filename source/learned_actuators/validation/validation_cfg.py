@@ -1,12 +1,18 @@
-"""Configuration of an in-simulator validation run (:func:`~learned_actuators.validation.validate.run_validation`)."""
+"""Configuration of an in-simulator validation run (:func:`~learned_actuators.validation.validate.run_validation`).
+
+:func:`validation_overrides` turns ``key=value`` command-line overrides (Hydra's grammar, primary config
+``learned_actuators/config/validate_actuator.yaml``) into checked :class:`ValidationCfg` values.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import functools
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from isaaclab.utils import configclass
 
-__all__ = ["ValidationCfg"]
+__all__ = ["ValidationCfg", "validation_overrides"]
 
 
 @configclass
@@ -92,3 +98,38 @@ class ValidationCfg:
     turn). Default 6."""
     show_progress: bool = True
     """Show tqdm progress bars while replaying. Default True."""
+
+
+@functools.cache
+def _schema() -> type:
+    """The structured schema of :class:`ValidationCfg`, registered for Hydra as ``validate_actuator_schema``."""
+    from hydra.core.config_store import ConfigStore
+
+    from learned_actuators.learning.cfg_schema import schema_of
+
+    schema = schema_of(ValidationCfg)
+    ConfigStore.instance().store(name="validate_actuator_schema", node=schema)
+    return schema
+
+
+def validation_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` overrides of :class:`ValidationCfg` fields, composed by Hydra and checked; only the given keys.
+
+    Every value is type-checked against its field (structured config), then range- and choice-checked
+    (:data:`~learned_actuators.learning.cfg_checks.FIELD_CHECKS`), before any work. Lists are ``[a,b]``
+    (``baselines=[ideal_pd,dc_motor]``, ``benches=[{mass:0.5,length:0.1}]``).
+
+    Raises:
+        UserInputError: one line naming the key, the value and what is expected (unknown keys too).
+    """
+    from learned_actuators.learning.cfg_checks import check_values
+    from learned_actuators.learning.cfg_schema import set_values, to_dataclass
+    from learned_actuators.learning.presets import compose_config, parse_overrides
+
+    _schema()
+    cfg, shown = compose_config("validate_actuator", items, ValidationCfg, top="ValidationCfg")
+    keys = {o.key_or_group.split(".")[0] for o in parse_overrides(items)}
+    values = {k: v for k, v in set_values(cfg).items() if k in keys}
+    check_values(ValidationCfg, values, "", shown)
+    typed = to_dataclass(ValidationCfg, values)
+    return {k: getattr(typed, k) for k in values}

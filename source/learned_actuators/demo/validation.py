@@ -1,0 +1,172 @@
+"""The demo's validation, on CPU and offline: exported nets vs honest baselines on held-out runs, in the simulator.
+
+Every fold (held-out trajectory family) is validated with the nets trained without it, on its own test runs; the
+baselines of each fold are fitted on that fold's training runs only (``fitted_pd``) or take the gain scale, damping
+and torque-speed curve of the fold's GRU-PD (``ideal_pd``, ``dc_motor``; that physics was fitted on the same
+training runs, and is passed in memory by the training). ``fitted_pd_oracle`` is fitted on the test runs themselves
+and labelled as an oracle: the verdict ignores it. The folds are merged into one report over all their runs, with a
+one-line verdict and provenance.
+
+``python scripts/demo.py`` (all four folds) and ``python scripts/validate_actuator.py --demo [--network-file F]``
+(the fold a file was trained for) run this; the same file and runs give the same numbers through either.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from ..data.demo import DEMO_DATA_DIR, load_demo_logs
+from ..data.joint_log import JointLog
+from ..errors import UserInputError
+from ..network_file import load_network
+from .training import FoldNets, demo_preset, run_demo
+
+__all__ = ["GROUP_KEY", "validate_folds", "validate_network"]
+
+logger = logging.getLogger(__name__)
+
+GROUP_KEY = "trajectory"
+"""Run metadata naming the demo's folds (trajectory families)."""
+
+
+def _fitted_physics(train_logs: list[JointLog]) -> dict:
+    """The demo recipe's physics fitted on ``train_logs`` (for a fold without a GRU-PD file)."""
+    from ..learning.baselines import fit_physics
+    from ..learning.presets import build_cfg
+
+    cfg = fit_physics(train_logs, build_cfg(demo_preset())[1].physics)
+    return {
+        "kp_scale": float(cfg.kp_scale),
+        "kd": float(cfg.kd),
+        "stall_torque": cfg.stall_torque,
+        "no_load_speed": cfg.no_load_speed,
+        "kp_scale_from": "demo physics fitted on the fold's training runs",
+    }
+
+
+def _fold_physics(nets: dict[str, Path], known: dict | None, train: list[JointLog]) -> dict:
+    """The physics of a fold's baselines: its GRU-PD's (given, or from the file), else fitted on ``train``."""
+    from ..validation.model_physics import network_physics
+
+    if "gru_pd" not in nets:
+        return _fitted_physics(train)
+    if known is None or known.get("kp_scale") is None:
+        return network_physics(nets["gru_pd"], train)
+    stated = {k: known[k] for k in ("kd", "stall_torque", "no_load_speed", "friction", "kp_at_median_train_gain")}
+    scale = {"kp_scale": float(known["kp_scale"]), "kp_scale_from": known["kp_scale_from"]}
+    return {**stated, "network_file": str(nets["gru_pd"]), **scale}
+
+
+def _fold_spec(fold: str, nets: dict[str, Path], physics: dict | None, logs: list[JointLog], group_key: str):
+    """The :class:`~learned_actuators.validation.validate.FoldSpec` of one fold and what to record about it."""
+    from ..validation.model_physics import learned_model_cfg
+    from ..validation.validate import FoldSpec
+    from ..validation.validation_cfg import ValidationCfg
+
+    test = [log for log in logs if str(log.meta.get(group_key)) == fold]
+    train = [log for log in logs if str(log.meta.get(group_key)) != fold]
+    if not test:
+        groups = sorted({str(log.meta.get(group_key)) for log in logs})
+        raise UserInputError(f"fold {fold!r}: no run has {group_key} = {fold!r}; the runs' groups are {groups}.")
+    physics = _fold_physics(nets, physics, train)
+    cfg = ValidationCfg(
+        replica="bench",
+        kp_scale=physics["kp_scale"],
+        kd=physics["kd"],
+        effort_limit=physics["stall_torque"],
+        velocity_limit=physics["no_load_speed"],
+    )
+    logger.info("fold %s: %d test runs, %d training runs, models %s", fold, len(test), len(train), list(nets))
+    spec = FoldSpec(fold, test, {name: learned_model_cfg(path) for name, path in nets.items()}, cfg, train)
+    record = {
+        "physics": physics,
+        "network_files": {name: str(path) for name, path in nets.items()},
+        "train_runs": [log.name for log in train],
+    }
+    return spec, record
+
+
+def validate_folds(
+    out_dir: str | Path,
+    folds: dict[str, FoldNets],
+    logs: list[JointLog] | None = None,
+    group_key: str = GROUP_KEY,
+    extra_settings: dict | None = None,
+):
+    """Validate the nets of every fold on its held-out runs, merge the folds, write ``report.html``/``metrics.json``.
+
+    Args:
+        out_dir: Where the report goes.
+        folds: ``{fold (held-out group): FoldNets}`` (:func:`~.training.run_demo` returns them); a ``gru_pd`` net
+            supplies the physics of the fold's ``ideal_pd``/``dc_motor`` baselines (else it is fitted on the fold's
+            training runs).
+        logs: All runs (default: the built-in demo logs); a fold's test runs are those whose ``meta[group_key]`` is
+            the fold, its training runs all others.
+        group_key: Run metadata naming the folds.
+        extra_settings: Recorded under ``settings["demo"]``.
+
+    Returns:
+        ``(result, paths)``: the merged :class:`~learned_actuators.validation.results.ValidationResult` and the report
+        files.
+    """
+    from ..validation.provenance import provenance
+    from ..validation.report import write_report
+    from ..validation.validate import run_validation_folds
+
+    t0 = time.perf_counter()
+    logs = load_demo_logs() if logs is None else logs
+    made = [_fold_spec(fold, nets.networks, nets.physics, logs, group_key) for fold, nets in folds.items()]
+    merged = run_validation_folds([spec for spec, _ in made])
+    for spec, record in made:
+        (merged.settings["folds"][spec.name] if len(made) > 1 else merged.settings).update(record)
+    sources = sorted({log.source for log in logs})
+    column_map = [DEMO_DATA_DIR / "column_map.json"] if logs and str(DEMO_DATA_DIR) in sources[0] else []
+    files = [path for nets in folds.values() for path in nets.networks.values()]
+    merged.provenance = provenance([*sources, *column_map, *files])
+    merged.settings["demo"] = {
+        "group_key": group_key,
+        "folds": list(folds),
+        "validation_time_s": time.perf_counter() - t0,
+        **(extra_settings or {}),
+    }
+    paths = write_report(merged, out_dir, num_runs=made[0][0].cfg.plot_trajectories)
+    logger.info("validation of %d folds done in %.0f s", len(folds), time.perf_counter() - t0)
+    return merged, paths
+
+
+def validate_network(
+    out_dir: str | Path = "runs/validation_demo",
+    network_file: str | Path | None = None,
+    max_epochs: int | None = None,
+    extra_networks: dict[str, str | Path] | None = None,
+):
+    """Validate a GRU-PD on the fold it was trained for (training one first unless ``network_file`` is given).
+
+    Args:
+        out_dir: Output folder (training runs in ``out_dir/train``).
+        network_file: An exported GRU-PD file to validate instead of training one; its held-out fold is the
+            ``source.preset_split`` it was exported with (the demo's ``up_and_down`` when absent), its baselines use
+            its own physics.
+        max_epochs: Override of the demo recipe's training epochs (for quick checks).
+        extra_networks: Exported LSTM / MLP files of the same fold to validate beside the GRU-PD, by name.
+
+    Returns:
+        ``(result, paths)``: the :class:`~learned_actuators.validation.results.ValidationResult` and the report files.
+    """
+    out_dir = Path(out_dir)
+    t0 = time.perf_counter()
+    fold, physics = demo_preset()["data"]["test_groups"][0], None
+    if network_file is None:
+        overrides = [f"train.max_epochs={max_epochs}"] if max_epochs is not None else []
+        trained = run_demo(out_dir / "train", overrides=overrides, models=["gru_pd"], baseline=False)
+        network_file, physics = out_dir / "train" / "export" / "gru_pd.pt", trained.folds[fold].physics
+    else:
+        _, meta = load_network(network_file)
+        split = (meta.source or {}).get("preset_split") if meta is not None else None
+        groups = {str(log.meta.get(GROUP_KEY)) for log in load_demo_logs()}
+        fold = split if split in groups else fold
+    nets = FoldNets({"gru_pd": Path(network_file), **{k: Path(v) for k, v in (extra_networks or {}).items()}}, physics)
+    settings = {"network_file": str(network_file), "train_time_s": time.perf_counter() - t0}
+    return validate_folds(out_dir, {fold: nets}, extra_settings=settings)

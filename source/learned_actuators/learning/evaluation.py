@@ -1,0 +1,87 @@
+"""Evaluation of a trained model (or a baseline) on test runs, pooling over folds, and the results table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..data.joint_log import JointLog
+from ..data.splits import split_joints
+from .features import loss_mask
+from .metrics import torque_metrics
+from .rollout import rollout
+
+__all__ = ["evaluate", "format_table", "per_split_results", "pool_results", "test_weight"]
+
+
+def evaluate(model, logs: list[JointLog], with_rollout: bool = True) -> dict[str, Any]:
+    """Teacher-forced torque metrics [N·m] and, when every run's load is known, the open-loop rollout RMSE per run.
+
+    The torque metrics pool the valid frames of all ``logs`` (multi-joint runs split per joint). ``model`` is
+    anything with ``predict(log)`` (a trained :class:`~.actuator_model.ActuatorModel` or a baseline); the rollout
+    is :func:`~.rollout.rollout`.
+    """
+    logs = split_joints(logs)
+    preds, trues = [], []
+    for log in logs:
+        m = loss_mask(log)
+        preds.append(model.predict(log)[m])
+        trues.append(log.tau[m, 0])
+    true = np.concatenate(trues)
+    out: dict[str, Any] = torque_metrics(np.concatenate(preds), true)
+    out.update(n=int(true.size), label_mean=float(true.mean()), label_var=float(true.var()))
+    if with_rollout and all("inertia" in log.meta for log in logs):
+        ro = rollout(model, logs)
+        out.update(rollout_rmse=ro.mean_rmse, rollout_rmse_runs=ro.rmse.tolist(), diverged=int(ro.diverged.sum()))
+    return out
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown table of result rows (model, torque RMSE [N·m], R², rollout RMSE [rad], diverged, time [s])."""
+    lines = [
+        "| model | torque RMSE [N·m] | R² | rollout RMSE [rad] | diverged runs | train time [s] |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ro = f"{r['rollout_rmse']:.3f}" if "rollout_rmse" in r else "—"
+        lines.append(
+            f"| {r['model']} | {r['rmse']:.3f} | {r['r2']:.2f} | {ro} | {r.get('diverged', '—')} | "
+            f"{r.get('train_time_s', 0.0):.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def pool_results(results: list[dict[str, Any]], weights: list[int]) -> dict[str, Any]:
+    """Pool per-fold results as if all test frames were one set.
+
+    MSE and R² are over all frames; the rollout RMSE is the mean over all test runs.
+    """
+    w = np.asarray(weights, dtype=float)
+    out = {"mse": float(np.average([r["mse"] for r in results], weights=w))}
+    out["rmse"] = float(np.sqrt(out["mse"]))
+    mean = float(np.average([r["label_mean"] for r in results], weights=w))
+    var = float(np.average([r["label_var"] + (r["label_mean"] - mean) ** 2 for r in results], weights=w))
+    out["r2"] = 1.0 - out["mse"] / var
+    if all("rollout_rmse_runs" in r for r in results):
+        runs = [x for r in results for x in r["rollout_rmse_runs"]]
+        out.update(
+            rollout_rmse=float(np.mean(runs)),
+            rollout_rmse_runs=[float(x) for x in runs],
+            diverged=int(sum(r["diverged"] for r in results)),
+        )
+    out["train_time_s"] = float(sum(r.get("train_time_s", 0.0) for r in results))
+    return out
+
+
+def per_split_results(splits, results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per-split (per-fold) metrics plus their plain mean under ``"mean"``."""
+    keys = ("rmse", "r2", "rollout_rmse", "diverged", "train_time_s")
+    out = {name: {k: r[k] for k in keys if k in r} for (name, _), r in zip(splits, results, strict=True)}
+    out["mean"] = {k: float(np.mean([r[k] for r in results])) for k in keys if all(k in r for r in results)}
+    return out
+
+
+def test_weight(logs: list[JointLog]) -> int:
+    """Valid (loss-mask) frames of ``logs``: a fold's weight when folds are pooled."""
+    return sum(int(loss_mask(g).sum()) for g in logs)

@@ -1,0 +1,91 @@
+"""The GRU-PD kind: a stateful GRU residual over the PD + spring + torque-speed physics (or direct torque)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+
+from ..features import gru_step_features, tau_phys
+from ..models import GRUDeploy, GRUNet
+from ..models_cfg import GRUModelCfg
+from .base import ModelKind
+
+__all__ = ["GRUPDKind"]
+
+
+class GRUPDKind(ModelKind):
+    """``gru_pd``: features of :data:`~learned_actuators.network_file.FEATURES`, the physics prior, per-run gains.
+
+    Runs in Isaac Lab as :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator` and natively in Newton as
+    :class:`~learned_actuators.newton_drives.DriveGRUPD` (Newton's own drives have no physics prior).
+    """
+
+    name: ClassVar[str] = "gru_pd"
+    cfg_class: ClassVar[type] = GRUModelCfg
+    cfg_field: ClassVar[str] = "gru"
+    deploy_class: ClassVar[type] = GRUDeploy
+    uses_physics: ClassVar[bool] = True
+    onnx_inputs: ClassVar[tuple[str, ...]] = ("x", "h_in")
+    onnx_outputs: ClassVar[tuple[str, ...]] = ("y", "h_out")
+    actuator: ClassVar[str] = "learned_actuators.actuators:CombinedGRUAndPDActuator"
+    actuator_cfg: ClassVar[str] = "learned_actuators.actuators:CombinedGRUAndPDActuatorCfg"
+
+    def build_net(self, cfg: GRUModelCfg) -> GRUNet:
+        """GRU over the ``features`` + linear head."""
+        return GRUNet(len(cfg.features), cfg.hidden_size, cfg.num_layers, cfg.dropout)
+
+    def input_names(self, cfg: GRUModelCfg) -> list[str]:
+        """The feature names."""
+        return list(cfg.features)
+
+    def contract(self, cfg: GRUModelCfg) -> dict:
+        """``features``, ``mode``, ``hidden_size``, ``num_layers``."""
+        return {
+            "features": list(cfg.features),
+            "mode": cfg.mode,
+            "hidden_size": cfg.hidden_size,
+            "num_layers": cfg.num_layers,
+        }
+
+    def residual(self, cfg: GRUModelCfg) -> bool:
+        """``mode == "residual"``."""
+        return cfg.mode == "residual"
+
+    def raw_inputs(self, model, log):
+        """The features of the run at its own gain (:func:`~learned_actuators.learning.features.gru_step_features`)."""
+        p = model.run_params(log)
+        q, qd, qt = (torch.as_tensor(a[:, 0]) for a in (log.q, log.qd, log.q_target))
+        return gru_step_features(
+            model.model_cfg.features, q, qd, qt, torch.tensor(p.kp, dtype=torch.float64), p
+        ).numpy()
+
+    def zero_state(self, cfg: GRUModelCfg, n: int) -> torch.Tensor:
+        """Hidden state (layers, N, hidden)."""
+        return torch.zeros(cfg.num_layers, n, cfg.hidden_size, dtype=torch.float64)
+
+    def step(self, model, module, state, kp, q, qd, q_target):
+        """Features at gain ``kp`` per row, one GRU step, plus ``tau_phys`` in residual mode."""
+        p = model.physics_params()
+        x = gru_step_features(model.model_cfg.features, q, qd, q_target, kp, p)
+        y, state = module(x[:, None, :], state)
+        if model.residual:
+            y = y + tau_phys(q, qd, q_target, kp, p)
+        return y, state
+
+    def rollout_torque(self, model, state, kp, params, q, qd, q_target, norm):
+        """The trainer's net (normalisation ``norm = (mean, std, out_mean, out_std)`` applied here), with gradients."""
+        mean, std, out_mean, out_std = norm
+        feats = gru_step_features(model.model_cfg.features, q, qd, q_target, kp, params)
+        y, state = model.net(((feats - mean) / std)[:, None, :], state)
+        tau = y[:, 0] * out_std + out_mean
+        if model.residual:
+            tau = tau + tau_phys(q, qd, q_target, kp, params)
+        return tau, state
+
+    def example_inputs(self, model, batch, generator):
+        """Features ``(batch, 1, F)`` at the inputs' scale and a hidden state ``(layers, batch, hidden)``."""
+        mc = model.model_cfg
+        std = torch.as_tensor(model.input_norm.std, dtype=torch.float32)
+        x = torch.randn(batch, 1, len(mc.features), generator=generator) * std
+        return x, torch.randn(mc.num_layers, batch, mc.hidden_size, generator=generator) * 0.1

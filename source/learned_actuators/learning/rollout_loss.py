@@ -1,0 +1,55 @@
+"""The trainer's losses: masked MSE on the normalised torque, and the multi-step rollout loss of the physics kinds."""
+
+from __future__ import annotations
+
+import torch
+
+from ..data.synthetic import load_step
+from .actuator_model import ActuatorModel
+from .trainer_cfg import TrainCfg
+from .windows import TrainingWindows
+
+__all__ = ["masked_mse", "rollout_loss"]
+
+
+def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the frames of ``mask``."""
+    return ((pred - target) ** 2 * mask).sum() / mask.sum().clamp(min=1)
+
+
+def rollout_loss(model: ActuatorModel, cfg: TrainCfg, data: TrainingWindows, idx: torch.Tensor, gen: torch.Generator):
+    """Multi-step loss: from states inside each window, drive the 1-DOF load with the model for the horizon.
+
+    ``rollout_loss.starts_per_window`` start frames are drawn per batch; before its start the recurrent state is
+    warmed up on the logged states (as in :func:`~learned_actuators.learning.rollout.error_vs_horizon`). The kind
+    gives the torque of each step (:meth:`~learned_actuators.learning.kinds.ModelKind.rollout_torque`), the load
+    follows :func:`~learned_actuators.data.synthetic.load_step`.
+    """
+    rl = cfg.rollout_loss
+    x, m, raw, scal = data.x[idx], data.m[idx], data.raw[idx], data.scal[idx, 0]
+    horizon = max(1, round(rl.horizon_s / model.dt))
+    width = x.shape[1]
+    burn = max(1, round(cfg.burn_in_s / model.dt))
+    if width - horizon - 1 <= burn:
+        return torch.zeros(())
+    p = model.physics.at_gain(1.0)
+    kp, inertia, mgl = scal[:, 0], scal[:, 1], scal[:, 2]
+    norm = (
+        torch.as_tensor(model.input_norm.mean, dtype=torch.float32),
+        torch.as_tensor(model.input_norm.std, dtype=torch.float32),
+        float(model.output_norm.mean[0]),
+        float(model.output_norm.std[0]),
+    )
+    loss = torch.zeros(())
+    count = torch.zeros(())
+    for _ in range(max(1, rl.starts_per_window)):
+        k0 = int(torch.randint(burn, width - horizon - 1, (1,), generator=gen))
+        _, h = model.net(x[:, :k0])
+        q, qd = raw[:, k0, 0], raw[:, k0, 1]
+        for k in range(k0, k0 + horizon):
+            tau, h = model.kind.rollout_torque(model, h, kp, p, q, qd, raw[:, k, 2], norm)
+            q, qd = load_step(q, qd, tau, model.dt, inertia, mgl)
+            valid = m[:, k + 1].float()
+            loss = loss + (((q - raw[:, k + 1, 0]) / rl.position_scale) ** 2 * valid).sum()
+            count = count + valid.sum()
+    return loss / count.clamp(min=1)
