@@ -30,7 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from learned_actuators.learning import error_vs_horizon, fit_pd_friction, format_table, load_preset, run_preset
-from learned_actuators.learning.pipeline import apply_overrides, build_cfg, evaluate_model, load_data, splits_of
+from learned_actuators.learning.data_loading import load_data, splits_of
+from learned_actuators.learning.evaluation import evaluate
+from learned_actuators.learning.presets import apply_overrides, build_cfg
 
 TARGET_TORQUE_RMSE = 0.054
 TARGET_ROLLOUT_RMSE = 0.084
@@ -64,7 +66,7 @@ def _per_gain_baseline(preset: dict) -> dict:
     labels = []
     for _, split in splits_of(logs, data_cfg):
         base = fit_pd_friction(split.train + split.val, per_gain=True)
-        m = evaluate_model(base, split.test)
+        m = evaluate(base, split.test)
         mse += m["mse"] * m["n"]
         n += m["n"]
         labels.append((m["n"], m["label_mean"], m["label_var"]))
@@ -184,20 +186,21 @@ def _print_seeds(rows: list[dict]) -> None:
         )
 
 
-def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) -> list[dict]:
-    """Leave-one-trajectory-out on the shared BAM XL330 logs; GRU-PD also with the ``seeds`` beyond the preset's."""
-    preset = _bam_preset(epochs_scale)
-    main_seed = int(preset["train"].get("seed", 0))
-    extra = [s for s in seeds or [] if s != main_seed]
-    pool = ProcessPoolExecutor(max_workers=1) if extra else None  # one more core: the main run uses one thread
-    futures = [pool.submit(_gru_pd_seed, str(out), epochs_scale, s) for s in extra] if pool else []
-    horizon: dict[str, dict[int, list]] = {}
-    examples: dict[str, dict] = {}
-    fold_rows: list[dict] = []
-    identified: dict[str, dict] = {}
+class _FoldCollector:
+    """``run_preset``'s ``on_split`` callback: collects what the BAM benchmark saves and prints, per fold.
 
-    def on_split(model_name, split_name, model, split, metrics):
-        fold_rows.append(
+    Per-fold rows, error-vs-horizon samples (GRU-PD and least-squares PD), the models on the ``sin_sin`` fold and
+    the trajectory-fitted physics of every fold.
+    """
+
+    def __init__(self) -> None:
+        self.horizon: dict[str, dict[int, list]] = {}
+        self.examples: dict[str, dict] = {}
+        self.fold_rows: list[dict] = []
+        self.identified: dict[str, dict] = {}
+
+    def __call__(self, model_name, split_name, model, split, metrics) -> None:
+        self.fold_rows.append(
             {
                 "model": model_name,
                 "fold": split_name,
@@ -206,16 +209,20 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
         )
         if model_name in ("gru_pd", "pd_friction_lsq"):
             for h, v in error_vs_horizon(model, split.test, horizons=(1, 2, 5, 10, 20, 50, 100, 200)).items():
-                horizon.setdefault(model_name, {}).setdefault(h, []).append(v)
+                self.horizon.setdefault(model_name, {}).setdefault(h, []).append(v)
         if split_name == "sin_sin":
-            examples[model_name] = (model, split.test)
+            self.examples[model_name] = (model, split.test)
         if model_name == "traj_physics":
-            identified[split_name] = {"rollout_rmse": metrics["rollout_rmse"], **model.report}
+            self.identified[split_name] = {"rollout_rmse": metrics["rollout_rmse"], **model.report}
 
-    rows = run_preset(preset, out / "bam", on_split=on_split, trajectory_baseline=True)
-    rows.append(_per_gain_baseline(preset))
-    curves = {name: {h: float(np.sqrt(np.mean(np.square(v)))) for h, v in c.items()} for name, c in horizon.items()}
+
+def _save_bam_folds(out: Path, folds: _FoldCollector, rows: list[dict]) -> dict[str, dict[int, float]]:
+    """Plots and JSON of the per-fold results (and the identified physics table); returns the horizon curves."""
+    curves = {
+        name: {h: float(np.sqrt(np.mean(np.square(v)))) for h, v in c.items()} for name, c in folds.horizon.items()
+    }
     _plot_horizon(out / "bam_error_vs_horizon.png", curves)
+    examples = folds.examples
     if examples:
         tests = next(iter(examples.values()))[1]
         _plot_rollouts(
@@ -225,10 +232,15 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
                 for log in tests
             ],
         )
-    (out / "bam_folds.json").write_text(json.dumps(fold_rows, indent=2))
-    (out / "bam_traj_physics.json").write_text(json.dumps(identified, indent=2, default=str))
-    _print_identified(identified, rows)
+    (out / "bam_folds.json").write_text(json.dumps(folds.fold_rows, indent=2))
+    (out / "bam_traj_physics.json").write_text(json.dumps(folds.identified, indent=2, default=str))
+    _print_identified(folds.identified, rows)
     (out / "bam_error_vs_horizon.json").write_text(json.dumps(curves, indent=2))
+    return curves
+
+
+def _print_bam_summary(rows: list[dict], curves: dict[str, dict[int, float]], main_seed: int) -> dict:
+    """The BAM table, GRU-PD's error vs horizon and its ratios to the targets and to PD; returns GRU-PD's row."""
     print("\n## BAM XL330, leave-one-trajectory-out (16 held-out runs, one model for all kp)\n")
     print(format_table(rows))
     print(
@@ -248,6 +260,21 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
         f"diverged runs: {gru['diverged']}"
     )
     print(f"TARGET {'MET' if ok else 'NOT MET'} (seed {main_seed})")
+    return gru
+
+
+def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) -> list[dict]:
+    """Leave-one-trajectory-out on the shared BAM XL330 logs; GRU-PD also with the ``seeds`` beyond the preset's."""
+    preset = _bam_preset(epochs_scale)
+    main_seed = int(preset["train"].get("seed", 0))
+    extra = [s for s in seeds or [] if s != main_seed]
+    pool = ProcessPoolExecutor(max_workers=1) if extra else None  # one more core: the main run uses one thread
+    futures = [pool.submit(_gru_pd_seed, str(out), epochs_scale, s) for s in extra] if pool else []
+    folds = _FoldCollector()
+    rows = run_preset(preset, out / "bam", on_split=folds, trajectory_baseline=True)
+    rows.append(_per_gain_baseline(preset))
+    curves = _save_bam_folds(out, folds, rows)
+    gru = _print_bam_summary(rows, curves, main_seed)
     if pool is not None:
         keys = ("rmse", "r2", "rollout_rmse", "diverged", "train_time_s")
         seed_rows = [{"seed": main_seed, **{k: gru[k] for k in keys}}, *(f.result() for f in futures)]
@@ -272,7 +299,7 @@ def bench_physics(out: Path) -> list[dict]:
             t0 = time.perf_counter()
             model = fitter(split.train + split.val)
             t_fit += time.perf_counter() - t0
-            m = evaluate_model(model, split.test)
+            m = evaluate(model, split.test)
             runs += m["rollout_rmse_runs"]
             per_fold[fold] = m["rollout_rmse"]
             if name == "traj_physics":

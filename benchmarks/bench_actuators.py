@@ -125,20 +125,28 @@ def _measure(args, threads: int) -> None:
     """Build the actuators and nets with ``threads`` intra-op threads (the fused chunking depends on it), time them."""
     torch.set_num_threads(threads)
     load_start = _load()
-    envs, rows = args.envs, args.envs * JOINTS
     generator = torch.Generator().manual_seed(0)
+    state = _joint_state(args.envs, generator)
+    actuators = _actuators(args)
+    cases = _cases(actuators, state, args, generator)
+    for fn in cases.values():  # warm-up
+        _timer(fn, 3)
+    samples = _interleaved(cases, args.repeats, args.calls)
+    _print_samples(samples, actuators, args, threads, load_start)
+    _print_ratios(samples)
+
+
+def _joint_state(envs: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """Joint positions, velocities and position targets drawn from ``generator``, and a zero tensor."""
     q = 0.3 * torch.randn(envs, JOINTS, generator=generator)
     qd = 3.0 * torch.randn(envs, JOINTS, generator=generator)
     q_target = q + 0.1 * torch.randn(envs, JOINTS, generator=generator)
-    zeros = torch.zeros(envs, JOINTS)
+    return {"q": q, "qd": qd, "q_target": q_target, "zeros": torch.zeros(envs, JOINTS)}
 
-    def compute(actuator):
-        def run():  # compute() clears the action's targets, so each call gets a fresh one (as in Isaac Lab)
-            action = ArticulationActions(joint_positions=q_target, joint_velocities=zeros, joint_efforts=zeros)
-            return actuator.compute(action, q, qd)
 
-        return run
-
+def _actuators(args) -> dict:
+    """Our MLP (auto and ``compile=False``), LSTM and GRU-PD actuators and Isaac Lab's stock MLP and LSTM nets."""
+    envs = args.envs
     limits = {"saturation_effort": 23.7, "actuator_effort_limit": 23.7, "actuator_velocity_limit": 30.1}
     mlp = {
         "joint_names_expr": [".*"],
@@ -153,20 +161,44 @@ def _measure(args, threads: int) -> None:
     lstm = {"joint_names_expr": [".*"], "network_file": str(NETS / "anydrive_v3_lstm.pt"), **limits}
     with tempfile.TemporaryDirectory() as tmp:
         gru_path = _gru_file(tmp, args.gru_hidden, args.gru_layers)
-        ours_mlp = _make(MLPActuatorNetCfg(**mlp, physics_dt=PHYSICS_DT, network_dt=PHYSICS_DT), envs)
-        ours_mlp_eager = _make(
-            MLPActuatorNetCfg(**mlp, physics_dt=PHYSICS_DT, network_dt=PHYSICS_DT, compile=False), envs
-        )
-        ours_lstm = _make(LSTMActuatorNetCfg(**lstm, physics_dt=PHYSICS_DT, network_dt=PHYSICS_DT), envs)
-        ours_gru = _make(
-            CombinedGRUAndPDActuatorCfg(
-                joint_names_expr=[".*"], network_file=gru_path, physics_dt=PHYSICS_DT, **limits
+        return {
+            "ours_mlp": _make(MLPActuatorNetCfg(**mlp, physics_dt=PHYSICS_DT, network_dt=PHYSICS_DT), envs),
+            "ours_mlp_eager": _make(
+                MLPActuatorNetCfg(**mlp, physics_dt=PHYSICS_DT, network_dt=PHYSICS_DT, compile=False), envs
             ),
-            envs,
-        )
-        stock_mlp = _make(ActuatorNetMLPCfg(**mlp), envs)
-        stock_lstm = _make(ActuatorNetLSTMCfg(**lstm), envs)
+            "ours_lstm": _make(LSTMActuatorNetCfg(**lstm, physics_dt=PHYSICS_DT, network_dt=PHYSICS_DT), envs),
+            "ours_gru": _make(
+                CombinedGRUAndPDActuatorCfg(
+                    joint_names_expr=[".*"], network_file=gru_path, physics_dt=PHYSICS_DT, **limits
+                ),
+                envs,
+            ),
+            "stock_mlp": _make(ActuatorNetMLPCfg(**mlp), envs),
+            "stock_lstm": _make(ActuatorNetLSTMCfg(**lstm), envs),
+        }
 
+
+def _compute_case(actuator, state: dict[str, torch.Tensor]):
+    q, qd, q_target, zeros = state["q"], state["qd"], state["q_target"], state["zeros"]
+
+    def run():  # compute() clears the action's targets, so each call gets a fresh one (as in Isaac Lab)
+        action = ArticulationActions(joint_positions=q_target, joint_velocities=zeros, joint_efforts=zeros)
+        return actuator.compute(action, q, qd)
+
+    return run
+
+
+def _bare_case(net, *inputs):
+    def run():
+        with torch.inference_mode():
+            net(*inputs)
+
+    return run
+
+
+def _cases(actuators: dict, state: dict[str, torch.Tensor], args, generator: torch.Generator) -> dict:
+    """The timed variants: compute() of every actuator, the bare TorchScript nets and our fused nets alone."""
+    rows = args.envs * JOINTS
     mlp_in = torch.randn(rows, 6, generator=generator)
     lstm_in = torch.randn(rows, 1, 2, generator=generator)
     gru_in = torch.randn(rows, 1, 3, generator=generator)
@@ -174,47 +206,46 @@ def _measure(args, threads: int) -> None:
     h_gru = torch.zeros(args.gru_layers, rows, args.gru_hidden)
     out_row = torch.empty(1, rows)
     mlp_window = torch.randn(6, rows, generator=generator)
-
-    def bare(net, *inputs):
-        def run():
-            with torch.inference_mode():
-                net(*inputs)
-
-        return run
-
-    cases = {
-        "ours MLP compute": compute(ours_mlp),
-        "ours MLP compute, compile=False": compute(ours_mlp_eager),
-        "stock ActuatorNetMLP compute": compute(stock_mlp),
-        "bare TorchScript MLP forward": bare(ours_mlp.network, mlp_in),
+    ours_mlp, ours_lstm, ours_gru = actuators["ours_mlp"], actuators["ours_lstm"], actuators["ours_gru"]
+    return {
+        "ours MLP compute": _compute_case(ours_mlp, state),
+        "ours MLP compute, compile=False": _compute_case(actuators["ours_mlp_eager"], state),
+        "stock ActuatorNetMLP compute": _compute_case(actuators["stock_mlp"], state),
+        "bare TorchScript MLP forward": _bare_case(ours_mlp.network, mlp_in),
         "our fused MLP forward": lambda: ours_mlp._forward(mlp_window, out_row),
-        "ours LSTM compute": compute(ours_lstm),
-        "stock ActuatorNetLSTM compute": compute(stock_lstm),
-        "bare TorchScript LSTM forward": bare(ours_lstm.network, lstm_in, h_lstm),
+        "ours LSTM compute": _compute_case(ours_lstm, state),
+        "stock ActuatorNetLSTM compute": _compute_case(actuators["stock_lstm"], state),
+        "bare TorchScript LSTM forward": _bare_case(ours_lstm.network, lstm_in, h_lstm),
         "our fused LSTM step": lambda: ours_lstm._step(ours_lstm._input, out_row),
-        "ours GRU-PD compute": compute(ours_gru),
-        "bare TorchScript GRU forward": bare(ours_gru.network, gru_in, h_gru),
+        "ours GRU-PD compute": _compute_case(ours_gru, state),
+        "bare TorchScript GRU forward": _bare_case(ours_gru.network, gru_in, h_gru),
         "our fused GRU step": lambda: ours_gru._step(ours_gru._input, out_row),
     }
-    for fn in cases.values():  # warm-up
-        _timer(fn, 3)
-    samples = _interleaved(cases, args.repeats, args.calls)
+
+
+def _print_samples(samples: dict[str, list[float]], actuators: dict, args, threads: int, load_start: str) -> None:
+    """The setup line, the load average, the fused-kernel flags and the median time [ms] (IQR) of every variant."""
+    ours_mlp, ours_mlp_eager = actuators["ours_mlp"], actuators["ours_mlp_eager"]
     median = {name: statistics.median(values) for name, values in samples.items()}
     print(
-        f"\n{envs} envs x {JOINTS} joints, CPU, torch.set_num_threads({threads}), torch {torch.__version__}; "
+        f"\n{args.envs} envs x {JOINTS} joints, CPU, torch.set_num_threads({threads}), torch {torch.__version__}; "
         f"median of {args.repeats} interleaved rounds x {args.calls} calls"
     )
     print(f"load average (1, 5, 15 min): start {load_start}, end {_load()}")
     print(
         f"fused kernels in use: MLP {ours_mlp.uses_fused_kernels} (compiled: {ours_mlp.uses_compiled_kernels}; "
-        f"compile=False variant: {ours_mlp_eager.uses_compiled_kernels}), LSTM {ours_lstm.uses_fused_kernels}, "
-        f"GRU-PD {ours_gru.uses_fused_kernels} (GRU {args.gru_layers} x {args.gru_hidden}); chunk bytes "
+        f"compile=False variant: {ours_mlp_eager.uses_compiled_kernels}), "
+        f"LSTM {actuators['ours_lstm'].uses_fused_kernels}, "
+        f"GRU-PD {actuators['ours_gru'].uses_fused_kernels} (GRU {args.gru_layers} x {args.gru_hidden}); chunk bytes "
         f"{fused_nets.CHUNK_BYTES}"
     )
     for name, value in median.items():
         spread = statistics.quantiles(samples[name], n=4) if len(samples[name]) > 1 else [value, value, value]
         print(f"  {name:34s} {value:7.3f} ms   (IQR {spread[0]:.3f}-{spread[2]:.3f})")
-    print("median of per-round ratios (IQR) [target]:")
+
+
+def _ratio_rows() -> list[tuple[str, str, str, float | None]]:
+    """(label, ours, reference, target or None) of every printed ratio."""
     rows_out = []
     for model, stock_name in (("MLP", "stock ActuatorNetMLP compute"), ("LSTM", "stock ActuatorNetLSTM compute")):
         rows_out.append(
@@ -236,7 +267,12 @@ def _measure(args, threads: int) -> None:
         ("GRU-PD", "our fused GRU step"),
     ):
         rows_out.append((f"ours {model} compute / its fused net alone", f"ours {model} compute", step, None))
-    for label, ours, reference, target in rows_out:
+    return rows_out
+
+
+def _print_ratios(samples: dict[str, list[float]]) -> None:
+    print("median of per-round ratios (IQR) [target]:")
+    for label, ours, reference, target in _ratio_rows():
         ratio, low, high = _ratio(samples, ours, reference)
         verdict = "" if target is None else f"[<= {target:.2f}: {'met' if ratio <= target else 'NOT met'}]"
         print(f"  {label:44s} {ratio:5.2f} ({low:.2f}-{high:.2f}) {verdict}")

@@ -135,57 +135,53 @@ def _timer(fn, calls: int) -> float:
     return (time.perf_counter() - start) / calls * 1e3
 
 
-def _cases(path: str, envs: int, device, steps: int) -> dict:
-    n = envs * JOINTS
-    rng = np.random.default_rng(0)
-    q = (0.3 * rng.standard_normal(n)).astype(np.float32)
-    qd = (3.0 * rng.standard_normal(n)).astype(np.float32)
-    qt = (q + 0.1 * rng.standard_normal(n)).astype(np.float32)
-
-    # native Warp drive on Newton's double buffer
-    positions, velocities, targets = (wp.array(x, dtype=wp.float32, device=device) for x in (q, qd, qt))
-    zeros = wp.zeros(n, dtype=wp.float32, device=device)
-    forces = wp.zeros(n, dtype=wp.float32, device=device)
-    indices = wp.array(np.arange(n, dtype=np.uint32), device=device)
+def _native_gru_pd(path: str, backend: str, arrays: dict, device):
+    """Our native DriveGRUPD on ``backend``, stepped on Newton's double buffer: the drive and one call."""
+    n = arrays["q"].shape[0]
     full = {
         "saturation_effort": LIMITS["saturation_effort"],
         "velocity_limit": LIMITS["actuator_velocity_limit"],
         "max_motor_effort": LIMITS["actuator_effort_limit"],
     }
+    limits = {k: wp.full(n, v, dtype=wp.float32, device=device) for k, v in full.items()}
+    drive = DriveGRUPD(path, compute_backend=backend, **limits)
+    drive.finalize(device, n)
+    assert drive.backend == backend
+    states = [drive.state(n, device), drive.state(n, device)]
+    a = arrays
 
-    def native_drive(backend: str):
-        limits = {k: wp.full(n, v, dtype=wp.float32, device=device) for k, v in full.items()}
-        drive = DriveGRUPD(path, compute_backend=backend, **limits)
-        drive.finalize(device, n)
-        assert drive.backend == backend
-        states = [drive.state(n, device), drive.state(n, device)]
+    def run():
+        drive.compute(
+            a["q"], a["qd"], a["qt"], a["zeros"], None, *([a["i"]] * 4), a["f"], states[0], PHYSICS_DT, device
+        )
+        drive.update_state(states[0], states[1])
+        states.reverse()
 
-        def run():
-            drive.compute(
-                positions, velocities, targets, zeros, None, *([indices] * 4), forces, states[0], PHYSICS_DT, device
-            )
-            drive.update_state(states[0], states[1])
-            states.reverse()
+    return drive, run
 
-        return drive, run
 
-    native, run_native = native_drive("torch")
-    _, run_native_warp = native_drive("warp")
-
-    # our torch actuator
+def _python_gru_pd(path: str, envs: int, host: dict[str, np.ndarray]):
+    """Our CombinedGRUAndPDActuator on the Python path (torch views of ``host``): the actuator and one call."""
     cfg = CombinedGRUAndPDActuatorCfg(joint_names_expr=[".*"], network_file=path, physics_dt=PHYSICS_DT, **LIMITS)
     names = [f"joint_{i}" for i in range(JOINTS)]
     torch_act = cfg.class_type(cfg, joint_names=names, joint_ids=slice(None), num_envs=envs, device="cpu")
-    tq, tqd, tqt = (torch.from_numpy(x).view(envs, JOINTS) for x in (q, qd, qt))
+    tq, tqd, tqt = (torch.from_numpy(host[k]).view(envs, JOINTS) for k in ("q", "qd", "qt"))
     tzeros = torch.zeros(envs, JOINTS)
 
     def run_torch():  # compute() clears the action's targets, so each call gets a fresh one (as in Isaac Lab)
         action = ArticulationActions(joint_positions=tqt, joint_velocities=tzeros, joint_efforts=tzeros)
         torch_act.compute(action, tq, tqd)
 
-    # Newton's stock drives
+    return torch_act, run_torch
+
+
+def _newton_pd_cases(arrays: dict, device) -> dict:
+    """Newton's stock DrivePD, alone and followed by the ClampingDCMotor clamp."""
     from newton.actuators import ClampingDCMotor, DrivePD
 
+    n = arrays["q"].shape[0]
+    positions, velocities, targets, zeros = arrays["q"], arrays["qd"], arrays["qt"], arrays["zeros"]
+    indices, forces = arrays["i"], arrays["f"]
     pd = DrivePD(
         kp=wp.full(n, 25.0, dtype=wp.float32, device=device), kd=wp.full(n, 0.5, dtype=wp.float32, device=device)
     )
@@ -205,7 +201,26 @@ def _cases(path: str, envs: int, device, steps: int) -> dict:
         run_pd()
         clamp.modify_forces(forces, clamped, positions, velocities, indices, indices, device=device)
 
+    return {"Newton DrivePD": run_pd, "Newton DrivePD + ClampingDCMotor": run_pd_dc}
+
+
+def _cases(path: str, envs: int, device, steps: int) -> dict:
+    n = envs * JOINTS
+    rng = np.random.default_rng(0)
+    q = (0.3 * rng.standard_normal(n)).astype(np.float32)
+    qd = (3.0 * rng.standard_normal(n)).astype(np.float32)
+    qt = (q + 0.1 * rng.standard_normal(n)).astype(np.float32)
+
+    # native Warp drive on Newton's double buffer
+    positions, velocities, targets = (wp.array(x, dtype=wp.float32, device=device) for x in (q, qd, qt))
+    zeros = wp.zeros(n, dtype=wp.float32, device=device)
+    forces = wp.zeros(n, dtype=wp.float32, device=device)
+    indices = wp.array(np.arange(n, dtype=np.uint32), device=device)
     arrays = {"q": positions, "qd": velocities, "qt": targets, "zeros": zeros, "i": indices, "f": forces}
+    native, run_native = _native_gru_pd(path, "torch", arrays, device)
+    _, run_native_warp = _native_gru_pd(path, "warp", arrays, device)
+    torch_act, run_torch = _python_gru_pd(path, envs, {"q": q, "qd": qd, "qt": qt})
+    pd_cases = _newton_pd_cases(arrays, device)
     nets = _net_cases(_net_files(os.path.dirname(path), steps), envs, arrays, device)
     info = {
         "fused": torch_act.uses_fused_kernels,
@@ -215,8 +230,7 @@ def _cases(path: str, envs: int, device, steps: int) -> dict:
         "native GRU-PD (torch)": run_native,
         "native GRU-PD (Warp)": run_native_warp,
         "Python-path GRU-PD": run_torch,
-        "Newton DrivePD": run_pd,
-        "Newton DrivePD + ClampingDCMotor": run_pd_dc,
+        **pd_cases,
         **nets,
     }, info
 
