@@ -10,8 +10,9 @@ import torch
 
 from isaaclab.actuators import resolve_joint_parameter
 
+from ..learning.features import step_feature
 from ..network_file import FEATURES
-from ..physics import PhysicsParams, pd_torque, physical_torque
+from ..physics import PhysicsParams, physical_torque
 from .actuator_checks import resolve_cfg_joint_values
 from .recurrent_actuator import RecurrentActuatorBase
 
@@ -155,27 +156,10 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         return (self._lower, self._upper) if curve and self._pd_curve_is_motor_curve else None
 
     def _write_features(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor) -> None:
+        """The net's per-step inputs, in place (:func:`~learned_actuators.learning.features.step_feature`)."""
         shape = (self._num_envs, self.num_joints)
         for row, name in zip(self._input, self.features, strict=True):
-            row = row.view(shape)
-            if name == "q":
-                row.copy_(q)
-            elif name == "q_target":
-                row.copy_(q_target)
-            elif name == "qd":
-                row.copy_(qd)
-            elif name == "pos_error":
-                torch.sub(q_target, q, out=row)
-            elif name == "tau_pd":
-                pd_torque(q, qd, q_target, self.stiffness, self.damping, out=row)
-            elif name == "tau_phys":  # computed by _physical_torque earlier in the step
-                row.copy_(self.physical_effort)
-            elif name == "kp":
-                row.copy_(self.stiffness)
-            elif name == "kd":
-                row.copy_(self.damping)
-            else:  # guarded by NetworkMetadata
-                raise self._file_error(f"unknown feature {name!r}")
+            step_feature(name, q, qd, q_target, self.stiffness, self.damping, self.physical_effort, out=row.view(shape))
 
     def _trained_physics(self) -> PhysicsParams:
         """The file's ``physics`` record (training values), checked: known keys, numbers (or None for the curve)."""

@@ -38,7 +38,8 @@ import numpy as np
 import torch
 import warp as wp
 
-from ..physics import motor_limits, pd_torque, physical_torque
+from ..learning.features import step_feature
+from ..physics import motor_limits, physical_torque
 from . import kernels
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ simulator those threads compete with the physics for the cores: measured in the 
 (768 slots) on a loaded 2-core machine, 160 ms per env step with 2 torch threads vs 67-100 ms with 1 (DC motors:
 73-100 ms)."""
 
-_FEATURE_NAMES = ("q", "q_target", "qd", "pos_error", "tau_pd", "tau_phys", "kp", "kd")
 _MAX_CACHED_VIEWS = 16
 
 
@@ -152,7 +152,7 @@ class TorchGRUPD:
         p = drive.params
         self.n = n = int(num_actuators)
         self.num_features, self.num_layers, self.hidden_size = len(p.features), p.num_layers, p.hidden_size
-        self.features = [_FEATURE_NAMES.index(f) for f in p.features]
+        self.feature_names = list(p.features)
         self.residual = p.mode == "residual"
         self.friction_velocity = float(drive.friction_velocity)
         self.use_pd_curve = bool(drive.pd_torque_speed_curve)
@@ -288,23 +288,8 @@ class TorchGRUPD:
         """One GRU step on every slot; slots with bad inputs keep their state (``net_kernel.gru_pd_net``)."""
         net = self._net(state)
         c = self.columns
-        for row, code in zip(net.input, self.features, strict=True):
-            if code == 0:
-                row.copy_(q)
-            elif code == 1:
-                row.copy_(qt)
-            elif code == 2:
-                row.copy_(qd)
-            elif code == 3:
-                torch.sub(qt, q, out=row)
-            elif code == 4:
-                pd_torque(q, qd, qt, c["kp"], c["kd"], out=row)
-            elif code == 5:
-                row.copy_(self.tau)
-            elif code == 6:
-                row.copy_(c["kp"])
-            else:
-                row.copy_(c["kd"])
+        for row, name in zip(net.input, self.feature_names, strict=True):
+            step_feature(name, q, qd, qt, c["kp"], c["kd"], self.tau, out=row)
         hidden = hidden_block(views["storage"], self.num_features, self.num_layers, self.hidden_size)
         held, fallback = views["held"], views["fallback"]
         saved = None
