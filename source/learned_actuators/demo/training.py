@@ -72,15 +72,11 @@ def gru_pd_physics(model, source: dict) -> dict:
     exported file, taken from the model's metadata in memory; ``kp_scale`` is None when the gains are absolute.
     """
     from ..learning.export import network_metadata
+    from ..validation.model_physics import stated_physics
 
     meta = network_metadata(model, source)
-    phys = dict(meta.physics)
     return {
-        "kd": float(phys.get("kd", 0.0)),
-        "stall_torque": phys.get("stall_torque"),
-        "no_load_speed": phys.get("no_load_speed"),
-        "friction": phys.get("friction", 0.0),
-        "kp_at_median_train_gain": phys.get("kp"),
+        **stated_physics(dict(meta.physics)),
         "kp_scale": meta.source.get("kp_scale"),
         "kp_scale_from": "network file (source.kp_scale)",
     }

@@ -26,6 +26,7 @@ __all__ = [
     "learned_model_cfg",
     "model_gain_cfg",
     "network_physics",
+    "stated_physics",
 ]
 
 OPEN_LIMITS = {"saturation_effort": 1e6, "actuator_effort_limit": 1e6, "actuator_velocity_limit": 1e6}
@@ -62,7 +63,7 @@ def network_physics(network_file: str | Path, train_logs=None) -> dict:
     if not _has_physics(meta):
         raise UserInputError(f"{network_file}: not a GRU-PD network file with physics metadata.")
     phys = dict(meta.physics)
-    out = _physics_of(network_file, phys)
+    out = stated_physics(phys, network_file)
     scale = (meta.source or {}).get("kp_scale")
     if isinstance(scale, int | float):
         out.update(kp_scale=float(scale), kp_scale_from="network file (source.kp_scale)")
@@ -81,15 +82,16 @@ def network_physics(network_file: str | Path, train_logs=None) -> dict:
     return out
 
 
-def _physics_of(network_file, phys: dict) -> dict:
-    return {
+def stated_physics(phys: dict, network_file=None) -> dict:
+    """Damping, torque-speed curve, friction and gain of a GRU-PD file's ``physics`` record (+ the file's path)."""
+    out = {
         "kd": float(phys.get("kd", 0.0)),
         "stall_torque": phys.get("stall_torque"),
         "no_load_speed": phys.get("no_load_speed"),
         "friction": phys.get("friction", 0.0),
         "kp_at_median_train_gain": phys.get("kp"),
-        "network_file": str(network_file),
     }
+    return out if network_file is None else {**out, "network_file": str(network_file)}
 
 
 def file_physics(actuator_cfg, train_logs=None) -> dict | None:
@@ -103,7 +105,7 @@ def file_physics(actuator_cfg, train_logs=None) -> dict | None:
     try:
         return network_physics(path, train_logs)
     except UserInputError as err:
-        return {**_physics_of(path, dict(meta.physics)), "kp_scale": None, "kp_scale_missing": str(err)}
+        return {**stated_physics(dict(meta.physics), path), "kp_scale": None, "kp_scale_missing": str(err)}
 
 
 def baseline_cfg(cfg, physics: dict | None):
