@@ -179,7 +179,7 @@ def test_shipped_gru_pd_recipe_mirrors_only_on_symmetric_data():
 
 
 def test_mirror_augmentation_adds_sign_flipped_runs(runs):
-    from learned_actuators.learning.trainer import mirror_log
+    from learned_actuators.learning.train_data import mirror_log
 
     m = mirror_log(runs[0])
     np.testing.assert_array_equal(m.q, -runs[0].q)

@@ -18,8 +18,8 @@ import pytest
 from learned_actuators.data.column_map import load_column_map, read_mapped_folder
 from learned_actuators.data.splits import split_joints
 from learned_actuators.errors import UserInputError
+from learned_actuators.learning.checkpoints import finished_run
 from learned_actuators.learning.export import export_model
-from learned_actuators.learning.trainer import finished_run
 from learned_actuators.network_file import load_network
 from learned_actuators.validation.compare import compare_models, held_out
 from learned_actuators.validation.third_party import parse_model_spec

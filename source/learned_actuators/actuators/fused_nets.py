@@ -26,7 +26,7 @@ outputs (:func:`fused_example_error`: folding a scaling buffer into the first la
 inputs do not show it), and fall back to calling the TorchScript module when it does not hold.
 
 This module holds the shared machinery and :class:`FusedMLP`; the LSTM/GRU net is
-:class:`~learned_actuators.actuators.fused_recurrent.FusedRecurrentNet` (also reachable here by its name).
+:class:`~learned_actuators.actuators.fused_recurrent.FusedRecurrentNet`.
 """
 
 from __future__ import annotations
@@ -345,15 +345,6 @@ class FusedMLP:
     def uncompile(self) -> None:
         """Back to the eager kernels."""
         self._compiled = None
-
-
-def __getattr__(name: str):
-    """``FusedRecurrentNet`` lives in :mod:`.fused_recurrent`, which builds on this module: re-exported lazily."""
-    if name == "FusedRecurrentNet":
-        from .fused_recurrent import FusedRecurrentNet
-
-        return FusedRecurrentNet
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def max_abs_error(fn_a: Callable[[], torch.Tensor], fn_b: Callable[[], torch.Tensor]) -> float:

@@ -1,8 +1,4 @@
-"""Reader for NPZ files of position-error/velocity histories (as Isaac Lab's actuator-net trainers store them).
-
-The torque-profile readers (:mod:`~learned_actuators.data.torque_profile`) and :func:`read_run_files`
-(:mod:`~learned_actuators.data.run_files`) are importable from here too, where they lived before.
-"""
+"""Reader for NPZ files of position-error/velocity histories (as Isaac Lab's actuator-net trainers store them)."""
 
 from __future__ import annotations
 
@@ -14,10 +10,8 @@ import numpy as np
 from .checks import check_angle_units, check_outliers, check_time, check_time_unit, validate_accept
 from .joint_log import JointLog, LogFormatError
 from .npz_file import load_npz_arrays, require_array
-from .run_files import read_run_files
-from .torque_profile import read_torque_profile, read_torque_profile_npz
 
-__all__ = ["read_history_npz", "read_run_files", "read_torque_profile", "read_torque_profile_npz"]
+__all__ = ["read_history_npz"]
 
 
 def read_history_npz(

@@ -19,13 +19,14 @@ from ..data.splits import Split
 from ..errors import UserInputError
 from .baselines import fit_pd_friction
 from .cfg_checks import model_types
+from .checkpoints import finished_run
 from .data_loading import load_data, splits_of
 from .evaluation import evaluate, per_split_results, pool_results, test_weight
 from .export import export_model
 from .models_cfg import PhysicsCfg
 from .outputs import remove_partial_files
 from .presets import build_cfg, model_train_cfg
-from .trainer import finished_run, train
+from .trainer import train
 from .trainer_cfg import TrainCfg
 
 __all__ = ["run_preset"]

@@ -25,20 +25,20 @@ from ..data.normalization import Normalizer
 from ..errors import UserInputError
 from .actuator_model import ActuatorModel
 from .baselines import fit_physics
-from .checkpoints import TrainState, finished_run, save_checkpoint, start_run_dir, write_outputs
+from .checkpoints import TrainState, save_checkpoint, start_run_dir, write_outputs
 from .checkpoints import resume as resume_from
-from .deploy import deploy_info, deploy_summary
+from .deploy import deploy_info
 from .evaluation import evaluate
 from .features import loss_mask
 from .recipe_rules import resolve_recipe
 from .rollout import error_vs_horizon
 from .rollout_loss import masked_mse, rollout_loss
 from .tracking import flat_hparams, flat_metrics, score_name
-from .train_data import ScoredRuns, mirror_log, prepare_logs, split_validation
+from .train_data import ScoredRuns, prepare_logs, split_validation
 from .trainer_cfg import TrainCfg
 from .windows import TrainingWindows
 
-__all__ = ["TrainResult", "deploy_summary", "finished_run", "mirror_log", "prepare_logs", "train"]
+__all__ = ["TrainResult", "train"]
 
 logger = logging.getLogger(__name__)
 
