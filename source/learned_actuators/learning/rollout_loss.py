@@ -7,7 +7,7 @@ import torch
 from ..data.synthetic import load_step
 from .actuator_model import ActuatorModel
 from .trainer_cfg import TrainCfg
-from .windows import TrainingWindows
+from .windows import Batch
 
 __all__ = ["masked_mse", "rollout_loss"]
 
@@ -17,16 +17,16 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     return ((pred - target) ** 2 * mask).sum() / mask.sum().clamp(min=1)
 
 
-def rollout_loss(model: ActuatorModel, cfg: TrainCfg, data: TrainingWindows, idx: torch.Tensor, gen: torch.Generator):
+def rollout_loss(model: ActuatorModel, cfg: TrainCfg, batch: Batch, gen: torch.Generator):
     """Multi-step loss: from states inside each window, drive the 1-DOF load with the model for the horizon.
 
-    ``rollout_loss.starts_per_window`` start frames are drawn per batch; before its start the recurrent state is
+    ``rollout_loss.starts_per_window`` start frames are drawn per batch (of :class:`~.windows.Batch`); before its start the recurrent state is
     warmed up on the logged states (as in :func:`~learned_actuators.learning.rollout.error_vs_horizon`). The kind
     gives the torque of each step (:meth:`~learned_actuators.learning.kinds.ModelKind.rollout_torque`), the load
     follows :func:`~learned_actuators.data.synthetic.load_step`.
     """
     rl = cfg.rollout_loss
-    x, m, raw, scal = data.x[idx], data.m[idx], data.raw[idx], data.scal[idx, 0]
+    x, m, raw, scal = batch.x, batch.m, batch.raw, batch.scal
     horizon = max(1, round(rl.horizon_s / model.dt))
     width = x.shape[1]
     burn = max(1, round(cfg.burn_in_s / model.dt))

@@ -207,13 +207,13 @@ def _train_epoch(model, cfg: TrainCfg, data, opt, gen: torch.Generator, epoch: i
     perm = torch.randperm(len(data), generator=gen)
     losses = []
     for b in range(0, len(data), batch):
-        idx = perm[b : b + batch]
-        x = data.x[idx]
+        step = data.batch(perm[b : b + batch])
+        x = step.x
         if cfg.input_noise > 0:
             x = x + cfg.input_noise * torch.randn(x.shape, generator=gen)
-        loss = masked_mse(model.forward_normalized(x), data.y[idx], data.m[idx])
+        loss = masked_mse(model.forward_normalized(x), step.y, step.m)
         if with_rollout:
-            loss = loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, data, idx, gen)
+            loss = loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, step, gen)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.net.parameters(), cfg.grad_clip)

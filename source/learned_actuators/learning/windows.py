@@ -7,6 +7,8 @@ shorter than a window are padded with masked frames. Frame-wise kinds (the MLP) 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 
@@ -16,7 +18,19 @@ from .features import loss_mask
 from .rollout import load_of
 from .trainer_cfg import TrainCfg
 
-__all__ = ["TrainingWindows"]
+__all__ = ["Batch", "TrainingWindows"]
+
+
+class Batch(NamedTuple):
+    """One optimiser step's windows: normalised inputs ``x`` (B, T, F), targets ``y`` (B, T), loss masks ``m``
+    (B, T), raw states ``raw`` (B, T, 3: q, qd, q*) and per-window scalars ``scal`` (B, 3: kp, inertia, m·g·l);
+    frame-wise kinds drop the T axis."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    m: torch.Tensor
+    raw: torch.Tensor
+    scal: torch.Tensor
 
 
 class TrainingWindows:
@@ -81,6 +95,11 @@ class TrainingWindows:
 
     def __len__(self) -> int:
         return len(self.x)
+
+    def batch(self, idx: torch.Tensor) -> Batch:
+        """The windows (or frames) ``idx``."""
+        scal = self.scal[idx, 0] if self.recurrent else self.scal[idx]
+        return Batch(self.x[idx], self.y[idx], self.m[idx], self.raw[idx], scal)
 
 
 def _pad(a: np.ndarray, width: int) -> np.ndarray:
