@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Normalizer"]
+__all__ = ["Moments", "Normalizer"]
 
 
 @dataclass
@@ -52,7 +52,17 @@ class Normalizer:
         x = x[np.isfinite(x).all(axis=1)]
         if len(x) == 0:
             raise ValueError("cannot fit normalisation statistics on zero finite samples.")
-        mean, spread = x.mean(axis=0), x.std(axis=0)
+        return cls._from_stats(x.mean(axis=0), x.std(axis=0))
+
+    @classmethod
+    def from_moments(cls, moments: Moments) -> Normalizer:
+        """The statistics :meth:`fit` finds on all rows added to ``moments`` (equal up to float rounding)."""
+        if moments.n == 0:
+            raise ValueError("cannot fit normalisation statistics on zero finite samples.")
+        return cls._from_stats(moments.mean, np.sqrt(moments.m2 / moments.n))
+
+    @classmethod
+    def _from_stats(cls, mean: np.ndarray, spread: np.ndarray) -> Normalizer:
         constant = spread <= np.maximum(cls.REL_SPREAD * np.abs(mean), cls.MIN_STD)
         scale = np.where(constant, np.maximum(np.abs(mean), 1.0), spread)
         return cls(mean, scale, constant, spread)
@@ -94,3 +104,41 @@ class Normalizer:
             data.get("near_constant"),
             None if spread is None else np.asarray(spread, dtype=np.float64),
         )
+
+
+class Moments:
+    """Count, mean and sum of squared deviations per feature, added chunk by chunk (exact streaming statistics).
+
+    Each chunk's moments come from NumPy over the chunk; chunks are merged with Chan et al.'s pairwise update, so
+    the mean and spread equal those of the concatenated rows up to float rounding. Rows with a non-finite value are
+    ignored (as :meth:`Normalizer.fit` does).
+    """
+
+    def __init__(self, features: int = 0):
+        self.n = 0
+        self.mean = np.zeros(features)
+        self.m2 = np.zeros(features)
+
+    def add(self, x: np.ndarray) -> Moments:
+        """Add the rows of ``x`` (N, F) or (N,); returns self."""
+        x = np.asarray(x, dtype=np.float64)
+        x = x[:, None] if x.ndim == 1 else x
+        x = x[np.isfinite(x).all(axis=1)]
+        if len(x):
+            mean = x.mean(axis=0)
+            self.merge(len(x), mean, ((x - mean) ** 2).sum(axis=0))
+        return self
+
+    def merge(self, n: int, mean: np.ndarray, m2: np.ndarray) -> Moments:
+        """Merge the moments of ``n`` other rows; returns self."""
+        if n == 0:
+            return self
+        if self.n == 0:
+            self.n, self.mean, self.m2 = n, np.array(mean, dtype=np.float64), np.array(m2, dtype=np.float64)
+            return self
+        total = self.n + n
+        delta = mean - self.mean
+        self.mean = self.mean + delta * (n / total)
+        self.m2 = self.m2 + m2 + delta**2 * (self.n * n / total)
+        self.n = total
+        return self

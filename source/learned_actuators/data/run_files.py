@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .joint_log import JointLog, LogFormatError
 
-__all__ = ["read_run_files"]
+__all__ = ["find_run_files", "read_run_files", "rename_run", "run_names"]
 
 
 def read_run_files(path: str | Path, patterns: Sequence[str], read: Callable[[Path], JointLog]) -> list[JointLog]:
@@ -21,10 +21,24 @@ def read_run_files(path: str | Path, patterns: Sequence[str], read: Callable[[Pa
         LogFormatError: ``path`` does not exist, or the folder holds no matching file.
     """
     path = Path(path)
+    files = find_run_files(path, patterns)
+    logs = [read(f) for f in files]
+    for log, name in zip(logs, run_names(path, files, [log.name for log in logs]), strict=True):
+        rename_run(log, name)
+    return logs
+
+
+def find_run_files(path: str | Path, patterns: Sequence[str]) -> list[Path]:
+    """The files :func:`read_run_files` reads, sorted: ``path`` itself, or the matches under the folder.
+
+    Raises:
+        LogFormatError: ``path`` does not exist, or the folder holds no matching file.
+    """
+    path = Path(path)
     if not path.exists():
         raise LogFormatError(f"{path}: no such file or folder.")
     if not path.is_dir():
-        return [read(path)]
+        return [path]
     files: list[Path] = []
     seen: set[Path] = set()
     for pattern in patterns:
@@ -35,12 +49,20 @@ def read_run_files(path: str | Path, patterns: Sequence[str], read: Callable[[Pa
         raise LogFormatError(
             f"{path}: no files match {' or '.join('**/' + p for p in patterns)} (searched recursively)."
         )
-    files.sort()
-    logs = [read(f) for f in files]
-    if len({log.name for log in logs}) != len(logs):
-        for f, log in zip(files, logs, strict=True):
-            renamed = str(f.relative_to(path).with_suffix(""))
-            if log.meta.get("group") == log.name:
-                log.meta["group"] = renamed
-            log.name = renamed
-    return logs
+    return sorted(files)
+
+
+def run_names(path: Path, files: list[Path], names: list[str]) -> list[str]:
+    """The run names: the readers' ``names``, or each file's path relative to ``path`` when names repeat."""
+    if len(set(names)) == len(names) or not path.is_dir():
+        return names
+    return [str(f.relative_to(path).with_suffix("")) for f in files]
+
+
+def rename_run(log: JointLog, name: str) -> JointLog:
+    """Give ``log`` the name ``name`` (and the group, when the group was the old name); returns ``log``."""
+    if name != log.name:
+        if log.meta.get("group") == log.name:
+            log.meta["group"] = name
+        log.name = name
+    return log

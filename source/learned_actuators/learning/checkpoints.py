@@ -24,6 +24,7 @@ from ..errors import UserInputError
 from .actuator_model import ActuatorModel
 from .deploy import deploy_summary
 from .metrics import plot_curves, plot_horizon, plot_prediction
+from .run_passes import run_names
 from .tracking import Tracker
 from .trainer_cfg import TrainCfg
 
@@ -156,7 +157,7 @@ def start_run_dir(
         "features": model.kind.input_names(model.model_cfg),  # one name per normalised input
     }
     save_json(run_dir / "normalization.json", norm)
-    save_json(run_dir / "splits.json", {"train": [g.name for g in train_logs], "val": [g.name for g in val_logs]})
+    save_json(run_dir / "splits.json", {"train": run_names(train_logs), "val": run_names(val_logs)})
     return Tracker(run_dir, cfg, start_epoch)
 
 

@@ -63,6 +63,12 @@ class DataCfg:
     """Plausibility checks to waive, by name (see :data:`learned_actuators.data.checks.PLAUSIBILITY_CHECKS`), for
     data that really is unusual: ``outlier``, ``degrees_as_radians``, ``velocity_unit``, ``target_unit``,
     ``time_unit``, ``rate_mismatch``, ``declared_rate``. The error of each check names the value to add here."""
+    streaming: bool = False
+    """Train on logs larger than memory: the runs are read from their files when needed, one at a time, instead of
+    all at once (readers ``torque_profile`` and ``history_npz``; splits ``groups`` and ``runs``). The trainer writes
+    the training frames to ``<run dir>/streaming_store`` (about 4·(F + 5) bytes per frame, F the net's inputs; removed
+    when the run finishes, reused by a resume) and needs memory for about one run file, ``train.fit_frames`` frames
+    and a batch. The trained net equals the in-memory one. Default False."""
     load: dict[str, float] | None = None
     """Known load ``{"inertia": kg·m², "mass": kg, "length": m, "cutoff_hz": Hz}`` for runs without a torque
     label: torque from inverse dynamics (``{"inertia": 1.0}`` gives a torque per unit inertia, i.e. the
@@ -112,6 +118,11 @@ def check_data_cfg(cfg: DataCfg) -> None:
         raise UserInputError(
             f"data.test_span_s={json.dumps(span)}: expected [start, stop] in seconds from each run's start, "
             "0 <= start < stop (e.g. [60, 90])."
+        )
+    if cfg.streaming and cfg.split not in ("groups", "runs"):
+        raise UserInputError(
+            f"data.split={cfg.split} cuts runs into time blocks, which needs them in memory; with data.streaming=true "
+            "use data.split=groups or runs (whole runs)."
         )
     if cfg.reader == "column_map" and cfg.path is not None and cfg.column_map is None:
         raise UserInputError("data.reader=column_map needs data.column_map (a shipped map name or a JSON file).")

@@ -14,6 +14,7 @@ from ..data.demo import load_demo_logs
 from ..data.history_npz import read_history_npz
 from ..data.inverse_dynamics import label_by_inverse_dynamics
 from ..data.joint_log import JointLog
+from ..data.lazy_runs import LazyRuns
 from ..data.run_files import read_run_files
 from ..data.splits import (
     Split,
@@ -41,6 +42,8 @@ def load_data(cfg: DataCfg) -> list[JointLog]:
     by name (:data:`~learned_actuators.data.checks.PLAUSIBILITY_CHECKS`); each error names the value that waives it.
     Torque profiles (``torque_profile``) are searched recursively (``play_policy.py`` writes
     ``<experiment>/<run>/env_*.npz``); a ``.csv`` profile is read unless an ``.npz`` of the same name lies beside it.
+    With ``data.streaming`` the result is a :class:`~learned_actuators.data.lazy_runs.LazyRuns` (each file read once
+    here, for its checks and metadata, and again when a run is needed; nothing kept).
 
     Raises:
         UserInputError: A missing or unreadable file, a bad ``data.*`` field, or implausible data.
@@ -48,6 +51,8 @@ def load_data(cfg: DataCfg) -> list[JointLog]:
     from ..data.checks import check_rates_consistent, validate_accept
 
     accept = validate_accept(cfg.accept)
+    if cfg.streaming:
+        return _load_lazy(cfg, accept)
     logs = load_demo_logs(accept) if cfg.reader == "demo" else _read(cfg, accept)
     if cfg.include_joints is not None:
         logs = [g for g in split_joints(logs) if g.joint_names[0] in cfg.include_joints]
@@ -88,13 +93,53 @@ def _read(cfg: DataCfg, accept: list[str]) -> list[JointLog]:
         if unknown:
             raise UserInputError(f"data.bench: unknown key(s) {unknown}; BenchCsvCfg fields are {known}.")
         return read_bench_folder(path, BenchCsvCfg(**cfg.bench), accept)
+    return read_run_files(path, *_run_file_reader(cfg, accept))
+
+
+def _run_file_reader(cfg: DataCfg, accept: list[str]):
+    """``(patterns, read)`` of the readers whose files are runs (``history_npz``, ``torque_profile``)."""
     if cfg.reader == "history_npz":
-        return read_run_files(path, ("*.npz",), lambda f: read_history_npz(f, cfg.dt, accept=accept))
-    return read_run_files(
-        path,
+        return ("*.npz",), lambda f: read_history_npz(f, cfg.dt, accept=accept)
+    return (
         ("*.npz", "*.csv"),
         lambda f: read_torque_profile_npz(f, accept) if f.suffix == ".npz" else read_torque_profile(f, accept),
     )
+
+
+def _load_lazy(cfg: DataCfg, accept: list[str]) -> LazyRuns:
+    """:func:`load_data` for ``data.streaming``: the runs as :class:`LazyRuns`, filtered and sampled by metadata."""
+    from ..data.checks import check_rates_consistent
+
+    if cfg.reader not in ("torque_profile", "history_npz"):
+        raise UserInputError(
+            f"data.streaming=true reads run files one at a time, which data.reader {cfg.reader!r} does not do; use "
+            "data.reader=torque_profile or history_npz, or set data.streaming=false."
+        )
+    if cfg.path is None:
+        raise UserInputError(f"data.path: data.reader {cfg.reader!r} needs data.path (a folder or file of runs).")
+    path = shared_path(cfg.path)
+    if not path.exists():
+        raise UserInputError(f"{path}: data.path not found (no such file or folder).")
+
+    def prepare(log: JointLog) -> JointLog | None:
+        if cfg.include_joints is not None and log.joint_names[0] not in cfg.include_joints:
+            return None
+        return label_by_inverse_dynamics(log, **cfg.load) if cfg.load is not None and log.tau is None else log
+
+    runs = LazyRuns.index(path, *_run_file_reader(cfg, accept), prepare=prepare)
+    if cfg.include_groups is not None:
+        runs = runs.subset(
+            i for i, info in enumerate(runs.infos) if str(info.meta.get(cfg.group_key)) in cfg.include_groups
+        )
+    if not runs:
+        raise UserInputError(
+            "data.include_groups / data.include_joints: no runs left; check the names against the data "
+            f"(data.group_key {cfg.group_key!r})."
+        )
+    where = runs.position_of()
+    runs = runs.subset(where[id(i)] for i in sample_runs(runs.infos, cfg.max_runs, cfg.group_key, cfg.max_runs_seed))
+    check_rates_consistent(runs.infos, None, accept)
+    return runs
 
 
 def sample_runs(logs: list[JointLog], max_runs: int | None, group_key: str, seed: int = 0) -> list[JointLog]:
@@ -126,6 +171,8 @@ def splits_of(logs: list[JointLog], cfg: DataCfg, seed: int = 0) -> list[tuple[s
         UserInputError: when the data cannot be split as asked (``data.test_groups`` names a group the data does
             not have, fewer than two groups, a split without test runs); the error lists the groups.
     """
+    if isinstance(logs, LazyRuns):
+        return _lazy_splits(logs, cfg, seed)
     if cfg.split == "groups":
         try:
             folds = leave_one_group_out(logs, cfg.group_key)
@@ -158,6 +205,21 @@ def splits_of(logs: list[JointLog], cfg: DataCfg, seed: int = 0) -> list[tuple[s
                 f"{json.dumps(cfg.ratios)}); give more runs or a larger test share."
             )
     return splits
+
+
+def _lazy_splits(logs: LazyRuns, cfg: DataCfg, seed: int) -> list[tuple[str, Split]]:
+    """:func:`splits_of` of lazily read runs: split by their metadata, each part again lazily read runs."""
+    if cfg.split not in ("groups", "runs"):
+        raise UserInputError(
+            f"data.split={cfg.split} cuts runs into time blocks, which needs them in memory; with data.streaming=true "
+            "use data.split=groups or runs (whole runs)."
+        )
+    where = logs.position_of()
+    out = []
+    for name, split in splits_of(logs.infos, cfg, seed):
+        parts = {k: logs.subset(where[id(i)] for i in getattr(split, k)) for k in ("train", "val", "test")}
+        out.append((name, dataclasses.replace(split, **parts)))
+    return out
 
 
 def _time_splits(logs: list[JointLog], cfg: DataCfg, seed: int) -> list[tuple[str, Split]]:

@@ -7,12 +7,42 @@ from typing import Any
 import numpy as np
 
 from ..data.joint_log import JointLog
+from ..data.lazy_runs import LazyRuns
+from ..data.normalization import Moments
 from ..data.splits import split_joints
 from .features import loss_mask
 from .metrics import torque_metrics
 from .rollout import rollout
 
-__all__ = ["evaluate", "format_table", "per_split_results", "pool_results", "test_weight"]
+__all__ = ["TorqueSums", "evaluate", "format_table", "per_split_results", "pool_results", "test_weight"]
+
+
+class TorqueSums:
+    """Pooled torque metrics added run by run: the sums behind :func:`~.metrics.torque_metrics` of all frames.
+
+    Equal to the metrics of the concatenated predictions up to float rounding; memory does not grow with the runs.
+    """
+
+    def __init__(self):
+        self.sq = self.abs = 0.0
+        self.labels = Moments(1)
+
+    def add(self, pred: np.ndarray, true: np.ndarray) -> None:
+        """Add one run's predicted and measured torques (flat arrays of its valid frames)."""
+        err = np.asarray(pred, dtype=np.float64) - np.asarray(true, dtype=np.float64)
+        self.sq += float(np.sum(err**2))
+        self.abs += float(np.sum(np.abs(err)))
+        self.labels.add(true)
+
+    def metrics(self) -> dict[str, float]:
+        """MSE, RMSE, MAE and R² of the frames added, plus ``n``, ``label_mean`` and ``label_var``."""
+        n = self.labels.n
+        if n == 0:
+            raise ValueError("torque metrics need at least one valid frame.")
+        mse, var = self.sq / n, float(self.labels.m2[0] / n)
+        out = {"mse": mse, "rmse": float(np.sqrt(mse)), "mae": self.abs / n}
+        out["r2"] = float(1.0 - mse / var) if var > 0 else float("nan")
+        return out | {"n": n, "label_mean": float(self.labels.mean[0]), "label_var": var}
 
 
 def evaluate(model, logs: list[JointLog], with_rollout: bool = True) -> dict[str, Any]:
@@ -20,8 +50,12 @@ def evaluate(model, logs: list[JointLog], with_rollout: bool = True) -> dict[str
 
     The torque metrics pool the valid frames of all ``logs`` (multi-joint runs split per joint). ``model`` is
     anything with ``predict(log)`` (a trained :class:`~.actuator_model.ActuatorModel` or a baseline); the rollout
-    is :func:`~.rollout.rollout`.
+    is :func:`~.rollout.rollout`. Lazily read runs (:class:`~learned_actuators.data.lazy_runs.LazyRuns`) are
+    evaluated one at a time (file order), the metrics pooled from sums (:class:`TorqueSums`) and the rollout run per
+    run, so memory holds one run.
     """
+    if isinstance(logs, LazyRuns):
+        return _evaluate_lazy(model, logs, with_rollout)
     logs = split_joints(logs)
     preds, trues = [], []
     for log in logs:
@@ -34,6 +68,23 @@ def evaluate(model, logs: list[JointLog], with_rollout: bool = True) -> dict[str
     if with_rollout and all("inertia" in log.meta for log in logs):
         ro = rollout(model, logs)
         out.update(rollout_rmse=ro.mean_rmse, rollout_rmse_runs=ro.rmse.tolist(), diverged=int(ro.diverged.sum()))
+    return out
+
+
+def _evaluate_lazy(model, logs: LazyRuns, with_rollout: bool) -> dict[str, Any]:
+    """:func:`evaluate` run by run (one run in memory at a time), the metrics pooled from sums."""
+    sums, rollout_rmse, diverged = TorqueSums(), [], 0
+    rollout_too = with_rollout and all("inertia" in i.meta for i in logs.infos)
+    for _, log in logs.in_file_order():
+        m = loss_mask(log)
+        sums.add(model.predict(log)[m], log.tau[m, 0])
+        if rollout_too:
+            ro = rollout(model, [log])
+            rollout_rmse.append(float(ro.rmse[0]))
+            diverged += int(ro.diverged.sum())
+    out: dict[str, Any] = sums.metrics()
+    if rollout_too:
+        out.update(rollout_rmse=float(np.mean(rollout_rmse)), rollout_rmse_runs=rollout_rmse, diverged=diverged)
     return out
 
 
@@ -84,4 +135,6 @@ def per_split_results(splits, results: list[dict[str, Any]]) -> dict[str, dict[s
 
 def test_weight(logs: list[JointLog]) -> int:
     """Valid (loss-mask) frames of ``logs``: a fold's weight when folds are pooled."""
+    if isinstance(logs, LazyRuns):
+        return sum(i.valid_frames for i in logs.infos)
     return sum(int(loss_mask(g).sum()) for g in logs)

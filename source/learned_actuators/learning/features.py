@@ -138,15 +138,17 @@ def gru_step_features(
     kp: torch.Tensor,
     params: PhysicsParams,
     out: torch.Tensor | None = None,
+    physics: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Raw GRU inputs (..., F) in the order of ``names`` from broadcastable (...) tensors (:func:`step_feature`).
 
     ``tau_phys`` is :func:`tau_phys` (PD saturated by the torque-speed curve, plus spring and friction) at the run's
-    gain ``kp``; ``kd`` is ``params.kd``. ``out``: an (..., F) buffer to fill in place.
+    gain ``kp``, or ``physics`` when the caller has computed it already; ``kd`` is ``params.kd``. ``out``: an
+    (..., F) buffer to fill in place.
     """
 
     def physics_torque():
-        return tau_phys(q, qd, q_target, kp, params)
+        return tau_phys(q, qd, q_target, kp, params) if physics is None else physics
 
     if out is None:
         return torch.stack([step_feature(n, q, qd, q_target, kp, params.kd, physics_torque) for n in names], dim=-1)

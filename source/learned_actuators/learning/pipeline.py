@@ -23,9 +23,9 @@ from .checkpoints import finished_run
 from .data_loading import load_data, splits_of
 from .evaluation import evaluate, per_split_results, pool_results, test_weight
 from .export import export_model
-from .models_cfg import PhysicsCfg
 from .outputs import remove_partial_files
 from .presets import build_cfg, model_train_cfg
+from .run_passes import bounded_runs, frame_sample
 from .trainer import train
 from .trainer_cfg import TrainCfg
 
@@ -53,17 +53,20 @@ def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fit
     return fit
 
 
-def _baselines(physics: PhysicsCfg, logs: list[JointLog], trajectory: bool) -> dict[str, Fitter]:
+def _baselines(cfg: TrainCfg, logs: list[JointLog], trajectory: bool) -> dict[str, Fitter]:
     """Baseline fitters by row name, each fitted on a split's training runs only.
 
     ``pd_friction_lsq`` (least squares on torque) always; with ``trajectory``, ``traj_physics`` (physics identified by
     trajectory simulation, :func:`~learned_actuators.learning.sysid_fit.fit_trajectory_model`, starting from the
-    preset's ``train.physics``) when every run has a known load and a gain.
+    preset's ``train.physics``) when every run has a known load and a gain. Both see at most ``train.fit_frames``
+    frames, as the trainer's own physics fit does (every k-th frame for least squares, the leading runs for the
+    trajectory fit; all frames of data that small): lazily read runs (``data.streaming``) stay bounded in memory.
     """
+    physics, budget = cfg.physics, cfg.fit_frames
     from .features import run_physics
     from .sysid_fit import fit_trajectory_model
 
-    fitters: dict[str, Callable] = {"pd_friction_lsq": fit_pd_friction}
+    fitters: dict[str, Callable] = {"pd_friction_lsq": lambda runs: fit_pd_friction(frame_sample(runs, budget))}
     if trajectory:
         try:
             for log in logs:
@@ -71,7 +74,7 @@ def _baselines(physics: PhysicsCfg, logs: list[JointLog], trajectory: bool) -> d
         except UserInputError:
             trajectory = False
     if trajectory and all("inertia" in log.meta for log in logs):
-        fitters["traj_physics"] = lambda runs: fit_trajectory_model(runs, physics)
+        fitters["traj_physics"] = lambda runs: fit_trajectory_model(bounded_runs(runs, budget), physics)
     return {name: (lambda _, split, f=f: (f(split.train + split.val), None)) for name, f in fitters.items()}
 
 
@@ -138,7 +141,7 @@ def run_preset(
         remove_partial_files(out_dir)
     fitters = {m: _trainer(m, model_train_cfg(preset, m), out_dir, resume) for m in models}
     if baseline:
-        fitters.update(_baselines(train_cfg.physics, logs, trajectory_baseline))
+        fitters.update(_baselines(train_cfg, logs, trajectory_baseline))
     export_dir = out_dir / "export" if export else None
     rows = [_row(n, f, splits, on_split, export_dir if n in models else None) for n, f in fitters.items()]
     atomic_write_json(out_dir / "results.json", rows)

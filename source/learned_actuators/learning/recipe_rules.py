@@ -6,12 +6,17 @@
   its load behave the same in both directions, i.e. the torque is an odd function of the state about ``q = 0``.
   ``"auto"`` mirrors only when the data says so (:func:`even_torque_share`); ``True`` mirrors regardless (with a
   note when the data disagrees); ``False`` never mirrors.
+* Batch size (recurrent kinds, ``max_steps_per_epoch`` set): on a large data set an epoch of small batches is
+  thousands of optimiser steps, each too small to keep a CPU busy. The batch doubles until an epoch takes at most
+  ``max_steps_per_epoch`` steps (up to ``max_batch_size``), and the learning rate grows with the square root of the
+  batch's growth (the usual scaling for Adam); data sets small enough keep the recipe exactly as given.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 
 import numpy as np
 
@@ -19,7 +24,7 @@ from ..data.joint_log import JointLog
 from .features import loss_mask
 from .trainer_cfg import TrainCfg
 
-__all__ = ["EVEN_SHARE_MAX", "even_torque_share", "resolve_recipe"]
+__all__ = ["EVEN_SHARE_MAX", "count_windows", "even_torque_share", "resolve_recipe", "scaled_batch"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +43,13 @@ def even_torque_share(logs: list[JointLog]) -> float:
     together with the even terms a bias, a spring's rest angle or gravity from the horizontal produce (``1``,
     ``cos q``); the even part is the fitted even terms. A mirrored copy of a run is consistent with
     the data only when this share is small (:data:`EVEN_SHARE_MAX`). Odd terms are fitted jointly so that a run
-    that explores one side of ``q = 0`` more than the other is not mistaken for an asymmetric load.
+    that explores one side of ``q = 0`` more than the other is not mistaken for an asymmetric load. A run given by
+    its metadata with a frame sample (:class:`~learned_actuators.data.lazy_runs.RunInfo` with ``sample``, as the
+    trainer passes runs larger than ``train.fit_frames``) is measured on that sample.
     """
     cols = []
     for log in logs:
+        log = log.sample if getattr(log, "sample", None) is not None else log
         m = loss_mask(log)
         q, qt, qd = log.q[m, 0], log.q_target[m, 0], log.qd[m, 0]
         cols.append(np.stack([q, qt - q, qd, log.tau[m, 0]], axis=-1))
@@ -61,8 +69,49 @@ def even_torque_share(logs: list[JointLog]) -> float:
     return float(np.sqrt(np.mean(even_part**2))) / max(rms, 1e-12)
 
 
+def count_windows(cfg: TrainCfg, logs: list[JointLog]) -> int:
+    """Training windows the trainer cuts from ``logs``, before mirroring and holding out validation runs.
+
+    As :class:`~.windows.TrainingWindows` cuts them: ``seq_len_s`` windows every ``stride_s``, the last one ending at
+    the run's end.
+    """
+    total = 0
+    for log in logs:
+        length = cfg.kind.window_steps(cfg, log.dt)
+        stride = max(1, round((cfg.stride_s or cfg.seq_len_s / 2) / log.dt))
+        win = min(length, len(log))
+        starts = range(0, len(log) - win + 1, stride)
+        total += len(starts) + (starts[-1] != len(log) - win)
+    return total
+
+
+def scaled_batch(cfg: TrainCfg, windows: int) -> tuple[int, float]:
+    """``(batch_size, lr)`` for an epoch of ``windows`` windows under ``cfg.max_steps_per_epoch`` (see the module)."""
+    batch, lr = cfg.batch_size, cfg.lr
+    if cfg.max_steps_per_epoch is None or not cfg.kind.recurrent:
+        return batch, lr
+    while math.ceil(windows / batch) > cfg.max_steps_per_epoch and batch * 2 <= cfg.max_batch_size:
+        batch *= 2
+    return batch, lr * math.sqrt(batch / cfg.batch_size)
+
+
+def _batch_note(cfg: TrainCfg, logs: list[JointLog], mirror: bool) -> tuple[TrainCfg, list[str]]:
+    """The cfg with the batch and learning rate of :func:`scaled_batch`, and a note when they changed."""
+    windows = count_windows(cfg, logs) * (2 if mirror else 1)
+    batch, lr = scaled_batch(cfg, windows)
+    if batch == cfg.batch_size:
+        return cfg, []
+    note = (
+        f"batch {batch} windows at lr {lr:.3g} (asked: {cfg.batch_size} at {cfg.lr:.3g}): about {windows} training "
+        f"windows would take {math.ceil(windows / cfg.batch_size)} optimiser steps per epoch, more than "
+        f"train.max_steps_per_epoch={cfg.max_steps_per_epoch}; the learning rate grows with the square root of the "
+        "batch. Set train.max_steps_per_epoch=null to keep the batch as given."
+    )
+    return dataclasses.replace(cfg, batch_size=batch, lr=lr), [note]
+
+
 def resolve_recipe(cfg: TrainCfg, logs: list[JointLog]) -> tuple[TrainCfg, list[str]]:
-    """The cfg with the rollout loss and mirroring decided from the training runs ``logs``, and the notes saying so.
+    """The cfg with the rollout loss, mirroring and batch size decided from the training runs ``logs``, and notes.
 
     The notes are logged as warnings (printed by the training script) and recorded in the run's ``config.json``
     and the exported file's metadata.
@@ -93,6 +142,8 @@ def resolve_recipe(cfg: TrainCfg, logs: list[JointLog]) -> tuple[TrainCfg, list[
                 )
         elif not symmetric:
             notes.append(f"mirroring on as asked (train.augment_mirror=true), although {words}.")
+    cfg, batch_notes = _batch_note(cfg, logs, bool(mirror))
+    notes += batch_notes
     for note in notes:
         logger.warning("note: %s", note)
     return dataclasses.replace(cfg, rollout_loss=rollout, augment_mirror=bool(mirror)), notes

@@ -9,7 +9,7 @@ from .actuator_model import ActuatorModel
 from .trainer_cfg import TrainCfg
 from .windows import Batch
 
-__all__ = ["masked_mse", "rollout_loss"]
+__all__ = ["masked_mse", "rollout_loss", "step_loss"]
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -17,13 +17,37 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     return ((pred - target) ** 2 * mask).sum() / mask.sum().clamp(min=1)
 
 
-def rollout_loss(model: ActuatorModel, cfg: TrainCfg, batch: Batch, gen: torch.Generator):
+def step_loss(model: ActuatorModel, cfg: TrainCfg, batch: Batch, x: torch.Tensor, gen: torch.Generator):
+    """One optimiser step's loss: masked MSE of the net on inputs ``x`` plus the weighted rollout loss when asked.
+
+    When the rollout warm-up would re-run the net on exactly ``x`` (a one-layer GRU net, no input noise, so ``x`` is
+    ``batch.x``), the hidden states of this forward pass are handed to :func:`rollout_loss` instead: the same
+    values and gradients, without a second pass over each window's prefix.
+    """
+    with_rollout = model.kind.rollout_loss(cfg)
+    gru = getattr(model.net, "gru", None)
+    if with_rollout and x is batch.x and isinstance(gru, torch.nn.GRU) and gru.num_layers == 1:
+        hidden, _ = gru(x)
+        loss = masked_mse(model.net.head(hidden).squeeze(-1), batch.y, batch.m)
+        return loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, batch, gen, hidden)
+    loss = masked_mse(model.forward_normalized(x), batch.y, batch.m)
+    if with_rollout:
+        loss = loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, batch, gen)
+    return loss
+
+
+def rollout_loss(
+    model: ActuatorModel, cfg: TrainCfg, batch: Batch, gen: torch.Generator, hidden: torch.Tensor | None = None
+):
     """Multi-step loss: from states inside each window, drive the 1-DOF load with the model for the horizon.
 
-    ``rollout_loss.starts_per_window`` start frames are drawn per batch (of :class:`~.windows.Batch`); before its start the recurrent state is
-    warmed up on the logged states (as in :func:`~learned_actuators.learning.rollout.error_vs_horizon`). The kind
-    gives the torque of each step (:meth:`~learned_actuators.learning.kinds.ModelKind.rollout_torque`), the load
-    follows :func:`~learned_actuators.data.synthetic.load_step`.
+    ``rollout_loss.starts_per_window`` start frames are drawn per batch (of :class:`~.windows.Batch`); before its
+    start the recurrent state is warmed up on the logged states (as in
+    :func:`~learned_actuators.learning.rollout.error_vs_horizon`). The kind gives the torque of each step
+    (:meth:`~learned_actuators.learning.kinds.ModelKind.rollout_torque`), the load follows
+    :func:`~learned_actuators.data.synthetic.load_step`. ``hidden``: the one-layer net's hidden states (N, T, H) on
+    ``batch.x`` when the caller has them (:func:`step_loss`); the warm-up state at a start ``k0`` is then
+    ``hidden[:, k0 - 1]`` (the same value as re-running the net on ``x[:, :k0]``).
     """
     rl = cfg.rollout_loss
     x, m, raw, scal = batch.x, batch.m, batch.raw, batch.scal
@@ -44,7 +68,7 @@ def rollout_loss(model: ActuatorModel, cfg: TrainCfg, batch: Batch, gen: torch.G
     count = torch.zeros(())
     for _ in range(max(1, rl.starts_per_window)):
         k0 = int(torch.randint(burn, width - horizon - 1, (1,), generator=gen))
-        _, h = model.net(x[:, :k0])
+        h = hidden[None, :, k0 - 1] if hidden is not None else model.net(x[:, :k0])[1]
         q, qd = raw[:, k0, 0], raw[:, k0, 1]
         for k in range(k0, k0 + horizon):
             tau, h = model.kind.rollout_torque(model, h, kp, p, q, qd, raw[:, k, 2], norm)

@@ -11,8 +11,12 @@ uninterrupted one.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
+import shutil
+import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +25,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data.joint_log import JointLog
+from ..data.lazy_runs import LazyRuns, RunInfo
 from ..data.normalization import Normalizer
 from ..errors import UserInputError
 from .actuator_model import ActuatorModel
@@ -29,16 +34,17 @@ from .checkpoints import TrainState, save_checkpoint, start_run_dir, write_outpu
 from .checkpoints import resume as resume_from
 from .deploy import deploy_info
 from .evaluation import evaluate
-from .features import loss_mask
 from .recipe_rules import resolve_recipe
 from .rollout import error_vs_horizon
-from .rollout_loss import masked_mse, rollout_loss
+from .rollout_loss import step_loss
+from .run_passes import bounded_runs, frame_sample, run_metas, run_names
 from .tracking import flat_hparams, flat_metrics, score_name
-from .train_data import ScoredRuns, prepare_logs, split_validation
+from .train_data import ScoredRuns, prepare_logs, split_validation, train_sample
 from .trainer_cfg import TrainCfg
-from .windows import TrainingWindows
+from .window_store import StoreFolder
+from .windows import TrainingWindows, run_lengths
 
-__all__ = ["TrainResult", "train"]
+__all__ = ["TrainResult", "TrainingData", "prepare_training", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,32 +95,109 @@ def train(
     """
     t_start = time.perf_counter()
     gen = _seeded(cfg)
+    run_dir = Path(run_dir) if run_dir is not None else None
+    setup = prepare_training(cfg, train_logs, val_logs, run_dir)
+    try:
+        result = _fit(setup, run_dir, resume, gen, t_start)
+    except BaseException:
+        setup.close(finished=False)
+        raise
+    setup.close(finished=True)
+    return result
+
+
+@dataclass
+class TrainingData:
+    """What :func:`prepare_training` gives the epochs: the resolved cfg, the untrained model and its data."""
+
+    cfg: TrainCfg
+    model: ActuatorModel
+    train_logs: Sequence[JointLog]
+    val_logs: Sequence[JointLog]
+    data: TrainingWindows
+    scored: ScoredRuns
+    store: Path | None = None
+    """Folder of the frames on disk (streaming), else None."""
+    temporary: bool = False
+    """Whether :attr:`store` is a temporary folder (no run directory), removed in any case."""
+
+    def close(self, finished: bool = True) -> None:
+        """Close the files; remove the store when temporary or when training finished (kept for a resume)."""
+        self.data.close()
+        self.scored.close()
+        if self.store is not None and (finished or self.temporary):
+            shutil.rmtree(self.store, ignore_errors=True)
+
+
+def prepare_training(
+    cfg: TrainCfg, train_logs: Sequence[JointLog], val_logs: Sequence[JointLog] | None, run_dir: Path | None
+) -> TrainingData:
+    """Runs checked and split, recipe resolved, model initialised, windows stored (:func:`train`'s first half).
+
+    Lazily read runs (:class:`~learned_actuators.data.lazy_runs.LazyRuns`, ``data.streaming``) are read one at a
+    time and their frames written to ``<run_dir>/streaming_store`` (a temporary folder without a run directory):
+    memory holds about one run, the fits' frame sample (``cfg.fit_frames``) and a batch.
+    """
     prepared = prepare_logs(train_logs, "training")
-    cfg, notes = resolve_recipe(cfg, prepared)
+    sample = frame_sample(prepared, cfg.fit_frames)
+    cfg, notes = resolve_recipe(cfg, _recipe_runs(prepared, sample))
     train_logs, val_logs = split_validation(cfg, prepared, val_logs)
-    model = _init_model(cfg, train_logs)
+    fit_runs = train_sample(sample, train_logs, cfg.fit_frames)
+    model = _init_model(cfg, train_logs, fit_runs)
+    store, temporary = None, False
+    if isinstance(prepared, LazyRuns):
+        temporary = run_dir is None
+        store = Path(tempfile.mkdtemp(prefix="learned_actuators_store_")) if temporary else run_dir / "streaming_store"
+    try:  # the windows fit the normalisation in their pass over the runs
+        data = TrainingWindows(model, train_logs, cfg, StoreFolder(store / "train") if store else None)
+        scored = ScoredRuns(model, val_logs, store / "val_rows.bin" if store else None)
+    except BaseException:
+        if temporary:
+            shutil.rmtree(store, ignore_errors=True)
+        raise
     model.info = {"notes": notes + _normalization_notes(model)}
-    data = TrainingWindows(model, train_logs, cfg)
+    model.info["deploy"] = _deploy(model, train_logs, fit_runs, data.torque_peak)
+    return TrainingData(cfg, model, train_logs, val_logs, data, scored, store, temporary)
+
+
+def _recipe_runs(prepared: Sequence[JointLog], sample: list[JointLog]) -> Sequence:
+    """What :func:`resolve_recipe` decides on: the runs, or their metadata with their frame sample when thinned."""
+    if not isinstance(prepared, LazyRuns) and all(a is b for a, b in zip(prepared, sample, strict=True)):
+        return prepared
+    infos = prepared.infos if isinstance(prepared, LazyRuns) else [RunInfo.of(g) for g in prepared]
+    return [dataclasses.replace(i, sample=s) for i, s in zip(infos, sample, strict=True)]
+
+
+def _deploy(model: ActuatorModel, train_logs, fit_runs: list[JointLog], peak: float) -> dict:
+    """:func:`deploy_info` with the representative inputs of the training runs and the torque scale of all frames."""
+    info = deploy_info(model, fit_runs)
+    info.update(representative_inputs=model.representative_inputs(train_logs).tolist(), torque_scale=peak)
+    return info
+
+
+def _fit(setup: TrainingData, run_dir: Path | None, resume, gen: torch.Generator, t_start: float) -> TrainResult:
+    """The epochs, the best model, the final metrics and the run directory's outputs (:func:`train`'s second half)."""
+    cfg, model, data, train_logs, val_logs = setup.cfg, setup.model, setup.data, setup.train_logs, setup.val_logs
+    deploy = model.info.pop("deploy")
     opt = torch.optim.AdamW(model.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     state = TrainState.new(model.net, opt, _weight_average(cfg, model.net), gen, score_name(bool(val_logs)))
     if resume is not None:
         resume_from(resume, model.net, state, cfg)
-    run_dir = Path(run_dir) if run_dir is not None else None
     tracker = start_run_dir(run_dir, cfg, model, train_logs, val_logs, state.start_epoch, model.info["notes"])
     try:
-        _run_epochs(model, cfg, data, state, ScoredRuns(model, val_logs), tracker, run_dir)
+        _run_epochs(model, cfg, data, state, setup.scored, tracker, run_dir)
     except BaseException:
         tracker.close()
         raise
     model.net.load_state_dict(state.best["state"])
     model.net.eval()
-    model.info.update(best_epoch=state.best["epoch"], train_runs=[g.name for g in train_logs])
-    model.info.update(deploy_info(model, train_logs))
+    model.info.update(best_epoch=state.best["epoch"], train_runs=run_names(train_logs))
+    model.info.update(deploy)
     wall = time.perf_counter() - t_start
     result = TrainResult(
         model, state.history, state.best["epoch"], state.best["rmse"], wall, run_dir, score_name=state.score
     )
-    result.metrics.update(_final_metrics(model, train_logs, val_logs))
+    result.metrics.update(_final_metrics(model, train_logs, val_logs, cfg.fit_frames))
     summary = {"best_epoch": result.best_epoch, f"best_{state.score}": result.best_score, **result.metrics}
     tracker.finish(flat_hparams(cfg.to_dict()), flat_metrics(summary))
     if run_dir is not None:
@@ -132,16 +215,20 @@ def _seeded(cfg: TrainCfg) -> torch.Generator:
     return torch.Generator().manual_seed(cfg.seed)
 
 
-def _init_model(cfg: TrainCfg, train_logs: list[JointLog]) -> ActuatorModel:
-    """Untrained model with physics (fitted when asked) and normalisation fitted on the training runs."""
+def _init_model(cfg: TrainCfg, train_logs, fit_runs: list[JointLog]) -> ActuatorModel:
+    """Untrained model with physics (fitted when asked, on the frame sample ``fit_runs``).
+
+    Its normalisation is fitted by :class:`TrainingWindows` in the same pass that stores the windows.
+    """
     kind = cfg.kind
-    physics = fit_physics(train_logs, cfg.physics) if cfg.physics.fit and kind.uses_physics else cfg.physics
+    physics = cfg.physics
+    if cfg.physics.fit and kind.uses_physics:
+        runs = bounded_runs(train_logs, cfg.fit_frames) if cfg.physics.fit == "trajectory" else fit_runs
+        physics = fit_physics(runs, cfg.physics)
     model_cfg = copy.deepcopy(cfg.model_cfg)
     unit = Normalizer(np.zeros(1), np.ones(1))
-    model = ActuatorModel(cfg.model_type, kind.build_net(model_cfg), model_cfg, physics, train_logs[0].dt, unit, unit)
-    model.input_norm = Normalizer.fit(np.concatenate([model.raw_inputs(g)[loss_mask(g)] for g in train_logs]))
-    model.output_norm = Normalizer.fit(np.concatenate([model.target(g)[loss_mask(g)] for g in train_logs]))
-    return model
+    dt = train_logs.infos[0].dt if isinstance(train_logs, LazyRuns) else train_logs[0].dt
+    return ActuatorModel(cfg.model_type, kind.build_net(model_cfg), model_cfg, physics, dt, unit, unit)
 
 
 def input_names(model: ActuatorModel) -> list[str]:
@@ -203,7 +290,6 @@ def _train_epoch(model, cfg: TrainCfg, data, opt, gen: torch.Generator, epoch: i
         for group in opt.param_groups:
             group["lr"] = cfg.lr * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * epoch / max(1, cfg.max_epochs))))
     batch = model.kind.batch_size(cfg)
-    with_rollout = model.kind.rollout_loss(cfg)
     perm = torch.randperm(len(data), generator=gen)
     losses = []
     for b in range(0, len(data), batch):
@@ -211,9 +297,7 @@ def _train_epoch(model, cfg: TrainCfg, data, opt, gen: torch.Generator, epoch: i
         x = step.x
         if cfg.input_noise > 0:
             x = x + cfg.input_noise * torch.randn(x.shape, generator=gen)
-        loss = masked_mse(model.forward_normalized(x), step.y, step.m)
-        if with_rollout:
-            loss = loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, step, gen)
+        loss = step_loss(model, cfg, step, x, gen)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.net.parameters(), cfg.grad_clip)
@@ -224,8 +308,12 @@ def _train_epoch(model, cfg: TrainCfg, data, opt, gen: torch.Generator, epoch: i
     return float(np.mean(losses))
 
 
-def _final_metrics(model: ActuatorModel, train_logs, val_logs) -> dict:
-    """Torque metrics on the training (and validation) runs, and rollout error vs horizon when the load is known."""
+def _final_metrics(model: ActuatorModel, train_logs, val_logs, budget: int) -> dict:
+    """Torque metrics on the training (and validation) runs, and rollout error vs horizon when the load is known.
+
+    Lazily read runs are evaluated run by run (:func:`evaluate`); their error-vs-horizon curve uses the leading
+    evaluation runs within ``budget`` frames.
+    """
     torque = ("mse", "rmse", "mae", "r2")
     runs = {"train": train_logs, "val": val_logs} if val_logs else {"train": train_logs}
     metrics = {}
@@ -233,8 +321,9 @@ def _final_metrics(model: ActuatorModel, train_logs, val_logs) -> dict:
         found = evaluate(model, logs, with_rollout=False)
         metrics[name] = {k: found[k] for k in torque}
     eval_logs = val_logs or train_logs
-    if all("inertia" in g.meta for g in eval_logs):
-        horizons = [h for h in (1, 2, 5, 10, 20, 50, 100) if h < min(len(g) for g in eval_logs) // 2]
+    if all("inertia" in meta for meta in run_metas(eval_logs)):
+        eval_logs = bounded_runs(eval_logs, budget)
+        horizons = [h for h in (1, 2, 5, 10, 20, 50, 100) if h < min(run_lengths(eval_logs)) // 2]
         curve = error_vs_horizon(model, eval_logs, horizons=horizons, stride=max(1, horizons[-1] // 2))
         metrics["error_vs_horizon_rad"] = {str(h): v for h, v in curve.items()}
     return metrics

@@ -53,6 +53,13 @@ class TrainCfg:
     """Start of each window excluded from the loss while the recurrent state settles [s]. Default 0.05 s."""
     batch_size: int = 32
     """Windows per optimiser step (recurrent models). Default 32."""
+    max_steps_per_epoch: int | None = None
+    """Large data sets (recurrent models): when an epoch at ``batch_size`` would take more optimiser steps than this,
+    the batch doubles until it does not (at most ``max_batch_size``) and ``lr`` grows with the square root of the
+    batch's growth, with a note (:func:`~learned_actuators.learning.recipe_rules.resolve_recipe`); smaller data
+    sets keep ``batch_size`` and ``lr`` as given. None: off. Default None."""
+    max_batch_size: int = 256
+    """Largest batch ``max_steps_per_epoch`` may grow to [windows]. Default 256."""
     frames_per_batch: int = 128
     """Frames per optimiser step (MLP). Default 128."""
     lr: float = 3e-3
@@ -102,6 +109,13 @@ class TrainCfg:
     checkpoint_every: int = 10
     """Write the resume checkpoint every this many epochs (and at the end); ``train(..., resume=...)`` and
     ``scripts/train_actuator.py --resume`` continue from the last one. Default 10."""
+    fit_frames: int = 500_000
+    """Frame budget of the fits that see all frames at once: the physics fit (``physics.fit``), the mirroring check
+    (``augment_mirror="auto"``) and the deploy summary's gains use every k-th frame of each training run, k the
+    smallest integer that keeps the total within this budget (k = 1, all frames, when the runs hold no more);
+    deterministic. A trajectory physics fit and the error-vs-horizon curve of lazily read runs (``data.streaming``)
+    use the leading runs within the budget. Memory: about 50 bytes per frame, and about 700 bytes per frame while
+    the physics is fitted. Default 500 000."""
 
     @property
     def kind(self) -> ModelKind:

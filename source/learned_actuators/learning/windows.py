@@ -1,30 +1,44 @@
-"""Training tensors of the trainer: windows of whole runs (recurrent kinds) or single frames, built once per run.
+"""Training windows of the trainer: gathered per batch from each run's frames, held in memory or on disk.
 
 A window is ``seq_len_s`` long, windows start every ``stride_s`` (default half a window) and the last one ends at the
-run's end; the first ``burn_in_s`` of each window is excluded from the loss while the recurrent state settles. Runs
-shorter than a window are padded with masked frames. Frame-wise kinds (the MLP) train on every valid frame.
+run's end; the first ``burn_in_s`` of each window is excluded from the loss while the recurrent state settles; a
+window without a frame in the loss is dropped. Runs shorter than a window are padded with masked frames. Frame-wise
+kinds (the MLP) train on every valid frame.
+
+Each run's frames are stored once, contiguously (raw net inputs, target, loss mask, q, qd, q*: one float64 row per
+frame, see :mod:`.window_store`), with a table of windows (start, length, run); :meth:`TrainingWindows.batch`
+gathers the windows of one optimiser step and normalises them (float64, then float32: the numbers of normalising the
+whole run at once). The same pass over the runs fits the normalisation (streaming moments), so the net inputs are
+computed once per run. The frames live in memory, or in a file on disk for streaming training (``data.streaming``),
+where they are written run by run so that memory holds one run at a time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from ..data.joint_log import JointLog
+from ..data.lazy_runs import LazyRuns, runs_in_order
+from ..data.normalization import Moments, Normalizer
 from .actuator_model import ActuatorModel
 from .features import loss_mask
 from .rollout import load_of
 from .trainer_cfg import TrainCfg
+from .window_store import FrameArray, StoreFolder, store_key
 
-__all__ = ["Batch", "TrainingWindows"]
+__all__ = ["Batch", "TrainingWindows", "run_lengths"]
 
 
 class Batch(NamedTuple):
-    """One optimiser step's windows: normalised inputs ``x`` (B, T, F), targets ``y`` (B, T), loss masks ``m``
-    (B, T), raw states ``raw`` (B, T, 3: q, qd, q*) and per-window scalars ``scal`` (B, 3: kp, inertia, m·g·l);
-    frame-wise kinds drop the T axis."""
+    """One optimiser step's windows.
+
+    Normalised inputs ``x`` (B, T, F), targets ``y`` (B, T), loss masks ``m`` (B, T), raw states ``raw`` (B, T, 3:
+    q, qd, q*) and per-window scalars ``scal`` (B, 3: kp, inertia, m·g·l); frame-wise kinds drop the T axis.
+    """
 
     x: torch.Tensor
     y: torch.Tensor
@@ -33,77 +47,151 @@ class Batch(NamedTuple):
     scal: torch.Tensor
 
 
-class TrainingWindows:
-    """The training tensors: (N, T, ...) windows, or (N, ...) frames for frame-wise kinds.
+def run_lengths(logs: Sequence[JointLog]) -> list[int]:
+    """Frames per run, from metadata for :class:`~learned_actuators.data.lazy_runs.LazyRuns` (nothing read)."""
+    return [i.length for i in logs.infos] if isinstance(logs, LazyRuns) else [len(g) for g in logs]
 
-    Normalised inputs ``x``, targets ``y``, loss masks ``m``, and what the rollout loss needs: raw states ``raw``
-    (q, qd, q*) and per-window scalars ``scal`` (kp, inertia, m·g·l).
+
+class TrainingWindows:
+    """The training windows (recurrent kinds) or valid frames (frame-wise kinds) of the training runs.
+
+    Building it fits ``model.input_norm`` and ``model.output_norm`` on the valid frames of ``logs`` (streaming
+    moments merged in run order, :class:`~learned_actuators.data.normalization.Moments`: :meth:`Normalizer.fit` on
+    the concatenated frames up to float rounding) and sets :attr:`torque_peak`, the largest |torque| of those frames.
+
+    Args:
+        model: The model with its physics fixed (the stored inputs depend on it).
+        logs: Single-joint training runs (a list, or lazily read runs).
+        cfg: Window length, stride, burn-in and the rollout loss (per-window scalars).
+        store: Folder for the frames on disk (None: in memory). A complete folder with the same key is reused.
     """
 
-    def __init__(self, model: ActuatorModel, logs: list[JointLog], cfg: TrainCfg):
+    def __init__(self, model: ActuatorModel, logs: Sequence[JointLog], cfg: TrainCfg, store: StoreFolder | None = None):
         kind, dt = model.kind, model.dt
         self.recurrent = kind.recurrent
         self.length = kind.window_steps(cfg, dt)
         self.stride = max(1, round((cfg.stride_s or cfg.seq_len_s / 2) / dt)) if self.recurrent else 1
         self.burn = round(cfg.burn_in_s / dt) if self.recurrent else 0
-        rollout = kind.rollout_loss(cfg)
-        pieces = []
-        for log in logs:
-            kp = model.run_params(log).kp if kind.uses_physics else 0.0
-            inertia, mgl = load_of(log) if rollout else (1.0, 0.0)
-            pieces += self._windows(model, log, (kp, inertia, mgl))
-        self._stack(pieces)
+        self.rollout = kind.rollout_loss(cfg)
+        self.features = len(kind.input_names(model.model_cfg))
+        width = self.features + 5  # raw x, target, mask, q, qd, q*
+        if store is None:
+            self.frames = FrameArray(width, np.float64, capacity=sum(run_lengths(logs)))
+            table = self._write(model, logs, None)
+        else:
+            store.key = store_key(self._key_parts(model, logs))
+            self.frames = FrameArray(width, np.float64, path=store.frames)
+            if store.complete() is not None:
+                table = store.load_table()
+                self.frames.rows = int(table["rows"])
+            else:
+                table = store.build(self.frames, lambda out: self._write(model, logs, out))
+        self.frames.finish()
+        self._set_table(table)
+        model.input_norm, model.output_norm = self.input_norm, self.output_norm
 
-    def _windows(self, model: ActuatorModel, log: JointLog, scalars: tuple[float, float, float]) -> list[tuple]:
-        """``(x, y, mask, raw, scal)`` of each window of one run that has a frame in the loss."""
-        x = model.input_norm.apply(model.raw_inputs(log))
-        y = model.output_norm.apply(model.target(log)[:, None])[:, 0]
+    def _key_parts(self, model: ActuatorModel, logs: Sequence[JointLog]) -> dict:
+        names = [i.name for i in logs.infos] if isinstance(logs, LazyRuns) else [g.name for g in logs]
+        return {
+            "runs": names,
+            "lengths": run_lengths(logs),
+            "window": [self.recurrent, self.length, self.stride, self.burn, self.rollout],
+            "physics": repr(model.physics),
+            "kind": [model.model_type, repr(model.model_cfg)],
+        }
+
+    def _write(self, model: ActuatorModel, logs: Sequence[JointLog], out) -> dict[str, np.ndarray]:
+        """Append every run's frames (in file order) and return the window table and moments (in run order)."""
+        per_run: dict[int, tuple] = {}
+        for pos, log in runs_in_order(logs):
+            block, m, starts, win = self._run_frames(model, log)
+            x, y = Moments(self.features).add(block[m, : self.features]), Moments(1).add(block[m, self.features])
+            moments = [x.n, *x.mean, *x.m2, y.n, y.mean[0], y.m2[0], float(np.abs(log.tau[m, 0]).max(initial=0.0))]
+            block = block if self.recurrent else block[m]
+            offset = self.frames.append(block, out)
+            per_run[pos] = (offset, starts, win, len(block), self._scalars(model, log), moments)
+        runs = [per_run[p] for p in range(len(per_run))]
+        table = {"scal": np.array([r[4] for r in runs], dtype=np.float32).reshape(-1, 3)}
+        table["moments"] = np.array([r[5] for r in runs], dtype=np.float64).reshape(len(runs), -1)
+        table["rows"] = np.array(self.frames.rows)
+        if self.recurrent:
+            table["starts"] = np.concatenate([off + st for off, st, *_ in runs]).astype(np.int64)
+            table["lengths"] = np.concatenate([np.full(len(st), win) for _, st, win, *_ in runs]).astype(np.int64)
+            table["runs"] = np.concatenate([np.full(len(r[1]), k) for k, r in enumerate(runs)]).astype(np.int64)
+        else:
+            table["offsets"] = np.array([r[0] for r in runs], dtype=np.int64)
+            table["cum"] = np.concatenate([[0], np.cumsum([r[3] for r in runs])]).astype(np.int64)
+        return table
+
+    def _run_frames(self, model: ActuatorModel, log: JointLog) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """One run's rows, its loss mask, its windows' starts (recurrent kinds) and their length."""
         m = loss_mask(log)
-        y = np.where(m, y, 0.0)
         raw = np.stack([log.q[:, 0], log.qd[:, 0], log.q_target[:, 0]], axis=-1)
+        block = np.concatenate([model.raw_inputs(log), model.target(log)[:, None], m[:, None], raw], axis=1)
+        if not self.recurrent:
+            return block, m, np.zeros(0, np.int64), 1
         n = len(log)
         win = min(self.length, n)
-        starts = list(range(0, n - win + 1, self.stride)) if self.recurrent else [0]
-        if self.recurrent and starts[-1] != n - win:
-            starts.append(n - win)
-        out = []
-        for s in starts:
-            sl = slice(s, s + (win if self.recurrent else n))
-            mm = m[sl].copy()
-            mm[: self.burn] = False
-            if mm.any():
-                out.append((x[sl], y[sl], mm, raw[sl], np.array([scalars]).repeat(len(mm), 0)))
-        return out
+        starts = np.arange(0, n - win + 1, self.stride)
+        if starts[-1] != n - win:
+            starts = np.append(starts, n - win)
+        counts = np.concatenate([[0], np.cumsum(m)])
+        first = np.minimum(starts + self.burn, starts + win)
+        keep = counts[starts + win] - counts[first] > 0  # a frame in the loss after the burn-in
+        return block, m, starts[keep].astype(np.int64), win
 
-    def _stack(self, pieces: list[tuple]) -> None:
-        columns = [list(c) for c in zip(*pieces, strict=True)]
+    def _scalars(self, model: ActuatorModel, log: JointLog) -> tuple[float, float, float]:
+        kp = model.run_params(log).kp if model.kind.uses_physics else 0.0
+        inertia, mgl = load_of(log) if self.rollout else (1.0, 0.0)
+        return float(kp), inertia, mgl
+
+    def _set_table(self, table: dict[str, np.ndarray]) -> None:
+        self.scal = table["scal"]
+        self._fit_normalizers(table["moments"])
         if self.recurrent:
-            width = max(len(a) for a in columns[0])
-            columns = [[_pad(a, width) for a in arrs] for arrs in columns]  # short runs: masked padding
-            stack = np.stack
+            self.starts, self.lengths, self.runs = table["starts"], table["lengths"], table["runs"]
+            self.width = int(self.lengths.max()) if len(self.lengths) else self.length
+            self.count = len(self.starts)
         else:
-            stack = np.concatenate
-        f32 = torch.float32
-        self.x, self.y, self.m, self.raw, self.scal = (
-            torch.as_tensor(stack(c), dtype=None if i == 2 else f32) for i, c in enumerate(columns)
-        )
-        if not self.recurrent:  # frames: keep only the masked ones
-            keep = self.m
-            self.x, self.y, self.m, self.raw, self.scal = (
-                a[keep] for a in (self.x, self.y, self.m, self.raw, self.scal)
-            )
+            self.offsets, self.cum = table["offsets"], table["cum"]
+            self.count = int(self.cum[-1])
+
+    def _fit_normalizers(self, moments: np.ndarray) -> None:
+        """The normalisation from the runs' moments, merged in run order, and the largest |torque|."""
+        f = self.features
+        x, y = Moments(f), Moments(1)
+        for row in moments:
+            x.merge(int(row[0]), row[1 : 1 + f], row[1 + f : 1 + 2 * f])
+            y.merge(int(row[1 + 2 * f]), row[2 + 2 * f : 3 + 2 * f], row[3 + 2 * f : 4 + 2 * f])
+        if x.n == 0 or y.n == 0:
+            raise ValueError("cannot fit normalisation statistics on zero finite samples.")
+        self.input_norm, self.output_norm = Normalizer.from_moments(x), Normalizer.from_moments(y)
+        self.torque_peak = float(moments[:, -1].max())
 
     def __len__(self) -> int:
-        return len(self.x)
+        return self.count
 
-    def batch(self, idx: torch.Tensor) -> Batch:
-        """The windows (or frames) ``idx``."""
-        scal = self.scal[idx, 0] if self.recurrent else self.scal[idx]
-        return Batch(self.x[idx], self.y[idx], self.m[idx], self.raw[idx], scal)
+    def close(self) -> None:
+        """Close the frames file (a store on disk)."""
+        self.frames.close()
 
-
-def _pad(a: np.ndarray, width: int) -> np.ndarray:
-    if len(a) == width:
-        return a
-    pad = np.zeros((width - len(a), *a.shape[1:]), dtype=a.dtype)
-    return np.concatenate([a, pad])
+    def batch(self, idx) -> Batch:
+        """The windows (or frames) ``idx``: normalised inputs and targets, as the whole runs normalised would be."""
+        idx = idx.numpy() if isinstance(idx, torch.Tensor) else np.asarray(idx)
+        if self.recurrent:
+            starts, lengths, runs, width = self.starts[idx], self.lengths[idx], self.runs[idx], self.width
+        else:
+            runs = np.searchsorted(self.cum, idx, side="right") - 1
+            starts, lengths, width = self.offsets[runs] + idx - self.cum[runs], np.ones(len(idx), np.int64), 1
+        rows = self.frames.gather(starts, lengths, width)
+        f = self.features
+        m = rows[..., f + 1] > 0.5
+        x = self.input_norm.apply(rows[..., :f]).astype(np.float32)
+        y = np.where(m, self.output_norm.apply(rows[..., f : f + 1])[..., 0], 0.0).astype(np.float32)
+        raw = rows[..., f + 2 :].astype(np.float32)
+        if self.recurrent:
+            x[np.arange(width)[None, :] >= lengths[:, None]] = 0.0  # padding of short runs: zeros, masked
+            m[:, : self.burn] = False
+        else:
+            x, y, m, raw = x[:, 0], y[:, 0], m[:, 0], raw[:, 0]
+        return Batch(*(torch.from_numpy(a) for a in (x, y, m, raw, self.scal[runs])))

@@ -76,12 +76,17 @@ class GRUPDKind(ModelKind):
     def rollout_torque(self, model, state, kp, params, q, qd, q_target, norm):
         """The trainer's net (normalisation ``norm = (mean, std, out_mean, out_std)`` applied here), with gradients."""
         mean, std, out_mean, out_std = norm
-        feats = gru_step_features(model.model_cfg.features, q, qd, q_target, kp, params)
-        y, state = model.net(((feats - mean) / std)[:, None, :], state)
-        tau = y[:, 0] * out_std + out_mean
-        if model.residual:
-            tau = tau + tau_phys(q, qd, q_target, kp, params)
-        return tau, state
+        phys = tau_phys(q, qd, q_target, kp, params)  # once: a feature and the residual's base
+        z = (gru_step_features(model.model_cfg.features, q, qd, q_target, kp, params, physics=phys) - mean) / std
+        gru = model.net.gru
+        if gru.num_layers == 1:  # one cell step: the values of nn.GRU on one frame, with less call overhead
+            h = torch.gru_cell(z, state[0], gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0)
+            y, state = model.net.head(h)[:, 0], h[None]
+        else:
+            out, state = model.net(z[:, None, :], state)
+            y = out[:, 0]
+        tau = y * out_std + out_mean
+        return (tau + phys if model.residual else tau), state
 
     def example_inputs(self, model, batch, generator):
         """Features ``(batch, 1, F)`` at the inputs' scale and a hidden state ``(layers, batch, hidden)``."""
