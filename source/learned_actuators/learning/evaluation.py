@@ -11,7 +11,7 @@ from ..data.lazy_runs import LazyRuns
 from ..data.normalization import Moments
 from ..data.splits import split_joints
 from .features import loss_mask
-from .metrics import torque_metrics
+from .metrics import metrics_of, torque_metrics
 from .rollout import rollout
 
 __all__ = ["TorqueSums", "evaluate", "format_table", "per_split_results", "pool_results", "test_weight"]
@@ -39,9 +39,8 @@ class TorqueSums:
         n = self.labels.n
         if n == 0:
             raise ValueError("torque metrics need at least one valid frame.")
-        mse, var = self.sq / n, float(self.labels.m2[0] / n)
-        out = {"mse": mse, "rmse": float(np.sqrt(mse)), "mae": self.abs / n}
-        out["r2"] = float(1.0 - mse / var) if var > 0 else float("nan")
+        var = float(self.labels.m2[0] / n)
+        out = metrics_of(self.sq / n, self.abs / n, var)
         return out | {"n": n, "label_mean": float(self.labels.mean[0]), "label_var": var}
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .outputs import save_figure
 
-__all__ = ["plot_curves", "plot_horizon", "plot_prediction", "torque_metrics"]
+__all__ = ["metrics_of", "plot_curves", "plot_horizon", "plot_prediction", "torque_metrics"]
 
 
 def torque_metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
@@ -17,13 +17,16 @@ def torque_metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     if pred.shape != true.shape or pred.size == 0:
         raise ValueError(f"torque_metrics needs two non-empty arrays of equal size; got {pred.shape} and {true.shape}.")
     err = pred - true
-    mse = float(np.mean(err**2))
-    var = float(np.var(true))
+    return metrics_of(float(np.mean(err**2)), float(np.mean(np.abs(err))), float(np.var(true)))
+
+
+def metrics_of(mse: float, mae: float, label_var: float) -> dict[str, float]:
+    """MSE, RMSE, MAE and R² from the mean squared and absolute errors and the labels' variance."""
     return {
         "mse": mse,
         "rmse": float(np.sqrt(mse)),
-        "mae": float(np.mean(np.abs(err))),
-        "r2": float(1.0 - mse / var) if var > 0 else float("nan"),
+        "mae": mae,
+        "r2": float(1.0 - mse / label_var) if label_var > 0 else float("nan"),
     }
 
 

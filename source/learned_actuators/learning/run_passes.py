@@ -21,7 +21,7 @@ from typing import Any
 from ..data.joint_log import JointLog
 from ..data.lazy_runs import LazyRuns, runs_in_order
 
-__all__ = ["bounded_runs", "frame_sample", "run_metas", "run_names", "thin_log"]
+__all__ = ["bounded_runs", "frame_sample", "run_lengths", "run_metas", "run_names", "thin_log"]
 
 
 def run_names(logs: Sequence[JointLog]) -> list[str]:
@@ -34,7 +34,8 @@ def run_metas(logs: Sequence[JointLog]) -> list[dict[str, Any]]:
     return [i.meta for i in logs.infos] if isinstance(logs, LazyRuns) else [g.meta for g in logs]
 
 
-def _lengths(logs: Sequence[JointLog]) -> list[int]:
+def run_lengths(logs: Sequence[JointLog]) -> list[int]:
+    """Frames per run (from metadata for lazily read runs: nothing is read)."""
     return [i.length for i in logs.infos] if isinstance(logs, LazyRuns) else [len(g) for g in logs]
 
 
@@ -64,7 +65,7 @@ def frame_sample(logs: Sequence[JointLog], budget: int) -> list[JointLog]:
     Deterministic (frames 0, k, 2k ... of each run, in the runs' order), and the runs themselves (``k = 1``) when
     they hold at most ``budget`` frames. Lazily read runs are read one at a time.
     """
-    k = max(1, math.ceil(sum(_lengths(logs)) / max(1, budget)))
+    k = max(1, math.ceil(sum(run_lengths(logs)) / max(1, budget)))
     if k == 1 and not isinstance(logs, LazyRuns):
         return list(logs)
     out: dict[int, JointLog] = {}
@@ -78,7 +79,7 @@ def bounded_runs(logs: Sequence[JointLog], budget: int) -> list[JointLog]:
     if not isinstance(logs, LazyRuns):
         return list(logs)
     total, count = 0, 0
-    for n in _lengths(logs):
+    for n in run_lengths(logs):
         if count and total + n > budget:
             break
         total, count = total + n, count + 1

@@ -37,12 +37,12 @@ from .evaluation import evaluate
 from .recipe_rules import resolve_recipe
 from .rollout import error_vs_horizon
 from .rollout_loss import step_loss
-from .run_passes import bounded_runs, frame_sample, run_metas, run_names
+from .run_passes import bounded_runs, frame_sample, run_lengths, run_metas, run_names
 from .tracking import flat_hparams, flat_metrics, score_name
 from .train_data import ScoredRuns, prepare_logs, split_validation, train_sample
 from .trainer_cfg import TrainCfg
 from .window_store import StoreFolder
-from .windows import TrainingWindows, run_lengths
+from .windows import TrainingWindows
 
 __all__ = ["TrainResult", "TrainingData", "prepare_training", "train"]
 

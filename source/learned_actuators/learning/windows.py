@@ -22,15 +22,16 @@ import numpy as np
 import torch
 
 from ..data.joint_log import JointLog
-from ..data.lazy_runs import LazyRuns, runs_in_order
+from ..data.lazy_runs import runs_in_order
 from ..data.normalization import Moments, Normalizer
 from .actuator_model import ActuatorModel
 from .features import loss_mask
 from .rollout import load_of
+from .run_passes import run_lengths, run_names
 from .trainer_cfg import TrainCfg
 from .window_store import FrameArray, StoreFolder, store_key
 
-__all__ = ["Batch", "TrainingWindows", "run_lengths"]
+__all__ = ["Batch", "TrainingWindows"]
 
 
 class Batch(NamedTuple):
@@ -45,11 +46,6 @@ class Batch(NamedTuple):
     m: torch.Tensor
     raw: torch.Tensor
     scal: torch.Tensor
-
-
-def run_lengths(logs: Sequence[JointLog]) -> list[int]:
-    """Frames per run, from metadata for :class:`~learned_actuators.data.lazy_runs.LazyRuns` (nothing read)."""
-    return [i.length for i in logs.infos] if isinstance(logs, LazyRuns) else [len(g) for g in logs]
 
 
 class TrainingWindows:
@@ -91,9 +87,8 @@ class TrainingWindows:
         model.input_norm, model.output_norm = self.input_norm, self.output_norm
 
     def _key_parts(self, model: ActuatorModel, logs: Sequence[JointLog]) -> dict:
-        names = [i.name for i in logs.infos] if isinstance(logs, LazyRuns) else [g.name for g in logs]
         return {
-            "runs": names,
+            "runs": run_names(logs),
             "lengths": run_lengths(logs),
             "window": [self.recurrent, self.length, self.stride, self.burn, self.rollout],
             "physics": repr(model.physics),
