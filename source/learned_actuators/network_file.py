@@ -55,10 +55,12 @@ METADATA_FILE_NAME = "metadata.json"
 
 FORMAT_VERSION = 1
 
-FEATURES = ("q", "q_target", "qd", "pos_error", "tau_pd", "tau_phys", "kp", "kd")
+FEATURES = ("q", "q_target", "qd", "pos_error", "tau_pd", "tau_phys", "kp", "kd", "qd_target", "tau_ff")
 """Known per-step features: joint angle [rad], target angle [rad], joint velocity [rad/s], ``q_target - q``
-[rad], the PD torque [N·m], the physics torque ``tau_phys`` [N·m] (PD saturated by the torque-speed curve, plus
-spring and friction), and the PD gains. Computed by :func:`learned_actuators.learning.features.step_feature`."""
+[rad], the PD torque of the whole command [N·m], the physics torque ``tau_phys`` [N·m] (PD saturated by the
+torque-speed curve, plus spring and friction), the PD gains, the target velocity [rad/s] and the feed-forward torque
+[N·m] of the command. Computed by :func:`learned_actuators.learning.features.step_feature`; new names are appended
+(the Newton kernels use the index)."""
 
 
 class NetworkFileError(UserInputError):

@@ -8,12 +8,14 @@ The physical part of :class:`~learned_actuators.actuators.CombinedGRUAndPDActuat
 
 .. math::
 
-    \tau_{pd} = k_p (q^* - q) + k_d (0 - \dot q), \qquad
+    \tau_{pd} = k_p (q^* - q) + k_d (\dot q^* - \dot q) + \tau_{ff}, \qquad
     \tau_{phys} = \mathrm{sat}_{tsc}(\tau_{pd}, \dot q) + k_{spring} (q - \theta_0)
         - \tau_c \tanh(\dot q / v_c)
 
-where :math:`\mathrm{sat}_{tsc}` is the asymmetric torque-speed curve of :func:`torque_speed_limits` and the last
-term an optional (smoothed) Coulomb friction, zero by default.
+with the whole low-level command (target angle :math:`q^*`, target velocity :math:`\dot q^*` and feed-forward
+torque :math:`\tau_{ff}`, both zero unless given, and the gains), as a Unitree low-level command or Isaac Lab's
+articulation actions carry it; :math:`\mathrm{sat}_{tsc}` is the asymmetric torque-speed curve of
+:func:`torque_speed_limits` and the last term an optional (smoothed) Coulomb friction, zero by default.
 Note the spring sign: the formula is applied as written, so a restoring spring has ``k_spring < 0``.
 
 Each formula is written once, here. Called without buffers a function allocates its result and supports autograd
@@ -104,10 +106,30 @@ def _term(coef, x: torch.Tensor, sign: float, add_to: torch.Tensor | None, out: 
     return term if add_to is None else torch.add(add_to, term, out=out)
 
 
-def pd_torque(q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor, kp, kd, out=None) -> torch.Tensor:
-    """PD torque ``kp * (q_target - q) + kd * (0 - qd)`` [N·m] (velocity target is zero)."""
+def pd_torque(
+    q: torch.Tensor,
+    qd: torch.Tensor,
+    q_target: torch.Tensor,
+    kp,
+    kd,
+    out=None,
+    *,
+    qd_target: torch.Tensor | None = None,
+    tau_ff: torch.Tensor | None = None,
+    scratch=None,
+) -> torch.Tensor:
+    """PD torque of the whole command ``kp * (q_target - q) + kd * (qd_target - qd) + tau_ff`` [N·m].
+
+    ``qd_target`` (target velocity [rad/s]) and ``tau_ff`` (feed-forward torque [N·m]) are zero when None (the
+    damping then acts on ``-qd``, as before they existed). In place, ``scratch`` holds ``qd_target - qd``.
+    """
     error = torch.sub(q_target, q, out=out)
-    return _term(kd, qd, -1.0, torch.mul(error, kp, out=out), out)
+    tau = torch.mul(error, kp, out=out)
+    if qd_target is None:
+        tau = _term(kd, qd, -1.0, tau, out)
+    else:
+        tau = _term(kd, torch.sub(qd_target, qd, out=scratch), 1.0, tau, out)
+    return tau if tau_ff is None else torch.add(tau, tau_ff, out=out)
 
 
 def spring_torque(q: torch.Tensor, k_spring, theta0, add_to=None, *, out=None, scratch=None) -> torch.Tensor:
@@ -193,16 +215,19 @@ def physical_torque(
     out=None,
     scratch=None,
     limits=None,
+    qd_target=None,
+    tau_ff=None,
 ) -> torch.Tensor:
     """Return ``tau_phys`` [N·m].
 
-    That is the PD torque, saturated by the torque-speed curve when both its parameters are set, plus the
+    That is the PD torque of the whole command (:func:`pd_torque`: ``qd_target`` and ``tau_ff`` zero when None),
+    saturated by the torque-speed curve when both its parameters are set, plus the
     spring torque, plus the Coulomb friction torque (when ``friction`` is not zero).
 
     In place: ``out`` receives the result, ``scratch`` (same shape) an intermediate, and ``limits`` (a pair
     of buffers) the torque-speed limits at ``qd`` when the curve is on (see :func:`torque_speed_limits`).
     """
-    tau = pd_torque(q, qd, q_target, kp, kd, out=out)
+    tau = pd_torque(q, qd, q_target, kp, kd, out=out, qd_target=qd_target, tau_ff=tau_ff, scratch=scratch)
     if stall_torque is not None and no_load_speed is not None:
         tau = clip_to_torque_speed_curve(tau, qd, stall_torque, no_load_speed, out=out, limits=limits)
     tau = spring_torque(q, k_spring, theta0, add_to=tau, out=out, scratch=scratch)

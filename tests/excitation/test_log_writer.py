@@ -46,6 +46,8 @@ def test_the_written_log_reads_back_through_its_column_map_as_per_joint_runs(tmp
     for name in ("q", "qd", "q_target", "tau"):
         np.testing.assert_allclose(getattr(log, name), getattr(rec, name), rtol=1e-8, atol=1e-9)
     np.testing.assert_allclose(log.channels["tau_cmd"], rec.tau_pd, rtol=1e-8, atol=1e-9)
+    for name in ("kp", "kd", "tau_ff"):  # the whole command, for the trainers and baselines
+        np.testing.assert_allclose(log.channels[name], getattr(rec, name), rtol=1e-8, atol=1e-9)
     runs = split_joints([log])
     assert [r.name for r in runs] == [f"{folder.name}/{j}" for j in JOINTS]
     for run in runs:

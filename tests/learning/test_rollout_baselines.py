@@ -26,9 +26,10 @@ def linear_runs():
 
 def test_pd_fit_recovers_a_pd_law(linear_runs):
     base = fit_pd_friction(linear_runs)
-    g, b, c, d = base.coef["all"]
+    g, b, c, d, e = base.coef["all"]
     assert g == pytest.approx(1.0, rel=1e-3) and b == pytest.approx(0.04, rel=1e-2)
     assert abs(c) < 1e-3 and abs(d) < 1e-3
+    assert abs(e) < 1e-9  # no feed-forward torque logged: its term stays out of the fit
     per = fit_pd_friction(linear_runs, per_gain=True)
     assert set(per.coef) == {"2.0", "4.0"}
 

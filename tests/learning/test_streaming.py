@@ -67,6 +67,9 @@ def _reference_windows(model, logs, cfg):
         y = np.where(m, model.output_norm.apply(model.target(log)[:, None])[:, 0], 0.0)
         raw = np.stack([log.q[:, 0], log.qd[:, 0], log.q_target[:, 0]], axis=-1)
         kp = model.run_params(log).kp if kind.uses_physics else 0.0
+        if kind.rollout_loss(cfg):  # the command: no target velocity or feed-forward logged, the run's gains
+            command = np.stack(np.broadcast_arrays(0.0, 0.0, kp, model.physics.kd, log.q[:, 0])[:4], axis=-1)
+            raw = np.concatenate([raw, command], axis=1)
         scal = (kp, *(load_of(log) if kind.rollout_loss(cfg) else (1.0, 0.0)))
         if not kind.recurrent:
             out += [(x[i], y[i], True, raw[i], scal) for i in np.flatnonzero(m)]

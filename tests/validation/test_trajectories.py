@@ -70,3 +70,24 @@ def test_tau_dropped_only_when_a_run_lacks_it():
     assert TrajectoryBatch.from_logs([_log(5), _log(5, name="b", tau=False)]).tau is None
     with pytest.raises(LogFormatError, match="'tau'"):
         TrajectoryBatch.from_logs([_log(5, tau=False)], require_tau=True)
+
+
+def test_logged_velocity_targets_and_feed_forward_travel_with_the_runs():
+    a, b = _log(8, name="a"), _log(5, name="b")
+    a.channels = {"qd_target": np.full((8, 1), 0.5), "tau_ff": np.arange(8.0)[:, None]}
+    batch = TrajectoryBatch.from_logs([a, b])
+    np.testing.assert_array_equal(batch.tau_ff[0, :, 0], np.arange(8.0))
+    assert not batch.tau_ff[1].any() and not batch.qd_target[1].any()  # run b logs no command terms: zero
+    assert TrajectoryBatch.from_logs([b]).tau_ff is None
+    taken = batch.take([1, 0])
+    np.testing.assert_array_equal(taken.qd_target[1], batch.qd_target[0])
+    joined = TrajectoryBatch.concat([TrajectoryBatch.from_logs([b]), batch])
+    assert joined.tau_ff.shape == (3, 8, 1) and not joined.tau_ff[0].any()
+    np.testing.assert_array_equal(joined.tau_ff[1], batch.tau_ff[0])
+
+
+def test_non_finite_logged_command_terms_are_a_clear_error():
+    log = _log(6, source="ff.csv")
+    log.channels = {"tau_ff": np.array([0.0, 1.0, np.nan, 0.0, 0.0, 0.0])[:, None]}
+    with pytest.raises(LogFormatError, match=r"ff\.csv: channel 'tau_ff'.*not finite"):
+        TrajectoryBatch.from_logs([log])

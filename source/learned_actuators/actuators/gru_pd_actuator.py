@@ -31,28 +31,33 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
 
     .. math::
 
-        \tau_{pd} &= k_p (q^* - q) + k_d (0 - \dot q) \\
+        \tau_{pd} &= k_p (q^* - q) + k_d (\dot q^* - \dot q) + \tau_{ff} \\
         \tau_{phys} &= \mathrm{sat}_{tsc}(\tau_{pd}, \dot q) + k_{spring} (q - \theta_0)
             - \tau_c \tanh(\dot q / v_c) \\
         \tau &= \mathrm{clip}_{\dot q}\big(\tau_{phys} + r\big) \ \text{(residual)} \quad \text{or} \quad
                 \mathrm{clip}_{\dot q}(r) \ \text{(direct)}
 
-    with :math:`\mathrm{sat}_{tsc}` the asymmetric torque-speed curve of :mod:`learned_actuators.physics`
+    with the whole low-level command of Isaac Lab's articulation actions, as its ``IdealPDActuator`` takes it: the
+    position target :math:`q^*` (``joint_positions``), the velocity target :math:`\dot q^*` (``joint_velocities``,
+    zero by default) and the feed-forward torque :math:`\tau_{ff}` (``joint_efforts``, the effort target, zero by
+    default; read before this actuator's output replaces it), each zero when the actions leave it None;
+    :math:`\mathrm{sat}_{tsc}` the asymmetric torque-speed curve of :mod:`learned_actuators.physics`
     (optional), :math:`\tau_c` an optional Coulomb friction (:attr:`coulomb_friction`: 0 unless the file or the cfg's
     ``coulomb_friction`` sets it; the cfg's ``friction`` is Isaac Lab's joint friction in the solver, not this term),
     :math:`r = \sigma_y\, \mathrm{GRU}((x - \mu_x) / \sigma_x) + \mu_y` the denormalised GRU output
     and :math:`\mathrm{clip}_{\dot q}` the motor limits at the current velocity (``torque_speed_curve``).
     The GRU input ``x`` holds the file's ``features`` in order (default ``["q", "q_target", "qd"]``: joint
-    angle [rad], target angle [rad], velocity [rad/s]; also ``pos_error``, ``tau_pd`` (unsaturated PD [N·m]),
-    ``tau_phys`` (:math:`\tau_{phys}` of the step [N·m]), ``kp``, ``kd``). One GRU step per net step (``dt`` from
+    angle [rad], target angle [rad], velocity [rad/s]; also ``pos_error``, ``tau_pd`` (unsaturated
+    :math:`\tau_{pd}` [N·m]), ``tau_phys`` (:math:`\tau_{phys}` of the step [N·m]), ``kp``, ``kd``, ``qd_target``
+    (:math:`\dot q^*` [rad/s]) and ``tau_ff`` (:math:`\tau_{ff}` [N·m])). One GRU step per net step (``dt`` from
     the file); :math:`r` is held between net steps while :math:`\tau_{phys}` is recomputed every physics step.
 
-    NaN/inf guard (see :class:`~learned_actuators.actuators.LearnedActuatorBase`): a joint whose position, velocity
-    or target is non-finite gets zero torque on that step and its GRU state is left as it was (the step is skipped
-    for it; counted in :attr:`nonfinite_input_count`); a non-finite GRU output falls back to :math:`\tau_{phys}`
-    for that joint (its GRU state is zeroed; counted in :attr:`nonfinite_output_count`), as does a joint whose held
-    output was dropped for a bad input, until the next GRU step; a torque that overflows from finite inputs gives
-    zero (also counted).
+    NaN/inf guard (see :class:`~learned_actuators.actuators.LearnedActuatorBase`): a joint whose position, velocity or
+    target (position, velocity or feed-forward effort) is non-finite gets zero torque on that step and its GRU state is
+    left as it was (the step is skipped for it; counted in :attr:`nonfinite_input_count`); a non-finite GRU output falls
+    back to :math:`\tau_{phys}` for that joint (its GRU state is zeroed; counted in :attr:`nonfinite_output_count`), as
+    does a joint whose held output was dropped for a bad input, until the next GRU step; a torque that overflows from
+    finite inputs gives zero (also counted).
     State: :attr:`hidden_state` ``(layers, num_envs*num_joints, hidden)``,
     per-env view :attr:`hidden_state_per_env`; :meth:`reset` zeroes exactly the given envs.
 
@@ -94,11 +99,18 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
     def compute(
         self, control_action: ArticulationActions, joint_pos: torch.Tensor, joint_vel: torch.Tensor
     ) -> ArticulationActions:
-        """Effort command [N·m] from the position targets and joint state (all (num_envs, num_joints))."""
-        q, qd, q_target = self._guard_inputs(joint_pos, joint_vel, control_action.joint_positions)
-        curve = self._physical_torque(q, qd, q_target)
+        """Effort command [N·m] from the targets (position, velocity, feed-forward effort) and the joint state.
+
+        All tensors are (num_envs, num_joints); ``control_action.joint_velocities`` and ``joint_efforts`` are the
+        velocity target [rad/s] and the feed-forward torque [N·m] (None: zero), read before the output replaces them.
+        """
+        command = (control_action.joint_velocities, control_action.joint_efforts)
+        q, qd, q_target, qd_target, tau_ff = self._guard_inputs(
+            joint_pos, joint_vel, control_action.joint_positions, *command
+        )
+        curve = self._physical_torque(q, qd, q_target, qd_target, tau_ff)
         if self._advance():
-            self._write_features(q, qd, q_target)
+            self._write_features(q, qd, q_target, qd_target, tau_ff)
             self._begin_net_step()
             self._step(self._input, self._net_output.view(1, -1))
             self._end_net_step()
@@ -130,8 +142,18 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         self._nonfinite_count.add_(self._nonfinite_per_joint)
         effort.masked_fill_(bad, 0.0)
 
-    def _physical_torque(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor):
+    def _physical_torque(
+        self,
+        q: torch.Tensor,
+        qd: torch.Tensor,
+        q_target: torch.Tensor,
+        qd_target: torch.Tensor | None = None,
+        tau_ff: torch.Tensor | None = None,
+    ):
         """``tau_phys`` [N·m] into :attr:`physical_effort`: :func:`~learned_actuators.physics.physical_torque` in place.
+
+        ``qd_target`` [rad/s] and ``tau_ff`` [N·m] are the command's velocity target and feed-forward torque (None:
+        zero).
 
         Returns the torque-speed limits at ``qd`` when the PD saturation computed them with the motor's curve (None
         otherwise), for the final clip to reuse.
@@ -152,14 +174,24 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             out=self.physical_effort,
             scratch=self._error,
             limits=(self._lower, self._upper),
+            qd_target=qd_target,
+            tau_ff=tau_ff,
         )
         return (self._lower, self._upper) if curve and self._pd_curve_is_motor_curve else None
 
-    def _write_features(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor) -> None:
+    def _write_features(
+        self,
+        q: torch.Tensor,
+        qd: torch.Tensor,
+        q_target: torch.Tensor,
+        qd_target: torch.Tensor | None = None,
+        tau_ff: torch.Tensor | None = None,
+    ) -> None:
         """The net's per-step inputs, in place (:func:`~learned_actuators.learning.features.step_feature`)."""
         shape = (self._num_envs, self.num_joints)
+        gains, command = (self.stiffness, self.damping), {"qd_target": qd_target, "tau_ff": tau_ff}
         for row, name in zip(self._input, self.features, strict=True):
-            step_feature(name, q, qd, q_target, self.stiffness, self.damping, self.physical_effort, out=row.view(shape))
+            step_feature(name, q, qd, q_target, *gains, self.physical_effort, out=row.view(shape), **command)
 
     def _trained_physics(self) -> PhysicsParams:
         """The file's ``physics`` record (training values), checked: known keys, numbers (or None for the curve)."""

@@ -54,28 +54,29 @@ class LearnedActuatorBase(NonFiniteGuard, ActuatorChecks, DCMotor, metaclass=Lab
 
     NaN/inf guard (cfg ``nonfinite="guard"``, the default); the applied and computed efforts are always finite:
 
-    * Inputs. A joint (of one env) whose position, velocity or position target is NaN/inf on a physics step gets
-      **zero effort** on that step (what a motor driver does when it faults; ``tau_phys`` cannot be computed from a
-      NaN state either). Its bad values reach nothing: the net, the physics torque and the final clip see finite
-      placeholders (zeros) for that joint, and a net step taken on that physics step is *skipped* for it: its
-      recurrent state (hidden, cell) or history window is restored to what it was before the step, so the next
-      finite net step gives the torque of an actuator that never saw the bad step (exactly so when the net runs
-      every physics step; with a slower net the step schedule is shared by all joints). Its held net output is
-      dropped: until the next net step it gets the fallback torque (``tau_phys`` for
-      :class:`CombinedGRUAndPDActuator`, zero for the pure nets). :attr:`nonfinite_input_count` counts these
-      (env, physics step) events per joint.
+    * Inputs. A joint (of one env) whose position, velocity or position target (:class:`CombinedGRUAndPDActuator`:
+      also the velocity target or the feed-forward effort of the actions, which its PD uses) is NaN/inf on a physics
+      step gets **zero effort** on that step (what a motor driver does when it faults; ``tau_phys`` cannot be computed
+      from a NaN state either). Its bad values reach nothing: the net, the physics torque and the final clip see finite
+      placeholders (zeros) for that joint, and a net step taken on that physics step is *skipped* for it: its recurrent
+      state (hidden, cell) or history window is restored to what it was before the step, so the next finite net step
+      gives the torque of an actuator that never saw the bad step (exactly so when the net runs every physics step; with
+      a slower net the step schedule is shared by all joints). Its held net output is dropped: until the next net step
+      it gets the fallback torque (``tau_phys`` for :class:`CombinedGRUAndPDActuator`, zero for the pure nets).
+      :attr:`nonfinite_input_count` counts these (env, physics step) events per joint.
     * Net outputs. A non-finite net output (from finite inputs) is replaced by the same fallback torque and the
       recurrent state / history of that joint is zeroed; :attr:`nonfinite_output_count` counts them per joint,
       together with (GRU-PD) non-finite physics torques from a float overflow of finite inputs, which give zero.
 
     With ``nonfinite="raise"`` each of these raises :class:`NonFiniteActuatorError` instead, naming the quantity
-    (position, velocity, target, net output, effort), the env ids and the joint names; a bad input raises before
-    the actuator changes any state.
+    (position, velocity, target, velocity target, feed-forward effort, net output, effort), the env ids and the
+    joint names; a bad input raises before the actuator changes any state.
 
-    Cost: on the CPU three reductions per physics step decide that the inputs are finite (one more for the net
-    output on net steps, and for the GRU-PD effort), with no allocation; the masked path runs only when something
-    is not finite. On a GPU the masked path always runs (about fifteen element-wise kernels, and a copy of the
-    recurrent state per net step) so that no step waits on a device sync, except with ``nonfinite="raise"``.
+    Cost: on the CPU one reduction per input and physics step (three; five for the GRU-PD) decides that the inputs are
+    finite (one more for the net output on net steps, and for the GRU-PD effort), with no allocation; the masked path
+    runs only when something is not finite. On a GPU the masked path always runs (about fifteen element-wise kernels,
+    and a copy of the recurrent state per net step) so that no step waits on a device sync, except with
+    ``nonfinite="raise"``.
     """
 
     cfg: LearnedActuatorBaseCfg

@@ -15,10 +15,15 @@ __all__ = ["NonFiniteActuatorError", "NonFiniteGuard"]
 _MAX_LISTED_ENVS = 10
 """Most env ids a :class:`NonFiniteActuatorError` lists."""
 
+_INPUT_NAMES = ("position", "velocity", "target", "velocity target", "feed-forward effort")
+"""The per-joint inputs :meth:`NonFiniteGuard._guard_inputs` checks, in its argument order (the last two: the
+command's target velocity [rad/s] and feed-forward torque [N·m], given by the actuators whose model uses them)."""
+
 
 class NonFiniteActuatorError(FloatingPointError):
-    """A joint position, velocity, position target, net output or effort was NaN/inf with ``nonfinite="raise"``.
+    """A joint position, velocity, target, net output or effort was NaN/inf with ``nonfinite="raise"``.
 
+    Targets: the position target, and for the actuators that use them the velocity target and feed-forward effort.
     The message names the actuator class, its network file, the quantity, the env ids and the joint names.
     """
 
@@ -43,13 +48,13 @@ class NonFiniteGuard:
         self._host_checks = like.device.type == "cpu"
         """Whether host-side reductions decide the guards (CPU: free reads); else the masked paths always run."""
         self._bad_input = torch.zeros_like(self._nonfinite)
-        """Joints with a non-finite position, velocity or target on this physics step (valid when flagged)."""
+        """Joints with a non-finite input (:data:`_INPUT_NAMES`) on this physics step (valid when flagged)."""
         self._bad_flagged = False
         """Whether :attr:`_bad_input` may hold True entries on this step (always True without host checks)."""
         self._finite_tmp = torch.zeros_like(self._nonfinite)
-        self._input_sums = torch.zeros(3, device=like.device)
-        self._safe_inputs = tuple(torch.zeros_like(like) for _ in range(3))
-        """Position, velocity and target with the bad joints' entries replaced by zeros (used when flagged)."""
+        self._input_sums = torch.zeros(len(_INPUT_NAMES), device=like.device)
+        self._safe_inputs = tuple(torch.zeros_like(like) for _ in _INPUT_NAMES)
+        """The inputs (:data:`_INPUT_NAMES`) with the bad joints' entries replaced by zeros (used when flagged)."""
         self._zero = torch.zeros((), device=like.device)
         self._nonfinite_input_count = torch.zeros_like(self._nonfinite_count)
 
@@ -65,7 +70,10 @@ class NonFiniteGuard:
 
     @property
     def nonfinite_input_count(self) -> torch.Tensor:
-        """Number of (env, physics step) pairs with a NaN/inf position, velocity or target, per joint (num_joints,)."""
+        """Number of (env, physics step) pairs with a NaN/inf position, velocity or target, per joint (num_joints,).
+
+        Targets: the position target, and for the actuators that use them the velocity target and feed-forward effort.
+        """
         return self._nonfinite_input_count
 
     @property
@@ -74,45 +82,56 @@ class NonFiniteGuard:
         return int(self._nonfinite_input_count.sum())
 
     def _guard_inputs(
-        self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Position, velocity and target to use on this step, with the joints that have a NaN/inf zeroed.
+        self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor, *command: torch.Tensor | None
+    ) -> tuple[torch.Tensor | None, ...]:
+        """Position, velocity, target and ``command`` to use on this step, with the joints that have a NaN/inf zeroed.
 
-        The given tensors when all are finite, else copies with zeros for every joint that has a non-finite entry in
-        any of them (flagged in :attr:`_bad_input`).
+        ``command`` holds the further per-joint inputs of a model that uses them: the target velocity [rad/s] and the
+        feed-forward torque [N·m] of the articulation's actions (None entries are absent: not checked, returned as
+        None). The given tensors when all are finite, else copies with zeros for every joint that has a non-finite
+        entry in any of them (flagged in :attr:`_bad_input`); a non-finite command entry thus gives the joint zero
+        effort as a bad position target does.
 
-        On the CPU three reductions decide (a sum is finite when every entry is; a finite overflow merely takes the
-        exact path); no allocation. Raises :class:`NonFiniteActuatorError` with ``nonfinite="raise"``.
+        On the CPU one reduction per input decides (a sum is finite when every entry is; a finite overflow merely
+        takes the exact path); no allocation. Raises :class:`NonFiniteActuatorError` with ``nonfinite="raise"``.
         """
         self._sync_physics_step()
         if self.randomization is not None:  # the delayed targets (the target itself when the delay is off)
             q_target = self.randomization.delayed_targets(q_target)
+        inputs = (q, qd, q_target, *command)
+        if len(inputs) > len(_INPUT_NAMES):
+            raise TypeError(f"_guard_inputs takes at most {len(_INPUT_NAMES)} inputs ({_INPUT_NAMES}).")
         if self._host_checks:
             sums = self._input_sums
-            torch.sum(q, dim=(0, 1), out=sums[0])
-            torch.sum(qd, dim=(0, 1), out=sums[1])
-            torch.sum(q_target, dim=(0, 1), out=sums[2])
-            if math.isfinite(sum(sums.tolist())):
+            for k, value in enumerate(inputs):
+                if value is not None:
+                    torch.sum(value, dim=(0, 1), out=sums[k])
+                else:
+                    sums[k].zero_()
+            if math.isfinite(sum(sums[: len(inputs)].tolist())):
                 self._bad_flagged = False
-                return q, qd, q_target
+                return inputs
         bad, tmp = self._bad_input, self._finite_tmp
         self._finite_into(q, bad)
-        self._finite_into(qd, tmp)
-        bad.logical_and_(tmp)
-        self._finite_into(q_target, tmp)
-        bad.logical_and_(tmp).logical_not_()
+        for value in inputs[1:]:
+            if value is not None:
+                self._finite_into(value, tmp)
+                bad.logical_and_(tmp)
+        bad.logical_not_()
         if self._host_checks or self.cfg.nonfinite == "raise":
             if not bool(bad.any()):  # CPU: a finite sum overflowed; GPU: the sync that "raise" costs
                 self._bad_flagged = False
-                return q, qd, q_target
+                return inputs
             if self.cfg.nonfinite == "raise":
-                raise self._nonfinite_error({"position": q, "velocity": qd, "target": q_target})
+                named = zip(_INPUT_NAMES, inputs, strict=False)
+                raise self._nonfinite_error({name: value for name, value in named if value is not None})
         torch.sum(bad, dim=0, out=self._nonfinite_per_joint)
         self._nonfinite_input_count.add_(self._nonfinite_per_joint)
-        for value, safe in zip((q, qd, q_target), self._safe_inputs, strict=True):
-            torch.where(bad, self._zero, value, out=safe)
+        for value, safe in zip(inputs, self._safe_inputs, strict=False):
+            if value is not None:
+                torch.where(bad, self._zero, value, out=safe)
         self._bad_flagged = True
-        return self._safe_inputs
+        return tuple(None if value is None else safe for value, safe in zip(inputs, self._safe_inputs, strict=False))
 
     def _finite_into(self, value: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """``isfinite(value)`` into the bool buffer ``out`` without allocating (NaN compares False)."""

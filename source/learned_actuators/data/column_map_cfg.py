@@ -132,7 +132,9 @@ class ColumnMap:
     keyed by joint name (:func:`~learned_actuators.data.joint_meta.joint_values`)."""
     channels: dict[str, FieldMap] = field(default_factory=dict)
     """Extra per-step columns kept in ``JointLog.channels``: ``tau_cmd`` (logged PD / commanded torque), ``kp``,
-    ``kd`` (per-step gains; a gain constant over a run also sets that joint's ``meta["kp"]``/``["kd"]``)."""
+    ``kd`` (per-step gains; a gain constant over a run also sets that joint's ``meta["kp"]``/``["kd"]``),
+    ``qd_target`` (target velocity) and ``tau_ff`` (feed-forward torque): with the target, the whole low-level
+    command, which training, baselines and rollouts use."""
     meta_file: str = "{stem}.meta.json"
     """Metadata side file next to each log (``{stem}``: the log's name without suffix), read when it exists; its
     keys (:data:`~learned_actuators.data.joint_meta.SIDE_FILE_KEYS`) override the map's for that log."""

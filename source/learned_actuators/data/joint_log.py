@@ -48,8 +48,10 @@ class JointLog:
     split_joints` moves them to the top level of each joint's run (so ``meta["kp"]`` is that joint's gain)."""
     channels: dict[str, np.ndarray] = field(default_factory=dict)
     """Extra per-step signals, shape (T, J) each, in SI units: ``tau_cmd`` (the logged PD or commanded torque
-    [N·m]), ``kp`` [N·m/rad] and ``kd`` [N·m·s/rad] (per-step gains). Kept with the run (sliced and split with it);
-    the trainers do not read them yet (the GRU-PD uses ``meta["kp"]``, which a constant gain column sets)."""
+    [N·m]), ``kp`` [N·m/rad] and ``kd`` [N·m·s/rad] (per-step gains), ``qd_target`` [rad/s] (target velocity) and
+    ``tau_ff`` [N·m] (feed-forward torque). Kept with the run (sliced and split with it); the gains, target velocity
+    and feed-forward torque are the rest of the low-level command, which the physics prior, the GRU-PD's features, the
+    baselines and the rollouts use (:func:`~learned_actuators.learning.features.run_command`)."""
 
     def __post_init__(self):
         n = len(self.t)

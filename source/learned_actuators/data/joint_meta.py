@@ -45,8 +45,10 @@ SIDE_FILE_KEYS = (
 )
 """Column-map fields a metadata side file may set (per log)."""
 
-CHANNELS = {"tau_cmd": "N·m", "kp": "N·m/rad", "kd": "N·m·s/rad"}
-"""Extra per-step channels a column map may read (``channels``), with their SI units."""
+CHANNELS = {"tau_cmd": "N·m", "kp": "N·m/rad", "kd": "N·m·s/rad", "qd_target": "rad/s", "tau_ff": "N·m"}
+"""Extra per-step channels a column map may read (``channels``), with their SI units. ``kp``, ``kd``, ``qd_target``
+and ``tau_ff`` complete the low-level command (with the target angle); the trainers, baselines and rollouts use
+them (:func:`learned_actuators.learning.features.run_command`)."""
 
 
 NUMERIC_KEYS = (

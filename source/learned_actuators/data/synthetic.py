@@ -128,6 +128,7 @@ def simulate_reference_runs(
     stiction: float = 0.03,
     label_noise: float = 0.005,
     name: str = "synthetic",
+    full_command: bool = False,
 ) -> list[JointLog]:
     """Simulate ``n_runs`` single-joint bench runs at once (NumPy over the run axis): a fast data set for benchmarks.
 
@@ -155,6 +156,12 @@ def simulate_reference_runs(
         stiction: Height of the Stribeck friction bump [N·m].
         label_noise: Standard deviation of the torque label noise [N·m].
         name: Prefix of the run names (``f"{name}_{i:04d}"``), also each run's ``meta["group"]``.
+        full_command: Drive the motor with the whole low-level command of a Unitree-style controller instead of the
+            target angle alone: ``kp (q* - q) + kd (qd* - qd) + tau_ff`` with the target velocity ``qd* = dq*/dt``,
+            a feed-forward torque ``tau_ff = 0.8 m·g·l·sin(q*) + a·sin(2π f t + φ)`` (gravity compensation of the
+            load plus a random sine, ``a`` in [0.1, 0.4] N·m, ``f`` in [0.5, 2] Hz), per-step gains (``kp`` steps
+            up by 50 % halfway through the run) and ``kd`` per run in [0.1, 0.4] N·m·s/rad. The logs carry them as
+            the channels ``qd_target``, ``tau_ff``, ``kp`` and ``kd``.
 
     Returns:
         ``n_runs`` single-joint :class:`JointLog` of ``round(duration / dt)`` samples: ``tau`` the (noisy) applied
@@ -171,10 +178,28 @@ def simulate_reference_runs(
     load = (mass * length**2 + 2e-4, mass * GRAVITY * length)
     lag = rng.uniform(lag_s[0], lag_s[1], n_runs)
     keep = np.exp(-dt / substeps / np.maximum(lag, 1e-12)) if lag_s[1] > 0 else np.zeros(n_runs)
-    out = _integrate(cmd, kp, load, keep, stiction, dt, substeps)
+    extras = _full_command(t, cmd, kinds, kp, load[1], rng) if full_command else None
+    out = _integrate(cmd, kp, load, keep, stiction, dt, substeps, extras)
     labels = out[2] + label_noise * rng.standard_normal((n_runs, n))
     meta = dict(inertia=load[0], mass=mass, length=length, kp=kp, lag_s=lag)
-    return _logs(name, t, cmd, out, labels, meta, kinds)
+    logs = _logs(name, t, cmd, out, labels, meta, kinds)
+    for r, log in enumerate(logs if extras else []):
+        log.channels = {k: v[r][:, None] for k, v in extras.items()}
+        log.meta.pop("kp")  # the gain changes within the run: per step in the channel
+    return logs
+
+
+def _full_command(t, cmd, kinds, kp, mgl, rng) -> dict[str, np.ndarray]:
+    """Target velocity, feed-forward torque and per-step gains (n_runs, T) of :func:`simulate_reference_runs`."""
+    n_runs = len(cmd)
+    dt = float(t[1] - t[0]) if len(t) > 1 else 1.0
+    amp, freq = rng.uniform(0.1, 0.4, (n_runs, 1)), rng.uniform(0.5, 2.0, (n_runs, 1))
+    phase = rng.uniform(0, 2 * np.pi, (n_runs, 1))
+    tau_ff = 0.8 * mgl[:, None] * np.sin(cmd) + amp * np.sin(2 * np.pi * freq * t + phase)
+    gains = kp[:, None] * np.where(t >= t[-1] / 2, 1.5, 1.0)
+    damping = np.repeat(rng.uniform(0.1, 0.4, (n_runs, 1)), len(t), axis=1)
+    qd_target = np.where(kinds[:, None] == 1, 0.0, np.gradient(cmd, dt, axis=1))  # steps: no target velocity
+    return {"qd_target": qd_target, "tau_ff": tau_ff, "kp": gains, "kd": damping}
 
 
 def _logs(name: str, t, cmd, out, labels, meta: dict, kinds) -> list[JointLog]:
@@ -200,27 +225,41 @@ def _logs(name: str, t, cmd, out, labels, meta: dict, kinds) -> list[JointLog]:
     ]
 
 
-def _integrate(cmd, kp, load, keep, stiction: float, dt: float, substeps: int) -> np.ndarray:
+def _integrate(cmd, kp, load, keep, stiction: float, dt: float, substeps: int, extras=None) -> np.ndarray:
     """States of all runs at the samples: (4, n_runs, T) of ``q``, ``qd``, applied torque, ``qdd``.
 
     ``load = (J, m·g·l)`` per run; ``keep`` the per-substep decay ``exp(-h / lag)`` of the motor torque's first-order
-    lag (exact for a command held over the substep ``h``; 0: no lag).
+    lag (exact for a command held over the substep ``h``; 0: no lag). ``extras``: the rest of the command (see
+    :func:`_full_command`), interpolated like the target; None: ``kp`` per run, ``kd = 0.2``, no ``qd*``/``tau_ff``.
     """
     inertia, mgl = load
     n_runs, n = cmd.shape
     h = dt / substeps
+    rest = extras or {"qd_target": np.zeros((n_runs, 1)), "tau_ff": np.zeros((n_runs, 1))}
+    rest = {
+        **rest,
+        "kp": extras["kp"] if extras else kp[:, None],
+        "kd": extras["kd"] if extras else np.full((1, 1), 0.2),
+    }
 
-    def motor(q, qd, target):  # PD clipped by the torque-speed curve, before the lag
+    def at(i: int, k: int) -> dict[str, np.ndarray]:  # the command terms at substep k of sample i
+        out = {}
+        for key, a in rest.items():
+            now, nxt = a[:, min(i, a.shape[1] - 1)], a[:, min(i + 1, a.shape[1] - 1)]
+            out[key] = now + (nxt - now) * k / substeps
+        return out
+
+    def motor(q, qd, target, c):  # PD of the whole command clipped by the torque-speed curve, before the lag
         upper = 3.0 * np.maximum(1 - np.maximum(qd, 0.0) / 6.0, 0.0)  # torque-speed curve as physics.py draws it
         lower = -3.0 * np.maximum(1 + np.minimum(qd, 0.0) / 6.0, 0.0)
-        return np.clip(kp * (target - q) - 0.2 * qd, lower, upper)
+        return np.clip(c["kp"] * (target - q) + c["kd"] * (c["qd_target"] - qd) + c["tau_ff"], lower, upper)
 
     def friction(qd):  # Coulomb + viscous + Stribeck bump, not lagged
         bump = stiction * np.exp(-((qd / 0.2) ** 2))
         return (0.02 + bump) * np.tanh(qd / 0.05) + 0.01 * qd
 
     q, qd = np.zeros(n_runs), np.zeros(n_runs)
-    lagged = motor(q, qd, cmd[:, 0])
+    lagged = motor(q, qd, cmd[:, 0], at(0, 0))
     out = np.zeros((4, n_runs, n))
     for i in range(n):
         tau = lagged - friction(qd)
@@ -228,7 +267,7 @@ def _integrate(cmd, kp, load, keep, stiction: float, dt: float, substeps: int) -
         nxt = cmd[:, min(i + 1, n - 1)]
         for k in range(substeps):
             target = cmd[:, i] + (nxt - cmd[:, i]) * k / substeps
-            lagged = keep * lagged + (1 - keep) * motor(q, qd, target)
+            lagged = keep * lagged + (1 - keep) * motor(q, qd, target, at(i, k))
             q, qd = load_step(q, qd, lagged - friction(qd), h, inertia, mgl)
     return out
 

@@ -73,6 +73,7 @@ def column_map_for(joint_names: list[str]) -> dict[str, Any]:
             "tau_cmd": {"column": _cols("tau_pd", joint_names), "unit": "N·m"},
             "kp": {"column": _cols("kp", joint_names), "unit": "N·m/rad"},
             "kd": {"column": _cols("kd", joint_names), "unit": "N·m·s/rad"},
+            "tau_ff": {"column": _cols("tau_ff", joint_names), "unit": "N·m"},
         },
     }
 

@@ -17,7 +17,7 @@ import torch
 from ..data.joint_log import JointLog
 from ..data.normalization import Normalizer
 from ..physics import PhysicsParams
-from .features import run_physics, tau_phys
+from .features import run_command, step_command, tau_phys
 from .kinds import MODEL_TYPES, ModelKind, kind_of
 from .models_cfg import PhysicsCfg
 
@@ -56,8 +56,12 @@ class ActuatorModel:
         return self.kind.residual(self.model_cfg)
 
     def run_params(self, log: JointLog) -> PhysicsParams:
-        """Physics parameters of one run (its kp)."""
-        return run_physics(log, self.physics)
+        """Physics parameters of one run (its kp; the median of a per-step logged gain)."""
+        return run_command(log, self.physics)[0]
+
+    def run_command(self, log: JointLog) -> tuple[PhysicsParams, float | np.ndarray, dict[str, np.ndarray]]:
+        """The run's physics parameters, gain and logged command terms (:func:`~.features.run_command`)."""
+        return run_command(log, self.physics)
 
     def raw_inputs(self, log: JointLog) -> np.ndarray:
         """Un-normalised inputs (T, F) of a single-joint run."""
@@ -67,8 +71,8 @@ class ActuatorModel:
         """The physical torque the residual is added to (zeros unless residual), shape (T,)."""
         if not self.residual:
             return np.zeros(len(log))
-        p = self.run_params(log)
-        return tau_phys(log.q[:, 0], log.qd[:, 0], log.q_target[:, 0], p.kp, p)
+        p, kp, extras = self.run_command(log)
+        return tau_phys(log.q[:, 0], log.qd[:, 0], log.q_target[:, 0], kp, p, **extras)
 
     def target(self, log: JointLog) -> np.ndarray:
         """What the net learns (T,) [N·m]: the torque, minus the physical torque in residual mode."""
@@ -201,7 +205,12 @@ class Stepper:
         self.state = self.model.kind.zero_state(self.model.model_cfg, n)
 
     @torch.no_grad()
-    def step(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor) -> torch.Tensor:
-        """Torque [N·m] (N,) for joint angle, velocity and target (N,) (float64)."""
-        tau, self.state = self.model.kind.step(self.model, self.module, self.state, self.kp_raw, q, qd, q_target)
+    def step(self, q: torch.Tensor, qd: torch.Tensor, q_target: torch.Tensor, command=None) -> torch.Tensor:
+        """Torque [N·m] (N,) for joint angle, velocity and target (N,) (float64).
+
+        ``command``: the step's logged command terms (:func:`~learned_actuators.learning.features.step_command`).
+        """
+        m = self.model
+        kp, extras = step_command(command, self.kp_raw, m.physics.kd, m.physics)
+        tau, self.state = m.kind.step(m, self.module, self.state, kp, q, qd, q_target, **extras)
         return tau

@@ -11,7 +11,7 @@ from scipy.optimize import least_squares
 
 from ..data.joint_log import JointLog
 from ..errors import UserInputError
-from .features import loss_mask, run_physics, tau_phys
+from .features import loss_mask, run_command, tau_phys
 from .models_cfg import PhysicsCfg
 
 __all__ = ["PDFrictionBaseline", "fit_pd_friction", "fit_physics"]
@@ -21,29 +21,44 @@ def _raw_kp(log: JointLog) -> float:
     return float(log.meta.get("kp", 1.0)) if not isinstance(log.meta.get("kp"), dict) else 1.0
 
 
+def _command_columns(log: JointLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-step raw gain, target velocity and feed-forward torque of a run, shape (T,) each.
+
+    The gain is the logged ``kp`` channel, else :func:`_raw_kp`; the other two are zero when not logged.
+    """
+    n = len(log)
+    kp = log.channels["kp"][:, 0] if "kp" in log.channels else np.full(n, _raw_kp(log))
+    qd_target = log.channels["qd_target"][:, 0] if "qd_target" in log.channels else np.zeros(n)
+    tau_ff = log.channels["tau_ff"][:, 0] if "tau_ff" in log.channels else np.zeros(n)
+    return kp, qd_target, tau_ff
+
+
 @dataclass
 class PDFrictionBaseline:
-    """``tau = g·kp_raw·(q* - q) - b·qd - c·sign(qd) + d`` with ``g, b, c, d`` per gain group (or one set for all).
+    """``tau = g·kp_raw·(q* - q) + b·(qd* - qd) - c·sign(qd) + d + e·tau_ff``, per gain group or one set for all.
 
-    ``kp_raw`` is the run's logged gain (``meta["kp"]``, 1 when absent) so one fit covers all gains (gain ∝ kp).
+    ``kp_raw`` is the run's logged gain (per step from a ``kp`` channel, else ``meta["kp"]``, 1 when absent) so one
+    fit covers all gains (gain ∝ kp); the target velocity ``qd*`` and feed-forward torque ``tau_ff`` of the command
+    are zero where not logged (a logged ``kd`` channel is not used: ``b`` is fitted).
     """
 
     coef: dict[str, np.ndarray]
-    """Coefficients ``[g, b, c, d]`` per key (``"all"`` or ``str(kp_raw)``)."""
+    """Coefficients ``[g, b, c, d, e]`` per key (``"all"`` or ``str(kp_raw)``; ``[g, b, c, d]``: ``e = 0``)."""
     per_gain: bool
 
     def _coef(self, kp_raw: float) -> np.ndarray:
         key = str(kp_raw) if self.per_gain else "all"
         if key not in self.coef:
             raise KeyError(f"PD baseline has no fit for gain {kp_raw}; fitted: {sorted(self.coef)}.")
-        return self.coef[key]
+        coef = np.asarray(self.coef[key], dtype=np.float64)
+        return np.pad(coef, (0, 5 - len(coef)))  # ``[g, b, c, d]`` alone: no feed-forward term
 
     def predict(self, log: JointLog) -> np.ndarray:
         """Torque [N·m] (T,) on a logged run."""
-        k = _raw_kp(log)
-        g, b, c, d = self._coef(k)
+        g, b, c, d, e = self._coef(_raw_kp(log))
+        kp, qd_target, tau_ff = _command_columns(log)
         q, qd, qt = log.q[:, 0], log.qd[:, 0], log.q_target[:, 0]
-        return g * k * (qt - q) - b * qd - c * np.sign(qd) + d
+        return g * kp * (qt - q) + b * (qd_target - qd) - c * np.sign(qd) + d + e * tau_ff
 
     def stepper_for(self, logs: list[JointLog]) -> _PDStepper:
         """Per-step predictor for one row per run in ``logs`` (each with its logged gain)."""
@@ -59,21 +74,26 @@ class _PDStepper:
     def reset(self, n: int) -> None:
         """Stateless."""
 
-    def step(self, q, qd, q_target):
-        g, b, c, d = self.coef.T
-        return g * self.kp * (q_target - q) - b * qd - c * torch.sign(qd) + d
+    def step(self, q, qd, q_target, command=None):
+        g, b, c, d, e = self.coef.T
+        command = command or {}
+        kp = torch.where(torch.isnan(command["kp"]), self.kp, command["kp"]) if "kp" in command else self.kp
+        qd_target = command.get("qd_target", 0.0)
+        tau = g * kp * (q_target - q) + b * (qd_target - qd) - c * torch.sign(qd) + d
+        return tau + e * command["tau_ff"] if "tau_ff" in command else tau
 
 
 def fit_pd_friction(logs: list[JointLog], per_gain: bool = False) -> PDFrictionBaseline:
-    """Least-squares fit on the torque-labelled valid frames of ``logs``."""
+    """Least-squares fit on the torque-labelled valid frames of ``logs`` (minimum-norm: terms no run has get 0)."""
     rows: dict[str, list] = {}
     for log in logs:
         if log.tau is None:
             raise UserInputError(f"{log.source}: run has no torque label; the PD baseline needs torque.")
         k = _raw_kp(log)
         m = loss_mask(log)
+        kp, qd_target, tau_ff = (a[m] for a in _command_columns(log))
         q, qd, qt, tau = log.q[m, 0], log.qd[m, 0], log.q_target[m, 0], log.tau[m, 0]
-        a = np.stack([k * (qt - q), -qd, -np.sign(qd), np.ones_like(q)], axis=1)
+        a = np.stack([kp * (qt - q), qd_target - qd, -np.sign(qd), np.ones_like(q), tau_ff], axis=1)
         rows.setdefault(str(k) if per_gain else "all", []).append((a, tau))
     coef = {}
     for key, parts in rows.items():
@@ -86,6 +106,9 @@ def fit_pd_friction(logs: list[JointLog], per_gain: bool = False) -> PDFrictionB
 def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     """Fit ``kp_scale`` (or ``kp``), ``kd``, ``stall_torque``, ``no_load_speed`` and ``friction`` to the torque labels.
 
+    The physics sees each run's whole command (:func:`~.features.run_command`): per-step gains, target velocity and
+    feed-forward torque where logged; ``kd`` is not fitted when every run logs it.
+
     Robust (soft-L1) least squares on the valid frames of all runs, starting from the cfg's values; the torque-speed
     curve is fitted only when the cfg enables it (both curve parameters set), the friction only when it is not None,
     and ``cfg.fit_params`` (when set) limits the fit to the named parameters. Returns an updated copy of ``cfg``.
@@ -97,14 +120,20 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
 
         return fit_trajectory_physics(logs, cfg)
     data = []
+    unit = dataclasses.replace(cfg, kp_scale=1.0)
     for log in logs:
         m = loss_mask(log)
-        raw = 1.0 if cfg.kp is not None else run_physics(log, dataclasses.replace(cfg, kp_scale=1.0)).kp
-        data.append((log.q[m, 0], log.qd[m, 0], log.q_target[m, 0], log.tau[m, 0], np.full(m.sum(), raw)))
-    q, qd, qt, tau, kraw = (np.concatenate([d[i] for d in data]) for i in range(5))
+        _, kp, extras = run_command(log, unit)
+        raw = np.ones(m.sum()) if cfg.kp is not None else np.broadcast_to(kp, m.shape)[m]
+        n = len(log)
+        qd_target, tau_ff = (extras.get(k, np.zeros(n))[m] for k in ("qd_target", "tau_ff"))
+        kd = extras.get("kd", np.full(n, np.nan))[m]
+        data.append((log.q[m, 0], log.qd[m, 0], log.q_target[m, 0], log.tau[m, 0], raw, qd_target, tau_ff, kd))
+    q, qd, qt, tau, kraw, qd_target, tau_ff, kd_log = (np.concatenate([d[i] for d in data]) for i in range(8))
+    logged_kd = ~np.isnan(kd_log)
     use_curve = cfg.stall_torque is not None and cfg.no_load_speed is not None
     gain = "kp" if cfg.kp is not None else "kp_scale"
-    names = [gain, "kd"] + (["stall_torque", "no_load_speed"] if use_curve else [])
+    names = [gain] + ([] if logged_kd.all() else ["kd"]) + (["stall_torque", "no_load_speed"] if use_curve else [])
     names += ["friction"] if cfg.friction is not None else []
     unknown = set(cfg.fit_params or ()) - {"kp", "kp_scale", "kd", "stall_torque", "no_load_speed", "friction"}
     if unknown:
@@ -122,7 +151,8 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     def resid(x):
         c = params(x)
         scale = c.kp if c.kp is not None else c.kp_scale
-        return tau_phys(q, qd, qt, scale * kraw, c.at_gain(1.0)) - tau
+        kd = np.where(logged_kd, kd_log, c.kd)
+        return tau_phys(q, qd, qt, scale * kraw, c.at_gain(1.0), qd_target=qd_target, tau_ff=tau_ff, kd=kd) - tau
 
     x0 = [start[n] for n in names]
     x = least_squares(resid, x0, bounds=([lower[n] for n in names], np.inf), loss="soft_l1", f_scale=0.05).x

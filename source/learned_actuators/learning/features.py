@@ -22,7 +22,9 @@ __all__ = [
     "gru_step_features",
     "loss_mask",
     "mlp_history",
+    "run_command",
     "run_physics",
+    "step_command",
     "step_feature",
     "tau_phys",
 ]
@@ -46,22 +48,74 @@ def run_physics(log: JointLog, cfg: PhysicsCfg) -> PhysicsParams:
     return cfg.at_gain(kp)
 
 
-def tau_phys(q, qd, q_target, kp, params: PhysicsParams):
-    """``tau_phys`` [N·m] of the shared physics with a (possibly per-row) gain ``kp``; torch or NumPy in, same out."""
+COMMAND_CHANNELS = ("qd_target", "tau_ff", "kd")
+"""Per-step command terms a log may carry (``JointLog.channels``) besides the target angle and the gain ``kp``."""
+
+
+def run_command(log: JointLog, cfg: PhysicsCfg) -> tuple[PhysicsParams, float | np.ndarray, dict[str, np.ndarray]]:
+    """The whole low-level command of a single-joint run: ``(params, kp, extras)``.
+
+    ``kp`` [N·m/rad] is the run's gain (:func:`run_physics`), or per step (T,) ``kp_scale`` times the log's ``kp``
+    channel when it has one and the cfg no fixed ``kp`` (then ``params`` is at the channel's median gain).
+    ``extras`` holds the logged per-step ``qd_target`` [rad/s], ``tau_ff`` [N·m] and ``kd`` [N·m·s/rad] (T,) the
+    log has (:data:`COMMAND_CHANNELS`); absent terms are zero (``kd``: ``params.kd``) in :func:`tau_phys` and
+    :func:`gru_step_features`, which take ``extras`` as keywords.
+    """
+    extras = {k: log.channels[k][:, 0] for k in COMMAND_CHANNELS if k in log.channels}
+    gains = log.channels.get("kp")
+    if gains is None or cfg.kp is not None:
+        params = run_physics(log, cfg)
+        return params, params.kp, extras
+    kp = float(cfg.kp_scale) * gains[:, 0]
+    return cfg.at_gain(float(np.median(kp))), kp, extras
+
+
+def step_command(command: dict[str, torch.Tensor] | None, kp, kd, cfg: PhysicsCfg) -> tuple:
+    """One step of logged command terms for N rows as a model applies them: ``(kp, extras)``.
+
+    ``command`` (a rollout's logged terms at this step, see :func:`~learned_actuators.learning.rollout.rollout`)
+    holds ``qd_target``/``tau_ff`` (zero where a run has none) and ``kp`` (the logged raw gain) / ``kd`` (NaN where a
+    run has none). A logged gain replaces ``kp`` (times ``cfg.kp_scale``; not when the cfg fixes ``kp``), a logged
+    ``kd`` replaces the model's ``kd``; rows without them keep the model's values.
+    """
+    if not command:
+        return kp, {}
+    extras = {k: command[k] for k in ("qd_target", "tau_ff") if k in command}
+    if "kd" in command:
+        extras["kd"] = torch.where(
+            torch.isnan(command["kd"]), torch.as_tensor(kd, dtype=command["kd"].dtype), command["kd"]
+        )
+    if "kp" in command and cfg.kp is None:
+        kp = torch.where(torch.isnan(command["kp"]), kp, float(cfg.kp_scale) * command["kp"])
+    return kp, extras
+
+
+def tau_phys(q, qd, q_target, kp, params: PhysicsParams, *, qd_target=None, tau_ff=None, kd=None):
+    """``tau_phys`` [N·m] of the shared physics with a (possibly per-row) gain ``kp``; torch or NumPy in, same out.
+
+    The command's ``qd_target`` and ``tau_ff`` are zero when None, ``kd`` (per-step logged damping) is
+    ``params.kd`` when None.
+    """
     as_np = isinstance(q, np.ndarray)
     t = (lambda a: torch.as_tensor(a, dtype=torch.float64)) if as_np else (lambda a: a)
+
+    def opt(a):
+        return None if a is None else t(a)
+
     out = physical_torque(
         t(q),
         t(qd),
         t(q_target),
         t(kp) if isinstance(kp, np.ndarray) else kp,
-        params.kd,
+        params.kd if kd is None else t(kd),
         params.k_spring,
         params.theta0,
         params.stall_torque,
         params.no_load_speed,
         params.friction,
         params.friction_velocity,
+        qd_target=opt(qd_target),
+        tau_ff=opt(tau_ff),
     )
     return out.numpy() if as_np else out
 
@@ -70,7 +124,7 @@ def _put(value: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
     return value if out is None else out.copy_(value)
 
 
-def _pos_error(q, qd, q_target, kp, kd, phys, out):
+def _pos_error(q, qd, q_target, kp, kd, phys, qd_target, tau_ff, out):
     return q_target - q if out is None else torch.sub(q_target, q, out=out)
 
 
@@ -80,15 +134,26 @@ def _gain(value, q, out):
     return out.copy_(value) if isinstance(value, torch.Tensor) else out.fill_(value)
 
 
+def _command(value, q, out):
+    """A command term (``qd_target``, ``tau_ff``), zero when the command has none."""
+    return _gain(0.0 if value is None else value, q, out)
+
+
 _FORMULAS: dict[str, Callable] = {
-    "q": lambda q, qd, q_target, kp, kd, phys, out: _put(q, out),
-    "q_target": lambda q, qd, q_target, kp, kd, phys, out: _put(q_target, out),
-    "qd": lambda q, qd, q_target, kp, kd, phys, out: _put(qd, out),
+    "q": lambda q, qd, q_target, kp, kd, phys, qd_target, tau_ff, out: _put(q, out),
+    "q_target": lambda q, qd, q_target, kp, kd, phys, qd_target, tau_ff, out: _put(q_target, out),
+    "qd": lambda q, qd, q_target, kp, kd, phys, qd_target, tau_ff, out: _put(qd, out),
     "pos_error": _pos_error,
-    "tau_pd": lambda q, qd, q_target, kp, kd, phys, out: pd_torque(q, qd, q_target, kp, kd, out=out),
-    "tau_phys": lambda q, qd, q_target, kp, kd, phys, out: _put(phys() if callable(phys) else phys, out),
-    "kp": lambda q, qd, q_target, kp, kd, phys, out: _gain(kp, q, out),
-    "kd": lambda q, qd, q_target, kp, kd, phys, out: _gain(kd, q, out),
+    "tau_pd": lambda q, qd, q_target, kp, kd, phys, qd_target, tau_ff, out: pd_torque(
+        q, qd, q_target, kp, kd, out=out, qd_target=qd_target, tau_ff=tau_ff
+    ),
+    "tau_phys": lambda q, qd, q_target, kp, kd, phys, qd_target, tau_ff, out: _put(
+        phys() if callable(phys) else phys, out
+    ),
+    "kp": lambda q, qd, q_target, kp, kd, phys, qd_target, tau_ff, out: _gain(kp, q, out),
+    "kd": lambda q, qd, q_target, kp, kd, phys, qd_target, tau_ff, out: _gain(kd, q, out),
+    "qd_target": lambda q, qd, q_target, kp, kd, phys, qd_target, tau_ff, out: _command(qd_target, q, out),
+    "tau_ff": lambda q, qd, q_target, kp, kd, phys, qd_target, tau_ff, out: _command(tau_ff, q, out),
 }
 if tuple(_FORMULAS) != FEATURES:  # the contract's names and their formulas stay one list
     raise RuntimeError(f"features.py computes {tuple(_FORMULAS)}; network_file.FEATURES is {FEATURES}.")
@@ -103,12 +168,16 @@ def step_feature(
     kd,
     physics_torque: torch.Tensor | Callable[[], torch.Tensor],
     out: torch.Tensor | None = None,
+    *,
+    qd_target: torch.Tensor | None = None,
+    tau_ff: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One per-step feature (a name of :data:`~learned_actuators.network_file.FEATURES`), shape of ``q``.
 
-    ``tau_pd`` is the plain PD torque ``kp (q* - q) - kd qd`` [N·m] (no torque-speed curve, no spring),
-    ``tau_phys`` the whole physics torque ``physics_torque`` (a tensor, or a function computing it, called only for
-    this name), ``kp``/``kd`` the gains (numbers or tensors broadcastable to ``q``).
+    ``tau_pd`` is the plain PD torque of the whole command ``kp (q* - q) + kd (qd* - qd) + tau_ff`` [N·m] (no
+    torque-speed curve, no spring), ``tau_phys`` the whole physics torque ``physics_torque`` (a tensor, or a function
+    computing it, called only for this name), ``kp``/``kd`` the gains (numbers or tensors broadcastable to ``q``),
+    ``qd_target``/``tau_ff`` the command's target velocity and feed-forward torque (zero when None).
 
     Args:
         name: The feature.
@@ -120,6 +189,8 @@ def step_feature(
         physics_torque: ``tau_phys`` [N·m], or a function returning it.
         out: Buffer of ``q``'s shape to write into (in place; no allocation for tensor gains); None: a new tensor
             (or ``q``, ``q_target``, ``qd`` themselves).
+        qd_target: Target velocity [rad/s] of the command; None: zero.
+        tau_ff: Feed-forward torque [N·m] of the command; None: zero.
 
     Raises:
         UserInputError: for a name that is not a known feature.
@@ -127,7 +198,7 @@ def step_feature(
     formula = _FORMULAS.get(name)
     if formula is None:
         raise UserInputError(f"unknown GRU feature {name!r}; expected one of {', '.join(FEATURES)}.")
-    return formula(q, qd, q_target, kp, kd, physics_torque, out)
+    return formula(q, qd, q_target, kp, kd, physics_torque, qd_target, tau_ff, out)
 
 
 def gru_step_features(
@@ -139,21 +210,29 @@ def gru_step_features(
     params: PhysicsParams,
     out: torch.Tensor | None = None,
     physics: torch.Tensor | None = None,
+    *,
+    qd_target: torch.Tensor | None = None,
+    tau_ff: torch.Tensor | None = None,
+    kd: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Raw GRU inputs (..., F) in the order of ``names`` from broadcastable (...) tensors (:func:`step_feature`).
 
-    ``tau_phys`` is :func:`tau_phys` (PD saturated by the torque-speed curve, plus spring and friction) at the run's
-    gain ``kp``, or ``physics`` when the caller has computed it already; ``kd`` is ``params.kd``. ``out``: an
-    (..., F) buffer to fill in place.
+    ``tau_phys`` is :func:`tau_phys` (PD of the whole command saturated by the torque-speed curve, plus spring and
+    friction) at the run's gain ``kp``, or ``physics`` when the caller has computed it already; ``kd`` is the
+    per-step logged damping or, when None, ``params.kd``; ``qd_target``/``tau_ff`` the command's target velocity and
+    feed-forward torque (zero when None). ``out``: an (..., F) buffer to fill in place.
     """
+    kd_value = params.kd if kd is None else kd
+    command = dict(qd_target=qd_target, tau_ff=tau_ff)
 
     def physics_torque():
-        return tau_phys(q, qd, q_target, kp, params) if physics is None else physics
+        return tau_phys(q, qd, q_target, kp, params, kd=kd, **command) if physics is None else physics
 
     if out is None:
-        return torch.stack([step_feature(n, q, qd, q_target, kp, params.kd, physics_torque) for n in names], dim=-1)
+        feats = [step_feature(n, q, qd, q_target, kp, kd_value, physics_torque, **command) for n in names]
+        return torch.stack(feats, dim=-1)
     for i, name in enumerate(names):
-        step_feature(name, q, qd, q_target, kp, params.kd, physics_torque, out=out[..., i])
+        step_feature(name, q, qd, q_target, kp, kd_value, physics_torque, out=out[..., i], **command)
     return out
 
 

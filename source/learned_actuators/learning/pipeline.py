@@ -63,14 +63,14 @@ def _baselines(cfg: TrainCfg, logs: list[JointLog], trajectory: bool) -> dict[st
     trajectory fit; all frames of data that small): lazily read runs (``data.streaming``) stay bounded in memory.
     """
     physics, budget = cfg.physics, cfg.fit_frames
-    from .features import run_physics
+    from .features import run_command
     from .sysid_fit import fit_trajectory_model
 
     fitters: dict[str, Callable] = {"pd_friction_lsq": lambda runs: fit_pd_friction(frame_sample(runs, budget))}
     if trajectory:
         try:
             for log in logs:
-                run_physics(log, physics)
+                run_command(log, physics)
         except UserInputError:
             trajectory = False
     if trajectory and all("inertia" in log.meta for log in logs):

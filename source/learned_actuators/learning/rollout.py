@@ -2,7 +2,9 @@
 
 The joint follows ``J·q̈ = tau - m·g·l·sin(q)`` integrated with semi-implicit Euler at the log's time step
 (:func:`~learned_actuators.data.synthetic.load_step`, as in the reference simulator and the rollout loss), starting
-from the logged state; the model sees only simulated states (and the logged command). This is what the model will
+from the logged state; the model sees only simulated states (and the logged command: the target angle and, where
+logged, the target velocity, feed-forward torque and per-step gains, each stepper's ``step(q, qd, q_target,
+command)``). This is what the model will
 do in a simulator, so the position error it accumulates is the number that matters.
 """
 
@@ -19,7 +21,7 @@ from ..data.synthetic import load_step
 from ..errors import UserInputError
 from .features import loss_mask
 
-__all__ = ["RolloutResult", "error_vs_horizon", "load_of", "rollout"]
+__all__ = ["RolloutResult", "command_series", "error_vs_horizon", "load_of", "rollout"]
 
 DIVERGED_ANGLE = 2 * np.pi
 """A rollout whose angle error exceeds this [rad] (or is not finite) counts as diverged."""
@@ -70,6 +72,7 @@ def _simulate(model, logs: list[JointLog], rows: list[tuple[int, int]], steps: i
     def pad(a):
         return np.concatenate([a, np.repeat(a[-1:], length - len(a))]) if len(a) < length else a
 
+    series = command_series([logs[r] for r, _ in rows], pad)
     q_log = torch.as_tensor(np.stack([pad(logs[r].q[:, 0]) for r, _ in rows]))
     qd_log = torch.as_tensor(np.stack([pad(logs[r].qd[:, 0]) for r, _ in rows]))
     qt_log = torch.as_tensor(np.stack([pad(logs[r].q_target[:, 0]) for r, _ in rows]))
@@ -85,11 +88,26 @@ def _simulate(model, logs: list[JointLog], rows: list[tuple[int, int]], steps: i
         forced = i < start
         q = torch.where(forced, q_log[:, i], q)
         qd = torch.where(forced, qd_log[:, i], qd)
-        q, qd = load_step(q, qd, stepper.step(q, qd, qt_log[:, i]), dt, inertia, mgl)
+        command = {k: v[:, i] for k, v in series.items()} or None
+        q, qd = load_step(q, qd, stepper.step(q, qd, qt_log[:, i], command), dt, inertia, mgl)
         q = torch.where(torch.isfinite(q), q, torch.full_like(q, 1e6))
         qd = torch.where(torch.isfinite(qd), qd, torch.zeros_like(qd))
         out[:, i + 1] = q
     return out.numpy()
+
+
+def command_series(logs: list[JointLog], pad=lambda a: a) -> dict[str, torch.Tensor]:
+    """The logged command terms beyond the target angle, (R, T) per name, for the runs that have any.
+
+    ``qd_target``/``tau_ff`` are zero and ``kp``/``kd`` NaN (the model's own value) for runs without them
+    (:func:`~learned_actuators.learning.features.step_command` applies them).
+    """
+    out = {}
+    for name, missing in (("qd_target", 0.0), ("tau_ff", 0.0), ("kp", np.nan), ("kd", np.nan)):
+        if any(name in log.channels for log in logs):
+            cols = [log.channels[name][:, 0] if name in log.channels else np.full(len(log), missing) for log in logs]
+            out[name] = torch.as_tensor(np.stack([pad(c) for c in cols]))
+    return out
 
 
 def rollout(model, logs: list[JointLog]) -> RolloutResult:

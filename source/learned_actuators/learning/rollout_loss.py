@@ -57,7 +57,7 @@ def rollout_loss(
     if width - horizon - 1 <= burn:
         return torch.zeros(())
     p = model.physics.at_gain(1.0)
-    kp, inertia, mgl = scal[:, 0], scal[:, 1], scal[:, 2]
+    inertia, mgl = scal[:, 1], scal[:, 2]
     norm = (
         torch.as_tensor(model.input_norm.mean, dtype=torch.float32),
         torch.as_tensor(model.input_norm.std, dtype=torch.float32),
@@ -71,7 +71,9 @@ def rollout_loss(
         h = hidden[None, :, k0 - 1] if hidden is not None else model.net(x[:, :k0])[1]
         q, qd = raw[:, k0, 0], raw[:, k0, 1]
         for k in range(k0, k0 + horizon):
-            tau, h = model.kind.rollout_torque(model, h, kp, p, q, qd, raw[:, k, 2], norm)
+            qd_target, tau_ff, kp, kd = raw[:, k, 3:].unbind(-1)  # the step's whole command (COMMAND_COLUMNS)
+            command = dict(qd_target=qd_target, tau_ff=tau_ff, kd=kd)
+            tau, h = model.kind.rollout_torque(model, h, kp, p, q, qd, raw[:, k, 2], norm, **command)
             q, qd = load_step(q, qd, tau, model.dt, inertia, mgl)
             valid = m[:, k + 1].float()
             loss = loss + (((q - raw[:, k + 1, 0]) / rl.position_scale) ** 2 * valid).sum()

@@ -22,9 +22,9 @@ import torch
 
 from ..data.joint_log import JointLog
 from ..physics import physical_torque
-from .features import run_physics
+from .features import run_command, step_command
 from .models_cfg import PhysicsCfg
-from .rollout import load_of
+from .rollout import command_series, load_of
 
 __all__ = ["PARAMS", "ParamSpec", "TrajectoryPhysics", "exportable", "priors_of"]
 
@@ -85,11 +85,12 @@ class BatchStepper:
     (one integrator for fitting and evaluation).
     """
 
-    def __init__(self, p: dict[str, torch.Tensor], kp: torch.Tensor, inertia, mgl, dt, params_of):
+    def __init__(self, p: dict[str, torch.Tensor], kp: torch.Tensor, inertia, mgl, dt, params_of, cfg=None):
         self.p, self.kp = p, kp
         self.inertia, self.mgl, self.dt = inertia, mgl, dt
         self.delay_steps = p["delay"] / dt
         self.params_of = params_of
+        self.cfg = cfg or PhysicsCfg()
         self.k = math.ceil(float(self.delay_steps.max())) + MAX_DELAY_STEPS_PAD
         self.buf: torch.Tensor | None = None
 
@@ -97,28 +98,35 @@ class BatchStepper:
         """Forget the command history."""
         self.buf = None
 
-    def step(self, q, qd, q_target):
-        """Torque [N·m] (R,) at the simulated state, command delayed by the row's ``delay``."""
+    def step(self, q, qd, q_target, command=None):
+        """Torque [N·m] (R,) at the simulated state, the whole command delayed by the row's ``delay``.
+
+        ``command``: the step's logged terms beyond the target angle (:func:`~.features.step_command`).
+        """
+        names = sorted(command or {})
+        now = torch.stack([q_target, *(command[n] for n in names)], dim=-1)  # (R, C)
         if self.buf is None:
-            self.buf = q_target[:, None].repeat(1, self.k)
-        self.buf = torch.cat([q_target[:, None], self.buf[:, :-1]], dim=1)
+            self.buf = now[:, None, :].repeat(1, self.k, 1)
+        self.buf = torch.cat([now[:, None, :], self.buf[:, :-1]], dim=1)
         lo = torch.floor(self.delay_steps).long().clamp(max=self.k - 2)
-        frac = self.delay_steps - lo
-        at = self.buf.gather(1, lo[:, None])[:, 0]
-        before = self.buf.gather(1, lo[:, None] + 1)[:, 0]
-        return self.effective(q, qd, (1 - frac) * at + frac * before)
+        frac = (self.delay_steps - lo)[:, None]
+        index = lo[:, None, None].expand(-1, 1, now.shape[1])
+        at, before = self.buf.gather(1, index)[:, 0], self.buf.gather(1, index + 1)[:, 0]
+        delayed = (1 - frac) * at + frac * before
+        return self.effective(q, qd, delayed[:, 0], {n: delayed[:, i + 1] for i, n in enumerate(names)})
 
-    def motor(self, q, qd, q_cmd):
-        """Motor torque [N·m]: the shared physics (PD, damping, torque-speed curve) at the row's gain."""
+    def motor(self, q, qd, q_cmd, command=None):
+        """Motor torque [N·m]: the shared physics (PD of the whole command, torque-speed curve) at the row's gain."""
         p = self.p
-        return physical_torque(
-            q, qd, q_cmd, self.kp * p["gain"], p["kd"], *self.params_of, p["stall_torque"], p["no_load_speed"]
-        )
+        kp, extras = step_command(command, self.kp, p["kd"], self.cfg)
+        kd = extras.pop("kd", p["kd"])
+        params = (*self.params_of, p["stall_torque"], p["no_load_speed"])
+        return physical_torque(q, qd, q_cmd, kp * p["gain"], kd, *params, **extras)
 
-    def effective(self, q, qd, q_cmd):
+    def effective(self, q, qd, q_cmd, command=None):
         """Torque for the rollout's integrator (stick-slip friction, armature and encoder offset folded in)."""
         p = self.p
-        tau = self.motor(q, qd, q_cmd)
+        tau = self.motor(q, qd, q_cmd, command)
         inertia = self.inertia + p["armature"]
         net = tau - self.mgl * torch.sin(q - p["offset"])
         bound = p["coulomb"] + p["coulomb_load"] * tau.abs()
@@ -143,10 +151,11 @@ class TrajectoryPhysics:
     def _rows(self, logs: list[JointLog], values: list[dict[str, float]] | None = None) -> BatchStepper:
         values = values or [self.values] * len(logs)
         p = {k: torch.as_tensor([v[k] for v in values], dtype=torch.float64) for k in PARAMS}
-        kp = torch.as_tensor([run_physics(g, self.base).kp for g in logs], dtype=torch.float64)
+        kp = torch.as_tensor([run_command(g, self.base)[0].kp for g in logs], dtype=torch.float64)
         inertia, mgl = (torch.as_tensor(v, dtype=torch.float64) for v in zip(*map(load_of, logs), strict=True))
         dt = torch.as_tensor([g.dt for g in logs], dtype=torch.float64)
-        return BatchStepper(p, kp, inertia, mgl, dt, (float(self.base.k_spring), float(self.base.theta0)))
+        spring = (float(self.base.k_spring), float(self.base.theta0))
+        return BatchStepper(p, kp, inertia, mgl, dt, spring, self.base)
 
     def stepper_for(self, logs: list[JointLog], values: list[dict[str, float]] | None = None) -> BatchStepper:
         """Per-step model for one row per run (``values``: per-row parameters, default this model's)."""
@@ -157,7 +166,9 @@ class TrajectoryPhysics:
         stepper = self._rows([log])
         t = (torch.as_tensor(a[:, 0], dtype=torch.float64)[:, None] for a in (log.q, log.qd, log.q_target))
         q, qd, qt = t
-        return np.asarray([float(stepper.step(q[i], qd[i], qt[i])[0]) for i in range(len(log))])
+        series = command_series([log])
+        steps = (stepper.step(q[i], qd[i], qt[i], {k: v[:, i] for k, v in series.items()}) for i in range(len(log)))
+        return np.asarray([float(tau[0]) for tau in steps])
 
     def physics_cfg(self) -> PhysicsCfg:
         """The part a :class:`PhysicsCfg` can express (gain, kd, Coulomb, friction velocity, torque-speed curve).

@@ -31,14 +31,19 @@ from .run_passes import run_lengths, run_names
 from .trainer_cfg import TrainCfg
 from .window_store import FrameArray, StoreFolder, store_key
 
-__all__ = ["Batch", "TrainingWindows"]
+__all__ = ["COMMAND_COLUMNS", "Batch", "TrainingWindows"]
+
+COMMAND_COLUMNS = ("qd_target", "tau_ff", "kp", "kd")
+"""The rollout loss's per-step command in ``Batch.raw[..., 3:]``: target velocity [rad/s] and feed-forward torque
+[N·m] (zero where not logged), gain [N·m/rad] and damping [N·m·s/rad] (the run's or the logged per-step values)."""
 
 
 class Batch(NamedTuple):
     """One optimiser step's windows.
 
     Normalised inputs ``x`` (B, T, F), targets ``y`` (B, T), loss masks ``m`` (B, T), raw states ``raw`` (B, T, 3:
-    q, qd, q*) and per-window scalars ``scal`` (B, 3: kp, inertia, m·g·l); frame-wise kinds drop the T axis.
+    q, qd, q*; with the rollout loss 3 + 4: and the :data:`COMMAND_COLUMNS`) and per-window scalars ``scal`` (B, 3:
+    kp, inertia, m·g·l); frame-wise kinds drop the T axis.
     """
 
     x: torch.Tensor
@@ -70,7 +75,8 @@ class TrainingWindows:
         self.burn = round(cfg.burn_in_s / dt) if self.recurrent else 0
         self.rollout = kind.rollout_loss(cfg)
         self.features = len(kind.input_names(model.model_cfg))
-        width = self.features + 5  # raw x, target, mask, q, qd, q*
+        # raw x, target, mask, q, qd, q* (and for the rollout loss the command: qd*, tau_ff, kp, kd per step)
+        width = self.features + 5 + (len(COMMAND_COLUMNS) if self.rollout else 0)
         if store is None:
             self.frames = FrameArray(width, np.float64, capacity=sum(run_lengths(logs)))
             table = self._write(model, logs, None)
@@ -121,7 +127,7 @@ class TrainingWindows:
     def _run_frames(self, model: ActuatorModel, log: JointLog) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """One run's rows, its loss mask, its windows' starts (recurrent kinds) and their length."""
         m = loss_mask(log)
-        raw = np.stack([log.q[:, 0], log.qd[:, 0], log.q_target[:, 0]], axis=-1)
+        raw = np.stack([log.q[:, 0], log.qd[:, 0], log.q_target[:, 0], *self._command(model, log)], axis=-1)
         block = np.concatenate([model.raw_inputs(log), model.target(log)[:, None], m[:, None], raw], axis=1)
         if not self.recurrent:
             return block, m, np.zeros(0, np.int64), 1
@@ -134,6 +140,15 @@ class TrainingWindows:
         first = np.minimum(starts + self.burn, starts + win)
         keep = counts[starts + win] - counts[first] > 0  # a frame in the loss after the burn-in
         return block, m, starts[keep].astype(np.int64), win
+
+    def _command(self, model: ActuatorModel, log: JointLog) -> list[np.ndarray]:
+        """The rollout loss's per-step command columns (:data:`COMMAND_COLUMNS`); none without the rollout loss."""
+        if not self.rollout:
+            return []
+        _, kp, extras = model.run_command(log)
+        n = len(log)
+        defaults = {"qd_target": 0.0, "tau_ff": 0.0, "kp": kp, "kd": model.physics.kd}
+        return [np.broadcast_to(extras.get(k, defaults[k]), (n,)) for k in COMMAND_COLUMNS]
 
     def _scalars(self, model: ActuatorModel, log: JointLog) -> tuple[float, float, float]:
         kp = model.run_params(log).kp if model.kind.uses_physics else 0.0

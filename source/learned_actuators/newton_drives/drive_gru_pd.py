@@ -4,20 +4,23 @@ The same model as :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator`
 
 .. math::
 
-    \tau_{phys} &= \mathrm{sat}_{tsc}\big(k_p (q^* - q) - k_d \dot q,\ \dot q\big) + k_{spring} (q - \theta_0)
-        - \tau_c \tanh(\dot q / v_c) \\
+    \tau_{phys} &= \mathrm{sat}_{tsc}\big(k_p (q^* - q) + k_d (\dot q^* - \dot q) + \tau_{ff},\ \dot q\big)
+        + k_{spring} (q - \theta_0) - \tau_c \tanh(\dot q / v_c) \\
     \tau &= \mathrm{clip}_{\dot q}(\tau_{phys} + r) \ \text{(residual)} \quad\text{or}\quad
         \mathrm{clip}_{\dot q}(r) \ \text{(direct)}
 
-with :math:`r` the denormalised GRU output, computed on net steps only (every ``k = network_dt / dt`` calls,
-counted from the state's creation) and held in between; :math:`\tau_{phys}` and the final clip are evaluated on
-every call. Parameters come from the network file's metadata and weights (:mod:`learned_actuators.network_file`);
-per-slot arrays passed to the constructor (from USD attributes through Newton's parser, or by hand) override them.
+with the whole command Newton passes the drive: position target :math:`q^*`, velocity target :math:`\dot q^*`
+(``target_vel``) and feed-forward torque :math:`\tau_{ff}` (``feedforward``: Newton's ``control.joint_act``, which Isaac
+Lab fills with the joint effort target; zero when None), both read at ``target_vel_indices`` as Newton's ``DrivePD``
+reads them; :math:`r` the denormalised GRU output, computed on net steps only (every ``k = network_dt / dt`` calls,
+counted from the state's creation) and held in between; :math:`\tau_{phys}` and the final clip are evaluated on every
+call. Parameters come from the network file's metadata and weights (:mod:`learned_actuators.network_file`); per-slot
+arrays passed to the constructor (from USD attributes through Newton's parser, or by hand) override them.
 
-Guards: a non-finite joint position, velocity or position target gives zero effort for that slot and leaves its
-state untouched (counted in :attr:`DriveGRUPD.nonfinite_input_count`); a non-finite net output falls back to
-:math:`\tau_{phys}` and zeroes that slot's hidden state, as the torch actuator does (counted in
-:attr:`DriveGRUPD.nonfinite_output_count`). Both counters are device arrays, one entry per slot.
+Guards: a non-finite joint position, velocity, position or velocity target or feed-forward torque gives zero effort
+for that slot and leaves its state untouched (counted in :attr:`DriveGRUPD.nonfinite_input_count`); a non-finite
+net output falls back to :math:`\tau_{phys}` and zeroes that slot's hidden state, as the torch actuator does
+(counted in :attr:`DriveGRUPD.nonfinite_output_count`). Both counters are device arrays, one entry per slot.
 
 State and CUDA graphs
 ---------------------
@@ -42,8 +45,7 @@ environment variable ``LEARNED_ACTUATORS_DRIVE_BACKEND``) forces ``"warp"`` or `
 backend lays the hidden state out feature-major (see :mod:`.torch_backend` for the mapping; ``state.hidden`` keeps
 its ``[layers, N, H]`` indexing on both).
 
-The drive ignores the velocity target and the feed-forward effort (the model's PD has a zero velocity target) and
-includes the final clip at the motor limits: no Newton clamping is needed after it. Explicit effort mode only
+The drive includes the final clip at the motor limits: no Newton clamping is needed after it. Explicit effort mode only
 (no ``evaluate_force``: Newton's implicit mode is not supported).
 """
 
@@ -54,6 +56,7 @@ import math
 import os
 from typing import Any, ClassVar
 
+import torch
 import warp as wp
 from newton.actuators import DriveBase
 
@@ -176,6 +179,7 @@ class DriveGRUPD(DriveBase):
         self._device: wp.Device | None = None
         self._num_actuators = 0
         self._torch = None
+        self._command_io = None
 
     def _read_network(self, pd_torque_speed_curve: bool | None, network_dt: float | None) -> None:
         """Load the net's parameters; resolve the PD curve switch and the friction velocity; check ``network_dt``."""
@@ -273,7 +277,10 @@ class DriveGRUPD(DriveBase):
         dt: float,
         device: wp.Device | None = None,
     ) -> None:
-        """Clipped effort [N·m] into ``forces``; advances ``state`` in place (see the module docstring)."""
+        """Clipped effort [N·m] into ``forces``; advances ``state`` in place (see the module docstring).
+
+        ``target_vel`` [rad/s] and ``feedforward`` [N·m] (None: zero) are read at ``target_vel_indices``.
+        """
         if state is None:
             raise ValueError("DriveGRUPD is stateful: pass the state created by state() (Actuator.state()).")
         if dt is not None and dt != self._rate_dt:
@@ -281,22 +288,28 @@ class DriveGRUPD(DriveBase):
         if self.steps_per_network_step is None:
             raise ValueError("DriveGRUPD: the physics dt is unknown; pass dt to compute() or physics_dt to the drive.")
         randomization = self.randomization
-        if randomization is not None:
+        if randomization is not None:  # delays the position targets only, as on the Python path
             target_pos, target_pos_indices = randomization.native_targets(target_pos, target_pos_indices)
-        joint_indices = (pos_indices, vel_indices, target_pos_indices)
-        self._compute(positions, velocities, target_pos, joint_indices, forces, state, device or self._device)
+        joints = (positions, velocities, target_pos, target_vel, feedforward)
+        joint_indices = (pos_indices, vel_indices, target_pos_indices, target_vel_indices)
+        self._compute(joints, joint_indices, forces, state, device or self._device)
         if randomization is not None:
-            joints = (positions, velocities, pos_indices, vel_indices, target_pos, target_pos_indices)
-            randomization.native_output(forces, *joints)
+            state_and_targets = (positions, velocities, pos_indices, vel_indices, target_pos, target_pos_indices)
+            randomization.native_output(forces, *state_and_targets)
+            if randomization.friction is not None:  # its extra friction skips bad joint states, not bad commands
+                self._zero_where_command_nonfinite(forces, target_vel, feedforward, target_vel_indices)
 
-    def _compute(self, positions, velocities, target_pos, indices, forces, state, device) -> None:
-        """The model's clipped effort into ``forces`` (the Warp kernels, or their torch form on CPU devices)."""
+    def _compute(self, joints, indices, forces, state, device) -> None:
+        """The model's clipped effort into ``forces`` (the Warp kernels, or their torch form on CPU devices).
+
+        ``joints``: positions, velocities, position and velocity targets, feed-forward (or None); ``indices``: the
+        position, velocity, position-target and velocity-target indices.
+        """
         if self._torch is not None:
-            self._torch.compute(self, positions, velocities, target_pos, indices, forces, state)
+            self._torch.compute(self, joints, indices, forces, state)
             return
-        pos_indices, vel_indices, target_pos_indices = indices
         p = self.params
-        joints = [positions, velocities, target_pos, pos_indices, vel_indices, target_pos_indices, self.params_pack]
+        joints = [*joints, *indices, self.params_pack]
         settings = [self.friction_velocity, int(self.pd_torque_speed_curve)]
         net_scalars = [len(p.head), p.output_scale, p.output_offset]
         state_arrays = [state.hidden, state.held, state.fallback, state.phase, state.dirty]
@@ -363,6 +376,27 @@ class DriveGRUPD(DriveBase):
     """
     Internals.
     """
+
+    def _zero_where_command_nonfinite(self, forces, target_vel, feedforward, target_vel_indices) -> None:
+        """Zero ``forces`` where the velocity target or the feed-forward is non-finite (CPU: randomisation only).
+
+        The kernels gave those slots zero effort; the randomisation's extra friction must not add to it (as on the
+        Python path, where the effort of a bad joint is zeroed after the randomisation).
+        """
+        from .torch_backend import WarpTorchIO
+
+        io = self._command_io
+        if io is None:
+            io = self._command_io = WarpTorchIO(self._num_actuators)
+        command = [io.gather(target_vel, target_vel_indices, 0)]
+        if feedforward is not None:
+            command.append(io.gather(feedforward, target_vel_indices, 1))
+        if all(math.isfinite(float(x.sum())) for x in command):
+            return
+        finite = torch.isfinite(command[0])
+        for x in command[1:]:
+            finite.logical_and_(torch.isfinite(x))
+        io.view(forces)[: self._num_actuators].masked_fill_(finite.logical_not_(), 0.0)
 
     def _resolve_rate(self, physics_dt: float) -> None:
         ratio = self.network_dt / physics_dt

@@ -10,11 +10,17 @@ i.e. where the slot's rate phase is 0: features, GRU, head, output guard; other 
 touches only its own slot's entries of the state, so all state updates are in place and race-free, and nothing
 depends on host-side values that change between steps: the launches can be captured in a CUDA graph and replayed
 any number of times.
+
+The PD term takes the whole command, as Newton's ``DrivePD``: position target (``target_pos[target_pos_indices]``),
+velocity target (``target_vel[target_vel_indices]``) and feed-forward torque (``feedforward[target_vel_indices]``;
+the array may be None, a launch argument checked in the kernel: zero feed-forward, no host sync, fixed shapes).
 """
 
 from __future__ import annotations
 
 import warp as wp
+
+from ..network_file import FEATURES
 
 __all__ = [
     "CLIP_ASYMMETRIC",
@@ -49,8 +55,17 @@ PARAM_COLUMNS = (
 """Columns of the per-slot parameter pack ``params[i, :]``."""
 _KP, _KD, _K_SPRING, _THETA0, _FRICTION, _PD_STALL, _PD_V0, _SAT, _V_LIM, _MAX_EFFORT = range(10)
 
-# feature codes: index in learned_actuators.network_file.FEATURES
-_F_Q, _F_Q_TARGET, _F_QD, _F_POS_ERROR, _F_TAU_PD, _F_TAU_PHYS, _F_KP, _F_KD = range(8)
+# feature codes: index in learned_actuators.network_file.FEATURES (compile-time constants of the kernels)
+_F_Q = FEATURES.index("q")
+_F_Q_TARGET = FEATURES.index("q_target")
+_F_QD = FEATURES.index("qd")
+_F_POS_ERROR = FEATURES.index("pos_error")
+_F_TAU_PD = FEATURES.index("tau_pd")
+_F_TAU_PHYS = FEATURES.index("tau_phys")
+_F_KP = FEATURES.index("kp")
+_F_KD = FEATURES.index("kd")
+_F_QD_TARGET = FEATURES.index("qd_target")
+_F_TAU_FF = FEATURES.index("tau_ff")
 
 
 @wp.func
@@ -77,9 +92,15 @@ def _activate(x: float, act: int) -> float:
 
 
 @wp.func
-def pd_torque(q: float, qd: float, q_target: float, kp: float, kd: float) -> float:
-    """PD torque ``kp * (q_target - q) - kd * qd`` [N·m] (:func:`learned_actuators.physics.pd_torque`)."""
-    return kp * (q_target - q) - kd * qd
+def pd_torque(
+    q: float, qd: float, q_target: float, kp: float, kd: float, qd_target: float = 0.0, tau_ff: float = 0.0
+) -> float:
+    """PD torque of the whole command ``kp * (q_target - q) + kd * (qd_target - qd) + tau_ff`` [N·m].
+
+    :func:`learned_actuators.physics.pd_torque`; the target velocity ``qd_target`` [rad/s] and the feed-forward
+    torque ``tau_ff`` [N·m] default to zero.
+    """
+    return kp * (q_target - q) + kd * (qd_target - qd) + tau_ff
 
 
 @wp.func
@@ -108,13 +129,15 @@ def physical_torque(
     use_curve: int,
     friction: float,
     friction_velocity: float,
+    qd_target: float = 0.0,
+    tau_ff: float = 0.0,
 ) -> float:
     """``tau_phys`` [N·m] (:func:`learned_actuators.physics.physical_torque`).
 
-    PD saturated by the torque-speed curve (when ``use_curve``) + spring + Coulomb friction (when ``friction`` is
-    not zero).
+    PD of the whole command (:func:`pd_torque`) saturated by the torque-speed curve (when ``use_curve``) + spring +
+    Coulomb friction (when ``friction`` is not zero).
     """
-    tau = pd_torque(q, qd, q_target, kp, kd)
+    tau = pd_torque(q, qd, q_target, kp, kd, qd_target, tau_ff)
     if use_curve != 0:
         lower, upper = torque_speed_limits(qd, stall, no_load_speed)
         tau = wp.min(wp.max(tau, lower), upper)
@@ -150,7 +173,18 @@ def motor_limits(qd: float, clip_kind: int, sat: float, v0: float, limit: float)
 
 
 @wp.func
-def _feature(code: int, q: float, q_target: float, qd: float, kp: float, kd: float, tau_phys: float) -> float:
+def _feature(
+    code: int,
+    q: float,
+    q_target: float,
+    qd: float,
+    kp: float,
+    kd: float,
+    tau_phys: float,
+    qd_target: float,
+    tau_ff: float,
+) -> float:
+    """Feature ``code`` (index in :data:`~learned_actuators.network_file.FEATURES`) of one slot's step."""
     value = float(0.0)  # noqa: UP018 (a Warp variable, mutable in branches)
     if code == _F_Q:
         value = q
@@ -161,21 +195,48 @@ def _feature(code: int, q: float, q_target: float, qd: float, kp: float, kd: flo
     elif code == _F_POS_ERROR:
         value = q_target - q
     elif code == _F_TAU_PD:
-        value = pd_torque(q, qd, q_target, kp, kd)
+        value = pd_torque(q, qd, q_target, kp, kd, qd_target, tau_ff)
     elif code == _F_TAU_PHYS:
         value = tau_phys
     elif code == _F_KP:
         value = kp
     elif code == _F_KD:
         value = kd
+    elif code == _F_QD_TARGET:
+        value = qd_target
+    elif code == _F_TAU_FF:
+        value = tau_ff
     return value
 
 
 @wp.func
+def _command(
+    target_vel: wp.array[float], feedforward: wp.array[float], target_vel_indices: wp.array[wp.uint32], i: int
+):
+    """Slot ``i``'s target velocity [rad/s] and feed-forward torque [N·m] (zero when ``feedforward`` is None).
+
+    Both are indexed by ``target_vel_indices``, as Newton's own drives (``DrivePD``) index them.
+    """
+    j = target_vel_indices[i]
+    tau_ff = float(0.0)  # noqa: UP018 (a Warp variable, mutable in branches)
+    if feedforward:
+        tau_ff = feedforward[j]
+    return target_vel[j], tau_ff
+
+
+@wp.func
 def _slot_physical_torque(
-    q: float, qd: float, q_target: float, params: wp.array2d[float], i: int, friction_velocity: float, use_curve: int
+    q: float,
+    qd: float,
+    q_target: float,
+    params: wp.array2d[float],
+    i: int,
+    friction_velocity: float,
+    use_curve: int,
+    qd_target: float,
+    tau_ff: float,
 ) -> float:
-    """:func:`physical_torque` with slot ``i``'s parameters from the pack."""
+    """:func:`physical_torque` with slot ``i``'s parameters from the pack and its command."""
     return physical_torque(
         q,
         qd,
@@ -189,6 +250,8 @@ def _slot_physical_torque(
         use_curve,
         params[i, _FRICTION],
         friction_velocity,
+        qd_target,
+        tau_ff,
     )
 
 
@@ -204,9 +267,12 @@ def gru_pd_output(
     positions: wp.array[float],
     velocities: wp.array[float],
     target_pos: wp.array[float],
+    target_vel: wp.array[float],
+    feedforward: wp.array[float],
     pos_indices: wp.array[wp.uint32],
     vel_indices: wp.array[wp.uint32],
     target_pos_indices: wp.array[wp.uint32],
+    target_vel_indices: wp.array[wp.uint32],
     params: wp.array2d[float],
     friction_velocity: float,
     use_pd_curve: int,
@@ -220,18 +286,24 @@ def gru_pd_output(
     tau_phys_out: wp.array[float],
     nonfinite_inputs: wp.array[wp.int32],
 ):
-    """Effort of slot ``i`` from ``tau_phys`` and the held net output; advances the rate phase (every call)."""
+    """Effort of slot ``i`` from ``tau_phys`` and the held net output; advances the rate phase (every call).
+
+    ``feedforward`` may be None (zero feed-forward torque).
+    """
     i = wp.tid()
     q = positions[pos_indices[i]]
     qd = velocities[vel_indices[i]]
     q_target = target_pos[target_pos_indices[i]]
+    qd_target, tau_ff = _command(target_vel, feedforward, target_vel_indices, i)
     phase[i] = (phase[i] + 1) % steps_per_net_step
-    if not (wp.isfinite(q) and wp.isfinite(qd) and wp.isfinite(q_target)):
+    if not (
+        wp.isfinite(q) and wp.isfinite(qd) and wp.isfinite(q_target) and wp.isfinite(qd_target) and wp.isfinite(tau_ff)
+    ):
         forces[i] = 0.0  # the net kernel left the state untouched
         tau_phys_out[i] = 0.0
         nonfinite_inputs[i] = nonfinite_inputs[i] + 1
         return
-    tau = _slot_physical_torque(q, qd, q_target, params, i, friction_velocity, use_pd_curve)
+    tau = _slot_physical_torque(q, qd, q_target, params, i, friction_velocity, use_pd_curve, qd_target, tau_ff)
     tau_phys_out[i] = tau
     effort = held[i]
     if residual != 0:

@@ -1,8 +1,9 @@
 """The net-step Warp kernel of the GRU-PD drive: features, GRU cell, head and output guard, per actuator slot.
 
-One thread per slot; on net steps (where the slot's rate phase is 0) and finite inputs it evaluates the physics
-prior (:func:`.kernels.physical_torque`, for the ``tau_phys`` feature), writes the normalised features, advances
-the GRU by one step, runs the head and holds the denormalised output (see :mod:`.kernels` for the call sequence).
+One thread per slot; on net steps (where the slot's rate phase is 0) and finite inputs (joint state and the whole
+command: position and velocity targets, feed-forward torque) it evaluates the physics prior
+(:func:`.kernels.physical_torque`, for the ``tau_phys`` feature), writes the normalised features, advances the GRU
+by one step, runs the head and holds the denormalised output (see :mod:`.kernels` for the call sequence).
 The net's sizes are compile-time constants of the kernel (one kernel per net shape, cached): the Warp functions
 below are made per shape by small factories, so their loops have fixed trip counts.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import warp as wp
 
-from .kernels import _KD, _KP, _activate, _feature, _sigmoid, _slot_physical_torque
+from .kernels import _KD, _KP, _activate, _command, _feature, _sigmoid, _slot_physical_torque
 
 __all__ = ["gru_pd_net"]
 
@@ -34,6 +35,8 @@ def _input_writer(NUM_FEATURES: int):  # noqa: N803 (compile-time constant)
         q: float,
         q_target: float,
         qd: float,
+        qd_target: float,
+        tau_ff: float,
         params: wp.array2d[float],
         tau: float,
         feature_codes: wp.array[wp.int32],
@@ -42,7 +45,9 @@ def _input_writer(NUM_FEATURES: int):  # noqa: N803 (compile-time constant)
     ):
         """Slot ``i``'s normalised features into column ``i`` of ``x_buf``."""
         for f in range(NUM_FEATURES):
-            raw = _feature(feature_codes[f], q, q_target, qd, params[i, _KP], params[i, _KD], tau)
+            kp = params[i, _KP]
+            kd = params[i, _KD]
+            raw = _feature(feature_codes[f], q, q_target, qd, kp, kd, tau, qd_target, tau_ff)
             x_buf[f, i] = raw * input_affine[0, f] + input_affine[1, f]
 
     return write_inputs
@@ -183,9 +188,12 @@ def _make_gru_pd_net(NUM_FEATURES: int, HIDDEN: int, NUM_LAYERS: int):  # noqa: 
         positions: wp.array[float],
         velocities: wp.array[float],
         target_pos: wp.array[float],
+        target_vel: wp.array[float],
+        feedforward: wp.array[float],
         pos_indices: wp.array[wp.uint32],
         vel_indices: wp.array[wp.uint32],
         target_pos_indices: wp.array[wp.uint32],
+        target_vel_indices: wp.array[wp.uint32],
         params: wp.array2d[float],
         friction_velocity: float,
         use_pd_curve: int,
@@ -211,17 +219,22 @@ def _make_gru_pd_net(NUM_FEATURES: int, HIDDEN: int, NUM_LAYERS: int):  # noqa: 
         head_buf: wp.array3d[float],
         nonfinite_outputs: wp.array[wp.int32],
     ):
-        """On net steps (rate phase 0) and finite inputs: one GRU step of slot ``i``, its output held."""
+        """On net steps (rate phase 0) and finite inputs: one GRU step of slot ``i``, its output held.
+
+        ``feedforward`` may be None (zero feed-forward torque).
+        """
         i = wp.tid()
         if phase[i] != 0:
             return
         q = positions[pos_indices[i]]
         qd = velocities[vel_indices[i]]
         q_target = target_pos[target_pos_indices[i]]
-        if not (wp.isfinite(q) and wp.isfinite(qd) and wp.isfinite(q_target)):
+        qd_target, tau_ff = _command(target_vel, feedforward, target_vel_indices, i)
+        finite_command = wp.isfinite(qd_target) and wp.isfinite(tau_ff)
+        if not (wp.isfinite(q) and wp.isfinite(qd) and wp.isfinite(q_target) and finite_command):
             return  # state untouched (the output kernel gives zero effort and counts it)
-        tau = _slot_physical_torque(q, qd, q_target, params, i, friction_velocity, use_pd_curve)
-        write_inputs(i, q, q_target, qd, params, tau, feature_codes, input_affine, x_buf)
+        tau = _slot_physical_torque(q, qd, q_target, params, i, friction_velocity, use_pd_curve, qd_target, tau_ff)
+        write_inputs(i, q, q_target, qd, qd_target, tau_ff, params, tau, feature_codes, input_affine, x_buf)
         gru_step(i, x_buf, w_in0, w_in, w_rec, bias, hidden, h_buf)
         y = _head(i, hidden, head_w, head_b, head_dims, num_head_layers, head_buf) * output_scale + output_offset
         _hold_output(i, y, held, fallback, hidden, nonfinite_outputs)

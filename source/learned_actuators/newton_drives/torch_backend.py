@@ -181,34 +181,44 @@ class TorchGRUPD:
         self.tau = wp.to_torch(drive.tau_phys)
         self.input_count = wp.to_torch(drive.nonfinite_input_count)
         self.output_count = wp.to_torch(drive.nonfinite_output_count)
-        zeros = [torch.zeros(n) for _ in range(9)]
-        self._safe = zeros[:3]
-        self._error, self._upper, self._lower, self._effort, self._y = zeros[3:8]
-        self._tmp = zeros[8]
+        zeros = [torch.zeros(n) for _ in range(11)]
+        self._safe = zeros[:5]
+        """Position, velocity, position and velocity targets, feed-forward with zeros at bad slots (when any)."""
+        self._error, self._upper, self._lower, self._effort, self._y = zeros[5:10]
+        self._tmp = zeros[10]
         self._io = WarpTorchIO(n)
 
     """
     Drive interface.
     """
 
-    def compute(self, drive: DriveGRUPD, positions, velocities, target_pos, indices, forces, state) -> None:
-        """Clipped effort into ``forces``, state advanced in place (the Warp kernels' math)."""
-        with single_torch_thread(self.n):
-            self._compute(drive, positions, velocities, target_pos, indices, forces, state)
+    def compute(self, drive: DriveGRUPD, joints, indices, forces, state) -> None:
+        """Clipped effort into ``forces``, state advanced in place (the Warp kernels' math).
 
-    def _compute(self, drive: DriveGRUPD, positions, velocities, target_pos, indices, forces, state) -> None:
-        pos_indices, vel_indices, target_indices = indices
+        ``joints``: the simulator's positions, velocities, position and velocity targets and feed-forward (None:
+        zero); ``indices``: the position, velocity, position-target and velocity-target indices (the feed-forward is
+        read at the velocity-target indices, as by Newton's ``DrivePD``).
+        """
+        with single_torch_thread(self.n):
+            self._compute(drive, joints, indices, forces, state)
+
+    def _compute(self, drive: DriveGRUPD, joints, indices, forces, state) -> None:
+        positions, velocities, target_pos, target_vel, feedforward = joints
+        pos_indices, vel_indices, target_indices, target_vel_indices = indices
         q = self._gather(positions, pos_indices, 0)
         qd = self._gather(velocities, vel_indices, 1)
         qt = self._gather(target_pos, target_indices, 2)
+        qdt = self._gather(target_vel, target_vel_indices, 3)
+        ff = None if feedforward is None else self._gather(feedforward, target_vel_indices, 4)
         views = state.torch_views()
-        bad = self._bad_inputs(q, qd, qt)
+        bad = self._bad_inputs(q, qd, qt, qdt, ff)
         if bad is not None:  # finite placeholders (zeros) so that nothing below sees the bad values
-            q, qd, qt = (safe.copy_(x).masked_fill_(bad, 0.0) for x, safe in zip((q, qd, qt), self._safe, strict=True))
-        tau = self._physics_torque(q, qd, qt)
+            inputs = zip((q, qd, qt, qdt, ff), self._safe, strict=True)
+            q, qd, qt, qdt, ff = (None if x is None else safe.copy_(x).masked_fill_(bad, 0.0) for x, safe in inputs)
+        tau = self._physics_torque(q, qd, qt, qdt, ff)
         phase = int(views["phase"][0])  # all slots share it (see the module docstring)
         if phase == 0:
-            self._net_step(state, views, q, qd, qt, bad)
+            self._net_step(state, views, q, qd, qt, qdt, ff, bad)
         views["phase"].fill_((phase + 1) % drive.steps_per_network_step)
         effort, held = self._effort, views["held"]
         if self.residual:
@@ -253,17 +263,23 @@ class TorchGRUPD:
     def _gather(self, array: wp.array, indices: wp.array, slot: int) -> torch.Tensor:
         return self._io.gather(array, indices, slot)
 
-    def _bad_inputs(self, q, qd, qt) -> torch.Tensor | None:
-        """Slots with a non-finite input, or None when all are finite (one host read per input on the CPU)."""
-        if all(math.isfinite(float(x.sum())) for x in (q, qd, qt)):
+    def _bad_inputs(self, *inputs) -> torch.Tensor | None:
+        """Slots with a non-finite input (None inputs skipped), or None when all are finite (a host read per input)."""
+        inputs = [x for x in inputs if x is not None]
+        if all(math.isfinite(float(x.sum())) for x in inputs):
             return None
-        finite = torch.isfinite(q).logical_and_(torch.isfinite(qd)).logical_and_(torch.isfinite(qt))
+        finite = torch.isfinite(inputs[0])
+        for x in inputs[1:]:
+            finite.logical_and_(torch.isfinite(x))
         if bool(finite.all()):  # a finite overflow of the sum
             return None
         return finite.logical_not_()
 
-    def _physics_torque(self, q, qd, qt) -> torch.Tensor:
-        """``tau_phys`` into the drive's ``tau_phys`` array: :func:`~learned_actuators.physics.physical_torque`."""
+    def _physics_torque(self, q, qd, qt, qdt=None, ff=None) -> torch.Tensor:
+        """``tau_phys`` into the drive's ``tau_phys`` array: :func:`~learned_actuators.physics.physical_torque`.
+
+        ``qdt`` [rad/s] and ``ff`` [N·m] are the velocity target and feed-forward torque (None: zero).
+        """
         c = self.columns
         curve = self.use_pd_curve
         friction = c["friction"]
@@ -282,14 +298,16 @@ class TorchGRUPD:
             out=self.tau,
             scratch=self._error,
             limits=(self._lower, self._upper),
+            qd_target=qdt,
+            tau_ff=ff,
         )
 
-    def _net_step(self, state, views, q, qd, qt, bad) -> None:
+    def _net_step(self, state, views, q, qd, qt, qdt, ff, bad) -> None:
         """One GRU step on every slot; slots with bad inputs keep their state (``net_kernel.gru_pd_net``)."""
         net = self._net(state)
         c = self.columns
         for row, name in zip(net.input, self.feature_names, strict=True):
-            step_feature(name, q, qd, qt, c["kp"], c["kd"], self.tau, out=row)
+            step_feature(name, q, qd, qt, c["kp"], c["kd"], self.tau, out=row, qd_target=qdt, tau_ff=ff)
         hidden = hidden_block(views["storage"], self.num_features, self.num_layers, self.hidden_size)
         held, fallback = views["held"], views["fallback"]
         saved = None

@@ -1,8 +1,9 @@
 """Replay logged commands in the Isaac Lab simulator (Newton, kit-less) with an actuator under test.
 
 Every run of a :class:`~learned_actuators.validation.trajectories.TrajectoryBatch` becomes one env. Each env
-starts at its run's logged state; at every log sample k the logged command ``q_target[k]`` is held for
-``decimation`` physics steps (``physics dt = log dt / decimation``) and the simulated state after them is
+starts at its run's logged state; at every log sample k the logged command ``q_target[k]`` (with the target velocity
+``qd_target[k]`` and feed-forward torque ``tau_ff[k]`` as Isaac Lab's velocity and effort targets, when logged) is
+held for ``decimation`` physics steps (``physics dt = log dt / decimation``) and the simulated state after them is
 compared with the logged state at k + 1. Runs that ended keep their last command (their frames are masked).
 
 One simulation is built and closed per call, so several models are replayed one after the other in one
@@ -268,11 +269,18 @@ def _run(batch, robot, scene, sim, ids, decimation, cfg, name) -> Rollout:
     tau = np.zeros_like(batch.q)
     q[:, 0], qd[:, 0] = batch.q[:, 0], batch.qd[:, 0]
     steps = tqdm(range(num_steps - 1), desc=f"replay {name}", unit="step", disable=not cfg.show_progress, leave=False)
+    velocity, effort = torch.zeros_like(target), torch.zeros_like(target)
     for k in steps:
         target[:, ids] = t(batch.q_target[:, k])
+        if batch.qd_target is not None:  # the rest of the logged command: Isaac Lab's velocity and effort targets
+            velocity[:, ids] = t(batch.qd_target[:, k])
+        if batch.tau_ff is not None:
+            effort[:, ids] = t(batch.tau_ff[:, k])
         torque = torch.zeros(num_envs, len(ids), device=device)
         for _ in range(decimation):
             robot.actuators.target_command.set_position_index(value=target)
+            robot.actuators.target_command.set_velocity_index(value=velocity)
+            robot.actuators.target_command.set_effort_index(value=effort)
             scene.write_data_to_sim()
             sim.step(render=False)
             scene.update(dt)
@@ -300,7 +308,7 @@ def single_step_torque(
     """
     decimation = resolve_decimation(batch.dt, cfg, [network_dt(actuator_cfg)], batch.sources[0])
     dt = batch.dt / decimation
-    num_envs, num_steps, num_joints = batch.q.shape
+    num_envs, num_steps, _ = batch.q.shape
     if getattr(actuator_cfg, "physics_dt", "absent") is None:  # learned actuators need the step outside a sim
         actuator_cfg = replace(actuator_cfg, physics_dt=dt)
     with warnings.catch_warnings():
@@ -321,12 +329,15 @@ def single_step_torque(
     def t(x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(x, dtype=torch.float32, device=cfg.device)
 
-    zeros = torch.zeros(num_envs, num_joints, device=cfg.device)
+    zeros = np.zeros_like(batch.q)
+    velocities = batch.qd_target if batch.qd_target is not None else zeros
+    efforts = batch.tau_ff if batch.tau_ff is not None else zeros
     for k in range(num_steps):
         q, qd, target = t(batch.q[:, k]), t(batch.qd[:, k]), t(batch.q_target[:, k])
+        velocity, effort = t(velocities[:, k]), t(efforts[:, k])
         for _ in range(decimation):
             action = ArticulationActions(
-                joint_positions=target.clone(), joint_velocities=zeros.clone(), joint_efforts=zeros.clone()
+                joint_positions=target.clone(), joint_velocities=velocity.clone(), joint_efforts=effort.clone()
             )
             action = actuator.compute(action, joint_pos=q, joint_vel=qd)
         out[:, k] = action.joint_efforts.detach().cpu().numpy()

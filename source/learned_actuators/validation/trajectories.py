@@ -45,6 +45,10 @@ class TrajectoryBatch:
     """Frames that count (inside the run and valid), bool shape (E, T)."""
     metas: list[dict] = field(default_factory=list)
     """``JointLog.meta`` of each run."""
+    qd_target: np.ndarray | None = None
+    """Commanded joint velocities [rad/s], shape (E, T, J) (zero where a run logs none); None: no run logs them."""
+    tau_ff: np.ndarray | None = None
+    """Feed-forward torques [N·m], shape (E, T, J) (zero where a run logs none); None: no run logs them."""
 
     @property
     def num_envs(self) -> int:
@@ -95,6 +99,8 @@ class TrajectoryBatch:
             lengths=lengths,
             mask=mask,
             metas=[dict(log.meta) for log in logs],
+            qd_target=_command_term(logs, "qd_target", num_steps),
+            tau_ff=_command_term(logs, "tau_ff", num_steps),
         )
 
     def take(self, index, names: list[str] | None = None, metas: list[dict] | None = None) -> TrajectoryBatch:
@@ -112,6 +118,8 @@ class TrajectoryBatch:
             lengths=self.lengths[index],
             mask=self.mask[index],
             metas=list(metas) if metas is not None else [dict(self.metas[e]) for e in index],
+            qd_target=self.qd_target[index] if self.qd_target is not None else None,
+            tau_ff=self.tau_ff[index] if self.tau_ff is not None else None,
         )
 
     @classmethod
@@ -136,6 +144,13 @@ class TrajectoryBatch:
             return np.concatenate([pad_steps(getattr(b, name), num_steps) for b in batches])
 
         has_tau = all(b.tau is not None for b in batches)
+
+        def command(name: str) -> np.ndarray | None:  # zeros for batches without the term
+            if all(getattr(b, name) is None for b in batches):
+                return None
+            parts = [getattr(b, name) if getattr(b, name) is not None else np.zeros_like(b.q) for b in batches]
+            return np.concatenate([pad_steps(p, num_steps) for p in parts])
+
         return cls(
             names=[n for b in batches for n in b.names],
             sources=[s for b in batches for s in b.sources],
@@ -148,7 +163,23 @@ class TrajectoryBatch:
             lengths=np.concatenate([b.lengths for b in batches]),
             mask=np.concatenate([pad_steps(b.mask, num_steps, hold=False) for b in batches]),
             metas=[m for b in batches for m in b.metas],
+            qd_target=command("qd_target"),
+            tau_ff=command("tau_ff"),
         )
+
+
+def _command_term(logs: list[JointLog], name: str, num_steps: int) -> np.ndarray | None:
+    """A logged command channel (``qd_target``, ``tau_ff``) of every run, (E, T, J), zero where a run has none."""
+    if not any(name in log.channels for log in logs):
+        return None
+    for log in logs:
+        if name in log.channels and not np.isfinite(log.channels[name]).all():
+            raise LogFormatError(
+                f"{log.source}: channel '{name}' (logged command) is not finite in some samples; replay needs a "
+                "finite command (fix or drop those samples, e.g. with the column map's cleaning)."
+            )
+    parts = [log.channels[name] if name in log.channels else np.zeros_like(log.q) for log in logs]
+    return _pad_runs(parts, num_steps, logs[0].num_joints)
 
 
 def pad_steps(arr: np.ndarray, num_steps: int, hold: bool = True) -> np.ndarray:

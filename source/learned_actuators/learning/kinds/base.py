@@ -99,8 +99,14 @@ class ModelKind:
         """Recurrent state (or input history) of ``n`` joints after a reset, float64."""
         raise NotImplementedError
 
-    def step(self, model: ActuatorModel, module: nn.Module, state, kp, q, qd, q_target) -> tuple[torch.Tensor, Any]:
-        """One frame of the deploy ``module`` (float64) for N joints: ``(torque [N·m] (N,), new state)``."""
+    def step(
+        self, model: ActuatorModel, module: nn.Module, state, kp, q, qd, q_target, **command
+    ) -> tuple[torch.Tensor, Any]:
+        """One frame of the deploy ``module`` (float64) for N joints: ``(torque [N·m] (N,), new state)``.
+
+        ``command``: the step's ``qd_target``/``tau_ff``/``kd`` terms (:func:`~..features.step_command`); kinds whose
+        nets have fixed inputs (LSTM, MLP) ignore them.
+        """
         raise NotImplementedError
 
     # ----------------------------------------------------------------------------------------------- training
@@ -116,7 +122,7 @@ class ModelKind:
         """Whether training adds the multi-step rollout loss (asked for, and the kind has the physics prior)."""
         return bool(train_cfg.rollout_loss.enabled) and self.uses_physics
 
-    def rollout_torque(self, model: ActuatorModel, state, kp, params, q, qd, q_target, norm) -> tuple:
+    def rollout_torque(self, model: ActuatorModel, state, kp, params, q, qd, q_target, norm, **command) -> tuple:
         """Differentiable torque of one rollout-loss step (kinds with the physics prior): ``(tau, state)``."""
         raise NotImplementedError(f"model type {self.name!r} has no rollout loss.")
 

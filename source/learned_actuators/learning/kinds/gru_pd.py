@@ -53,31 +53,33 @@ class GRUPDKind(ModelKind):
         return cfg.mode == "residual"
 
     def raw_inputs(self, model, log):
-        """The features of the run at its own gain (:func:`~learned_actuators.learning.features.gru_step_features`)."""
-        p = model.run_params(log)
+        """The run's features under its whole command (:func:`~..features.gru_step_features`)."""
+        p, kp, extras = model.run_command(log)
         q, qd, qt = (torch.as_tensor(a[:, 0]) for a in (log.q, log.qd, log.q_target))
-        return gru_step_features(
-            model.model_cfg.features, q, qd, qt, torch.tensor(p.kp, dtype=torch.float64), p
-        ).numpy()
+        command = {k: torch.as_tensor(v) for k, v in extras.items()}
+        kp = torch.as_tensor(kp, dtype=torch.float64)
+        return gru_step_features(model.model_cfg.features, q, qd, qt, kp, p, **command).numpy()
 
     def zero_state(self, cfg: GRUModelCfg, n: int) -> torch.Tensor:
         """Hidden state (layers, N, hidden)."""
         return torch.zeros(cfg.num_layers, n, cfg.hidden_size, dtype=torch.float64)
 
-    def step(self, model, module, state, kp, q, qd, q_target):
-        """Features at gain ``kp`` per row, one GRU step, plus ``tau_phys`` in residual mode."""
+    def step(self, model, module, state, kp, q, qd, q_target, **command):
+        """Features at gain ``kp`` per row under the ``command`` terms, one GRU step, plus ``tau_phys`` (residual)."""
         p = model.physics_params()
-        x = gru_step_features(model.model_cfg.features, q, qd, q_target, kp, p)
+        phys = tau_phys(q, qd, q_target, kp, p, **command)
+        x = gru_step_features(model.model_cfg.features, q, qd, q_target, kp, p, physics=phys, **command)
         y, state = module(x[:, None, :], state)
         if model.residual:
-            y = y + tau_phys(q, qd, q_target, kp, p)
+            y = y + phys
         return y, state
 
-    def rollout_torque(self, model, state, kp, params, q, qd, q_target, norm):
+    def rollout_torque(self, model, state, kp, params, q, qd, q_target, norm, **command):
         """The trainer's net (normalisation ``norm = (mean, std, out_mean, out_std)`` applied here), with gradients."""
         mean, std, out_mean, out_std = norm
-        phys = tau_phys(q, qd, q_target, kp, params)  # once: a feature and the residual's base
-        z = (gru_step_features(model.model_cfg.features, q, qd, q_target, kp, params, physics=phys) - mean) / std
+        phys = tau_phys(q, qd, q_target, kp, params, **command)  # once: a feature and the residual's base
+        feats = gru_step_features(model.model_cfg.features, q, qd, q_target, kp, params, physics=phys, **command)
+        z = (feats - mean) / std
         gru = model.net.gru
         if gru.num_layers == 1:  # one cell step: the values of nn.GRU on one frame, with less call overhead
             h = torch.gru_cell(z, state[0], gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0)

@@ -68,7 +68,7 @@ class LSTMKind(ModelKind):
         z = torch.zeros(cfg.num_layers, n, cfg.hidden_size, dtype=torch.float64)
         return z, z.clone()
 
-    def step(self, model, module, state, kp, q, qd, q_target):
+    def step(self, model, module, state, kp, q, qd, q_target, **command):
         """One LSTM step on ``[q* - q, qd]``."""
         return module(torch.stack([q_target - q, qd], dim=-1)[:, None, :], state)
 

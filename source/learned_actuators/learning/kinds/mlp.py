@@ -67,7 +67,7 @@ class MLPKind(ModelKind):
         """The input history (N, 2, slots): position error and velocity, slot 0 = now."""
         return torch.zeros(n, 2, max(cfg.input_idx) + 1, dtype=torch.float64)
 
-    def step(self, model, module, state, kp, q, qd, q_target):
+    def step(self, model, module, state, kp, q, qd, q_target, **command):
         """Shift the history, put the frame in slot 0, run the net on the ``input_idx`` slots."""
         history = torch.roll(state, 1, dims=2)
         history[:, 0, 0] = q_target - q
