@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from pathlib import Path
 
 import torch
@@ -86,3 +88,49 @@ def step(actuator, q, qd, q_target):
     zeros = torch.zeros_like(q)
     action = ArticulationActions(joint_positions=q_target.clone(), joint_velocities=zeros, joint_efforts=zeros.clone())
     return actuator.compute(action, q, qd).joint_efforts
+
+
+@contextlib.contextmanager
+def bench_scene(tmp_path, actuator_cfg, num_envs: int = 1, dt: float = 0.005):
+    """The one-joint bench (inertia 0.01 kg·m², no gravity) with ``actuator_cfg`` as group ``legs`` on the real
+    simulator (Newton MJWarp, CPU, Isaac Lab's Python actuator path); yields the reset scene, closes the simulation."""
+    import isaaclab.sim as sim_utils
+    from isaaclab.assets import ArticulationCfg
+    from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
+    from isaaclab.utils import configclass
+    from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+
+    from learned_actuators.validation.bench import BenchParams, write_bench_usd
+
+    @configclass
+    class _SceneCfg(InteractiveSceneCfg):
+        robot: ArticulationCfg = None
+
+    robot_cfg = ArticulationCfg(
+        prim_path="{ENV_REGEX_NS}/Robot",
+        spawn=sim_utils.UsdFileCfg(usd_path=str(write_bench_usd(BenchParams(inertia=0.01), tmp_path))),
+        init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, 1.0), joint_pos={".*": 0.0}),
+        actuators={"legs": actuator_cfg},
+    )
+    sim_cfg = sim_utils.SimulationCfg(
+        dt=dt,
+        device="cpu",
+        gravity=(0.0, 0.0, 0.0),
+        physics=NewtonCfg(
+            solver_cfg=MJWarpSolverCfg(integrator="implicitfast", njmax=50, nconmax=0, disable_contacts=True),
+            num_substeps=1,
+            use_cuda_graph=False,
+        ),
+        use_newton_actuators=False,
+    )
+    sim_utils.create_new_stage()
+    sim = sim_utils.SimulationContext(sim_cfg)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            scene = InteractiveScene(_SceneCfg(num_envs=num_envs, env_spacing=2.0, robot=robot_cfg))
+            sim.reset()
+            yield scene, sim
+    finally:
+        sim.stop()
+        sim.clear_instance()

@@ -6,8 +6,6 @@ velocity target or feed-forward torque is a bad input (zero effort, counted, or 
 ``compute()`` and one on the real simulator (Newton MJWarp, Isaac Lab's Python actuator path).
 """
 
-import warnings
-
 import pytest
 import torch
 
@@ -15,7 +13,7 @@ from isaaclab.utils.types import ArticulationActions
 
 from learned_actuators import physics
 from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg, NonFiniteActuatorError
-from tests.actuators.helpers import GRUNet, make_actuator, save
+from tests.actuators.helpers import GRUNet, bench_scene, make_actuator, save
 from tests.actuators.test_nonfinite_inputs import state_of
 
 ENVS, JOINTS = 3, 4
@@ -228,69 +226,31 @@ Q, QD, Q_TARGET = 0.1, 0.2, 0.3  # joint state and position target of the simula
 def _bench_physics_and_efforts(tmp_path, commands):
     """On the one-joint bench (2 envs, Python path): after each ``(velocity target, effort target)`` pair of (2,)
     tensors, the actuator's physics torque, applied effort, input count and its net input rows."""
-    import isaaclab.sim as sim_utils
-    from isaaclab.assets import ArticulationCfg
-    from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
-    from isaaclab.utils import configclass
-    from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
-
-    from learned_actuators.validation.bench import BenchParams, write_bench_usd
-
-    @configclass
-    class _SceneCfg(InteractiveSceneCfg):
-        robot: ArticulationCfg = None
-
     actuator_cfg = CombinedGRUAndPDActuatorCfg(joint_names_expr=[".*"], network_file=command_file(tmp_path), **LIMITS)
-    robot_cfg = ArticulationCfg(
-        prim_path="{ENV_REGEX_NS}/Robot",
-        spawn=sim_utils.UsdFileCfg(usd_path=str(write_bench_usd(BenchParams(inertia=0.01), tmp_path))),
-        init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, 1.0), joint_pos={".*": 0.0}),
-        actuators={"legs": actuator_cfg},
-    )
-    sim_cfg = sim_utils.SimulationCfg(
-        dt=DT,
-        device="cpu",
-        gravity=(0.0, 0.0, 0.0),
-        physics=NewtonCfg(
-            solver_cfg=MJWarpSolverCfg(integrator="implicitfast", njmax=50, nconmax=0, disable_contacts=True),
-            num_substeps=1,
-            use_cuda_graph=False,
-        ),
-        use_newton_actuators=False,
-    )
-    sim_utils.create_new_stage()
-    sim = sim_utils.SimulationContext(sim_cfg)
     results = []
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=DeprecationWarning)
-            scene = InteractiveScene(_SceneCfg(num_envs=2, env_spacing=2.0, robot=robot_cfg))
-            sim.reset()
-            robot = scene["robot"]
-            actuator = robot.actuators["legs"]
-            for velocity_target, effort_target in commands:
-                robot.write_joint_position_to_sim_index(position=torch.full((2, 1), Q))
-                robot.write_joint_velocity_to_sim_index(velocity=torch.full((2, 1), QD))
-                scene.update(0.0)
-                command = robot.actuators.target_command
-                command.set_position_index(value=torch.full((2, 1), Q_TARGET))
-                command.set_velocity_index(value=velocity_target.view(2, 1))
-                command.set_effort_index(value=effort_target.view(2, 1))
-                scene.write_data_to_sim()  # computes the actuator torque at the state written above
-                rows = actuator._input.view(len(FEATURES), 2, 1)
-                results.append(
-                    {
-                        "tau_phys": actuator.physical_effort[:, 0].clone(),
-                        "applied": actuator.applied_effort[:, 0].clone(),
-                        "bad_inputs": actuator.num_nonfinite_inputs,
-                        "rows": {name: rows[i, :, 0].clone() for i, name in enumerate(FEATURES)},
-                        "actuator": actuator,
-                    }
-                )
-                sim.step()
-    finally:
-        sim.stop()
-        sim.clear_instance()
+    with bench_scene(tmp_path, actuator_cfg, num_envs=2, dt=DT) as (scene, sim):
+        robot = scene["robot"]
+        actuator = robot.actuators["legs"]
+        for velocity_target, effort_target in commands:
+            robot.write_joint_position_to_sim_index(position=torch.full((2, 1), Q))
+            robot.write_joint_velocity_to_sim_index(velocity=torch.full((2, 1), QD))
+            scene.update(0.0)
+            command = robot.actuators.target_command
+            command.set_position_index(value=torch.full((2, 1), Q_TARGET))
+            command.set_velocity_index(value=velocity_target.view(2, 1))
+            command.set_effort_index(value=effort_target.view(2, 1))
+            scene.write_data_to_sim()  # computes the actuator torque at the state written above
+            rows = actuator._input.view(len(FEATURES), 2, 1)
+            results.append(
+                {
+                    "tau_phys": actuator.physical_effort[:, 0].clone(),
+                    "applied": actuator.applied_effort[:, 0].clone(),
+                    "bad_inputs": actuator.num_nonfinite_inputs,
+                    "rows": {name: rows[i, :, 0].clone() for i, name in enumerate(FEATURES)},
+                    "actuator": actuator,
+                }
+            )
+            sim.step()
     return results
 
 

@@ -6,20 +6,14 @@ GRU-PD's Coulomb term was also the cfg field ``friction``, a cfg value counted t
 """
 
 import math
-import warnings
 
 import pytest
 import torch
 
-import isaaclab.sim as sim_utils
-from isaaclab.assets import ArticulationCfg
-from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
-from isaaclab.utils import configclass
-from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg, NewtonManager
+from isaaclab_newton.physics import NewtonManager
 
 from learned_actuators.actuators import CombinedGRUAndPDActuatorCfg
-from learned_actuators.validation.bench import BenchParams, write_bench_usd
-from tests.actuators.helpers import constant_gru, save
+from tests.actuators.helpers import bench_scene, constant_gru, save
 
 pytestmark = pytest.mark.integration
 
@@ -28,11 +22,6 @@ KD = 0.05
 FILE_COULOMB = 0.3  # the file's physics.friction [N·m]
 FRICTION_VELOCITY = 0.1  # [rad/s]
 QD = 0.2  # joint velocity of the torque check [rad/s]
-
-
-@configclass
-class _SceneCfg(InteractiveSceneCfg):
-    robot: ArticulationCfg = None
 
 
 def _sim_joint_friction_and_physics_torque(tmp_path, **cfg_kwargs) -> tuple[float, float, float]:
@@ -59,46 +48,20 @@ def _sim_joint_friction_and_physics_torque(tmp_path, **cfg_kwargs) -> tuple[floa
         actuator_velocity_limit=20.0,
         **cfg_kwargs,
     )
-    robot_cfg = ArticulationCfg(
-        prim_path="{ENV_REGEX_NS}/Robot",
-        spawn=sim_utils.UsdFileCfg(usd_path=str(write_bench_usd(BenchParams(inertia=0.01), tmp_path))),
-        init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, 1.0), joint_pos={".*": 0.0}),
-        actuators={"legs": actuator_cfg},
-    )
-    sim_cfg = sim_utils.SimulationCfg(
-        dt=DT,
-        device="cpu",
-        gravity=(0.0, 0.0, 0.0),
-        physics=NewtonCfg(
-            solver_cfg=MJWarpSolverCfg(integrator="implicitfast", njmax=50, nconmax=0, disable_contacts=True),
-            num_substeps=1,
-            use_cuda_graph=False,
-        ),
-        use_newton_actuators=False,
-    )
-    sim_utils.create_new_stage()
-    sim = sim_utils.SimulationContext(sim_cfg)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=DeprecationWarning)
-            scene = InteractiveScene(_SceneCfg(num_envs=1, env_spacing=2.0, robot=robot_cfg))
-            sim.reset()
-            robot = scene["robot"]
-            robot.write_joint_position_to_sim_index(position=torch.zeros(1, 1))
-            robot.write_joint_velocity_to_sim_index(velocity=torch.full((1, 1), QD))
-            robot.reset()
-            scene.update(0.0)
-            robot.actuators.target_command.set_position_index(value=torch.zeros(1, 1))
-            robot.actuators.target_command.set_velocity_index(value=torch.zeros(1, 1))
-            scene.write_data_to_sim()  # computes the actuator torque at the state written above
-            return (
-                float(robot.data.joint_friction_coeff.torch[0, 0]),
-                float(NewtonManager.get_model().joint_friction.numpy()[0]),
-                float(robot.actuators["legs"].physical_effort[0, 0]),
-            )
-    finally:
-        sim.stop()
-        sim.clear_instance()
+    with bench_scene(tmp_path, actuator_cfg, dt=DT) as (scene, _):
+        robot = scene["robot"]
+        robot.write_joint_position_to_sim_index(position=torch.zeros(1, 1))
+        robot.write_joint_velocity_to_sim_index(velocity=torch.full((1, 1), QD))
+        robot.reset()
+        scene.update(0.0)
+        robot.actuators.target_command.set_position_index(value=torch.zeros(1, 1))
+        robot.actuators.target_command.set_velocity_index(value=torch.zeros(1, 1))
+        scene.write_data_to_sim()  # computes the actuator torque at the state written above
+        return (
+            float(robot.data.joint_friction_coeff.torch[0, 0]),
+            float(NewtonManager.get_model().joint_friction.numpy()[0]),
+            float(robot.actuators["legs"].physical_effort[0, 0]),
+        )
 
 
 @pytest.mark.parametrize(

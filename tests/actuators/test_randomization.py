@@ -197,3 +197,23 @@ def test_randomized_go2_tasks_add_the_reset_event_and_take_overrides(kind, gains
     assert (randomization.kp_scale_range is not None) == gains
     plain, _ = load_task_cfgs(task.replace("-Randomized", ""))
     assert getattr(plain.events, "actuator_randomization", None) is None
+
+
+def test_the_delay_delays_the_whole_command(tmp_path):
+    """Exact: velocity targets and feed-forward efforts are delayed with the position targets, as Newton's Delay."""
+    from tests.actuators import test_command_inputs as cmd
+
+    delay = 2
+    delayed, reference = cmd.build(cmd.command_file(tmp_path), count=2)
+    slot_map = torch.arange(cmd.ENVS * cmd.JOINTS).view(cmd.ENVS, cmd.JOINTS)
+    gains = {"kp": delayed.stiffness.view(-1), "kd": delayed.damping.view(-1)}
+    delayed.randomization = ActuatorRandomization(
+        ActuatorRandomizationCfg(delay_range=(delay, delay)), slot_map, gains, "d"
+    )
+    delayed.randomization.draw(None)
+    rng = torch.Generator().manual_seed(0)
+    steps = [cmd.random_command(rng) for _ in range(8)]
+    for s, (q, qd, q_target, qd_target, tau_ff) in enumerate(steps):
+        late = steps[max(s - delay, 0)]
+        got = cmd.command_step(delayed, q, qd, q_target, qd_target, tau_ff)
+        assert torch.equal(got, cmd.command_step(reference, q, qd, *late[2:]))

@@ -211,3 +211,24 @@ def test_warp_pd_and_physics_funcs_take_the_command_as_the_torch_formulas(use_cu
     np.testing.assert_allclose(tau.numpy(), expected.numpy(), rtol=1e-5, atol=1e-4)
     without = physics.pd_torque(q, qd, qt, kp, kd)
     assert float((expected_pd - without).abs().median()) > 1.0  # the command terms are exercised
+
+
+@pytest.mark.usefixtures("drive_backend")
+def test_the_drive_delays_the_whole_command(tmp_path):
+    """A delay of d physics steps: the drive equals an undelayed actuator fed q*, qd* and tau_ff d steps late."""
+    from learned_actuators.actuators.randomization import ActuatorRandomization, ActuatorRandomizationCfg
+
+    delay, steps = 2, 12
+    path = command_net_file(tmp_path)
+    reference, ours = torch_actuator(path, ENVS, JOINTS), CommandRunner(path)
+    slot_map = torch.arange(ENVS * JOINTS).view(ENVS, JOINTS)
+    gains = {"kp": wp.to_torch(ours.drive.kp), "kd": wp.to_torch(ours.drive.kd)}
+    randomization = ActuatorRandomization(ActuatorRandomizationCfg(delay_range=(delay, delay)), slot_map, gains, "d")
+    randomization.draw(None)
+    ours.drive.randomization = randomization
+    q, qd, q_target, qd_target, tau_ff = command_trajectory(steps)
+    for s in range(steps):
+        late = max(s - delay, 0)
+        expected = reference_step(reference, q[s], qd[s], q_target[late], qd_target[late], tau_ff[late])
+        got = ours.step(q[s], qd[s], q_target[s], qd_target[s], tau_ff[s])
+        np.testing.assert_allclose(got, expected, atol=TOLERANCE)

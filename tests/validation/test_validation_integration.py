@@ -129,6 +129,23 @@ def test_folds_share_a_replay_only_where_the_model_is_the_same_and_match_separat
             np.testing.assert_allclose(merged.model(name).q_sim[sel, :n], alone.model(name).q_sim, atol=1e-6)
 
 
+def _pendulum_reference(batch, kp: float, kd: float) -> np.ndarray:
+    """Angles (E, T) of J·q̈ = kp (q* - q) + kd (q̇* - q̇) + τ_ff - m·g·l·sin q (semi-implicit Euler, as the solver
+    steps), with the batch's logged command (q̇*, τ_ff zero when not logged)."""
+    m, arm, inertia = PENDULUM["mass"], PENDULUM["length"], PENDULUM["inertia"]
+    zeros = np.zeros_like(batch.q)
+    qd_target = batch.qd_target if batch.qd_target is not None else zeros
+    tau_ff = batch.tau_ff if batch.tau_ff is not None else zeros
+    q, qd = batch.q[:, 0, 0].copy(), batch.qd[:, 0, 0].copy()
+    ref = [q.copy()]
+    for k in range(batch.num_steps - 1):
+        command = kp * (batch.q_target[:, k, 0] - q) + kd * (qd_target[:, k, 0] - qd) + tau_ff[:, k, 0]
+        qd = qd + DT * (command - m * 9.81 * arm * np.sin(q)) / inertia
+        q = q + DT * qd
+        ref.append(q.copy())
+    return np.stack(ref, axis=1)
+
+
 def test_bench_pendulum_matches_analytic_dynamics():
     """The procedural bench is the pendulum J·q̈ = tau - m·g·l·sin q (semi-implicit Euler, as the solver steps)."""
     from isaaclab.actuators import IdealPDActuatorCfg
@@ -138,15 +155,7 @@ def test_bench_pendulum_matches_analytic_dynamics():
     kp, kd = 1.5, 0.02
     pd = IdealPDActuatorCfg(joint_names_expr=[".*"], stiffness=kp, damping=kd)
     sim = replay(batch, pd, ValidationCfg(show_progress=False))
-    m, arm, inertia = PENDULUM["mass"], PENDULUM["length"], PENDULUM["inertia"]
-    q, qd = batch.q[:, 0, 0].copy(), batch.qd[:, 0, 0].copy()
-    ref = [q.copy()]
-    for k in range(batch.num_steps - 1):
-        tau = kp * (batch.q_target[:, k, 0] - q) - kd * qd - m * 9.81 * arm * np.sin(q)
-        qd = qd + DT * tau / inertia
-        q = q + DT * qd
-        ref.append(q.copy())
-    ref = np.stack(ref, axis=1)
+    ref = _pendulum_reference(batch, kp, kd)
     assert np.ptp(ref) > 0.1
     np.testing.assert_allclose(sim.q[:, :, 0], ref, atol=1e-4)
 
@@ -164,16 +173,8 @@ def test_bench_pendulum_follows_the_whole_logged_command():
     kp, kd = 1.5, 0.02
     pd = IdealPDActuatorCfg(joint_names_expr=[".*"], stiffness=kp, damping=kd)
     sim = replay(batch, pd, ValidationCfg(show_progress=False))
-    m, arm, inertia = PENDULUM["mass"], PENDULUM["length"], PENDULUM["inertia"]
-    q, qd = batch.q[:, 0, 0].copy(), batch.qd[:, 0, 0].copy()
-    ref = [q.copy()]
-    for k in range(batch.num_steps - 1):
-        command = kp * (batch.q_target[:, k, 0] - q) + kd * (batch.qd_target[:, k, 0] - qd) + batch.tau_ff[:, k, 0]
-        qd = qd + DT * (command - m * 9.81 * arm * np.sin(q)) / inertia
-        q = q + DT * qd
-        ref.append(q.copy())
     n = len(logs[1])
-    np.testing.assert_allclose(sim.q[:, :n, 0], np.stack(ref, axis=1)[:, :n], atol=1e-4)
+    np.testing.assert_allclose(sim.q[:, :n, 0], _pendulum_reference(batch, kp, kd)[:, :n], atol=1e-4)
     plain = replay(
         TrajectoryBatch.from_logs(_command_logs(num_runs=2, num_steps=100)), pd, ValidationCfg(show_progress=False)
     )

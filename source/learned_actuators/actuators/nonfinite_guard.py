@@ -96,8 +96,11 @@ class NonFiniteGuard:
         takes the exact path); no allocation. Raises :class:`NonFiniteActuatorError` with ``nonfinite="raise"``.
         """
         self._sync_physics_step()
-        if self.randomization is not None:  # the delayed targets (the target itself when the delay is off)
-            q_target = self.randomization.delayed_targets(q_target)
+        if self.randomization is not None:  # the delayed command (itself when the delay is off)
+            if command:
+                q_target, *command = self.randomization.delayed_targets(q_target, *command)
+            else:
+                q_target = self.randomization.delayed_targets(q_target)
         inputs = (q, qd, q_target, *command)
         if len(inputs) > len(_INPUT_NAMES):
             raise TypeError(f"_guard_inputs takes at most {len(_INPUT_NAMES)} inputs ({_INPUT_NAMES}).")

@@ -4,8 +4,9 @@ Per env and joint, drawn when the env resets and fixed for its episode (all opti
 
 .. math::
 
-    q^*_{in}(t) &= q^*(t - \min(d, n - 1)) \quad (d \in \text{delay\_range physics steps}, n \text{ targets since the
-        reset: the oldest target of the episode while fewer than } d + 1) \\
+    (q^*, \dot q^*, \tau_{ff})_{in}(t) &= (q^*, \dot q^*, \tau_{ff})(t - \min(d, n - 1)) \quad (d \in
+        \text{delay\_range physics steps}, n \text{ commands since the reset: the oldest of the episode while fewer
+        than } d + 1) \\
     k_p &= s_p\, k_{p,0}, \quad k_d = s_d\, k_{d,0} \quad \text{(the GRU-PD's physics prior only)} \\
     \tau &= s_\tau\, \tau_{model} - f \tanh(\dot q / v_c)
 
@@ -13,7 +14,8 @@ Per env and joint, drawn when the env resets and fixed for its episode (all opti
 stronger motor), ``f`` an extra Coulomb friction [N·m] of the joint (:func:`learned_actuators.physics.friction_torque`,
 ``v_c`` = :attr:`ActuatorRandomizationCfg.friction_velocity`), not seen by the model's inputs. A joint whose input
 is non-finite keeps zero effort. The delay matches Isaac Lab's ``DelayBuffer`` and Newton's ``Delay`` right after a
-reset (the first target is held until the history is long enough).
+reset (the first command is held until the history is long enough); the whole command (position and velocity
+targets, feed-forward effort) is delayed together.
 
 Both execution paths apply it inside our actuators, from the same code (:class:`ActuatorRandomization`): Isaac
 Lab's Python path (:class:`~learned_actuators.actuators.LearnedActuatorBase`: targets in ``_guard_inputs``, gains in
@@ -92,11 +94,12 @@ class ActuatorRandomization:
         self._history = None
         if cfg.delay_range is not None:
             self.delay = torch.zeros(size, dtype=torch.long, device=device)
-            self._history = torch.zeros(int(cfg.delay_range[1]) + 1, size, device=device)
+            # the whole command per slot: position target, velocity target, feed-forward effort
+            self._history = torch.zeros(int(cfg.delay_range[1]) + 1, 3, size, device=device)
             self._head = 0
             self._count = torch.zeros(size, dtype=torch.long, device=device)
-            self._index = torch.zeros(1, size, dtype=torch.long, device=device)
-            self._delayed = torch.zeros(size, device=device)
+            self._index = torch.zeros(1, 3, size, dtype=torch.long, device=device)
+            self._delayed = torch.zeros(3, size, device=device)
         self._native = None
 
     @property
@@ -146,24 +149,37 @@ class ActuatorRandomization:
             env_ids = env_ids.to(self.slot_map.device, torch.long)
         return self.slot_map[env_ids].reshape(-1)
 
-    def delayed_targets(self, target: torch.Tensor) -> torch.Tensor:
-        """Record ``target`` (any shape of ``S`` elements, slot order) and return the delayed targets (same shape).
+    def delayed_targets(self, target: torch.Tensor, *command: torch.Tensor | None):
+        """Record the command and return it delayed (the whole command together, as Newton's ``Delay`` does).
 
-        Returns ``target`` itself when the delay is off. The result is a buffer valid until the next call.
+        ``target`` (any shape of ``S`` elements, slot order) alone returns the delayed target; with ``command`` (the
+        velocity target and feed-forward effort; None: zero, returned as None) returns ``(target, *command)``
+        delayed. The inputs themselves when the delay is off. The results are buffers valid until the next call.
         """
         history = self._history
         if history is None:
-            return target
+            return (target, *command) if command else target
         length = history.shape[0]
         self._head = (self._head + 1) % length
-        history[self._head].view(target.shape).copy_(target)
+        row = history[self._head]
+        row[0].view(target.shape).copy_(target)
+        for k in (1, 2):
+            value = command[k - 1] if len(command) >= k else None
+            row[k].zero_() if value is None else row[k].view(target.shape).copy_(value)
         self._count.add_(1).clamp_(max=length)
-        index = self._index.view(-1)
+        index = self._index[0, 0]
         torch.sub(self._count, 1, out=index)
         torch.minimum(index, self.delay, out=index)
         index.neg_().add_(self._head).remainder_(length)
-        torch.gather(history, 0, self._index, out=self._delayed.view(1, -1))
-        return self._delayed.view(target.shape)
+        self._index[0, 1:].copy_(index.expand(2, -1))
+        torch.gather(history, 0, self._index, out=self._delayed.view(1, 3, -1))
+        delayed = self._delayed[0].view(target.shape)
+        if not command:
+            return delayed
+        return (
+            delayed,
+            *(None if c is None else self._delayed[k + 1].view(target.shape) for k, c in enumerate(command)),
+        )
 
     def apply_output(self, effort: torch.Tensor, joint_vel: torch.Tensor, finite: torch.Tensor | None = None) -> None:
         """``effort = s * effort - f tanh(qd / v_c)`` in place (slot order; ``finite``: where the inputs are finite)."""
@@ -190,13 +206,23 @@ class ActuatorRandomization:
     Native GRU-PD drive (called by DriveGRUPD.compute around its kernels).
     """
 
-    def native_targets(self, target_pos, target_pos_indices):
-        """The delayed targets as a Warp array on identity indices (inputs unchanged when the delay is off)."""
+    def native_targets(
+        self, target_pos, target_pos_indices, target_vel=None, feedforward=None, target_vel_indices=None
+    ):
+        """The delayed command as Warp arrays on identity indices.
+
+        Returns ``(target_pos, its indices, target_vel, feedforward, their indices)``: the inputs unchanged when the
+        delay is off; None terms stay None.
+        """
         if self._history is None:
-            return target_pos, target_pos_indices
-        io, _, identity = self._native_io()
-        self.delayed_targets(io.gather(target_pos, target_pos_indices, 2))
-        return self._native[1], identity
+            return target_pos, target_pos_indices, target_vel, feedforward, target_vel_indices
+        io, rows, identity = self._native_io()
+        command = [
+            None if a is None else io.gather(a, target_vel_indices, k) for a, k in ((target_vel, 4), (feedforward, 5))
+        ]
+        self.delayed_targets(io.gather(target_pos, target_pos_indices, 2), *command)
+        velocity, effort = (None if a is None else rows[k] for a, k in ((target_vel, 1), (feedforward, 2)))
+        return rows[0], identity, velocity, effort, identity
 
     def native_output(self, forces, positions, velocities, pos_indices, vel_indices, target_pos, target_indices):
         """Apply :meth:`apply_output` to the drive's ``forces`` (zero stays zero where an input is non-finite)."""
@@ -221,7 +247,8 @@ class ActuatorRandomization:
 
             size = self.slot_map.numel()
             identity = wp.array(np.arange(size, dtype=np.uint32), device="cpu")
-            self._native = (WarpTorchIO(size), wp.from_torch(self._delayed) if self._history is not None else None)
+            rows = [wp.from_torch(row) for row in self._delayed] if self._history is not None else None
+            self._native = (WarpTorchIO(size), rows)
             self._native = (*self._native, identity)
         return self._native
 

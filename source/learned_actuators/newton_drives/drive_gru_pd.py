@@ -288,8 +288,11 @@ class DriveGRUPD(DriveBase):
         if self.steps_per_network_step is None:
             raise ValueError("DriveGRUPD: the physics dt is unknown; pass dt to compute() or physics_dt to the drive.")
         randomization = self.randomization
-        if randomization is not None:  # delays the position targets only, as on the Python path
-            target_pos, target_pos_indices = randomization.native_targets(target_pos, target_pos_indices)
+        if randomization is not None:  # the whole command delayed, as on the Python path
+            command = (target_pos, target_pos_indices, target_vel, feedforward, target_vel_indices)
+            target_pos, target_pos_indices, target_vel, feedforward, target_vel_indices = randomization.native_targets(
+                *command
+            )
         joints = (positions, velocities, target_pos, target_vel, feedforward)
         joint_indices = (pos_indices, vel_indices, target_pos_indices, target_vel_indices)
         self._compute(joints, joint_indices, forces, state, device or self._device)
