@@ -173,7 +173,7 @@ def test_nets_without_a_prior_refuse_gain_ranges_and_take_the_rest(tmp_path):
         ("delay_range", (0, 2.5), "integers"),
         ("delay_range", (3, 1), "integers"),
         ("friction_velocity", 0.0, "positive"),
-        ("ensemble_member", True, "reserved"),
+        ("ensemble_member", "yes", "True or False"),
     ],
 )
 def test_bad_ranges_raise_a_user_error_naming_the_field(field, value, message):

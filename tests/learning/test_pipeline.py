@@ -110,6 +110,42 @@ def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
     assert (tmp_path / "out" / "gru_pd" / "light" / "best.pt").is_file()
 
 
+def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_one_file(tmp_path):
+    from learned_actuators.network_file import load_network
+
+    for k, (group, inertia) in enumerate((("light", 0.01), ("heavy", 0.02))):
+        for i, log in enumerate(
+            make_runs(kps=(3.0, 3.0), duration=1.0, inertia=inertia, mass=0.0, seed=k, keep_qdd=True)
+        ):
+            write_bench_csv(log, tmp_path / "bench" / group / f"run{i}.csv")
+    preset = {
+        "extends": str(shipped_file("presets", "recipe_gru_pd")),
+        "data": {
+            "reader": "bench_csv",
+            "path": str(tmp_path / "bench"),
+            "bench": {"group_inertia": {"light": 0.01, "heavy": 0.02}},
+        },
+        "train": {
+            "physics": {"kp": 3.0, "fit": False},
+            "max_epochs": 1,
+            "progress": False,
+            "tensorboard": False,
+            "plots": False,
+            "seq_len_s": 0.25,
+        },
+    }
+    (tmp_path / "p.json").write_text(json.dumps(preset))
+    argv = ["--preset", str(tmp_path / "p.json"), "--out", str(tmp_path / "out"), "--models", "gru_pd"]
+    assert script_main("train_actuator")([*argv, "train.ensemble=2", "train.rollout_loss.enabled=false"]) == 0
+    row = json.loads((tmp_path / "out" / "results.json").read_text())[0]
+    assert 0.0 <= row["within_1sigma"] <= row["within_2sigma"] <= 1.0 and row["ensemble_std"] > 0.0
+    assert set(row["per_split"]["light"]) >= {"within_1sigma", "within_2sigma", "ensemble_std"}
+    for split in ("light", "heavy"):
+        assert all((tmp_path / "out" / "gru_pd" / split / f"member_{k}" / "best.pt").is_file() for k in (0, 1))
+    net, meta = load_network(tmp_path / "out" / "export" / "gru_pd.pt")
+    assert net.member_head_weight.shape == (2, meta.hidden_size) and meta.hidden_size == 2 * 32
+
+
 def test_overrides_are_converted_and_checked_against_their_fields():
     import copy
 

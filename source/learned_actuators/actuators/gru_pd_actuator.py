@@ -95,6 +95,7 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         """``tau_phys`` [N·m] of the last step, shape (num_envs, num_joints)."""
         self._error = torch.zeros_like(self.physical_effort)
         self._effort_bad = torch.zeros_like(self._nonfinite)
+        self._init_ensemble()
 
     def compute(
         self, control_action: ArticulationActions, joint_pos: torch.Tensor, joint_vel: torch.Tensor
@@ -113,6 +114,10 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             self._write_features(q, qd, q_target, qd_target, tau_ff)
             self._begin_net_step()
             self._step(self._input, self._net_output.view(1, -1))
+            if self.ensemble_std is not None:
+                self._ensemble_spread()
+                if self.randomization is not None and self.randomization.member is not None:
+                    self._sampled_member_output()
             self._end_net_step()
         self._drop_bad_outputs()
         if self.mode == "residual":  # non-finite residuals were zeroed: tau = tau_phys there
@@ -123,6 +128,44 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             self.computed_effort.copy_(self._net_output)
         self._guard_effort()
         return self._write_output(control_action, qd, curve)
+
+    def _init_ensemble(self) -> None:
+        """The member heads of an ensemble file (buffers ``member_head_weight``/``member_head_bias``), if any."""
+        weight = getattr(self.network, "member_head_weight", None)
+        self.ensemble_members = 0
+        """Members of an ensemble file (0: a single model)."""
+        self.ensemble_std = None
+        """Ensemble files only: the members' standard deviation [N·m] of the net output of the last net step, shape
+        (num_envs, num_joints) (the file's GRU is the members' block-diagonal GRU and its head their mean; see
+        :mod:`learned_actuators.learning.ensemble`); None for a single model."""
+        if weight is None:
+            return
+        weight = weight.detach().to(self._device, torch.float32)
+        bias = self.network.member_head_bias.detach().to(self._device, torch.float32)
+        if weight.shape != (bias.numel(), self.hidden_size) or bias.numel() < 2:
+            raise self._file_error(
+                f"buffers 'member_head_weight' {tuple(weight.shape)} / 'member_head_bias' {tuple(bias.shape)} do not "
+                f"fit the GRU's hidden size {self.hidden_size}; expected (K, {self.hidden_size}) and (K,), K >= 2."
+            )
+        self._member_head = (weight.t().contiguous(), bias)
+        self.ensemble_members = int(bias.numel())
+        self._member_out = torch.zeros(self._num_envs * self.num_joints, bias.numel(), device=self._device)
+        self.ensemble_std = torch.zeros(self._num_envs, self.num_joints, device=self._device)
+
+    def _ensemble_spread(self) -> None:
+        """:attr:`ensemble_std` from the members' heads on the last layer's hidden state (in place)."""
+        weight_t, bias = self._member_head
+        torch.addmm(bias, self.hidden_state[-1], weight_t, out=self._member_out)
+        torch.std(self._member_out, dim=1, correction=0, out=self.ensemble_std.view(-1))
+        if self._out_scale != 1.0:
+            self.ensemble_std.mul_(abs(self._out_scale))
+
+    def _sampled_member_output(self) -> None:
+        """Each slot's net output from its drawn member (:attr:`ActuatorRandomizationCfg.ensemble_member`)."""
+        out = self._net_output.view(-1, 1)
+        torch.gather(self._member_out, 1, self.randomization.member.view(-1, 1), out=out)
+        if self._out_scale != 1.0 or self._out_offset != 0.0:
+            out.mul_(self._out_scale).add_(self._out_offset)
 
     def _guard_effort(self) -> None:
         """Zero (and count as non-finite outputs) efforts that overflowed to NaN/inf from finite inputs.

@@ -30,10 +30,10 @@ Use: :func:`actuator_randomization_event` (an ``EventTerm`` with mode ``"reset"`
 :func:`randomize_actuators`), e.g. ``env_cfg.events.actuator_randomization = actuator_randomization_event(cfg)``;
 the ``-Randomized-Offline`` Go2 tasks set it.
 
-Not yet: per-env sampling of an ensemble member of the learned model (ensemble network files do not exist yet).
-The hook is :attr:`ActuatorRandomizationCfg.ensemble_member` (raises today) and :meth:`ActuatorRandomization.draw`,
-which would draw a member index per env beside the other parameters. Native GRU-PD drives on CUDA devices are not
-supported yet (the ops are torch ops outside the CUDA graph; use ``sim.use_newton_actuators=False`` there).
+With :attr:`ActuatorRandomizationCfg.ensemble_member` each env applies one member of an ensemble network file
+(drawn at reset, per env and joint) instead of the members' mean: Isaac Lab's Python path only (the native drive runs
+the mean). Native GRU-PD drives on CUDA devices are not supported yet (the ops are torch ops outside the CUDA graph;
+use ``sim.use_newton_actuators=False`` there).
 """
 
 from __future__ import annotations
@@ -68,9 +68,13 @@ class ActuatorRandomization:
         gains: Live flat views (S,) of the prior's ``"kp"``/``"kd"`` the actuator reads (None: the model has no
             prior; a gain range then raises). Their current values are the bases the factors apply to.
         owner: Name used in error messages.
+        members: Ensemble members of the actuator's network file (0: a single model; ``ensemble_member`` then
+            raises).
     """
 
-    def __init__(self, cfg: ActuatorRandomizationCfg, slot_map: torch.Tensor, gains: dict | None, owner: str):
+    def __init__(
+        self, cfg: ActuatorRandomizationCfg, slot_map: torch.Tensor, gains: dict | None, owner: str, members: int = 0
+    ):
         cfg.check()
         self.cfg = cfg
         self.slot_map = slot_map.to(torch.long)
@@ -89,6 +93,16 @@ class ActuatorRandomization:
         """Motor strength per slot (S,), or None when off."""
         self.friction = None if cfg.friction_range is None else torch.zeros(size, device=device)
         """Extra Coulomb friction [N·m] per slot (S,), or None when off."""
+        if cfg.ensemble_member and members < 2:
+            raise UserInputError(
+                f"ActuatorRandomizationCfg: field 'ensemble_member' samples a member of an ensemble network file; "
+                f"{owner} runs a single model (or runs natively, where the drive applies the members' mean: set "
+                "sim.use_newton_actuators=False). Export an ensemble (learned_actuators.learning.ensemble) or set it "
+                "False."
+            )
+        self.members = int(members)
+        self.member = torch.zeros(size, dtype=torch.long, device=device) if cfg.ensemble_member else None
+        """Ensemble member per slot (S,) (long), or None when off."""
         self.delay = None
         """Input delay [physics steps] per slot (S,) (long), or None when off."""
         self._history = None
@@ -108,18 +122,15 @@ class ActuatorRandomization:
         return int(self.slot_map.shape[0])
 
     def parameters(self) -> dict[str, torch.Tensor]:
-        """The drawn values per (env, joint): ``kp_scale``, ``kd_scale``, ``torque_scale``, ``friction``, ``delay``."""
+        """The drawn values per (env, joint): gain scales, ``torque_scale``, ``friction``, ``delay``, ``member``."""
         values = {f"{name}_scale": scale for name, scale in self._gain_scale.items()}
-        for name in ("torque_scale", "friction", "delay"):
+        for name in ("torque_scale", "friction", "delay", "member"):
             if getattr(self, name) is not None:
                 values[name] = getattr(self, name)
         return {name: value[self.slot_map] for name, value in values.items()}
 
     def draw(self, env_ids: Sequence[int] | torch.Tensor | slice | None) -> None:
-        """Draw new parameters for ``env_ids`` (None: all) and clear their target history.
-
-        (Ensemble hook: a per-env member index would be drawn here, once ensembles exist.)
-        """
+        """Draw new parameters for ``env_ids`` (None: all) and clear their target history."""
         slots = self._slots(env_ids)
         count, device = slots.numel(), self.slot_map.device
         for field, name in _GAINS.items():
@@ -135,6 +146,8 @@ class ActuatorRandomization:
             low, high = self.cfg.delay_range
             self.delay[slots] = torch.randint(int(low), int(high) + 1, (count,), device=device)
             self._count[slots] = 0
+        if self.member is not None:
+            self.member[slots] = torch.randint(0, self.members, (count,), device=device)
 
     def clear_history(self, env_ids: Sequence[int] | torch.Tensor | slice | None) -> None:
         """Forget the targets of ``env_ids`` (None: all): the next target is held as in a new episode."""
@@ -304,10 +317,12 @@ def _attach(collection, name: str, group, cfg: ActuatorRandomizationCfg) -> Actu
     owner = f"actuator group '{name}' ({type(target).__name__})"
     if target is group:  # Isaac Lab's Python path: rows are envs
         slot_map = torch.arange(target.stiffness.numel(), device=target.stiffness.device).view(target.stiffness.shape)
-        gains = None
+        gains, members = None, 0
         if isinstance(target, CombinedGRUAndPDActuator):
             gains = {"kp": target.stiffness.view(-1), "kd": target.damping.view(-1)}
+            members = target.ensemble_members
     else:
+        members = 0
         slot_map = _native_slot_map(collection, name, group)
         gains = None
         if isinstance(target, DriveGRUPD):
@@ -319,7 +334,7 @@ def _attach(collection, name: str, group, cfg: ActuatorRandomizationCfg) -> Actu
             gains = {"kp": wp.to_torch(target.kp), "kd": wp.to_torch(target.kd)}
         else:  # a net drive's actuator: one env of all slots
             slot_map = slot_map.to(target.stiffness.device)
-    randomization = ActuatorRandomization(cfg, slot_map, gains, owner)
+    randomization = ActuatorRandomization(cfg, slot_map, gains, owner, members)
     target.randomization = randomization
     return randomization
 

@@ -39,8 +39,10 @@ class ActuatorRandomizationCfg:
     """Input delay of the position targets in physics steps, integers ``0 <= low <= high`` (both included)."""
 
     ensemble_member: bool = False
-    """Reserved: per-env sampling of an ensemble member of the learned model. Ensembles do not exist yet: True
-    raises."""
+    """Per-env sampling of an ensemble member: each env's GRU-PD applies the torque of one member of an ensemble
+    network file (:mod:`learned_actuators.learning.ensemble`), drawn uniformly at reset, instead of the members' mean,
+    so the policy trains against the model's own uncertainty. Needs an ensemble file on Isaac Lab's Python actuator
+    path (``sim.use_newton_actuators=False``; the native drive runs the mean)."""
 
     def check(self) -> None:
         """Raise :class:`UserInputError` naming the field for a value the randomisation cannot run with."""
@@ -65,8 +67,7 @@ class ActuatorRandomizationCfg:
             raise UserInputError(
                 f"{where}: field 'friction_velocity' must be a positive number [rad/s]; got {self.friction_velocity!r}."
             )
-        if self.ensemble_member:
+        if not isinstance(self.ensemble_member, bool):
             raise UserInputError(
-                f"{where}: field 'ensemble_member' is reserved: learned actuator ensembles do not exist yet "
-                "(one network file holds one model). Leave it False."
+                f"{where}: field 'ensemble_member' must be True or False; got {self.ensemble_member!r}."
             )

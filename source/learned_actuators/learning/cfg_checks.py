@@ -94,6 +94,7 @@ FIELD_CHECKS: dict[str, dict[str, Check]] = {
         "ema_decay": FRACTION,
         "grad_clip": POSITIVE,
         "max_epochs": AT_LEAST_ONE,
+        "ensemble": AT_LEAST_ONE,
         "patience": AT_LEAST_ONE,
         "val_ratio": FRACTION,
         "num_threads": AT_LEAST_ONE,

@@ -120,13 +120,16 @@ def pool_results(results: list[dict[str, Any]], weights: list[int]) -> dict[str,
             rollout_rmse_runs=[float(x) for x in runs],
             diverged=int(sum(r["diverged"] for r in results)),
         )
+    for key in ("within_1sigma", "within_2sigma", "ensemble_std"):  # an ensemble's spread: frame-weighted
+        if all(key in r for r in results):
+            out[key] = float(np.average([r[key] for r in results], weights=w))
     out["train_time_s"] = float(sum(r.get("train_time_s", 0.0) for r in results))
     return out
 
 
 def per_split_results(splits, results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per-split (per-fold) metrics plus their plain mean under ``"mean"``."""
-    keys = ("rmse", "r2", "rollout_rmse", "diverged", "train_time_s")
+    keys = ("rmse", "r2", "rollout_rmse", "diverged", "within_1sigma", "within_2sigma", "ensemble_std", "train_time_s")
     out = {name: {k: r[k] for k in keys if k in r} for (name, _), r in zip(splits, results, strict=True)}
     out["mean"] = {k: float(np.mean([r[k] for r in results])) for k in keys if all(k in r for r in results)}
     return out

@@ -82,7 +82,9 @@ def _normalization_buffers(module: nn.Module, input_mean, input_std, output_mean
 class GRUDeploy(nn.Module):
     """``gru_pd`` contract with normalisation baked in: ``forward(x (N, 1, F) raw, h (L, N, H)) -> (y (N,) [N·m], h)``.
 
-    ``y`` is the residual ``tau - tau_phys`` (residual mode) or the torque (direct mode) in N·m.
+    ``y`` is the residual ``tau - tau_phys`` (residual mode) or the torque (direct mode) in N·m. An ensemble's
+    combined net (:meth:`~learned_actuators.learning.ensemble.Ensemble.combined`) brings its members' heads as the
+    buffers ``member_head_weight`` (K, H) and ``member_head_bias`` (K,) [N·m], which travel in the file.
     """
 
     def __init__(self, net: GRUNet, input_mean, input_std, output_mean: float, output_std: float):
@@ -90,6 +92,9 @@ class GRUDeploy(nn.Module):
         self.gru = net.gru
         self.head = net.head
         _normalization_buffers(self, input_mean, input_std, output_mean, output_std)
+        for name in ("member_head_weight", "member_head_bias"):
+            if hasattr(net, name):
+                self.register_buffer(name, getattr(net, name).detach().clone())
 
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step: raw features (N, 1, F) and state (L, N, H) -> (output (N,) [N·m], new state)."""

@@ -21,6 +21,7 @@ from .baselines import fit_pd_friction
 from .cfg_checks import model_types
 from .checkpoints import finished_run
 from .data_loading import load_data, splits_of
+from .ensemble import Ensemble, calibration, member_plan
 from .evaluation import evaluate, per_split_results, pool_results, test_weight
 from .export import export_model
 from .outputs import remove_partial_files
@@ -38,17 +39,29 @@ Fitter = Callable[[str, Split], tuple[Any, float | None]]
 
 
 def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fitter:
-    """Train ``model_type`` per split in ``out_dir/<model>/<split>`` (a finished split of a resumed run is kept)."""
+    """Train ``model_type`` per split in ``out_dir/<model>/<split>`` (a finished split of a resumed run is kept).
 
-    def fit(split_name: str, split: Split):
-        run_dir = out_dir / model_type / split_name
+    With ``train.ensemble = K > 1`` the split's ``K`` members train in ``.../<split>/member_<k>`` and the row's
+    model is their :class:`~.ensemble.Ensemble`.
+    """
+
+    def one(member_cfg: TrainCfg, runs, val, run_dir: Path):
         done = finished_run(run_dir) if resume else None
         if done is not None:  # finished before the interruption: its best model, as trained
             model, earlier = done
             return model, float(earlier.get("wall_time_s", 0.0))
         checkpoint = run_dir / "checkpoint.pt"
         resume_from = checkpoint if resume and checkpoint.is_file() else None
-        return train(cfg, split.train, split.val, run_dir=run_dir, resume=resume_from).model, None
+        return train(member_cfg, runs, val, run_dir=run_dir, resume=resume_from).model, None
+
+    def fit(split_name: str, split: Split):
+        run_dir = out_dir / model_type / split_name
+        if cfg.ensemble == 1:
+            return one(cfg, split.train, split.val, run_dir)
+        plan = member_plan(cfg, split.train, cfg.ensemble, cfg.ensemble_bootstrap)
+        fitted = [one(c, runs, split.val, run_dir / f"member_{k}") for k, (c, runs) in enumerate(plan)]
+        times = [t for _, t in fitted]
+        return Ensemble([m for m, _ in fitted]), None if None in times else float(sum(times))
 
     return fit
 
@@ -85,6 +98,9 @@ def _row(name: str, fit: Fitter, splits: list[tuple[str, Split]], on_split, expo
         t0 = time.perf_counter()
         model, train_time = fit(split_name, split)
         metrics = evaluate(model, split.test)
+        if isinstance(model, Ensemble):  # the calibration of the members' spread on the test runs
+            spread = calibration(model, split.test)
+            metrics.update({k: spread[k] for k in ("within_1sigma", "within_2sigma")}, ensemble_std=spread["mean_std"])
         metrics["train_time_s"] = time.perf_counter() - t0 if train_time is None else train_time
         per_split.append(metrics)
         weights.append(test_weight(split.test))
@@ -92,7 +108,8 @@ def _row(name: str, fit: Fitter, splits: list[tuple[str, Split]], on_split, expo
             on_split(name, split_name, model, split, metrics)
         logger.info("%s %s: %s", name, split_name, {k: v for k, v in metrics.items() if k != "rollout_rmse_runs"})
         if export_dir is not None and split_name == splits[-1][0]:
-            export_model(model, export_dir, name, source={"preset_split": split_name})
+            exported = model.combined() if isinstance(model, Ensemble) else model
+            export_model(exported, export_dir, name, source={"preset_split": split_name})
     return {
         "model": name,
         **pool_results(per_split, weights),

@@ -90,6 +90,14 @@ class TrainCfg:
     none, and the best epoch is chosen on the training loss (curve ``sqrt_train_loss``). Default 0.15."""
     seed: int = 0
     """Seed of initialisation, shuffling and dropout. Default 0."""
+    ensemble: int = 1
+    """Members of a GRU-PD ensemble (:mod:`~learned_actuators.learning.ensemble`): ``K > 1`` trains ``K`` models with
+    seeds ``seed .. seed + K - 1`` (``K`` times the training time), evaluates their mean, reports the calibration of
+    their spread on the test runs (``within_1sigma``/``within_2sigma``, ``ensemble_std``) and exports them as one
+    file whose actuator applies the mean and exposes a per-joint standard deviation. Default 1 (one model)."""
+    ensemble_bootstrap: bool = False
+    """With ``ensemble > 1``: each member trains on the training runs drawn with replacement (the physics fitted once
+    on all runs, then fixed). Default False (seeds only)."""
     device: str = "cpu"
     """Torch device. Default cpu."""
     num_threads: int | None = 1

@@ -66,6 +66,8 @@ class ModelKind:
     """``module:Class`` of that actuator's cfg."""
     native_conventions: ClassVar[tuple[str, ...]] = ()
     """Actuator attributes (input conventions) the Newton-native drive is given besides the limits."""
+    ensembles: ClassVar[bool] = False
+    """Members of the kind can be combined into one ensemble file (:mod:`~learned_actuators.learning.ensemble`)."""
     newton_drive: ClassVar[str | None] = None
     """Newton's own drive (name in ``newton.actuators``) for ``.newton.onnx`` files; None: the kind has none."""
 

@@ -26,6 +26,7 @@ class GRUPDKind(ModelKind):
     cfg_field: ClassVar[str] = "gru"
     deploy_class: ClassVar[type] = GRUDeploy
     uses_physics: ClassVar[bool] = True
+    ensembles: ClassVar[bool] = True
     onnx_inputs: ClassVar[tuple[str, ...]] = ("x", "h_in")
     onnx_outputs: ClassVar[tuple[str, ...]] = ("y", "h_out")
     actuator: ClassVar[str] = "learned_actuators.actuators:CombinedGRUAndPDActuator"
