@@ -110,7 +110,7 @@ def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
     assert (tmp_path / "out" / "gru_pd" / "light" / "best.pt").is_file()
 
 
-def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_one_file(tmp_path):
+def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_one_file(tmp_path, capsys):
     from learned_actuators.network_file import load_network
 
     for k, (group, inertia) in enumerate((("light", 0.01), ("heavy", 0.02))):
@@ -137,6 +137,8 @@ def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_on
     (tmp_path / "p.json").write_text(json.dumps(preset))
     argv = ["--preset", str(tmp_path / "p.json"), "--out", str(tmp_path / "out"), "--models", "gru_pd"]
     assert script_main("train_actuator")([*argv, "train.ensemble=2", "train.rollout_loss.enabled=false"]) == 0
+    table = capsys.readouterr().out
+    assert "within 1σ / 2σ" in table and "| pd_friction_lsq |" in table
     row = json.loads((tmp_path / "out" / "results.json").read_text())[0]
     assert 0.0 <= row["within_1sigma"] <= row["within_2sigma"] <= 1.0 and row["ensemble_std"] > 0.0
     assert set(row["per_split"]["light"]) >= {"within_1sigma", "within_2sigma", "ensemble_std"}

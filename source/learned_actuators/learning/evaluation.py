@@ -88,17 +88,24 @@ def _evaluate_lazy(model, logs: LazyRuns, with_rollout: bool) -> dict[str, Any]:
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    """Markdown table of result rows (model, torque RMSE [N·m], R², rollout RMSE [rad], diverged, time [s])."""
-    lines = [
-        "| model | torque RMSE [N·m] | R² | rollout RMSE [rad] | diverged runs | train time [s] |",
-        "|---|---|---|---|---|---|",
-    ]
+    """Markdown table of result rows (model, torque RMSE [N·m], R², rollout RMSE [rad], diverged, time [s]).
+
+    When a row is an ensemble (``train.ensemble > 1``) a column gives the calibration of its spread on the test
+    frames: the share of errors within 1 and 2 standard deviations of the members (Gaussian: 68 % / 95 %).
+    """
+    spread = any("within_1sigma" in r for r in rows)
+    head = "| model | torque RMSE [N·m] | R² | rollout RMSE [rad] | diverged runs | train time [s] |"
+    lines = [head + (" within 1σ / 2σ |" if spread else ""), "|---|---|---|---|---|---|" + ("---|" if spread else "")]
     for r in rows:
         ro = f"{r['rollout_rmse']:.3f}" if "rollout_rmse" in r else "—"
-        lines.append(
+        line = (
             f"| {r['model']} | {r['rmse']:.3f} | {r['r2']:.2f} | {ro} | {r.get('diverged', '—')} | "
             f"{r.get('train_time_s', 0.0):.1f} |"
         )
+        if spread:
+            calibrated = "within_1sigma" in r
+            line += f" {r['within_1sigma']:.0%} / {r['within_2sigma']:.0%} |" if calibrated else " — |"
+        lines.append(line)
     return "\n".join(lines)
 
 
