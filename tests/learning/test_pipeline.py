@@ -139,7 +139,10 @@ def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_on
     assert script_main("train_actuator")([*argv, "train.ensemble=2", "train.rollout_loss.enabled=false"]) == 0
     table = capsys.readouterr().out
     assert "within 1σ / 2σ" in table and "| pd_friction_lsq |" in table
-    row = json.loads((tmp_path / "out" / "results.json").read_text())[0]
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert [r["model"] for r in rows] == ["gru_pd", "gru_pd_single", "pd_friction_lsq"]  # and one member alone
+    row = rows[0]
+    assert "within_1sigma" not in rows[1] and rows[1]["rmse"] > 0.0
     assert 0.0 <= row["within_1sigma"] <= row["within_2sigma"] <= 1.0 and row["ensemble_std"] > 0.0
     assert set(row["per_split"]["light"]) >= {"within_1sigma", "within_2sigma", "ensemble_std"}
     for split in ("light", "heavy"):

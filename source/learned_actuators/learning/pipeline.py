@@ -91,9 +91,13 @@ def _baselines(cfg: TrainCfg, logs: list[JointLog], trajectory: bool) -> dict[st
     return {name: (lambda _, split, f=f: (f(split.train + split.val), None)) for name, f in fitters.items()}
 
 
-def _row(name: str, fit: Fitter, splits: list[tuple[str, Split]], on_split, export_dir: Path | None) -> dict:
-    """Fit ``name`` on every split, evaluate it on the split's test runs, pool the folds into one result row."""
-    per_split, weights = [], []
+def _row(name: str, fit: Fitter, splits: list[tuple[str, Split]], on_split, export_dir: Path | None) -> list[dict]:
+    """Fit ``name`` on every split, evaluate it on the split's test runs, pool the folds into one result row.
+
+    An ensemble gets a second row, ``<name>_single``: its first member alone, on the same test runs (what one model
+    of the same recipe reaches).
+    """
+    per_split, weights, singles = [], [], []
     for split_name, split in splits:
         t0 = time.perf_counter()
         model, train_time = fit(split_name, split)
@@ -101,6 +105,7 @@ def _row(name: str, fit: Fitter, splits: list[tuple[str, Split]], on_split, expo
         if isinstance(model, Ensemble):  # the calibration of the members' spread on the test runs
             spread = calibration(model, split.test)
             metrics.update({k: spread[k] for k in ("within_1sigma", "within_2sigma")}, ensemble_std=spread["mean_std"])
+            singles.append(evaluate(model.members[0], split.test))
         metrics["train_time_s"] = time.perf_counter() - t0 if train_time is None else train_time
         per_split.append(metrics)
         weights.append(test_weight(split.test))
@@ -110,12 +115,16 @@ def _row(name: str, fit: Fitter, splits: list[tuple[str, Split]], on_split, expo
         if export_dir is not None and split_name == splits[-1][0]:
             exported = model.combined() if isinstance(model, Ensemble) else model
             export_model(exported, export_dir, name, source={"preset_split": split_name})
-    return {
-        "model": name,
-        **pool_results(per_split, weights),
-        "splits": [n for n, _ in splits],
-        "per_split": per_split_results(splits, per_split),
-    }
+    rows = [(name, per_split)] + ([(f"{name}_single", singles)] if singles else [])
+    return [
+        {
+            "model": row,
+            **pool_results(r, weights),
+            "splits": [n for n, _ in splits],
+            "per_split": per_split_results(splits, r),
+        }
+        for row, r in rows
+    ]
 
 
 def run_preset(
@@ -160,6 +169,8 @@ def run_preset(
     if baseline:
         fitters.update(_baselines(train_cfg, logs, trajectory_baseline))
     export_dir = out_dir / "export" if export else None
-    rows = [_row(n, f, splits, on_split, export_dir if n in models else None) for n, f in fitters.items()]
+    rows = [
+        row for n, f in fitters.items() for row in _row(n, f, splits, on_split, export_dir if n in models else None)
+    ]
     atomic_write_json(out_dir / "results.json", rows)
     return rows
