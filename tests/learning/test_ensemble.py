@@ -69,6 +69,7 @@ def test_the_combined_net_is_the_members_mean_and_carries_their_heads(ensemble, 
 def test_the_exported_ensemble_runs_the_mean_and_exposes_the_spread_in_the_actuator(
     ensemble, held_out, fused, tmp_path
 ):
+    ensemble = Ensemble(ensemble.members, noise=0.02)  # with a label-noise term, which the file carries
     path = export_model(ensemble.combined(), tmp_path, "ensemble", onnx=False)["torchscript"]
     stiffness = {f"joint_{j}": g for j, g in enumerate(GAINS)}
     cfg = CombinedGRUAndPDActuatorCfg(
@@ -90,7 +91,7 @@ def test_the_exported_ensemble_runs_the_mean_and_exposes_the_spread_in_the_actua
     assert np.abs(np.stack(efforts, axis=-1) - want).max() <= 1e-4 * scale
     want_std = np.stack([ensemble.predict_std(g) for g in held_out])
     assert np.abs(np.stack(spreads, axis=-1) - want_std).max() <= 1e-4 * scale
-    assert want_std.max() > 1e-3
+    assert want_std.max() > 0.02 + 1e-3  # the members disagree beyond the noise term somewhere
 
 
 def test_a_single_model_file_has_no_spread(ensemble, tmp_path):

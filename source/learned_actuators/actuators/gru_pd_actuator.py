@@ -135,8 +135,9 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         self.ensemble_members = 0
         """Members of an ensemble file (0: a single model)."""
         self.ensemble_std = None
-        """Ensemble files only: the members' standard deviation [N·m] of the net output of the last net step, shape
-        (num_envs, num_joints) (the file's GRU is the members' block-diagonal GRU and its head their mean; see
+        """Ensemble files only: the spread [N·m] of the net output of the last net step, shape (num_envs, num_joints):
+        the members' standard deviation with the file's label-noise term ``member_noise_std`` in quadrature (the
+        file's GRU is the members' block-diagonal GRU and its head their mean; see
         :mod:`learned_actuators.learning.ensemble`); None for a single model."""
         if weight is None:
             return
@@ -147,6 +148,8 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
                 f"buffers 'member_head_weight' {tuple(weight.shape)} / 'member_head_bias' {tuple(bias.shape)} do not "
                 f"fit the GRU's hidden size {self.hidden_size}; expected (K, {self.hidden_size}) and (K,), K >= 2."
             )
+        noise = getattr(self.network, "member_noise_std", None)
+        self._member_noise = 0.0 if noise is None else float(noise.reshape(-1)[0])
         self._member_head = (weight.t().contiguous(), bias)
         self.ensemble_members = int(bias.numel())
         self._member_out = torch.zeros(self._num_envs * self.num_joints, bias.numel(), device=self._device)
@@ -159,6 +162,8 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         torch.std(self._member_out, dim=1, correction=0, out=self.ensemble_std.view(-1))
         if self._out_scale != 1.0:
             self.ensemble_std.mul_(abs(self._out_scale))
+        if self._member_noise:  # the file's label-noise term, in quadrature
+            self.ensemble_std.square_().add_(self._member_noise**2).sqrt_()
 
     def _sampled_member_output(self) -> None:
         """Each slot's net output from its drawn member (:attr:`ActuatorRandomizationCfg.ensemble_member`)."""

@@ -8,10 +8,11 @@ frames whose error lies within 1 and 2 standard deviations (a calibrated Gaussia
 :meth:`Ensemble.combined` folds the members into one GRU-PD :class:`~.actuator_model.ActuatorModel` that exports
 and runs as any other (:func:`~.export.export_model`): one GRU of hidden size ``K·H`` whose weights are the
 members' block-diagonally (each member's input normalisation folded into its input weights), a head giving the
-members' mean torque, and the members' own heads as the buffers ``member_head_weight`` (K, K·H) and
-``member_head_bias`` (K,) [N·m]. The actuator runs the mean like any GRU-PD file (both execution paths) and reads the
-member heads for its per-joint standard deviation (:attr:`~learned_actuators.actuators.CombinedGRUAndPDActuator.
-ensemble_std`). The block-diagonal GRU costs about ``K²`` times one member's recurrent matrix product.
+members' mean torque, the members' own heads as the buffers ``member_head_weight`` (K, K·H) and
+``member_head_bias`` (K,) [N·m], and the label-noise term ``member_noise_std`` (1,) [N·m]. The actuator runs the
+mean like any GRU-PD file (both execution paths) and reads the member heads for its per-joint spread
+(:attr:`~learned_actuators.actuators.CombinedGRUAndPDActuator.ensemble_std`). The block-diagonal GRU costs about
+``K²`` times one member's recurrent matrix product (measured: 7x one member's ``compute()`` at K = 3).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Ensemble:
     """``K`` GRU-PD members of one architecture, physics and time step; predicts their mean."""
 
     members: list[ActuatorModel]
+    noise: float = 0.0
+    """Label-noise term [N·m] added to the members' spread (:func:`noise_std`, fitted on validation runs; 0: none):
+    the spread is ``sqrt(std² + noise²)`` in :meth:`predict_std`, :func:`calibration` and the exported file."""
 
     def __post_init__(self):
         if not self.members:
@@ -69,8 +73,11 @@ class Ensemble:
         return self.predict_members(log).mean(axis=0)
 
     def predict_std(self, log: JointLog) -> np.ndarray:
-        """The members' standard deviation [N·m] (T,) (population, ``ddof=0``, as the actuator computes it)."""
-        return self.predict_members(log).std(axis=0)
+        """The spread [N·m] (T,): the members' standard deviation with :attr:`noise` added in quadrature.
+
+        Population standard deviation (``ddof=0``), as the actuator computes it.
+        """
+        return np.sqrt(self.predict_members(log).std(axis=0) ** 2 + self.noise**2)
 
     def stepper_for(self, logs: list[JointLog]):
         """Per-step mean model for rollouts: the combined model's stepper (the exported module)."""
@@ -92,10 +99,11 @@ class Ensemble:
         net.load_state_dict(state)
         net.register_buffer("member_head_weight", heads_w.float())
         net.register_buffer("member_head_bias", heads_b.float())
+        net.register_buffer("member_noise_std", torch.tensor([self.noise], dtype=torch.float32))
         f = len(cfg.features)
         unit = (Normalizer(np.zeros(f), np.ones(f)), Normalizer(np.zeros(1), np.ones(1)))
         model_cfg = dataclasses.replace(cfg, hidden_size=k * h)
-        info: dict[str, Any] = {**copy.deepcopy(first.info), "ensemble_size": k}
+        info: dict[str, Any] = {**copy.deepcopy(first.info), "ensemble_size": k, "ensemble_noise_std": self.noise}
         return ActuatorModel(first.model_type, net.eval(), model_cfg, first.physics, first.dt, *unit, info)
 
 
@@ -191,15 +199,17 @@ def noise_std(ensemble: Ensemble, logs: list[JointLog]) -> float:
     return float(np.sqrt(max(0.0, np.mean(err**2) - np.mean(std**2))))
 
 
-def calibration(ensemble: Ensemble, logs: list[JointLog], noise: float = 0.0) -> dict[str, float]:
+def calibration(ensemble: Ensemble, logs: list[JointLog], noise: float | None = None) -> dict[str, float]:
     """Held-out calibration of the ensemble's spread, pooled over the valid frames of ``logs``.
 
-    The spread is ``sqrt(std² + noise²)``: the members' standard deviation and an optional label-noise term
-    (:func:`noise_std`, fitted elsewhere). Returns ``within_1sigma`` and ``within_2sigma`` (share of frames whose
-    torque error ``|tau - mean|`` is at most 1 / 2 spreads; a calibrated Gaussian spread gives 0.683 / 0.954),
-    ``mean_std`` [N·m] (the average spread), ``rmse`` [N·m] (the mean's error) and ``frames``.
+    The spread is ``sqrt(std² + noise²)``: the members' standard deviation and a label-noise term
+    (:func:`noise_std`, fitted elsewhere; None: the ensemble's :attr:`~Ensemble.noise`). Returns ``within_1sigma``
+    and ``within_2sigma`` (share of frames whose torque error ``|tau - mean|`` is at most 1 / 2 spreads; a
+    calibrated Gaussian spread gives 0.683 / 0.954), ``mean_std`` [N·m] (the average spread), ``rmse`` [N·m] (the
+    mean's error) and ``frames``.
     """
     err, std = _errors_and_spreads(ensemble, logs)
+    noise = ensemble.noise if noise is None else noise
     std = np.sqrt(std**2 + noise**2)
     return {
         "within_1sigma": float(np.mean(err <= std)),

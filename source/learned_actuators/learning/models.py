@@ -84,7 +84,8 @@ class GRUDeploy(nn.Module):
 
     ``y`` is the residual ``tau - tau_phys`` (residual mode) or the torque (direct mode) in N·m. An ensemble's
     combined net (:meth:`~learned_actuators.learning.ensemble.Ensemble.combined`) brings its members' heads as the
-    buffers ``member_head_weight`` (K, H) and ``member_head_bias`` (K,) [N·m], which travel in the file.
+    buffers ``member_head_weight`` (K, H), ``member_head_bias`` (K,) and ``member_noise_std`` (1,) [N·m], which travel
+    in the file.
     """
 
     def __init__(self, net: GRUNet, input_mean, input_std, output_mean: float, output_std: float):
@@ -92,7 +93,7 @@ class GRUDeploy(nn.Module):
         self.gru = net.gru
         self.head = net.head
         _normalization_buffers(self, input_mean, input_std, output_mean, output_std)
-        for name in ("member_head_weight", "member_head_bias"):
+        for name in ("member_head_weight", "member_head_bias", "member_noise_std"):
             if hasattr(net, name):
                 self.register_buffer(name, getattr(net, name).detach().clone())
 

@@ -21,7 +21,7 @@ from .baselines import fit_pd_friction
 from .cfg_checks import model_types
 from .checkpoints import finished_run
 from .data_loading import load_data, splits_of
-from .ensemble import Ensemble, calibration, member_plan
+from .ensemble import Ensemble, calibration, member_plan, noise_std
 from .evaluation import evaluate, per_split_results, pool_results, test_weight
 from .export import export_model
 from .outputs import remove_partial_files
@@ -61,7 +61,10 @@ def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fit
         plan = member_plan(cfg, split.train, cfg.ensemble, cfg.ensemble_bootstrap)
         fitted = [one(c, runs, split.val, run_dir / f"member_{k}") for k, (c, runs) in enumerate(plan)]
         times = [t for _, t in fitted]
-        return Ensemble([m for m, _ in fitted]), None if None in times else float(sum(times))
+        ensemble = Ensemble([m for m, _ in fitted])
+        if split.val:  # the label-noise term, on runs the members did not train on
+            ensemble.noise = noise_std(ensemble, split.val)
+        return ensemble, None if None in times else float(sum(times))
 
     return fit
 
