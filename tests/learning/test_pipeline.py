@@ -56,7 +56,8 @@ def test_demo_data_ships_with_the_package():
     assert all(log.tau is not None and log.meta["inertia"] == pytest.approx(0.0069) for log in logs)
 
 
-def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
+def _bench_preset(tmp_path) -> None:
+    """Two inertia groups of bench CSV runs and ``p.json``: the GRU-PD recipe on them, one epoch, quiet."""
     for k, (group, inertia) in enumerate((("light", 0.01), ("heavy", 0.02))):
         for i, log in enumerate(
             make_runs(kps=(3.0, 3.0), duration=1.0, inertia=inertia, mass=0.0, seed=k, keep_qdd=True)
@@ -79,6 +80,10 @@ def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
         },
     }
     (tmp_path / "p.json").write_text(json.dumps(preset))
+
+
+def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
+    _bench_preset(tmp_path)
     main = script_main("train_actuator")
     assert (
         main(
@@ -113,28 +118,7 @@ def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
 def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_one_file(tmp_path, capsys):
     from learned_actuators.network_file import load_network
 
-    for k, (group, inertia) in enumerate((("light", 0.01), ("heavy", 0.02))):
-        for i, log in enumerate(
-            make_runs(kps=(3.0, 3.0), duration=1.0, inertia=inertia, mass=0.0, seed=k, keep_qdd=True)
-        ):
-            write_bench_csv(log, tmp_path / "bench" / group / f"run{i}.csv")
-    preset = {
-        "extends": str(shipped_file("presets", "recipe_gru_pd")),
-        "data": {
-            "reader": "bench_csv",
-            "path": str(tmp_path / "bench"),
-            "bench": {"group_inertia": {"light": 0.01, "heavy": 0.02}},
-        },
-        "train": {
-            "physics": {"kp": 3.0, "fit": False},
-            "max_epochs": 1,
-            "progress": False,
-            "tensorboard": False,
-            "plots": False,
-            "seq_len_s": 0.25,
-        },
-    }
-    (tmp_path / "p.json").write_text(json.dumps(preset))
+    _bench_preset(tmp_path)
     argv = ["--preset", str(tmp_path / "p.json"), "--out", str(tmp_path / "out"), "--models", "gru_pd"]
     assert script_main("train_actuator")([*argv, "train.ensemble=2", "train.rollout_loss.enabled=false"]) == 0
     table = capsys.readouterr().out
