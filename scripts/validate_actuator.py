@@ -170,7 +170,8 @@ def main(argv: list[str]) -> int:
 
     finish_run_file(out)
     print(format_table(result))
-    print(f"\nVerdict: {result.verdict().line}")
+    verdict = result.verdict()
+    print(f"\nVerdict: {verdict.line}" + (f"\n{verdict.against_reference}" if verdict.against_reference else ""))
     print(f"\nreport: {paths['html']}\nmetrics: {paths['json']}")
     return 0
 

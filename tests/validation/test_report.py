@@ -143,3 +143,16 @@ def test_the_main_jobs_one_dof_verdict_is_shown_beside_the_simulators(tmp_path):
     result.settings["demo"] = {"one_dof_verdict": line}
     page = write_report(result, tmp_path / "b")["html"].read_text()
     assert 'id="one-dof-verdict"' in page and "traj_physics beats gru_pd &amp; co" in page
+
+
+def test_each_learned_model_against_the_ideal_pd_is_shown_when_it_ran(tmp_path):
+    result = _result()
+    assert 'id="against-reference"' not in write_report(result, tmp_path / "a")["html"].read_text()
+    batch = result.batch
+    result.models.append(evaluate_model("ideal_pd", "baseline", batch, batch.q + 0.1, batch.qd, batch.tau))
+    paths = write_report(result, tmp_path / "b")
+    page = paths["html"].read_text()
+    assert 'id="against-reference"' in page and "Against ideal_pd (0.100 rad" in page
+    assert "exact 0.000 rad beats it" in page and "unstable is worse than the plain PD" in page
+    saved = json.loads(paths["json"].read_text())
+    assert saved["verdict"]["against_reference"].startswith("Against ideal_pd")

@@ -57,6 +57,27 @@ def test_verdict_counts_a_diverged_run_against_the_model():
     assert json.dumps(v.to_dict(), allow_nan=False)  # JSON-safe
 
 
+def test_each_learned_model_is_set_against_the_ideal_pd():
+    kinds = {**KINDS, "lstm": "model", "ideal_pd": "baseline"}
+    per_run = {
+        "gru_pd": [0.05, 0.07],  # mean 0.060: beats ideal_pd on both runs
+        "mlp": [0.20, 0.10],  # mean 0.150: worse, better on 1 run
+        "lstm": [0.05, float("inf")],  # diverged
+        "ideal_pd": [0.12, 0.12],
+        "dc_motor": [0.08, 0.08],
+    }
+    v = compute_verdict(per_run, kinds)
+    line = v.against_reference
+    assert line.startswith("Against ideal_pd (0.120 rad")
+    assert "gru_pd 0.060 rad beats it (50% lower, better on 2 of 2 runs)" in line
+    assert "mlp 0.150 rad does not (25% higher; better on 1 of 2 runs)" in line
+    assert "lstm does not (it diverged on 1 of 2 runs)" in line
+    assert line.endswith("mlp, lstm are worse than the plain PD.")
+    assert line.index("gru_pd") < line.index("mlp") < line.index("lstm")  # best first
+    assert v.to_dict()["against_reference"] == line
+    assert compute_verdict({k: per_run[k] for k in ("gru_pd", "dc_motor")}, kinds).against_reference == ""
+
+
 def test_verdict_without_baseline_or_model_and_bad_input():
     assert "nothing to compare" in compute_verdict({"gru_pd": [0.1]}, KINDS).line
     assert not compute_verdict({"dc_motor": [0.1]}, KINDS).learned_wins

@@ -72,6 +72,7 @@ def main(argv: list[str]) -> int:
     result, paths = validate_folds(out, trained.folds, extra_settings=settings)
     finish_run_file(out, wall_time_s=round(time.perf_counter() - t0, 1))
     print(format_table(result))
-    print(f"\nVerdict (simulator): {result.verdict().line}\n{one_dof_line}")
+    verdict = result.verdict()
+    print(f"\nVerdict (simulator): {verdict.line}\n{verdict.against_reference}\n{one_dof_line}")
     print(f"\nreport: {paths['html']}\nmetrics: {paths['json']}\ntotal time: {time.perf_counter() - t0:.0f} s")
     return 0

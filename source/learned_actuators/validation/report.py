@@ -88,6 +88,12 @@ def _second_verdict(result: ValidationResult) -> str:
     return f'\n<p class="verdict" id="one-dof-verdict">{html.escape(line)}</p>' if line else ""
 
 
+def _against(verdict) -> str:
+    """Every learned model against the ideal PD (:func:`~.verdict.against_reference`), if that baseline ran."""
+    line = verdict.against_reference
+    return f'\n<p class="verdict" id="against-reference">{html.escape(line)}</p>' if line else ""
+
+
 def _html_provenance(prov: dict) -> str:
     if not prov:
         return "<p>No provenance recorded.</p>"
@@ -151,6 +157,7 @@ def write_html(
     batch = result.batch
     figures_top, figures = report_figures(result, num_runs)
     verdict = result.verdict()
+    lines = _against(verdict) + _second_verdict(result)  # each learned model vs the ideal PD; the 1-DOF verdict
     skipped = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in result.skipped.items())
     settings = html.escape(json.dumps(json_safe(result.settings), indent=1, sort_keys=True))
     page = f"""<!DOCTYPE html>
@@ -161,7 +168,7 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}} th{{background:#
 background:#f6f6f6}}</style>
 </head><body>
 <h1>{html.escape(title)}</h1>
-<p class="verdict" id="verdict"><b>Verdict:</b> {html.escape(verdict.line)}</p>{_second_verdict(result)}
+<p class="verdict" id="verdict"><b>Verdict:</b> {html.escape(verdict.line)}</p>{lines}
 <p>{_where(result)}; {len(batch.joint_names)} joint(s) ({html.escape(", ".join(batch.joint_names))}),
 log period {batch.dt:.6g} s, physics step {result.physics_dt:.6g} s (decimation {result.decimation}),
 replica: {html.escape(result.replica)}{f", {len(set(result.benches))} bench geometries" if result.benches else ""}.

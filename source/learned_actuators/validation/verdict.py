@@ -13,7 +13,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-__all__ = ["Verdict", "compute_verdict"]
+__all__ = ["REFERENCE", "Verdict", "against_reference", "compute_verdict"]
+
+REFERENCE = "ideal_pd"
+"""The floor every learned model must clear: the analytic PD on the logged gains (``kinds`` name it a baseline)."""
 
 
 @dataclass
@@ -44,6 +47,9 @@ class Verdict:
     """Oracle rows left out of the verdict."""
     metric: str = "mean over runs of the per-run open-loop rollout position RMSE [rad]"
     """What the means are."""
+    against_reference: str = ""
+    """Every learned model against the reference baseline (:data:`REFERENCE`, the analytic PD with the logged gains)
+    as one sentence: which beat it and which do not (empty when the reference did not run)."""
 
     def to_dict(self) -> dict:
         """JSON-ready form (infinite means as the string ``"inf"``)."""
@@ -126,6 +132,36 @@ def _head_to_head(model: str, base: str, clean: dict, means: dict, n_runs: int, 
     )
 
 
+def against_reference(
+    per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, str], reference: str = REFERENCE
+) -> str:
+    """One sentence: each learned model's mean rollout RMSE against ``reference``'s, and whether it beats it.
+
+    A model beats the reference when its mean over the runs (diverged runs infinite) is lower. Empty when the
+    reference is not among ``per_run``.
+    """
+    if reference not in per_run:
+        return ""
+    clean = {n: [v if v is not None and math.isfinite(v) else float("inf") for v in r] for n, r in per_run.items()}
+    ref_mean, n_runs = _mean(clean[reference]), len(clean[reference])
+    parts, losers = [], []
+    for name in sorted((n for n in clean if kinds[n] == "model"), key=lambda n: _mean(clean[n])):
+        mean = _mean(clean[name])
+        better = sum(m < b for m, b in zip(clean[name], clean[reference], strict=True))
+        if math.isfinite(mean) and mean < ref_mean:
+            how = f"{(ref_mean - mean) / ref_mean:.0%} lower" if math.isfinite(ref_mean) else "the reference diverged"
+            parts.append(f"{name} {_fmt(mean)} beats it ({how}, better on {better} of {n_runs} runs)")
+        else:
+            losers.append(name)
+            relative = (ref_mean - mean) / ref_mean if ref_mean > 0 else math.nan
+            how = _loss_reason(clean[name], mean, relative, better, n_runs)
+            parts.append(f"{name}{f' {_fmt(mean)}' if math.isfinite(mean) else ''} does not ({how})")
+    if not parts:
+        return ""
+    tail = f"; {', '.join(losers)} {'is' if len(losers) == 1 else 'are'} worse than the plain PD" if losers else ""
+    return f"Against {reference} ({_fmt(ref_mean)}, the logged gains, no learning): " + "; ".join(parts) + tail + "."
+
+
 def compute_verdict(per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, str]) -> Verdict:
     """The verdict from per-run rollout position RMSEs.
 
@@ -163,4 +199,6 @@ def compute_verdict(per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, 
             best_model_mean=model_mean,
             excluded=excluded,
         )
-    return _head_to_head(model, baselines[0][1], clean, means, n_runs, excluded, note)
+    verdict = _head_to_head(model, baselines[0][1], clean, means, n_runs, excluded, note)
+    verdict.against_reference = against_reference(per_run, kinds)
+    return verdict
