@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from learned_actuators.data import leave_one_group_out
+from learned_actuators.errors import UserInputError
 from learned_actuators.learning import train
+from learned_actuators.learning.trainer_cfg import RolloutLossCfg
 from tests.learning.conftest import make_runs, quick_cfg
 
 pytestmark = pytest.mark.unit
@@ -130,6 +132,49 @@ def test_rollout_loss_trains_and_turns_off_with_a_note_without_a_known_load(runs
     # the same training without the rollout loss: the note changed nothing else
     off = train(dataclasses.replace(cfg, rollout_loss=dataclasses.replace(cfg.rollout_loss, enabled=False)), logs)
     assert off.history["train_loss"] == result.history["train_loss"]
+
+
+def test_rollout_horizon_curriculum_grows_to_its_end_and_keeps_only_full_horizon_epochs(runs, monkeypatch):
+    from learned_actuators.learning import rollout_loss as rl_module
+    from learned_actuators.learning.rollout_loss import at_full_horizon, horizon_s
+
+    cfg = quick_cfg("gru_pd", max_epochs=6, seq_len_s=0.5)
+    cfg.rollout_loss = dataclasses.replace(
+        cfg.rollout_loss, enabled=True, horizon_s=0.02, horizon_end_s=0.32, curriculum_fraction=0.5
+    )
+    assert [round(horizon_s(cfg, e), 4) for e in range(6)] == [0.02, 0.0504, 0.127, 0.32, 0.32, 0.32]
+    assert [at_full_horizon(cfg, e) for e in range(6)] == [False] * 3 + [True] * 3
+    assert horizon_s(cfg) == 0.32 and horizon_s(dataclasses.replace(cfg, rollout_loss=RolloutLossCfg()), 0) == 0.1
+    seen = []  # the horizon [frames] each rollout-loss call ran: the steps load_step was called for
+    real_load_step = rl_module.load_step
+
+    def counting_load_step(*args):
+        seen[-1] += 1
+        return real_load_step(*args)
+
+    real_rollout_loss = rl_module.rollout_loss
+
+    def tracking_rollout_loss(*args, **kw):
+        seen.append(0)
+        return real_rollout_loss(*args, **kw)
+
+    monkeypatch.setattr(rl_module, "load_step", counting_load_step)
+    monkeypatch.setattr(rl_module, "rollout_loss", tracking_rollout_loss)
+    # the training loss grows with the horizon; the lowest (epoch 0) must not be kept: only epochs 3-5 qualify
+    result = train(dataclasses.replace(cfg, patience=1), runs)
+    assert result.best_epoch >= 3 and len(result.history["epoch"]) == 6  # no early stop during the ramp
+    dt = runs[0].dt
+    assert min(seen) == round(0.02 / dt) and max(seen) == round(0.32 / dt)
+
+
+def test_a_rollout_horizon_longer_than_the_window_is_refused(runs):
+    cfg = quick_cfg("gru_pd", seq_len_s=0.25)
+    cfg.rollout_loss = dataclasses.replace(cfg.rollout_loss, enabled=True, horizon_s=0.05, horizon_end_s=0.3)
+    with pytest.raises(UserInputError, match=r"train.rollout_loss.horizon_end_s=0.3 s does not fit.*seq_len_s=0.8"):
+        train(cfg, runs)
+    cfg.rollout_loss = dataclasses.replace(cfg.rollout_loss, horizon_end_s=None, horizon_s=0.25)
+    with pytest.raises(UserInputError, match=r"train.rollout_loss.horizon_s=0.25 s"):
+        train(cfg, runs)
 
 
 def _spring_runs(k_spring, theta0):

@@ -11,7 +11,7 @@ from scipy.optimize import least_squares
 
 from ..data.joint_log import JointLog
 from ..errors import UserInputError
-from .features import loss_mask, run_command, tau_phys
+from .features import command_term, loss_mask, run_command, tau_phys
 from .models_cfg import PhysicsCfg
 
 __all__ = ["PDFrictionBaseline", "fit_pd_friction", "fit_physics"]
@@ -26,11 +26,7 @@ def _command_columns(log: JointLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
     The gain is the logged ``kp`` channel, else :func:`_raw_kp`; the other two are zero when not logged.
     """
-    n = len(log)
-    kp = log.channels["kp"][:, 0] if "kp" in log.channels else np.full(n, _raw_kp(log))
-    qd_target = log.channels["qd_target"][:, 0] if "qd_target" in log.channels else np.zeros(n)
-    tau_ff = log.channels["tau_ff"][:, 0] if "tau_ff" in log.channels else np.zeros(n)
-    return kp, qd_target, tau_ff
+    return command_term(log, "kp", _raw_kp(log)), command_term(log, "qd_target", 0.0), command_term(log, "tau_ff", 0.0)
 
 
 @dataclass

@@ -105,6 +105,8 @@ FIELD_CHECKS: dict[str, dict[str, Check]] = {
         "weight": NON_NEGATIVE,
         "position_scale": POSITIVE,
         "starts_per_window": AT_LEAST_ONE,
+        "horizon_end_s": POSITIVE,
+        "curriculum_fraction": Check(gt=0, le=1),
     },
     "GRUModelCfg": {
         "features": Check(choices=FEATURES, nonempty=True),

@@ -19,6 +19,7 @@ from ..physics import PhysicsParams, pd_torque, physical_torque
 from .models_cfg import PhysicsCfg
 
 __all__ = [
+    "command_term",
     "gru_step_features",
     "loss_mask",
     "mlp_history",
@@ -50,6 +51,14 @@ def run_physics(log: JointLog, cfg: PhysicsCfg) -> PhysicsParams:
 
 COMMAND_CHANNELS = ("qd_target", "tau_ff", "kd")
 """Per-step command terms a log may carry (``JointLog.channels``) besides the target angle and the gain ``kp``."""
+
+
+def command_term(log: JointLog, name: str, fill: float) -> np.ndarray:
+    """One logged command channel of a single-joint run (``qd_target``, ``tau_ff``, ``kp``, ``kd``), shape (T,).
+
+    ``fill`` at every step when the run does not log it (each caller says what an absent term means).
+    """
+    return log.channels[name][:, 0] if name in log.channels else np.full(len(log), fill, dtype=np.float64)
 
 
 def run_command(log: JointLog, cfg: PhysicsCfg) -> tuple[PhysicsParams, float | np.ndarray, dict[str, np.ndarray]]:

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from ..data.joint_log import JointLog
+from ..errors import UserInputError
 from .features import loss_mask
 from .trainer_cfg import TrainCfg
 
@@ -128,6 +129,14 @@ def resolve_recipe(cfg: TrainCfg, logs: list[JointLog]) -> tuple[TrainCfg, list[
                 "fitted plant can stand in; give the load (data.load, or 'inertia'/'mass'/'length' in the runs' "
                 "metadata) to use it, or set train.rollout_loss.enabled=false to silence this note."
             )
+    longest = rollout.horizon_end_s or rollout.horizon_s
+    if rollout.enabled and cfg.kind.rollout_loss(cfg) and longest + cfg.burn_in_s >= cfg.seq_len_s:
+        key = "horizon_end_s" if rollout.horizon_end_s else "horizon_s"
+        raise UserInputError(
+            f"train.rollout_loss.{key}={longest:g} s does not fit in a training window: train.seq_len_s="
+            f"{cfg.seq_len_s:g} s must exceed it plus train.burn_in_s={cfg.burn_in_s:g} s; set train.seq_len_s="
+            f"{longest + cfg.burn_in_s + 0.5:g} or shorten the horizon."
+        )
     mirror = cfg.augment_mirror
     if mirror in (True, "auto"):
         share = even_torque_share(logs)

@@ -19,7 +19,7 @@ from ..data.inverse_dynamics import GRAVITY
 from ..data.joint_log import JointLog
 from ..data.synthetic import load_step
 from ..errors import UserInputError
-from .features import loss_mask
+from .features import command_term, loss_mask
 
 __all__ = ["RolloutResult", "command_series", "error_vs_horizon", "load_of", "rollout"]
 
@@ -105,8 +105,7 @@ def command_series(logs: list[JointLog], pad=lambda a: a) -> dict[str, torch.Ten
     out = {}
     for name, missing in (("qd_target", 0.0), ("tau_ff", 0.0), ("kp", np.nan), ("kd", np.nan)):
         if any(name in log.channels for log in logs):
-            cols = [log.channels[name][:, 0] if name in log.channels else np.full(len(log), missing) for log in logs]
-            out[name] = torch.as_tensor(np.stack([pad(c) for c in cols]))
+            out[name] = torch.as_tensor(np.stack([pad(command_term(log, name, missing)) for log in logs]))
     return out
 
 

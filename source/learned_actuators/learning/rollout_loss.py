@@ -9,7 +9,32 @@ from .actuator_model import ActuatorModel
 from .trainer_cfg import TrainCfg
 from .windows import Batch
 
-__all__ = ["masked_mse", "rollout_loss", "step_loss"]
+__all__ = ["at_full_horizon", "horizon_s", "masked_mse", "rollout_loss", "step_loss"]
+
+
+def _ramp_epochs(cfg: TrainCfg) -> int:
+    """The first epoch at the curriculum's final horizon (the last epoch at the latest)."""
+    return min(cfg.max_epochs - 1, round(cfg.rollout_loss.curriculum_fraction * cfg.max_epochs))
+
+
+def horizon_s(cfg: TrainCfg, epoch: int | None = None) -> float:
+    """The rollout horizon [s] of ``epoch``.
+
+    ``horizon_s``, or on the curriculum (``horizon_end_s`` set) the geometric ramp
+    ``horizon_s · (horizon_end_s / horizon_s)^(epoch / ramp)``, held at ``horizon_end_s`` from epoch
+    ``ramp = curriculum_fraction · max_epochs`` on (and for ``epoch=None``: the longest horizon).
+    """
+    rl = cfg.rollout_loss
+    if rl.horizon_end_s is None:
+        return rl.horizon_s
+    ramp = _ramp_epochs(cfg)
+    share = 1.0 if epoch is None or ramp <= 0 else min(1.0, epoch / ramp)
+    return rl.horizon_s * (rl.horizon_end_s / rl.horizon_s) ** share
+
+
+def at_full_horizon(cfg: TrainCfg, epoch: int) -> bool:
+    """Whether ``epoch`` trains at the final horizon (always without a curriculum): only such epochs can be kept."""
+    return cfg.rollout_loss.horizon_end_s is None or epoch >= _ramp_epochs(cfg)
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -17,8 +42,12 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     return ((pred - target) ** 2 * mask).sum() / mask.sum().clamp(min=1)
 
 
-def step_loss(model: ActuatorModel, cfg: TrainCfg, batch: Batch, x: torch.Tensor, gen: torch.Generator):
+def step_loss(
+    model: ActuatorModel, cfg: TrainCfg, batch: Batch, x: torch.Tensor, gen: torch.Generator, epoch: int | None = None
+):
     """One optimiser step's loss: masked MSE of the net on inputs ``x`` plus the weighted rollout loss when asked.
+
+    The rollout loss runs at the horizon of ``epoch`` (:func:`horizon_s`).
 
     When the rollout warm-up would re-run the net on exactly ``x`` (a one-layer GRU net, no input noise, so ``x`` is
     ``batch.x``), the hidden states of this forward pass are handed to :func:`rollout_loss` instead: the same
@@ -29,17 +58,24 @@ def step_loss(model: ActuatorModel, cfg: TrainCfg, batch: Batch, x: torch.Tensor
     if with_rollout and x is batch.x and isinstance(gru, torch.nn.GRU) and gru.num_layers == 1:
         hidden, _ = gru(x)
         loss = masked_mse(model.net.head(hidden).squeeze(-1), batch.y, batch.m)
-        return loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, batch, gen, hidden)
+        return loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, batch, gen, hidden, epoch)
     loss = masked_mse(model.forward_normalized(x), batch.y, batch.m)
     if with_rollout:
-        loss = loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, batch, gen)
+        loss = loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, batch, gen, epoch=epoch)
     return loss
 
 
 def rollout_loss(
-    model: ActuatorModel, cfg: TrainCfg, batch: Batch, gen: torch.Generator, hidden: torch.Tensor | None = None
+    model: ActuatorModel,
+    cfg: TrainCfg,
+    batch: Batch,
+    gen: torch.Generator,
+    hidden: torch.Tensor | None = None,
+    epoch: int | None = None,
 ):
     """Multi-step loss: from states inside each window, drive the 1-DOF load with the model for the horizon.
+
+    The horizon is :func:`horizon_s` of ``epoch`` (a fixed one without a curriculum).
 
     ``rollout_loss.starts_per_window`` start frames are drawn per batch (of :class:`~.windows.Batch`); before its
     start the recurrent state is warmed up on the logged states (as in
@@ -51,7 +87,7 @@ def rollout_loss(
     """
     rl = cfg.rollout_loss
     x, m, raw, scal = batch.x, batch.m, batch.raw, batch.scal
-    horizon = max(1, round(rl.horizon_s / model.dt))
+    horizon = max(1, round(horizon_s(cfg, epoch) / model.dt))
     width = x.shape[1]
     burn = max(1, round(cfg.burn_in_s / model.dt))
     if width - horizon - 1 <= burn:

@@ -36,7 +36,7 @@ from .deploy import deploy_info
 from .evaluation import evaluate
 from .recipe_rules import resolve_recipe
 from .rollout import error_vs_horizon
-from .rollout_loss import step_loss
+from .rollout_loss import at_full_horizon, step_loss
 from .run_passes import bounded_runs, frame_sample, run_lengths, run_metas, run_names
 from .tracking import flat_hparams, flat_metrics, score_name
 from .train_data import ScoredRuns, prepare_logs, split_validation, train_sample
@@ -269,7 +269,9 @@ def _run_epochs(model, cfg: TrainCfg, data, state: TrainState, scored: ScoredRun
         for key, v in (("epoch", epoch), ("train_loss", loss), (state.score, value)):
             state.history[key].append(v)
         tracker.log_epoch(epoch, {"train_loss": loss, state.score: value})
-        if value < best["rmse"]:
+        if not at_full_horizon(cfg, epoch):  # a curriculum's shorter horizons: neither kept nor counted as stalls
+            pass
+        elif value < best["rmse"]:
             best.update(rmse=value, epoch=epoch, state=copy.deepcopy(net.state_dict()), stall=0)
         else:
             best["stall"] += 1
@@ -297,7 +299,7 @@ def _train_epoch(model, cfg: TrainCfg, data, opt, gen: torch.Generator, epoch: i
         x = step.x
         if cfg.input_noise > 0:
             x = x + cfg.input_noise * torch.randn(x.shape, generator=gen)
-        loss = step_loss(model, cfg, step, x, gen)
+        loss = step_loss(model, cfg, step, x, gen, epoch)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.net.parameters(), cfg.grad_clip)

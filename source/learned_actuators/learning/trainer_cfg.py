@@ -27,6 +27,12 @@ class RolloutLossCfg:
     """Position error [rad] that counts as one unit of loss. Default 0.02 rad."""
     starts_per_window: int = 1
     """Rollout starts per training window (spread over the window). Default 1."""
+    horizon_end_s: float | None = None
+    """Curriculum: the horizon grows geometrically from ``horizon_s`` (first epoch) to this [s], reached after
+    ``curriculum_fraction`` of ``max_epochs`` and held; the best epoch is chosen among the epochs at this horizon.
+    Needs windows longer than it (``seq_len_s > burn_in_s + horizon_end_s``). None = a fixed horizon. Default None."""
+    curriculum_fraction: float = 0.5
+    """Share of ``max_epochs`` over which the curriculum's horizon grows. Default 0.5."""
 
 
 @dataclass
