@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Build the project's Docker image and prove it works offline on CPU: the main job and `isaaclab list_envs` run in
-# containers without a network. Not part of ./run.sh test (a cold build downloads ~8 GB and takes many minutes).
+# Build the project's Docker image and prove it works offline on CPU: the main job, `isaaclab list_envs` and the
+# torque-AMP path (a tiny PPO reference policy, its recorded torque profiles, 2 iterations of
+# scripts/train_torque_amp.py on them) run in containers without a network. Not part of ./run.sh test (a cold build
+# downloads ~8 GB and takes many minutes).
 #
 #   docker/check_image.sh [--ca-bundle FILE] [--cold | --rebuild] [--image NAME] [--base-image NAME]
 #
@@ -37,7 +39,7 @@ while [[ $# -gt 0 ]]; do
         --rebuild) REBUILD=1; shift ;;
         --image) IMAGE="${2:?--image NAME}"; shift 2 ;;
         --base-image) BASE_IMAGE="${2:?--base-image NAME}"; shift 2 ;;
-        -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -117,6 +119,41 @@ list_s=$((SECONDS - t0))
 n_tasks="$(grep -c '| LearnedActuators-' "$OUT/list_envs.log" || true)"
 ((n_tasks > 0)) || die "isaaclab list_envs shows no LearnedActuators-* task"
 
+# The torque-AMP path as the README shows it, in one container (its logs/ are gone afterwards): a 1-iteration PPO
+# reference policy on the GRU-PD task (the shipped starter actuator), its torque profiles recorded with
+# scripts/play_policy.py, then 2 iterations of torque-AMP on them. Checks the AMP checkpoint holds the discriminator
+# and that the style reward was logged. Task ids must be listed by list_envs (the run fails fast otherwise).
+REF_TASK="LearnedActuators-Velocity-Flat-UnitreeGo2-GRUPD-Offline"
+AMP_TASK="LearnedActuators-Velocity-Flat-UnitreeGo2-AMP-Offline"
+for task in "$REF_TASK" "$AMP_TASK"; do
+    grep -q "| $task " "$OUT/list_envs.log" || die "isaaclab list_envs does not list $task"
+done
+log "in the container (--network none, CPU): torque-AMP: train_policy.py, play_policy.py, train_torque_amp.py"
+t0=$SECONDS
+run bash -c "set -euo pipefail
+    echo '+ python scripts/train_policy.py --task $REF_TASK ...'
+    python scripts/train_policy.py --task $REF_TASK --num_envs 4 --max_iterations 1 --device cpu \
+        agent.num_steps_per_env=8
+    ckpt=\"\$(ls -d logs/rsl_rl/go2_flat_gru_pd/*/model_0.pt | tail -n 1)\"
+    echo \"+ python scripts/play_policy.py --checkpoint \$ckpt ...\"
+    python scripts/play_policy.py --task $REF_TASK --num_envs 4 --num_steps 300 --device cpu \
+        --checkpoint \"\$ckpt\" --record_dir logs/torque_profiles/ref
+    ls logs/torque_profiles/ref
+    echo '+ python scripts/train_torque_amp.py --task $AMP_TASK ...'
+    python scripts/train_torque_amp.py --task $AMP_TASK --torque_motion_files logs/torque_profiles/ref \
+        --num_envs 4 --max_iterations 2 --device cpu agent.num_steps_per_env=8 \
+        agent.algorithm.discriminator_batch_size=256 2>&1 | tee /tmp/torque_amp_train.log
+    grep -q 'amp_style_reward' /tmp/torque_amp_train.log || { echo 'amp_style_reward was not logged'; exit 1; }
+    python -c '
+import glob, torch
+paths = glob.glob(\"logs/rsl_rl/go2_flat_amp_dc/*/model_1.pt\")
+assert len(paths) == 1, f\"expected one logs/rsl_rl/go2_flat_amp_dc/*/model_1.pt, found {paths}\"
+saved = torch.load(paths[0], map_location=\"cpu\", weights_only=False)
+assert \"amp_discriminator_state_dict\" in saved, f\"{paths[0]} has no amp_discriminator_state_dict: {sorted(saved)}\"
+print(\"torque-AMP checkpoint:\", paths[0], \"discriminator tensors:\", len(saved[\"amp_discriminator_state_dict\"]))
+'" 2>&1 | tee "$OUT/torque_amp.log" || die "torque-AMP path (see $OUT/torque_amp.log)"
+amp_s=$((SECONDS - t0))
+
 cat <<EOF
 
 == docker/check_image.sh: passed ==
@@ -125,5 +162,6 @@ build time:    ${build_s} s$( ((COLD)) && echo " (cold: empty build and pip cach
 image size:    $size ($size_bytes bytes)
 main job:      ${demo_s} s, scripts/demo.py ${quick[*]:-(full)} finished offline on CPU
 list_envs:     ${list_s} s, $n_tasks LearnedActuators-* tasks registered
+torque-AMP:    ${amp_s} s, PPO reference (1 it) + 300 recorded steps + train_torque_amp.py (2 it), offline on CPU
 logs:          $OUT
 EOF
