@@ -91,3 +91,32 @@ def test_non_finite_logged_command_terms_are_a_clear_error():
     log.channels = {"tau_ff": np.array([0.0, 1.0, np.nan, 0.0, 0.0, 0.0])[:, None]}
     with pytest.raises(LogFormatError, match=r"ff\.csv: channel 'tau_ff'.*not finite"):
         TrajectoryBatch.from_logs([log])
+
+
+def test_logged_gains_per_step_travel_with_the_runs_and_become_the_replays_gains():
+    from learned_actuators.validation.baselines import has_logged_gain, log_gains
+    from learned_actuators.validation.replay import per_step
+    from learned_actuators.validation.validation_cfg import ValidationCfg
+
+    a, b = _log(8, name="a", meta={"kp": 2.0}), _log(5, name="b", meta={"kp": 3.0, "kd": 0.1})
+    a.channels = {"kp": np.where(np.arange(8) < 4, 1.0, 5.0)[:, None]}
+    batch = TrajectoryBatch.from_logs([a, b])
+    assert np.isnan(batch.kp[1]).all() and batch.kd is None  # run b logs no gains: NaN, its constant applies
+    kp, kd = log_gains(batch, ValidationCfg(kp_scale=0.5))
+    assert per_step((kp, kd)) and kp.shape == kd.shape == (2, 8, 1)
+    np.testing.assert_array_equal(kp[0, :, 0], 0.5 * np.where(np.arange(8) < 4, 1.0, 5.0))  # scaled, per step
+    np.testing.assert_array_equal(kp[1, :, 0], np.full(8, 1.5))  # b: its constant gain at every step
+    np.testing.assert_array_equal(kd[:, :, 0], [[0.0] * 8, [0.1] * 8])
+    fixed = log_gains(batch, ValidationCfg(kp=4.0, kd=0.2))  # a cfg gain wins over the logged ones
+    assert not per_step(fixed) and fixed[0].tolist() == [4.0, 4.0]
+    del a.meta["kp"]  # no constant: the median of the logged gains stands in where the channel is absent
+    a.channels["kp"][6:] = np.nan
+    with pytest.raises(LogFormatError, match=r"a\.csv: channel 'kp'"):
+        TrajectoryBatch.from_logs([a, b])
+    a.channels["kp"][6:] = 5.0
+    only_channel = TrajectoryBatch.from_logs([a])
+    assert has_logged_gain(only_channel) and log_gains(only_channel, ValidationCfg())[0][0, 0, 0] == 1.0
+    taken = batch.take([1, 0])
+    np.testing.assert_array_equal(taken.kp[1], batch.kp[0])
+    joined = TrajectoryBatch.concat([TrajectoryBatch.from_logs([b]), batch])
+    assert joined.kp.shape == (3, 8, 1) and np.isnan(joined.kp[0]).all() and joined.kd is None

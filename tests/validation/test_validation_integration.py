@@ -9,7 +9,7 @@ from isaaclab.actuators import DCMotorCfg
 from isaaclab.utils import replace
 
 from learned_actuators.data.joint_log import JointLog, LogFormatError
-from learned_actuators.validation.replay import GO2_JOINT_NAMES, replay
+from learned_actuators.validation.replay import GO2_JOINT_NAMES, replay, single_step_torque
 from learned_actuators.validation.report import write_report
 from learned_actuators.validation.trajectories import TrajectoryBatch
 from learned_actuators.validation.validate import run_validation
@@ -137,9 +137,10 @@ def _pendulum_reference(batch, kp: float, kd: float) -> np.ndarray:
     qd_target = batch.qd_target if batch.qd_target is not None else zeros
     tau_ff = batch.tau_ff if batch.tau_ff is not None else zeros
     q, qd = batch.q[:, 0, 0].copy(), batch.qd[:, 0, 0].copy()
+    kp = np.broadcast_to(kp, batch.q.shape[:2])  # a constant, or per run and step (E, T)
     ref = [q.copy()]
     for k in range(batch.num_steps - 1):
-        command = kp * (batch.q_target[:, k, 0] - q) + kd * (qd_target[:, k, 0] - qd) + tau_ff[:, k, 0]
+        command = kp[:, k] * (batch.q_target[:, k, 0] - q) + kd * (qd_target[:, k, 0] - qd) + tau_ff[:, k, 0]
         qd = qd + DT * (command - m * 9.81 * arm * np.sin(q)) / inertia
         q = q + DT * qd
         ref.append(q.copy())
@@ -179,6 +180,32 @@ def test_bench_pendulum_follows_the_whole_logged_command():
         TrajectoryBatch.from_logs(_command_logs(num_runs=2, num_steps=100)), pd, ValidationCfg(show_progress=False)
     )
     assert np.abs(plain.q[:, :n, 0] - sim.q[:, :n, 0]).max() > 0.02  # the command terms moved the joint
+
+
+def test_bench_pendulum_follows_logged_gains_that_change_per_step():
+    """A logged ``kp`` channel reaches the actuator's per-env stiffness at every sample, in the replay and the
+    single-step torque."""
+    from isaaclab.actuators import IdealPDActuatorCfg
+
+    from learned_actuators.validation.baselines import log_gains
+
+    logs = _command_logs(num_runs=2, num_steps=100)
+    for e, log in enumerate(logs):
+        log.meta["kp"] = 1.5  # the constant gain the channel overrides
+        log.channels = {"kp": np.where(np.arange(len(log)) < 40, 0.8, 3.0 + e)[:, None]}
+    batch = TrajectoryBatch.from_logs(logs)
+    cfg = ValidationCfg(kd=0.02, show_progress=False)
+    gains = log_gains(batch, cfg)
+    pd = IdealPDActuatorCfg(joint_names_expr=[".*"], stiffness=0.0, damping=0.0)
+    sim = replay(batch, pd, cfg, gains=gains)
+    n = len(logs[1])
+    ref = _pendulum_reference(batch, gains[0][:, :, 0], 0.02)
+    np.testing.assert_allclose(sim.q[:, :n, 0], ref[:, :n], atol=1e-4)
+    constant = replay(batch, pd, cfg, gains=(np.full(2, 1.5), np.full(2, 0.02)))
+    assert np.abs(constant.q[:, :n, 0] - sim.q[:, :n, 0]).max() > 0.02  # the logged gains moved the joint
+    tau = single_step_torque(batch, pd, cfg, gains=gains)
+    expected = gains[0] * (batch.q_target - batch.q) + 0.02 * (0.0 - batch.qd)
+    np.testing.assert_allclose(tau[:, :n], expected[:, :n], atol=1e-5)
 
 
 def test_bad_rates_are_clear_errors():

@@ -44,6 +44,8 @@ def _gain_metas(batch: TrajectoryBatch, meta: dict) -> list[dict]:
 
 def has_logged_gain(batch: TrajectoryBatch) -> bool:
     """Whether some run (or joint of a multi-joint run) logs a numeric gain ``kp``, which a gain scale applies to."""
+    if batch.kp is not None and np.isfinite(batch.kp).any():
+        return True
     return any(_meta_float(m, "kp") is not None for meta in batch.metas for m in _gain_metas(batch, meta))
 
 
@@ -52,23 +54,49 @@ def log_gains(batch: TrajectoryBatch, cfg: ValidationCfg) -> Gains | None:
 
     A multi-joint log gives every joint its own gain (its per-joint constants, ``meta["joints"][<name>]``).
 
+    When the batch logs gains per step (``kp``/``kd`` channels, :class:`~.trajectories.TrajectoryBatch`), the gains
+    are per step, (E, T, J): the logged values (``kp`` times ``kp_scale``) where logged, the run's constant gain
+    elsewhere (a run without ``meta["kp"]`` takes the median of its ``kp`` channel); a cfg ``kp``/``kd`` still wins.
+
     Returns:
-        ``(kp, kd)`` of shape (E,) each (one-joint logs) or (E, J), or None when some run or joint has no gain (and the
-        cfg sets none).
+        ``(kp, kd)`` of shape (E,) each (one-joint logs) or (E, J), per step (E, T, J), or None when some run or joint
+        has no gain (and the cfg sets none).
     """
     multi = len(batch.joint_names) > 1
     scale = cfg.kp_scale if cfg.kp_scale is not None else 1.0
     kp, kd = [], []
-    for meta in batch.metas:
+    for e, meta in enumerate(batch.metas):
         metas = _gain_metas(batch, meta)
         raws = [_meta_float(m, "kp") for m in metas]
+        if batch.kp is not None:  # a run without a constant gain: the median of its logged per-step gains
+            logged = batch.kp[e, : batch.lengths[e]]
+            raws = [
+                r if r is not None or np.isnan(logged[:, j]).all() else float(np.nanmedian(logged[:, j]))
+                for j, r in enumerate(raws)
+            ]
         if cfg.kp is None and None in raws:
             return None
         row_kp = [cfg.kp if cfg.kp is not None else scale * raw for raw in raws]
         row_kd = [cfg.kd if cfg.kd is not None else (_meta_float(m, "kd") or 0.0) for m in metas]
         kp.append(row_kp if multi else row_kp[0])
         kd.append(row_kd if multi else row_kd[0])
-    return np.asarray(kp, dtype=float), np.asarray(kd, dtype=float)
+    kp, kd = np.asarray(kp, dtype=float), np.asarray(kd, dtype=float)
+    return _per_step(batch, cfg, kp, kd, scale)
+
+
+def _per_step(batch: TrajectoryBatch, cfg: ValidationCfg, kp: np.ndarray, kd: np.ndarray, scale: float) -> Gains:
+    """Constant gains ``kp``, ``kd`` ((E,) or (E, J)) with the batch's per-step logged gains laid over them."""
+    step_kp = batch.kp if cfg.kp is None else None
+    step_kd = batch.kd if cfg.kd is None else None
+    if step_kp is None and step_kd is None:
+        return kp, kd
+    shape = batch.q.shape
+
+    def over(constant: np.ndarray, logged: np.ndarray | None, factor: float) -> np.ndarray:
+        full = np.broadcast_to(constant.reshape(shape[0], 1, -1), shape).copy()
+        return full if logged is None else np.where(np.isnan(logged), full, factor * logged)
+
+    return over(kp, step_kp, scale), over(kd, step_kd, 1.0)
 
 
 def _ideal_pd(gains: Gains | None) -> tuple | str:

@@ -154,11 +154,19 @@ class _ReplicaSceneCfg(InteractiveSceneCfg):
 
 
 Gains = tuple[np.ndarray, np.ndarray]
-"""Per-run PD gains ``(kp, kd)``, each of shape (E,) or (E, J), in [N·m/rad] and [N·m·s/rad]."""
+"""PD gains ``(kp, kd)`` in [N·m/rad] and [N·m·s/rad]: per run, each of shape (E,) or (E, J), or per step (E, T, J)
+when the logs carry gains that change (:func:`~.baselines.log_gains`)."""
 
 
-def apply_gains(actuator, gains: Gains | None, num_envs: int, name: str) -> None:
-    """Write per-run gains into an actuator object's ``stiffness``/``damping`` buffers (num_envs, num_joints).
+def per_step(gains: Gains | None) -> bool:
+    """Whether ``gains`` change per step (arrays of shape (E, T, J))."""
+    return gains is not None and np.ndim(gains[0]) == 3
+
+
+def apply_gains(actuator, gains: Gains | None, num_envs: int, name: str, step: int = 0) -> None:
+    """Write gains into an actuator object's ``stiffness``/``damping`` buffers (num_envs, num_joints).
+
+    Per-step gains (:func:`per_step`) write those of log sample ``step``; the replay calls this at every sample.
 
     Raises:
         ValueError: if gains are given but the actuator has no PD gains.
@@ -171,6 +179,7 @@ def apply_gains(actuator, gains: Gains | None, num_envs: int, name: str) -> None
             "set ValidationCfg.gains_from_log=False for it."
         )
     for buf, values in ((actuator.stiffness, gains[0]), (actuator.damping, gains[1])):
+        values = values[:, step] if per_step(gains) else values
         values = torch.as_tensor(np.asarray(values, dtype=np.float64), dtype=buf.dtype, device=buf.device)
         buf[:] = values.reshape(num_envs, -1).expand_as(buf)
 
@@ -225,7 +234,7 @@ def replay(
             elif replica == "joints":
                 _write_benches(robot, joint_benches(batch, cfg), cfg.device)
             ids = match_joint_names(batch.joint_names, list(robot.joint_names), batch.sources[0])
-            return _run(batch, robot, scene, sim, ids, decimation, cfg, name)
+            return _run(batch, robot, scene, sim, ids, decimation, cfg, name, gains)
     finally:
         sim.stop()
         sim.clear_instance()
@@ -245,7 +254,7 @@ def _write_benches(robot, benches: list[list[BenchParams]], device: str) -> None
     robot.write_joint_armature_to_sim_index(armature=armature)
 
 
-def _run(batch, robot, scene, sim, ids, decimation, cfg, name) -> Rollout:
+def _run(batch, robot, scene, sim, ids, decimation, cfg, name, gains: Gains | None = None) -> Rollout:
     device = cfg.device
     dt = batch.dt / decimation
 
@@ -271,6 +280,8 @@ def _run(batch, robot, scene, sim, ids, decimation, cfg, name) -> Rollout:
     steps = tqdm(range(num_steps - 1), desc=f"replay {name}", unit="step", disable=not cfg.show_progress, leave=False)
     velocity, effort = torch.zeros_like(target), torch.zeros_like(target)
     for k in steps:
+        if per_step(gains):  # logged gains that change: Isaac Lab's per-env stiffness/damping, set every sample
+            apply_gains(robot.actuators["under_test"], gains, num_envs, name, k)
         target[:, ids] = t(batch.q_target[:, k])
         if batch.qd_target is not None:  # the rest of the logged command: Isaac Lab's velocity and effort targets
             velocity[:, ids] = t(batch.qd_target[:, k])
@@ -333,6 +344,8 @@ def single_step_torque(
     velocities = batch.qd_target if batch.qd_target is not None else zeros
     efforts = batch.tau_ff if batch.tau_ff is not None else zeros
     for k in range(num_steps):
+        if per_step(gains):
+            apply_gains(actuator, gains, num_envs, name, k)
         q, qd, target = t(batch.q[:, k]), t(batch.qd[:, k]), t(batch.q_target[:, k])
         velocity, effort = t(velocities[:, k]), t(efforts[:, k])
         for _ in range(decimation):

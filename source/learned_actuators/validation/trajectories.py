@@ -49,6 +49,11 @@ class TrajectoryBatch:
     """Commanded joint velocities [rad/s], shape (E, T, J) (zero where a run logs none); None: no run logs them."""
     tau_ff: np.ndarray | None = None
     """Feed-forward torques [N·m], shape (E, T, J) (zero where a run logs none); None: no run logs them."""
+    kp: np.ndarray | None = None
+    """Logged per-step proportional gains as logged (before any gain scale), shape (E, T, J) (NaN where a run logs
+    none: its constant gain applies, :func:`~.baselines.log_gains`); None: no run logs them."""
+    kd: np.ndarray | None = None
+    """Logged per-step damping gains [N·m·s/rad], shape (E, T, J) (NaN where a run logs none); None: none logged."""
 
     @property
     def num_envs(self) -> int:
@@ -101,6 +106,8 @@ class TrajectoryBatch:
             metas=[dict(log.meta) for log in logs],
             qd_target=_command_term(logs, "qd_target", num_steps),
             tau_ff=_command_term(logs, "tau_ff", num_steps),
+            kp=_command_term(logs, "kp", num_steps, fill=np.nan),
+            kd=_command_term(logs, "kd", num_steps, fill=np.nan),
         )
 
     def take(self, index, names: list[str] | None = None, metas: list[dict] | None = None) -> TrajectoryBatch:
@@ -120,6 +127,8 @@ class TrajectoryBatch:
             metas=list(metas) if metas is not None else [dict(self.metas[e]) for e in index],
             qd_target=self.qd_target[index] if self.qd_target is not None else None,
             tau_ff=self.tau_ff[index] if self.tau_ff is not None else None,
+            kp=self.kp[index] if self.kp is not None else None,
+            kd=self.kd[index] if self.kd is not None else None,
         )
 
     @classmethod
@@ -145,10 +154,10 @@ class TrajectoryBatch:
 
         has_tau = all(b.tau is not None for b in batches)
 
-        def command(name: str) -> np.ndarray | None:  # zeros for batches without the term
+        def command(name: str, fill: float = 0.0) -> np.ndarray | None:  # ``fill`` for batches without the term
             if all(getattr(b, name) is None for b in batches):
                 return None
-            parts = [getattr(b, name) if getattr(b, name) is not None else np.zeros_like(b.q) for b in batches]
+            parts = [getattr(b, name) if getattr(b, name) is not None else np.full_like(b.q, fill) for b in batches]
             return np.concatenate([pad_steps(p, num_steps) for p in parts])
 
         return cls(
@@ -165,11 +174,16 @@ class TrajectoryBatch:
             metas=[m for b in batches for m in b.metas],
             qd_target=command("qd_target"),
             tau_ff=command("tau_ff"),
+            kp=command("kp", np.nan),
+            kd=command("kd", np.nan),
         )
 
 
-def _command_term(logs: list[JointLog], name: str, num_steps: int) -> np.ndarray | None:
-    """A logged command channel (``qd_target``, ``tau_ff``) of every run, (E, T, J), zero where a run has none."""
+def _command_term(logs: list[JointLog], name: str, num_steps: int, fill: float = 0.0) -> np.ndarray | None:
+    """A logged command channel of every run (``qd_target``, ``tau_ff``, ``kp``, ``kd``), (E, T, J).
+
+    ``fill`` where a run does not log it; None when no run does.
+    """
     if not any(name in log.channels for log in logs):
         return None
     for log in logs:
@@ -178,7 +192,7 @@ def _command_term(logs: list[JointLog], name: str, num_steps: int) -> np.ndarray
                 f"{log.source}: channel '{name}' (logged command) is not finite in some samples; replay needs a "
                 "finite command (fix or drop those samples, e.g. with the column map's cleaning)."
             )
-    parts = [log.channels[name] if name in log.channels else np.zeros_like(log.q) for log in logs]
+    parts = [log.channels[name] if name in log.channels else np.full_like(log.q, fill) for log in logs]
     return _pad_runs(parts, num_steps, logs[0].num_joints)
 
 

@@ -37,7 +37,7 @@ from .baselines import BASELINES, ORACLES, baseline_models, has_logged_gain, log
 from .bench import expand_benches, joint_benches, run_benches
 from .model_physics import baseline_cfg, clip_model, file_physics, model_gain_cfg
 from .rates import network_dt, resolve_decimation
-from .replay import Gains, replay, resolve_replica, single_step_torque
+from .replay import Gains, per_step, replay, resolve_replica, single_step_torque
 from .results import ValidationResult, evaluate_model
 from .trajectories import TrajectoryBatch, pad_steps
 from .validation_cfg import ValidationCfg
@@ -182,10 +182,14 @@ def _prepare(fold: FoldSpec) -> dict:
     }
 
 
-def _per_run_gains(gains: Gains | None, num_envs: int, num_joints: int) -> Gains | None:
+def _per_run_gains(gains: Gains | None, num_envs: int, num_joints: int, num_steps: int) -> Gains | None:
+    """Gains of one fold as (E, T, J) on the joined batch's ``num_steps`` (per-run gains held over the steps)."""
     if gains is None:
         return None
-    return tuple(np.broadcast_to(np.asarray(g, float).reshape(num_envs, -1), (num_envs, num_joints)) for g in gains)
+    if per_step(gains):
+        return tuple(pad_steps(np.asarray(g, float), num_steps) for g in gains)
+    shape = (num_envs, num_steps, num_joints)
+    return tuple(np.broadcast_to(np.asarray(g, float).reshape(num_envs, 1, -1), shape) for g in gains)
 
 
 def _simulate(name: str, parts: list[dict], entries: list[tuple], joined: TrajectoryBatch) -> tuple:
@@ -206,8 +210,13 @@ def _simulate(name: str, parts: list[dict], entries: list[tuple], joined: Trajec
     if shared:
         run_gains = None
         if gains[0] is not None:
-            per_fold = [_per_run_gains(g, p["batch"].num_envs, num_joints) for g, p in zip(gains, parts, strict=True)]
+            steps = joined.num_steps
+            per_fold = [
+                _per_run_gains(g, p["batch"].num_envs, num_joints, steps) for g, p in zip(gains, parts, strict=True)
+            ]
             run_gains = tuple(np.concatenate([g[i] for g in per_fold]) for i in range(2))
+            if not any(per_step(g) for g in gains):  # constant per run: (E, J), no per-step writes
+                run_gains = tuple(g[:, 0] for g in run_gains)
         cfg = parts[0]["cfg"]
         logger.info("validating %s on %d runs of %d folds in one replay", name, joined.num_envs, len(parts))
         tau = single_step_torque(joined, cfgs[0], cfg, name, run_gains)
