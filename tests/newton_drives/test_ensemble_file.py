@@ -1,16 +1,36 @@
-"""An exported GRU-PD ensemble (block-diagonal GRU, mean head) runs natively in Newton as the members' mean."""
+"""An exported GRU-PD ensemble (block-diagonal GRU, mean head) runs natively in Newton as the members' mean, or per
+slot as its drawn member (torch backend) as on the Python path."""
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
+from learned_actuators.actuators.randomization import ActuatorRandomization, ActuatorRandomizationCfg
+from learned_actuators.errors import UserInputError
 from learned_actuators.learning import export_model
 from learned_actuators.learning.ensemble import train_ensemble
+from learned_actuators.network_file import NetworkFileError
+from learned_actuators.newton_drives import DriveGRUPD
+from tests.actuators.helpers import GRUNet
 from tests.learning.conftest import REF_KD, make_runs, quick_cfg
-from tests.newton_drives.helpers import PHYSICS_DT, DriveRunner, torch_actuator, torch_step, trajectory
+from tests.newton_drives.helpers import (
+    PHYSICS_DT,
+    DriveRunner,
+    gru_file,
+    torch_actuator,
+    torch_step,
+    trajectory,
+)
 
 pytestmark = pytest.mark.unit
 
 ENVS, JOINTS, STEPS = 3, 2, 40
+SEED, REDRAW_SEED, REDRAW_AT = 0, 1, 20
+"""Draws that give every member somewhere and change a member of env 1 at the redraw (asserted in the test)."""
+MEMBER_GAP = 1e-3
+"""Smallest effort difference [N·m] counted as "different" (the members of the test ensemble differ by more)."""
 
 
 @pytest.fixture(scope="module")
@@ -32,3 +52,84 @@ def test_native_drive_runs_the_ensemble_mean_as_the_python_path(ensemble_file):
         spread = max(spread, float(reference.ensemble_std.max()))
     assert error <= 1e-4, error
     assert spread > 0.0  # the Python path exposes the members' spread; the native drive runs their mean
+
+
+def _member_sampling(owner: str, members: int) -> ActuatorRandomization:
+    slot_map = torch.arange(ENVS * JOINTS).view(ENVS, JOINTS)
+    return ActuatorRandomization(ActuatorRandomizationCfg(ensemble_member=True), slot_map, None, owner, members)
+
+
+def _draw(randomizations, env_ids, seed) -> None:
+    for randomization in randomizations:
+        torch.manual_seed(seed)
+        randomization.draw(env_ids)
+
+
+def test_native_drive_applies_each_slots_drawn_member_as_the_python_path(ensemble_file):
+    """Same draws on both paths: same effort per slot; members differ from the mean and from each other; a redraw of
+    one env changes that env only."""
+    reference = torch_actuator(ensemble_file, ENVS, JOINTS)
+    ours, kept, mean = (DriveRunner(ensemble_file, ENVS, JOINTS, compute_backend="torch") for _ in range(3))
+    assert ours.drive.ensemble_members == reference.ensemble_members == 3
+    reference.randomization = _member_sampling("python path", 3)
+    ours.drive.randomization, kept.drive.randomization = _member_sampling("drive", 3), _member_sampling("kept", 3)
+    sampled = (reference.randomization, ours.drive.randomization, kept.drive.randomization)
+    _draw(sampled, None, SEED)
+    drawn = ours.drive.randomization.member.clone()
+    assert set(drawn.tolist()) == {0, 1, 2}
+    q, qd, qt = (np.repeat(x, ENVS, axis=1) for x in trajectory(STEPS, 1, JOINTS))  # every env sees the same inputs
+    error, efforts, kept_efforts, mean_efforts = 0.0, [], [], []
+    for s in range(STEPS):
+        if s == REDRAW_AT:
+            _draw(sampled[:2], [1], REDRAW_SEED)  # env 1 only, on both paths
+        expected = torch_step(reference, q[s], qd[s], qt[s])
+        efforts.append(ours.step(q[s], qd[s], qt[s]).reshape(-1))
+        kept_efforts.append(kept.step(q[s], qd[s], qt[s]).reshape(-1))
+        mean_efforts.append(mean.step(q[s], qd[s], qt[s]).reshape(-1))
+        error = max(error, float(np.abs(efforts[-1] - expected.reshape(-1)).max()))
+    assert error <= 1e-4, error
+    efforts, kept_efforts, mean_efforts = np.stack(efforts), np.stack(kept_efforts), np.stack(mean_efforts)
+    before, after = slice(0, REDRAW_AT), slice(REDRAW_AT, STEPS)
+    gap = np.abs(efforts[before] - mean_efforts[before]).max(axis=0)
+    assert (gap > MEMBER_GAP).all(), gap  # every slot applies a member, not the members' mean
+    slot_member = drawn.view(ENVS, JOINTS)
+    for joint in range(JOINTS):
+        for a in range(ENVS):
+            for b in range(a + 1, ENVS):
+                one, two = efforts[before, a * JOINTS + joint], efforts[before, b * JOINTS + joint]
+                if slot_member[a, joint] == slot_member[b, joint]:
+                    np.testing.assert_allclose(one, two, rtol=0, atol=1e-6)
+                else:  # same inputs, different members: different efforts
+                    assert np.abs(one - two).max() > MEMBER_GAP, (joint, a, b)
+    redrawn = ours.drive.randomization.member.view(ENVS, JOINTS)
+    assert torch.equal(redrawn[[0, 2]], slot_member[[0, 2]]) and not torch.equal(redrawn[1], slot_member[1])
+    np.testing.assert_array_equal(efforts[:, [0, 1, 4, 5]], kept_efforts[:, [0, 1, 4, 5]])  # envs 0 and 2 untouched
+    changed = (redrawn[1] != slot_member[1]).nonzero().view(-1) + JOINTS  # env 1's slots whose member changed
+    assert (np.abs(efforts[after][:, changed] - kept_efforts[after][:, changed]).max(axis=0) > MEMBER_GAP).all()
+
+
+def test_member_heads_are_read_checked_and_member_sampling_is_attached_on_the_torch_backend_only(
+    ensemble_file, tmp_path, monkeypatch
+):
+    from learned_actuators.actuators import randomization as module
+
+    assert DriveRunner(gru_file(tmp_path), ENVS, JOINTS).drive.ensemble_members == 0
+    net = GRUNet(3, 5, 2)
+    net.register_buffer("member_head_weight", torch.zeros(3, 4))  # hidden size is 5
+    net.register_buffer("member_head_bias", torch.zeros(3))
+    bad = gru_file(tmp_path, name="bad_heads.pt", net=net)
+    with pytest.raises(NetworkFileError, match=r"bad_heads\.pt.*'member_head_weight' \(3, 4\).*expected \(K, 5\)"):
+        DriveGRUPD(bad)
+    cfg = ActuatorRandomizationCfg(ensemble_member=True)
+    monkeypatch.setattr(module, "_native_slot_map", lambda *_: torch.arange(ENVS * JOINTS).view(ENVS, JOINTS))
+    native = DriveRunner(ensemble_file, ENVS, JOINTS, compute_backend="torch").drive
+    randomization = module._attach(None, "legs", SimpleNamespace(drive=native, device="cpu"), cfg)
+    assert native.randomization is randomization and randomization.members == 3
+    warp = DriveRunner(ensemble_file, ENVS, JOINTS, compute_backend="warp").drive
+    with pytest.raises(UserInputError, match=r"'ensemble_member'.*CPU devices.*use_newton_actuators=False"):
+        module._attach(None, "legs", SimpleNamespace(drive=warp, device="cpu"), cfg)
+    assert warp.randomization is None
+    runner = DriveRunner(ensemble_file, ENVS, JOINTS, compute_backend="warp")
+    runner.drive.randomization = _member_sampling("by hand", 3)  # attached by hand: refused at compute, not the mean
+    with pytest.raises(ValueError, match="member sampling runs on the torch backend"):
+        runner.step(*(x[0] for x in trajectory(1, ENVS, JOINTS)))

@@ -31,9 +31,9 @@ Use: :func:`actuator_randomization_event` (an ``EventTerm`` with mode ``"reset"`
 the ``-Randomized-Offline`` Go2 tasks set it.
 
 With :attr:`ActuatorRandomizationCfg.ensemble_member` each env applies one member of an ensemble network file
-(drawn at reset, per env and joint) instead of the members' mean: Isaac Lab's Python path only (the native drive runs
-the mean). Native GRU-PD drives on CUDA devices are not supported yet (the ops are torch ops outside the CUDA graph;
-use ``sim.use_newton_actuators=False`` there).
+(drawn at reset, per env and joint) instead of the members' mean: on Isaac Lab's Python path and on the native GRU-PD
+drive's torch backend (CPU devices; its Warp kernels run the mean and refuse it). Native GRU-PD drives on CUDA devices
+are not supported yet (the ops are torch ops outside the CUDA graph; use ``sim.use_newton_actuators=False`` there).
 """
 
 from __future__ import annotations
@@ -96,8 +96,7 @@ class ActuatorRandomization:
         if cfg.ensemble_member and members < 2:
             raise UserInputError(
                 f"ActuatorRandomizationCfg: field 'ensemble_member' samples a member of an ensemble network file; "
-                f"{owner} runs a single model (or runs natively, where the drive applies the members' mean: set "
-                "sim.use_newton_actuators=False). Export an ensemble (learned_actuators.learning.ensemble) or set it "
+                f"{owner} runs a single model. Export an ensemble (learned_actuators.learning.ensemble) or set it "
                 "False."
             )
         self.members = int(members)
@@ -326,12 +325,19 @@ def _attach(collection, name: str, group, cfg: ActuatorRandomizationCfg) -> Actu
         slot_map = _native_slot_map(collection, name, group)
         gains = None
         if isinstance(target, DriveGRUPD):
+            if cfg.ensemble_member and target.backend != "torch":
+                raise UserInputError(
+                    f"ActuatorRandomizationCfg: field 'ensemble_member' is supported for native GRU-PD drives on CPU "
+                    f"devices (the drive's torch backend) and on Isaac Lab's Python actuator path only; {owner} runs "
+                    f"its Warp kernels on {group.device}. Set sim.use_newton_actuators=False or ensemble_member=False."
+                )
             if not wp.get_device(group.device).is_cpu:
                 raise UserInputError(
                     f"ActuatorRandomizationCfg: {owner} runs natively on {group.device}; randomising it there is not "
                     "supported yet. Set sim.use_newton_actuators=False (Isaac Lab's Python actuator path)."
                 )
             gains = {"kp": wp.to_torch(target.kp), "kd": wp.to_torch(target.kd)}
+            members = target.ensemble_members
         else:  # a net drive's actuator: one env of all slots
             slot_map = slot_map.to(target.stiffness.device)
     randomization = ActuatorRandomization(cfg, slot_map, gains, owner, members)

@@ -41,8 +41,8 @@ class ActuatorRandomizationCfg:
     ensemble_member: bool = False
     """Per-env sampling of an ensemble member: each env's GRU-PD applies the torque of one member of an ensemble
     network file (:mod:`learned_actuators.learning.ensemble`), drawn uniformly at reset, instead of the members' mean,
-    so the policy trains against the model's own uncertainty. Needs an ensemble file on Isaac Lab's Python actuator
-    path (``sim.use_newton_actuators=False``; the native drive runs the mean)."""
+    so the policy trains against the model's own uncertainty. Needs an ensemble file; runs on Isaac Lab's Python
+    actuator path and on the native drive's CPU (torch) backend; the native drive's Warp kernels (CUDA) refuse it."""
 
     def check(self) -> None:
         """Raise :class:`UserInputError` naming the field for a value the randomisation cannot run with."""

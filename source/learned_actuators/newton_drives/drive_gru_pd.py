@@ -45,6 +45,15 @@ environment variable ``LEARNED_ACTUATORS_DRIVE_BACKEND``) forces ``"warp"`` or `
 backend lays the hidden state out feature-major (see :mod:`.torch_backend` for the mapping; ``state.hidden`` keeps
 its ``[layers, N, H]`` indexing on both).
 
+Ensemble files
+--------------
+An ensemble file (:mod:`learned_actuators.learning.ensemble`: the members' block-diagonal GRU with their mean head)
+runs as any file, as the members' mean. Its member heads (:attr:`DriveGRUPD.member_head`,
+:attr:`DriveGRUPD.ensemble_members`) let the torch backend apply one drawn member per slot instead, when the attached
+randomisation samples members (``ActuatorRandomizationCfg.ensemble_member``): on net steps a slot's net output
+:math:`r` is its member's head on the last layer's hidden state, denormalised with the file's output scale and
+offset, as on the Python path. The Warp kernels run the mean only (the randomisation refuses member sampling there).
+
 The drive includes the final clip at the motor limits: no Newton clamping is needed after it. Explicit effort mode only
 (no ``evaluate_force``: Newton's implicit mode is not supported).
 """
@@ -56,6 +65,7 @@ import math
 import os
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 import warp as wp
 from newton.actuators import DriveBase
@@ -127,7 +137,8 @@ class DriveGRUPD(DriveBase):
 
     randomization = None
     """Per-env randomisation and input delay (:mod:`learned_actuators.actuators.randomization`), attached by its
-    event (CPU devices); None: off. Delays the targets before the kernels and scales the clipped effort after."""
+    event (CPU devices); None: off. Delays the targets before the kernels and scales the clipped effort after; with
+    ensemble member sampling the torch backend applies each slot's drawn member (see the module docstring)."""
     State = GRUPDState
 
     @classmethod
@@ -200,6 +211,37 @@ class DriveGRUPD(DriveBase):
         self.num_layers = self.params.num_layers
         self.hidden_size = self.params.hidden_size
         self.features = list(self.params.features)
+        self._read_member_heads()
+
+    def _read_member_heads(self) -> None:
+        """The member heads of an ensemble file (buffers ``member_head_weight``/``member_head_bias``), if any.
+
+        As :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator` reads them: ``(K, H)`` and ``(K,)`` on the
+        last layer's hidden state, ``K >= 2`` (:mod:`learned_actuators.learning.ensemble`).
+        """
+        from ..network_file import load_network
+
+        self.ensemble_members = 0
+        """Members of an ensemble file (0: a single model); the torch backend applies a slot's drawn member when the
+        attached randomisation samples them (``ActuatorRandomizationCfg.ensemble_member``)."""
+        self.member_head: tuple[np.ndarray, np.ndarray] | None = None
+        """Ensemble files only: the members' heads, weight ``(K, H)`` and bias ``(K,)`` [normalised output units,
+        denormalised with the file's output scale and offset as the mean head's output]; None for a single model."""
+        net, _ = load_network(self.network_file, device="cpu")
+        weight = getattr(net, "member_head_weight", None)
+        if weight is None:
+            return
+        bias = getattr(net, "member_head_bias", None)
+        weight = weight.detach().float().cpu().numpy()
+        bias = np.zeros(0, np.float32) if bias is None else bias.detach().float().cpu().numpy().reshape(-1)
+        if weight.shape != (bias.size, self.hidden_size) or bias.size < 2:
+            raise NetworkFileError(
+                f"{self.network_file}: buffers 'member_head_weight' {tuple(weight.shape)} / 'member_head_bias' "
+                f"({bias.size},) do not fit the GRU's hidden size {self.hidden_size}; expected (K, {self.hidden_size}) "
+                "and (K,), K >= 2."
+            )
+        self.member_head = (weight, bias)
+        self.ensemble_members = int(bias.size)
 
     """
     Newton drive interface.
@@ -288,6 +330,11 @@ class DriveGRUPD(DriveBase):
         if self.steps_per_network_step is None:
             raise ValueError("DriveGRUPD: the physics dt is unknown; pass dt to compute() or physics_dt to the drive.")
         randomization = self.randomization
+        if randomization is not None and randomization.member is not None and self._torch is None:
+            raise ValueError(
+                f"DriveGRUPD ({self.network_file}): ensemble member sampling runs on the torch backend (CPU devices) "
+                "only; the Warp kernels run the members' mean."
+            )
         if randomization is not None:  # the whole command delayed, as on the Python path
             command = (target_pos, target_pos_indices, target_vel, feedforward, target_vel_indices)
             target_pos, target_pos_indices, target_vel, feedforward, target_vel_indices = randomization.native_targets(

@@ -36,6 +36,7 @@ __all__ = [
     "GRUPDParams",
     "check_against_module",
     "load_gru_pd_params",
+    "metadata_affine",
     "read_metadata",
     "reference_step",
 ]
@@ -114,7 +115,7 @@ def read_metadata(path: str | os.PathLike) -> NetworkMetadata:
     return metadata
 
 
-def _metadata_affine(meta: NetworkMetadata, width: int, source: str):
+def metadata_affine(meta: NetworkMetadata, width: int, source: str):
     """``(a, c, s, o)`` of the file's normalisation (as ``LearnedActuatorBase._normalization``)."""
     ones, zeros = np.ones(width, np.float64), np.zeros(width, np.float64)
     if meta.normalization_in_network or not (meta.input_mean or meta.input_std):
@@ -233,7 +234,7 @@ def load_gru_pd_params(path: str | os.PathLike, check: bool = True) -> GRUPDPara
     for name, have in (("hidden_size", hidden), ("num_layers", num_layers)):
         if getattr(meta, name) not in (0, have):
             raise NetworkFileError(f"{source}: metadata '{name}' is {getattr(meta, name)}, but the GRU has {have}.")
-    a_m, c_m, s_m, o_m = _metadata_affine(meta, width, source)
+    a_m, c_m, s_m, o_m = metadata_affine(meta, width, source)
     a_b, c_b, s_b, o_b = _module_affine(net, width, source)
     zeros = np.zeros(3 * hidden, np.float32)
     params = GRUPDParams(
@@ -303,7 +304,7 @@ def check_against_module(params: GRUPDParams, net, source: str, rows: int = 64, 
     """
     rng = np.random.default_rng(0)
     width = len(params.features)
-    a_m, c_m, s_m, o_m = _metadata_affine(params.metadata, width, source)
+    a_m, c_m, s_m, o_m = metadata_affine(params.metadata, width, source)
     hidden = 0.5 * rng.standard_normal((params.num_layers, rows, params.hidden_size))
     h_mod = torch.tensor(hidden, dtype=torch.float32)
     error, scale = 0.0, 1.0

@@ -7,7 +7,9 @@ Python-path :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator` uses)
 ``wp.to_torch`` views of the drive's own Warp arrays: the simulator's joint arrays, the per-slot parameter pack,
 the state and the output are read and written in place, nothing is copied to or from Warp. The math is the Warp
 kernels' (:mod:`.kernels`, :mod:`.net_kernel`), step for step: the same physics prior, features, GRU, head, rate
-hold, guards and clip; the physics prior and the clip are the functions of :mod:`learned_actuators.physics`, called
+hold, guards and clip (plus, for ensemble files, the per-slot member heads of
+:attr:`~learned_actuators.newton_drives.DriveGRUPD.member_head` when the randomisation samples members, which the
+Warp kernels do not run); the physics prior and the clip are the functions of :mod:`learned_actuators.physics`, called
 with ``out=`` buffers (the Python-path actuator calls the same ones).
 
 State layout (the documented mapping)
@@ -41,6 +43,7 @@ import warp as wp
 from ..learning.features import step_feature
 from ..physics import motor_limits, physical_torque
 from . import kernels
+from .network import metadata_affine
 
 if TYPE_CHECKING:
     from .drive_gru_pd import DriveGRUPD
@@ -178,6 +181,13 @@ class TorchGRUPD:
             "output_offset": p.output_offset,
         }
         self._nets: dict[int, object] = {}
+        self._member_head = None
+        if drive.member_head is not None:  # ensemble file: the members' heads for per-slot member sampling
+            weight, bias = drive.member_head
+            self._member_head = (torch.from_numpy(weight).t().contiguous(), torch.from_numpy(bias))
+            self._member_out = torch.zeros(n, bias.size)
+            _, _, scale, offset = metadata_affine(p.metadata, len(p.features), drive.network_file)
+            self._member_affine = (float(scale), float(offset))
         self.tau = wp.to_torch(drive.tau_phys)
         self.input_count = wp.to_torch(drive.nonfinite_input_count)
         self.output_count = wp.to_torch(drive.nonfinite_output_count)
@@ -218,7 +228,7 @@ class TorchGRUPD:
         tau = self._physics_torque(q, qd, qt, qdt, ff)
         phase = int(views["phase"][0])  # all slots share it (see the module docstring)
         if phase == 0:
-            self._net_step(state, views, q, qd, qt, qdt, ff, bad)
+            self._net_step(drive, state, views, q, qd, qt, qdt, ff, bad)
         views["phase"].fill_((phase + 1) % drive.steps_per_network_step)
         effort, held = self._effort, views["held"]
         if self.residual:
@@ -302,8 +312,12 @@ class TorchGRUPD:
             tau_ff=ff,
         )
 
-    def _net_step(self, state, views, q, qd, qt, qdt, ff, bad) -> None:
-        """One GRU step on every slot; slots with bad inputs keep their state (``net_kernel.gru_pd_net``)."""
+    def _net_step(self, drive, state, views, q, qd, qt, qdt, ff, bad) -> None:
+        """One GRU step on every slot; slots with bad inputs keep their state (``net_kernel.gru_pd_net``).
+
+        With member sampling (the drive's randomisation has a ``member`` per slot) each slot's output comes from its
+        drawn member's head (:meth:`_sampled_member_output`) instead of the mean head, before the guards.
+        """
         net = self._net(state)
         c = self.columns
         for row, name in zip(net.input, self.feature_names, strict=True):
@@ -315,6 +329,9 @@ class TorchGRUPD:
             saved = (hidden.clone(), held.clone(), fallback.clone())
         y = self._y
         net(net.input, y.view(1, -1))
+        member = None if drive.randomization is None else drive.randomization.member
+        if member is not None:
+            self._sampled_member_output(hidden[-1], member, y)
         if math.isfinite(float(y.sum())):
             held.copy_(y)
             fallback.zero_()
@@ -331,6 +348,24 @@ class TorchGRUPD:
             torch.where(bad, saved[1], held, out=held)
             torch.where(bad, saved[2], fallback, out=fallback)
         views["dirty"].fill_(1)
+
+    def _sampled_member_output(self, hidden, member, out) -> None:
+        """Each slot's net output [N·m] from its drawn member's head on the last layer's hidden state, into ``out``.
+
+        ``hidden``: the last layer's hidden rows ``(H, N)`` after the step; ``member``: member index per slot (N,)
+        (long). As :meth:`~learned_actuators.actuators.CombinedGRUAndPDActuator._sampled_member_output`: the member
+        heads' outputs, then the file's output scale and offset.
+        """
+        if self._member_head is None:
+            raise ValueError(
+                "DriveGRUPD: the randomisation samples ensemble members, but the network file has no member heads."
+            )
+        weight_t, bias = self._member_head
+        torch.addmm(bias, hidden.t(), weight_t, out=self._member_out)
+        torch.gather(self._member_out, 1, member.view(-1, 1), out=out.view(-1, 1))
+        scale, offset = self._member_affine
+        if scale != 1.0 or offset != 0.0:
+            out.mul_(scale).add_(offset)
 
     def _clip(self, effort, qd, out) -> None:
         """Final clip at the motor limits at ``qd`` into ``out``: :func:`~learned_actuators.physics.motor_limits`."""
