@@ -159,7 +159,7 @@ def against_reference(
     if not parts:
         return ""
     tail = f"; {', '.join(losers)} {'is' if len(losers) == 1 else 'are'} worse than the plain PD" if losers else ""
-    return f"Against {reference} ({_fmt(ref_mean)}, the logged gains, no learning): " + "; ".join(parts) + tail + "."
+    return f"Against {reference} ({_fmt(ref_mean)}, a PD on the logged gains): " + "; ".join(parts) + tail + "."
 
 
 def compute_verdict(per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, str]) -> Verdict:
