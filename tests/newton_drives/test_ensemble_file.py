@@ -1,5 +1,5 @@
 """An exported GRU-PD ensemble (block-diagonal GRU, mean head) runs natively in Newton as the members' mean, or per
-slot as its drawn member (torch backend) as on the Python path."""
+slot as its drawn member (torch backend) as on the Python path, with the members' spread per slot."""
 
 from types import SimpleNamespace
 
@@ -29,6 +29,8 @@ pytestmark = pytest.mark.unit
 ENVS, JOINTS, STEPS = 3, 2, 40
 SEED, REDRAW_SEED, REDRAW_AT = 0, 1, 20
 """Draws that give every member somewhere and change a member of env 1 at the redraw (asserted in the test)."""
+LABEL_NOISE = 0.01
+"""Label-noise term [N·m] written into the test ensemble's file (added to the members' spread in quadrature)."""
 MEMBER_GAP = 1e-3
 """Smallest effort difference [N·m] counted as "different" (the members of the test ensemble differ by more)."""
 
@@ -38,6 +40,7 @@ def ensemble_file(tmp_path_factory):
     cfg = quick_cfg("gru_pd", max_epochs=2)
     cfg.physics.kd = REF_KD
     ensemble = train_ensemble(cfg, make_runs(kps=(2.0, 4.0), duration=1.0, dt=PHYSICS_DT), members=3)
+    ensemble.noise = LABEL_NOISE
     return str(export_model(ensemble.combined(), tmp_path_factory.mktemp("ens"), "ens", onnx=False)["torchscript"])
 
 
@@ -52,6 +55,25 @@ def test_native_drive_runs_the_ensemble_mean_as_the_python_path(ensemble_file):
         spread = max(spread, float(reference.ensemble_std.max()))
     assert error <= 1e-4, error
     assert spread > 0.0  # the Python path exposes the members' spread; the native drive runs their mean
+
+
+def test_native_drive_exposes_the_members_spread_per_slot_as_the_python_path(ensemble_file):
+    """Torch backend: ``ensemble_std`` per slot equals the Python path's after every net step (the spread changes
+    over the run, so a stale or constant value fails); the Warp kernels run the mean and expose none."""
+    reference = torch_actuator(ensemble_file, ENVS, JOINTS)
+    ours = DriveRunner(ensemble_file, ENVS, JOINTS, compute_backend="torch")
+    assert DriveRunner(ensemble_file, ENVS, JOINTS, compute_backend="warp").drive.ensemble_std is None
+    q, qd, qt = trajectory(STEPS, ENVS, JOINTS)
+    error, seen = 0.0, []
+    for s in range(STEPS):
+        torch_step(reference, q[s], qd[s], qt[s])
+        ours.step(q[s], qd[s], qt[s])
+        expected = reference.ensemble_std.numpy().reshape(-1)
+        seen.append(ours.drive.ensemble_std.numpy().copy())
+        error = max(error, float(np.abs(seen[-1] - expected).max()))
+    assert error <= 1e-5, error
+    seen = np.stack(seen)
+    assert (seen > LABEL_NOISE).all() and np.ptp(seen, axis=0).min() > 1e-6
 
 
 def _member_sampling(owner: str, members: int) -> ActuatorRandomization:

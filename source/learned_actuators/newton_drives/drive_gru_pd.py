@@ -48,7 +48,8 @@ its ``[layers, N, H]`` indexing on both).
 Ensemble files
 --------------
 An ensemble file (:mod:`learned_actuators.learning.ensemble`: the members' block-diagonal GRU with their mean head)
-runs as any file, as the members' mean. Its member heads (:attr:`DriveGRUPD.member_head`,
+runs as any file, as the members' mean; on the torch backend :attr:`DriveGRUPD.ensemble_std` holds the members' spread
+per slot after each net step. Its member heads (:attr:`DriveGRUPD.member_head`,
 :attr:`DriveGRUPD.ensemble_members`) let the torch backend apply one drawn member per slot instead, when the attached
 randomisation samples members (``ActuatorRandomizationCfg.ensemble_member``): on net steps a slot's net output
 :math:`r` is its member's head on the last layer's hidden state, denormalised with the file's output scale and
@@ -242,6 +243,9 @@ class DriveGRUPD(DriveBase):
             )
         self.member_head = (weight, bias)
         self.ensemble_members = int(bias.size)
+        noise = getattr(net, "member_noise_std", None)
+        self.member_noise = 0.0 if noise is None else float(noise.reshape(-1)[0])
+        """The file's label-noise term [N·m], added in quadrature to the members' spread in :attr:`ensemble_std`."""
 
     """
     Newton drive interface.
@@ -273,6 +277,13 @@ class DriveGRUPD(DriveBase):
         """Calls with a non-finite position, velocity or target (zero effort, state untouched), per slot."""
         self.nonfinite_output_count = wp.zeros(n, dtype=wp.int32, device=self._device)
         """Non-finite net outputs (physics-torque fallback, hidden state zeroed), per slot."""
+        self.ensemble_std = None
+        """Ensemble files on the torch backend: the spread [N·m] of the net output of the last net step per slot,
+        shape (N,): the members' standard deviation with the file's label-noise term in quadrature, as
+        :attr:`~learned_actuators.actuators.CombinedGRUAndPDActuator.ensemble_std` on the Python path. None for a
+        single model and on the Warp kernels (they run the members' mean only)."""
+        if use_torch and self.member_head is not None:
+            self.ensemble_std = wp.zeros(n, dtype=wp.float32, device=self._device)
         self._torch = None
         if use_torch:
             from .torch_backend import TorchGRUPD
