@@ -25,6 +25,12 @@ is reported as "not reached in X min" with its full 100-epoch time projected fro
     python benchmarks/bench_training_speed.py --cap-min 0 --eval-every 5   # the 1000-run set to the end
     python benchmarks/bench_training_speed.py --recipes today --cap-min 0 --eval-every 5 --set train.seed=1
 
+Several training seeds, each run on its own (a 1000-run fold of today's recipe takes over an hour), then summarised:
+
+    for s in 0 1 2; do python benchmarks/bench_training_speed.py --cap-min 0 --eval-every 5 --set train.seed=$s \
+        --out runs/speed_seed$s; done
+    python benchmarks/bench_training_speed.py --combine runs/speed_seed0 runs/speed_seed1 runs/speed_seed2
+
 ``--recipes`` trains only the named recipes (the time-to-target needs ``default``); ``--set KEY=VALUE`` overrides both
 recipes (another training seed, a variant of the schedule), with the data and the split unchanged.
 """
@@ -32,6 +38,7 @@ recipes (another training seed, a variant of the schedule), with the data and th
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -172,6 +179,53 @@ def _print_table(results: dict, target: float, physics: float, rule: str) -> Non
         )
 
 
+EQUAL_TOLERANCE = 0.02
+"""The default recipe's held-out error counts as equal to today's when its mean over training seeds is at most this
+much (relative) above today's mean: single seeds of either recipe differ by ±3-5 % on this bench."""
+
+
+def combine(paths: list[Path]) -> dict:
+    """Summarise several runs of this script on the same data (``--combine``), e.g. one per training seed.
+
+    Per recipe: the kept held-out RMSE of each run, their mean and range, the fold times; and the default's mean
+    against today's. Runs of different data (runs, duration, rate, split, data seed) are refused.
+    """
+    per_recipe: dict[str, list[dict]] = {}
+    data = None
+    for path in paths:
+        file = path / "training_speed.json" if path.is_dir() else path
+        payload = json.loads(file.read_text())
+        this = {key: payload[key] for key in ("runs", "duration_s", "rate_hz", "split")}
+        this["data_seed"] = payload.get("data_seed", 0)
+        if data is not None and this != data[1]:
+            raise SystemExit(f"error: {file} was run on other data ({this}) than {data[0]} ({data[1]}).")
+        data = data or (file, this)
+        for name, summary in payload["summary"].items():
+            overrides = payload.get("overrides", [])
+            per_recipe.setdefault(name, []).append(dict(summary, source=str(path), overrides=overrides))
+    table = {}
+    print(f"{'recipe':<8} {'runs':>4} {'kept RMSE per run':<34} {'mean':>7} {'range':>15} {'fold min':>12}")
+    for name, rows in per_recipe.items():
+        kept = [r["kept_rmse"] for r in rows if r["kept_rmse"] is not None]
+        folds = [r["fold_min"] for r in rows]
+        table[name] = dict(kept=kept, mean=float(np.mean(kept)), low=min(kept), high=max(kept), fold_min=folds)
+        each = " ".join(f"{k:.4f}" for k in kept)
+        print(
+            f"{name:<8} {len(kept):>4} {each:<34} {np.mean(kept):>7.4f} {min(kept):>7.4f}-{max(kept):.4f} "
+            f"{min(folds):>5.1f}-{max(folds):.1f}"
+        )
+    if {"default", "today"} <= table.keys():
+        ratio = table["default"]["mean"] / table["today"]["mean"]
+        equal = ratio <= 1.0 + EQUAL_TOLERANCE
+        folds_ok = max(table["default"]["fold_min"]) <= TARGET_MINUTES
+        table["verdict"] = dict(ratio=ratio, equal=equal, fold_within_target=folds_ok)
+        print(
+            f"default / today mean kept held-out RMSE: {ratio:.3f} ({'equal' if equal else 'NOT equal'} within "
+            f"{EQUAL_TOLERANCE:.0%}); default folds {'all' if folds_ok else 'NOT all'} within {TARGET_MINUTES:g} min"
+        )
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path("runs/bench_training_speed"))
@@ -202,7 +256,20 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated recipes to train (default,today); the target needs 'default'",
     )
     ap.add_argument("--quick", action="store_true", help="smoke run: 120 runs, 3 epochs, 1 min cap")
+    ap.add_argument(
+        "--combine",
+        nargs="+",
+        type=Path,
+        metavar="OUT",
+        help="train nothing: summarise earlier runs' --out folders (e.g. one per training seed) per recipe",
+    )
     args = ap.parse_args(argv)
+    if args.combine:
+        table = combine(args.combine)
+        args.out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(args.out / "training_speed_combined.json", table, indent=2)
+        print(f"wrote {args.out / 'training_speed_combined.json'}")
+        return 0
     logging.basicConfig(level=logging.WARNING)
     if args.quick:
         args.runs, args.cap_min = 120, 1.0
@@ -241,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     payload = dict(
         runs=args.runs,
+        data_seed=args.seed,
         overrides=args.overrides,
         duration_s=args.duration,
         rate_hz=args.rate,
