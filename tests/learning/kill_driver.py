@@ -3,9 +3,11 @@
 ``python -m tests.learning.kill_driver WORK PRESET KILLS SEED`` imports the command line once, then forks:
 
 1. a reference child that trains ``WORK/reference`` uninterrupted (its duration sets the kill delays);
-2. ``KILLS`` children that start (or ``--resume``) ``WORK/run_<n>``, each killed with SIGKILL or SIGTERM
-   (alternating) after a pseudo-random delay; after every kill the run folder is copied to ``WORK/snapshots/<i>``
-   as it was; a child that finished before its kill completes ``run_<n>`` and the next one starts ``run_<n+1>``;
+2. children that start (or ``--resume``) ``WORK/run_<n>``, each killed with SIGKILL or SIGTERM (alternating)
+   after a pseudo-random delay, until ``KILLS`` of them were stopped by their kill (at most ``3 * KILLS`` children:
+   on a loaded machine a child may finish before its kill); after every kill the run folder is copied to
+   ``WORK/snapshots/<i>`` as it was; a child that finished before its kill completes ``run_<n>`` and the next one
+   starts ``run_<n+1>``;
 3. a last child that resumes the current run to the end.
 
 The parent never runs torch itself (forking after torch has started threads is unsafe). It writes
@@ -78,7 +80,9 @@ def main() -> None:
     log = {"reference": {"seconds": duration, **_status(raw)}, "kills": [], "runs": []}
     rng = random.Random(seed)
     run = work / "run_0"
-    for i in range(kills):
+    landed, i = 0, -1
+    while landed < kills and i + 1 < 3 * kills:
+        i += 1
         argv = ["--resume", str(run)] if (run / "run.json").is_file() else [*fresh, "--out", str(run)]
         sig = signal.SIGKILL if i % 2 == 0 else signal.SIGTERM
         pid = _start(argv)
@@ -94,6 +98,7 @@ def main() -> None:
         log["kills"].append({**moment, "signal": int(sig), "run": run.name, "argv0": argv[0], **_status(raw)})
         if run.exists():
             shutil.copytree(run, work / "snapshots" / f"{i:02d}", symlinks=True)
+        landed += _status(raw).get("exit") != 0
         if _status(raw).get("exit") == 0:  # this run is complete: the next kills hit a new one
             log["runs"].append(run.name)
             run = work / f"run_{len(log['runs'])}"

@@ -81,7 +81,7 @@ def test_kills_at_any_moment_leave_readable_files_and_resume_matches(tmp_path, b
     preset = write_preset(tmp_path, bench, max_epochs=4, checkpoint_every=1, plots=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
     subprocess.run(
-        [sys.executable, "-m", "tests.learning.kill_driver", str(tmp_path), str(preset), "12", "7"],
+        [sys.executable, "-m", "tests.learning.kill_driver", str(tmp_path), str(preset), "10", "7"],
         cwd=REPO_ROOT,
         env=env,
         check=True,
