@@ -42,10 +42,12 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "METADATA_FILE_NAME",
+    "EnsembleHeads",
     "NetworkFileError",
     "NetworkMetadata",
     "check_metadata",
     "load_network",
+    "member_spread",
     "module_scaling",
     "save_network",
 ]
@@ -61,6 +63,57 @@ FEATURES = ("q", "q_target", "qd", "pos_error", "tau_pd", "tau_phys", "kp", "kd"
 torque-speed curve, plus spring and friction), the PD gains, the target velocity [rad/s] and the feed-forward torque
 [N·m] of the command. Computed by :func:`learned_actuators.learning.features.step_feature`; new names are appended
 (the Newton kernels use the index)."""
+
+
+def member_spread(member_out: torch.Tensor, scale: float, noise: float, out: torch.Tensor | None = None):
+    """The spread of an ensemble's members [N·m], into ``out`` when given.
+
+    The population standard deviation of ``member_out`` over its last dimension (the members) times ``|scale|`` (the
+    file's output scale; 1 for outputs in N·m), the label-noise term ``noise`` [N·m] (the file's
+    ``member_noise_std``) added in quadrature.
+    """
+    if out is None:
+        out = torch.std(member_out, dim=-1, correction=0)
+    else:
+        torch.std(member_out, dim=-1, correction=0, out=out)
+    if scale != 1.0:
+        out.mul_(abs(scale))
+    if noise:
+        out.square_().add_(noise**2).sqrt_()
+    return out
+
+
+class EnsembleHeads:
+    """The member heads of an ensemble file, run by both GRU-PD execution paths.
+
+    An ensemble file (:mod:`learned_actuators.learning.ensemble`) carries the buffers ``member_head_weight``
+    (K, K·H), ``member_head_bias`` (K,) and ``member_noise_std`` (1,). After each net step :meth:`update` runs the
+    heads on the last GRU layer's hidden rows (normalised outputs, kept in :attr:`out`) and writes their spread
+    (:func:`member_spread`); :meth:`sample` gives each row its drawn member's output [N·m].
+    """
+
+    def __init__(self, weight, bias, noise: float, scale: float, offset: float, rows: int, device="cpu"):
+        self.weight_t = weight.t().contiguous()
+        self.bias = bias
+        self.noise, self.scale, self.offset = float(noise), float(scale), float(offset)
+        self.out = torch.zeros(rows, bias.numel(), device=device)
+        """The members' outputs of the last net step (rows, K), normalised units."""
+
+    @property
+    def members(self) -> int:
+        """Number of members K."""
+        return self.bias.numel()
+
+    def update(self, hidden_rows: torch.Tensor, std_out: torch.Tensor) -> None:
+        """The heads on ``hidden_rows`` (rows, K·H) into :attr:`out`; their spread [N·m] into ``std_out`` (rows,)."""
+        torch.addmm(self.bias, hidden_rows, self.weight_t, out=self.out)
+        member_spread(self.out, self.scale, self.noise, out=std_out)
+
+    def sample(self, member: torch.Tensor, out: torch.Tensor) -> None:
+        """Each row's output [N·m] from its member ``member`` (rows,) (long): that head's output, scaled and offset."""
+        torch.gather(self.out, 1, member.view(-1, 1), out=out.view(-1, 1))
+        if self.scale != 1.0 or self.offset != 0.0:
+            out.mul_(self.scale).add_(self.offset)
 
 
 class NetworkFileError(UserInputError):

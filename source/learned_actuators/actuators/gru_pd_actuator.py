@@ -11,7 +11,7 @@ import torch
 from isaaclab.actuators import resolve_joint_parameter
 
 from ..learning.features import step_feature
-from ..network_file import FEATURES
+from ..network_file import FEATURES, EnsembleHeads
 from ..physics import PhysicsParams, physical_torque
 from .actuator_checks import resolve_cfg_joint_values
 from .recurrent_actuator import RecurrentActuatorBase
@@ -149,28 +149,19 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
                 f"fit the GRU's hidden size {self.hidden_size}; expected (K, {self.hidden_size}) and (K,), K >= 2."
             )
         noise = getattr(self.network, "member_noise_std", None)
-        self._member_noise = 0.0 if noise is None else float(noise.reshape(-1)[0])
-        self._member_head = (weight.t().contiguous(), bias)
-        self.ensemble_members = int(bias.numel())
-        self._member_out = torch.zeros(self._num_envs * self.num_joints, bias.numel(), device=self._device)
+        noise = 0.0 if noise is None else float(noise.reshape(-1)[0])
+        rows = self._num_envs * self.num_joints
+        self._member_heads = EnsembleHeads(weight, bias, noise, self._out_scale, self._out_offset, rows, self._device)
+        self.ensemble_members = self._member_heads.members
         self.ensemble_std = torch.zeros(self._num_envs, self.num_joints, device=self._device)
 
     def _ensemble_spread(self) -> None:
         """:attr:`ensemble_std` from the members' heads on the last layer's hidden state (in place)."""
-        weight_t, bias = self._member_head
-        torch.addmm(bias, self.hidden_state[-1], weight_t, out=self._member_out)
-        torch.std(self._member_out, dim=1, correction=0, out=self.ensemble_std.view(-1))
-        if self._out_scale != 1.0:
-            self.ensemble_std.mul_(abs(self._out_scale))
-        if self._member_noise:  # the file's label-noise term, in quadrature
-            self.ensemble_std.square_().add_(self._member_noise**2).sqrt_()
+        self._member_heads.update(self.hidden_state[-1], self.ensemble_std.view(-1))
 
     def _sampled_member_output(self) -> None:
         """Each slot's net output from its drawn member (:attr:`ActuatorRandomizationCfg.ensemble_member`)."""
-        out = self._net_output.view(-1, 1)
-        torch.gather(self._member_out, 1, self.randomization.member.view(-1, 1), out=out)
-        if self._out_scale != 1.0 or self._out_offset != 0.0:
-            out.mul_(self._out_scale).add_(self._out_offset)
+        self._member_heads.sample(self.randomization.member, self._net_output)
 
     def _guard_effort(self) -> None:
         """Zero (and count as non-finite outputs) efforts that overflowed to NaN/inf from finite inputs.

@@ -28,6 +28,7 @@ import torch
 from ..data.joint_log import JointLog
 from ..data.normalization import Normalizer
 from ..errors import UserInputError
+from ..network_file import member_spread
 from .actuator_model import ActuatorModel
 from .features import loss_mask
 from .models import GRUNet
@@ -77,7 +78,7 @@ class Ensemble:
 
         Population standard deviation (``ddof=0``), as the actuator computes it.
         """
-        return np.sqrt(self.predict_members(log).std(axis=0) ** 2 + self.noise**2)
+        return member_spread(torch.from_numpy(self.predict_members(log).T), 1.0, self.noise).numpy()
 
     def stepper_for(self, logs: list[JointLog]):
         """Per-step mean model for rollouts: the combined model's stepper (the exported module)."""

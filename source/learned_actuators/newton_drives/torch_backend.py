@@ -41,6 +41,7 @@ import torch
 import warp as wp
 
 from ..learning.features import step_feature
+from ..network_file import EnsembleHeads
 from ..physics import motor_limits, physical_torque
 from . import kernels
 from .network import metadata_affine
@@ -183,12 +184,9 @@ class TorchGRUPD:
         self._nets: dict[int, object] = {}
         self._member_head = None
         if drive.member_head is not None:  # ensemble file: the members' heads (spread, per-slot member sampling)
-            weight, bias = drive.member_head
-            self._member_head = (torch.from_numpy(weight).t().contiguous(), torch.from_numpy(bias))
-            self._member_out = torch.zeros(n, bias.size)
+            weight, bias = (torch.from_numpy(a) for a in drive.member_head)
             _, _, scale, offset = metadata_affine(p.metadata, len(p.features), drive.network_file)
-            self._member_affine = (float(scale), float(offset))
-            self._member_noise = drive.member_noise
+            self._member_head = EnsembleHeads(weight, bias, drive.member_noise, scale, offset, n)
             self.ensemble_std = wp.to_torch(drive.ensemble_std)
         self.tau = wp.to_torch(drive.tau_phys)
         self.input_count = wp.to_torch(drive.nonfinite_input_count)
@@ -332,8 +330,8 @@ class TorchGRUPD:
         y = self._y
         net(net.input, y.view(1, -1))
         member = None if drive.randomization is None else drive.randomization.member
-        if self._member_head is not None:
-            self._member_outputs(hidden[-1])
+        if self._member_head is not None:  # the members' outputs and spread (as the Python path's)
+            self._member_head.update(hidden[-1].t(), self.ensemble_std)
         if member is not None:
             self._sampled_member_output(member, y)
         if math.isfinite(float(y.sum())):
@@ -353,37 +351,13 @@ class TorchGRUPD:
             torch.where(bad, saved[2], fallback, out=fallback)
         views["dirty"].fill_(1)
 
-    def _member_outputs(self, hidden) -> None:
-        """The members' heads on the last layer's hidden rows ``(H, N)`` after the step, and their spread.
-
-        The heads' outputs (normalised units) go to ``_member_out``; ``ensemble_std`` [N·m] gets their standard
-        deviation times the file's output scale, the label-noise term in quadrature (as
-        :meth:`~learned_actuators.actuators.CombinedGRUAndPDActuator._ensemble_spread`).
-        """
-        weight_t, bias = self._member_head
-        torch.addmm(bias, hidden.t(), weight_t, out=self._member_out)
-        torch.std(self._member_out, dim=1, correction=0, out=self.ensemble_std)
-        scale = abs(self._member_affine[0])
-        if scale != 1.0:
-            self.ensemble_std.mul_(scale)
-        if self._member_noise:
-            self.ensemble_std.square_().add_(self._member_noise**2).sqrt_()
-
     def _sampled_member_output(self, member, out) -> None:
-        """Each slot's net output [N·m] from its drawn member's head (:meth:`_member_outputs`), into ``out``.
-
-        ``member``: member index per slot (N,) (long). As
-        :meth:`~learned_actuators.actuators.CombinedGRUAndPDActuator._sampled_member_output`: the member heads'
-        outputs, then the file's output scale and offset.
-        """
+        """Each slot's net output [N·m] from its drawn member's head, into ``out``; ``member``: index per slot (N,)."""
         if self._member_head is None:
             raise ValueError(
                 "DriveGRUPD: the randomisation samples ensemble members, but the network file has no member heads."
             )
-        torch.gather(self._member_out, 1, member.view(-1, 1), out=out.view(-1, 1))
-        scale, offset = self._member_affine
-        if scale != 1.0 or offset != 0.0:
-            out.mul_(scale).add_(offset)
+        self._member_head.sample(member, out)
 
     def _clip(self, effort, qd, out) -> None:
         """Final clip at the motor limits at ``qd`` into ``out``: :func:`~learned_actuators.physics.motor_limits`."""
