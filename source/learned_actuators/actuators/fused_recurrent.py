@@ -35,6 +35,11 @@ class FusedRecurrentNet:
     in one ``mm`` and the head reads ``[h_last; 1]``. Gate rows per layer: LSTM ``[i; f; 2 g; o]``; GRU
     ``[r; -z; 2 n_x; 2 n_h]`` with ``n_x = W_in x + b_in`` and ``n_h = W_hn h + b_hn``.
 
+    Ensemble files (:mod:`learned_actuators.learning.ensemble`): a GRU whose recurrent weights are ``blocks``
+    independent members' (block-diagonal ``W_hh``) runs the recurrent product member by member (one ``bmm`` over the
+    blocks, gate rows member-major ``[r; -z; 2 n_h; 2 n_x]``) instead of the dense product with its off-block
+    zeros: about ``K`` instead of ``K²`` times one member's cost. The input product stays dense.
+
     State: ``hidden`` (and ``cell`` for the LSTM) of shape ``(num_layers, hidden_size, batch)`` (``hidden`` is a
     non-contiguous view of the storage); the caller builds ``(num_layers, batch, hidden_size)`` views with
     :meth:`state_views`. ``storage`` passes the storage in (a contiguous float32 tensor of
@@ -62,9 +67,12 @@ class FusedRecurrentNet:
         output_offset=0.0,
         chunk: int | None = None,
         storage: torch.Tensor | None = None,
+        blocks: int = 1,
     ):
         if kind not in ("lstm", "gru"):
             raise ValueError(f"Unknown recurrent kind {kind!r}.")
+        if blocks > 1 and (kind != "gru" or hidden_size % blocks):
+            raise ValueError(f"blocks={blocks}: only a GRU whose hidden size is a multiple of it runs by blocks.")
         self.kind = kind
         self.num_layers = num_layers
         self.hidden_size = hs = hidden_size
@@ -74,6 +82,8 @@ class FusedRecurrentNet:
             for k in range(num_layers)
         ]
         self.input_size = width = self.weights[0].shape[1] - 1 - hs
+        self.blocks = blocks
+        self._blocked = [_blocked_weights(w, hs, blocks) for w in self.weights] if blocks > 1 else None
         self._bind_storage(storage, batch, f32)
         head_layers = list(head_layers)
         wl, bl = _fold_output(head_layers[-1][0].float(), head_layers[-1][1].float(), output_scale, output_offset)
@@ -150,6 +160,11 @@ class FusedRecurrentNet:
         lstm = self.kind == "lstm"
         chunks = zip(self._chunks, self._out_slices, strict=True)
         for (_, gates, (g0, g1, g2, g3), rz, tmp, layers, head_in), out_chunk in chunks:
+            if self._blocked is not None:
+                for (w_in, w_rec), (_, layer_in, h, _) in zip(self._blocked, layers, strict=True):
+                    self._blocked_gru_layer(w_in, w_rec, layer_in, h, gates)
+                self._head(head_in, out_chunk)
+                continue
             for weight, layer_in, h, c in layers:
                 torch.mm(weight, layer_in, out=gates)
                 if lstm:  # gates [i; f; 2 g; o]
@@ -164,6 +179,20 @@ class FusedRecurrentNet:
                     h.lerp_(g2, g1)  # z h + (1 - z) n
             self._head(head_in, out_chunk)
         return out
+
+    def _blocked_gru_layer(self, w_in, w_rec, layer_in, h, gates) -> None:
+        """One GRU layer of ``blocks`` members: dense input product, member-by-member recurrent product."""
+        k, n = self.blocks, h.shape[1]
+        m = self.hidden_size // k
+        torch.mm(w_in, layer_in[: w_in.shape[1]], out=gates)
+        g = gates.view(k, 4 * m, n)  # per member [r; -z; 2 n_h; 2 n_x]
+        hk = h.view(k, m, n)
+        g[:, : 3 * m].baddbmm_(w_rec, hk)
+        g[:, : 2 * m].sigmoid_()  # r and u = 1 - z
+        n_x = g[:, 3 * m :]
+        n_x.addcmul_(g[:, :m], g[:, 2 * m : 3 * m]).sigmoid_()  # sigmoid(2 n), n = n_x + r n_h
+        n_x.mul_(2.0).sub_(1.0)  # tanh(n)
+        hk.lerp_(n_x, g[:, m : 2 * m])  # z h + (1 - z) n
 
     @classmethod
     def from_module(
@@ -189,7 +218,45 @@ class FusedRecurrentNet:
         affine = _compose_affine(net, state["weight_ih_l0"].shape[1], affine)
         if affine is None:
             return None
-        return cls(kind, state, num_layers, hidden_size, head_layers, batch, device, chunk=chunk, **affine)
+        members = getattr(net, "member_head_bias", None)  # an ensemble file's members (learning.ensemble)
+        blocks = recurrent_blocks(state, num_layers, hidden_size, 1 if members is None else members.numel())
+        if kind != "gru":
+            blocks = 1
+        return cls(
+            kind, state, num_layers, hidden_size, head_layers, batch, device, chunk=chunk, blocks=blocks, **affine
+        )
+
+
+def recurrent_blocks(rnn_state: dict, num_layers: int, hidden_size: int, members: int) -> int:
+    """The number of blocks a GRU's recurrent product can run by: ``members`` or 1.
+
+    ``members`` (an ensemble file's) when every layer's recurrent weight ``W_hh`` is block-diagonal in that many equal
+    blocks, else 1.
+    """
+    if members < 2 or hidden_size % members:
+        return 1
+    m = hidden_size // members
+    own = torch.block_diag(*[torch.ones(m, m)] * members).repeat(3, 1).bool()  # (3H, H): gates r, z, n
+    for k in range(num_layers):
+        w_hh = rnn_state[f"weight_hh_l{k}"]
+        if w_hh.shape != own.shape or bool(w_hh.detach().cpu()[~own].any()):
+            return 1
+    return members
+
+
+def _blocked_weights(weight: torch.Tensor, hs: int, blocks: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fused GRU layer weight ``[W_ih | b | W_hh]`` (gate rows ``[r; -z; 2 n_x; 2 n_h]``) split by members.
+
+    Returns the input part ``[W_ih | b]`` with member-major rows ``[r; -z; 2 n_h; 2 n_x]`` per member (K·4m, F+1)
+    and the members' recurrent blocks of ``r``, ``-z``, ``2 n_h`` (K, 3m, m).
+    """
+    m, width = hs // blocks, weight.shape[1] - hs
+    gates = weight.view(4, blocks, m, weight.shape[1])  # [gate, member, unit, column]
+    order = gates[[0, 1, 3, 2]].transpose(0, 1)  # [member, gate r, -z, 2 n_h, 2 n_x, unit, column]
+    w_in = order[..., :width].reshape(blocks * 4 * m, width).contiguous()
+    rec = order[:, :3, :, width:].reshape(blocks, 3 * m, blocks, m)
+    w_rec = torch.stack([rec[i, :, i] for i in range(blocks)]).contiguous()
+    return w_in, w_rec
 
 
 def _recurrent_layer_weight(kind: str, hs: int, w_ih, b_ih, w_hh, b_hh) -> torch.Tensor:

@@ -150,7 +150,8 @@ class TorchGRUPD:
     """
 
     def __init__(self, drive: DriveGRUPD, num_actuators: int):
-        from ..actuators.fused_recurrent import FusedRecurrentNet  # torch only; imported here to keep imports light
+        # torch only; imported here to keep imports light
+        from ..actuators.fused_recurrent import FusedRecurrentNet, recurrent_blocks
 
         self._net_class = FusedRecurrentNet
         p = drive.params
@@ -187,6 +188,8 @@ class TorchGRUPD:
             weight, bias = (torch.from_numpy(a) for a in drive.member_head)
             _, _, scale, offset = metadata_affine(p.metadata, len(p.features), drive.network_file)
             self._member_head = EnsembleHeads(weight, bias, drive.member_noise, scale, offset, n)
+            members = recurrent_blocks(self._net_args["rnn_state"], p.num_layers, p.hidden_size, bias.numel())
+            self._net_args["blocks"] = members  # the members' recurrent products one by one (K, not K² cost)
             self.ensemble_std = wp.to_torch(drive.ensemble_std)
         self.tau = wp.to_torch(drive.tau_phys)
         self.input_count = wp.to_torch(drive.nonfinite_input_count)
