@@ -77,6 +77,7 @@ def test_the_exported_ensemble_runs_the_mean_and_exposes_the_spread_in_the_actua
     )
     actuator = make_actuator(cfg, num_envs=1, num_joints=len(GAINS))
     assert actuator.uses_fused_kernels == fused and actuator.ensemble_std.shape == (1, len(GAINS))
+    assert not fused or actuator._fused.blocks == ensemble.size  # the members' recurrent products one by one
     q, qd, qt = (
         torch.tensor(np.stack([getattr(g, k)[:, 0] for g in held_out]), dtype=torch.float32).T
         for k in ("q", "qd", "q_target")

@@ -72,6 +72,7 @@ def test_native_drive_exposes_the_members_spread_per_slot_as_the_python_path(ens
         seen.append(ours.drive.ensemble_std.numpy().copy())
         error = max(error, float(np.abs(seen[-1] - expected).max()))
     assert error <= 1e-5, error
+    assert ours.drive._torch._net_args["blocks"] == 3  # the members' recurrent products one by one
     seen = np.stack(seen)
     assert (seen > LABEL_NOISE).all() and np.ptp(seen, axis=0).min() > 1e-6
 

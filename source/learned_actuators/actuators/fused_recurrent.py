@@ -218,10 +218,8 @@ class FusedRecurrentNet:
         affine = _compose_affine(net, state["weight_ih_l0"].shape[1], affine)
         if affine is None:
             return None
-        members = getattr(net, "member_head_bias", None)  # an ensemble file's members (learning.ensemble)
+        members = getattr(net, "member_head_bias", None) if kind == "gru" else None  # an ensemble file's members
         blocks = recurrent_blocks(state, num_layers, hidden_size, 1 if members is None else members.numel())
-        if kind != "gru":
-            blocks = 1
         return cls(
             kind, state, num_layers, hidden_size, head_layers, batch, device, chunk=chunk, blocks=blocks, **affine
         )
