@@ -99,6 +99,9 @@ FIELD_CHECKS: dict[str, dict[str, Check]] = {
         "val_ratio": FRACTION,
         "num_threads": AT_LEAST_ONE,
         "checkpoint_every": AT_LEAST_ONE,
+        "max_steps_per_epoch": AT_LEAST_ONE,
+        "max_batch_size": AT_LEAST_ONE,
+        "large_data_hidden_size": AT_LEAST_ONE,
     },
     "RolloutLossCfg": {
         "horizon_s": POSITIVE,
