@@ -7,9 +7,9 @@ on the same split:
 
 * ``default``: the ``recipe_gru_pd`` preset as shipped (on a large set its ``max_steps_per_epoch`` rule grows the
   batch and the learning rate and widens the GRU to ``large_data_hidden_size``, with a note);
-* ``today``: the same preset with ``train.max_steps_per_epoch=null``, i.e. the recipe as it was (GRU(32), 8 windows
-  per step, lr 3e-3, 100 epochs), stopped after ``--cap-min`` minutes of training (it runs the current, faster rollout-loss
-  code: a batch-8 step took about 1.6 x longer before it).
+* ``today``: the same preset with ``train.max_steps_per_epoch=null``, i.e. the recipe as it was (GRU(32), 8
+  windows per step, lr 3e-3, 100 epochs), stopped after ``--cap-min`` minutes of training (it runs the current,
+  faster rollout-loss code: a batch-8 step took about 1.6 x longer before it).
 
 After every epoch (every ``--eval-every`` epochs and the last) the held-out (test runs) torque RMSE is evaluated;
 the evaluation is not counted in the training clock nor in the fold time (``fold min``: the wall time of

@@ -34,7 +34,8 @@ def test_large_bench_gets_a_larger_batch_and_a_scaled_lr_with_a_note():
     assert out.lr == pytest.approx(cfg.lr * 2.0)
     (note,) = [n for n in notes if n.startswith("batch")]
     assert "batch 32" in note and "2640" in note and "max_steps_per_epoch=128" in note
-    assert out.gru.hidden_size == 64 and cfg.gru.hidden_size == 32 and "widens to 64 hidden units" in note  # the wider net
+    assert out.gru.hidden_size == 64 and cfg.gru.hidden_size == 32  # the wider net
+    assert "widens to 64 hidden units" in note
     narrow, _ = resolve_recipe(dataclasses.replace(cfg, large_data_hidden_size=None), logs)
     assert (narrow.batch_size, narrow.gru.hidden_size) == (32, 32)
     wide = dataclasses.replace(cfg, gru=dataclasses.replace(cfg.gru, hidden_size=96))
