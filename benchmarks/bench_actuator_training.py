@@ -1,8 +1,10 @@
 """Benchmark: actuator-net training fidelity on real logs, split by whole runs.
 
 1. BAM XL330 pendulum (``../shared/data/bam/xl330_processed_200hz``, 16 runs): leave-one-trajectory-out (4 folds,
-   every run tested once). GRU-PD (one model for all kp), LSTM, MLP and least-squares PD + viscous + Coulomb
-   baselines (one fit for all kp, and one fit per kp): test torque RMSE/R², open-loop rollout position RMSE
+   every run tested once). GRU-PD (one model for all kp), LSTM and MLP (one net per kp: ``train.per_gain``, they
+   have no gain input), the ideal PD on the fitted gain scale and damping (``ideal_pd``) and least-squares PD +
+   viscous + Coulomb baselines (one fit for all kp, and one fit per kp): test torque RMSE/R², open-loop rollout
+   position RMSE
    (1-DOF pendulum driven by the logged command), diverged runs, training wall time; GRU-PD error vs horizon; the
    physics identified by trajectory simulation (``traj_physics``) per fold with its parameters and relative SEs.
 2. SO-101 (``../shared/data/so101``), position response: no signed torque and no known load, so the label is the
@@ -260,6 +262,14 @@ def _print_bam_summary(rows: list[dict], curves: dict[str, dict[int, float]], ma
         f"diverged runs: {gru['diverged']}"
     )
     print(f"TARGET {'MET' if ok else 'NOT MET'} (seed {main_seed})")
+    ideal = next((r for r in rows if r["model"] == "ideal_pd"), None)
+    for r in rows if ideal is not None else []:
+        if r["model"] in ("gru_pd", "lstm", "mlp"):
+            verdict = "beats" if r["rollout_rmse"] < ideal["rollout_rmse"] else "does not beat"
+            print(
+                f"{r['model']} rollout {r['rollout_rmse']:.4f} rad = {r['rollout_rmse'] / ideal['rollout_rmse']:.2f} x "
+                f"ideal PD ({ideal['rollout_rmse']:.4f} rad, same folds): {verdict} it"
+            )
     return gru
 
 
@@ -285,13 +295,18 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
 
 
 def bench_physics(out: Path) -> list[dict]:
-    """BAM folds with the physics baselines only: least-squares PD and the trajectory-fitted physics, per fold."""
+    """BAM folds with the physics baselines only: least-squares PD, ideal PD, trajectory-fitted physics, per fold."""
+    from learned_actuators.learning.baselines import fit_ideal_pd
     from learned_actuators.learning.sysid_fit import fit_trajectory_model
 
     preset = _bam_preset(1.0)
     data_cfg, cfg = build_cfg(preset)
     logs = load_data(data_cfg)
-    fitters = {"pd_friction_lsq": fit_pd_friction, "traj_physics": lambda runs: fit_trajectory_model(runs, cfg.physics)}
+    fitters = {
+        "pd_friction_lsq": fit_pd_friction,
+        "ideal_pd": lambda runs: fit_ideal_pd(runs, cfg.physics),
+        "traj_physics": lambda runs: fit_trajectory_model(runs, cfg.physics),
+    }
     rows, identified = [], {}
     for name, fitter in fitters.items():
         runs, per_fold, t_fit = [], {}, 0.0

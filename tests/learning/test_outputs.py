@@ -198,7 +198,10 @@ def test_demo_honours_overrides(tmp_path, cli, capsys):
     argv += ["train.progress=false", "train.plots=false", "train.tensorboard=false", "data.max_runs=8"]
     outcome = run_main(cli, argv, capsys)
     assert outcome.status == 0, outcome.err
-    config = json.loads((tmp_path / "demo" / "mlp" / "up_and_down" / "config.json").read_text())
-    assert config["max_epochs"] == 1  # the demo preset's models.mlp.max_epochs=60 is overridden too
+    configs = sorted((tmp_path / "demo" / "mlp" / "up_and_down").glob("kp*/config.json"))  # one net per gain
+    assert configs
+    for path in configs:
+        config = json.loads(path.read_text())
+        assert config["max_epochs"] == 1 and config["per_gain"]  # the preset's models.mlp.max_epochs=60 overridden
     run = json.loads((tmp_path / "demo" / "run.json").read_text())
     assert run["preset"]["models"]["mlp"]["max_epochs"] == 1 and run["status"] == "finished"

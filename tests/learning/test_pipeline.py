@@ -152,7 +152,8 @@ def test_overrides_are_converted_and_checked_against_their_fields():
     assert pristine == DEMO_PRESET  # the input is never modified
     assert out["train"]["max_epochs"] == 5 and out["models"]["lstm"]["max_epochs"] == 5  # train.* reaches every model
     assert out["models"]["mlp"]["max_epochs"] == 5 and out["models"]["mlp"]["lr"] == 0.01
-    assert "lr" not in out["models"]["lstm"] and out["train"]["lr"] == DEMO_PRESET["train"]["lr"]
+    assert out["models"]["lstm"]["lr"] == DEMO_PRESET["models"]["lstm"]["lr"] != 0.01  # another model's value stays
+    assert out["train"]["lr"] == DEMO_PRESET["train"]["lr"]
     assert out["data"]["test_groups"] == ["sin_sin"] and out["data"]["path"] == "123" and out["train"]["plots"] is False
     assert apply_overrides({}, ["train.max_epochs=100"])["train"]["max_epochs"] == 100
     for item, message in [

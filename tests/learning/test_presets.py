@@ -33,7 +33,9 @@ def test_all_folds_preset_extends_the_demo():
     one, four = demo_preset(), demo_preset(all_folds=True)
     assert one["data"]["test_groups"] == ["up_and_down"] and four["data"]["test_groups"] is None
     assert (one["train"]["max_epochs"], four["train"]["max_epochs"]) == (100, 60)
-    assert four["models"]["lstm"]["max_epochs"] == 20 and four["models"]["lstm"]["lstm"]["hidden_size"] == 64
+    assert four["models"]["lstm"]["max_epochs"] == 40 and four["models"]["lstm"]["lstm"]["hidden_size"] == 64
+    assert all(model_train_cfg(four, m).per_gain for m in ("lstm", "mlp"))  # nets without a gain input: per gain
+    assert not model_train_cfg(four, "gru_pd").per_gain
     quick = demo_preset(all_folds=True, quick=True)  # one fold, two epochs for every model
     assert quick["data"]["test_groups"] == ["up_and_down"]
     assert {model_train_cfg(quick, m).max_epochs for m in ("gru_pd", "lstm", "mlp")} == {2}
@@ -44,7 +46,7 @@ def test_a_train_override_reaches_every_model_and_says_so(caplog):
         out = apply_overrides(demo_preset(), ["train.max_epochs=7", "train.lstm.hidden_size=8"])
     assert out["models"]["lstm"]["max_epochs"] == out["models"]["mlp"]["max_epochs"] == 7
     assert out["models"]["lstm"]["lstm"]["hidden_size"] == 8 and model_train_cfg(out, "lstm").lstm.hidden_size == 8
-    assert "train.max_epochs=7 also replaces models.lstm.max_epochs (was 40)" in caplog.text
+    assert "train.max_epochs=7 also replaces models.lstm.max_epochs (was 80)" in caplog.text
     assert "models.mlp.max_epochs (was 60)" in caplog.text
     assert "gru_pd" in out["models"] and "max_epochs" not in out["models"]["gru_pd"]  # nothing to replace there
 
@@ -58,6 +60,10 @@ def test_model_sections_are_added_dropped_and_typed():
         compose_preset("recipe_gru_pd", ["+models.mlp.lr=fast"])
     with pytest.raises(UserInputError, match=r"models.lstm.lstm.dropout=1.5: 1.5 is out of range"):
         compose_preset("bam_xl330", ["models.lstm.lstm.dropout=1.5"])
+    # a real field the preset's model section does not set: say how to add it (not "unknown key")
+    with pytest.raises(UserInputError, match=r"models\.lstm has no 'ema_decay' to change; add it .*\+models\.lstm"):
+        compose_preset("bam_xl330", ["models.lstm.ema_decay=0.9"])
+    assert compose_preset("bam_xl330", ["+models.lstm.ema_decay=0.9"])["models"]["lstm"]["ema_decay"] == 0.9
 
 
 def test_preset_files_inherit_through_hydra_defaults_or_extends(tmp_path):

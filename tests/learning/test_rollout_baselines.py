@@ -72,3 +72,28 @@ def test_physics_fit_recovers_reference_parameters():
     assert with_friction.friction == pytest.approx(COULOMB, rel=0.15)
     no_curve = fit_physics(runs, dataclasses.replace(start, stall_torque=None, no_load_speed=None))
     assert no_curve.stall_torque is None
+
+
+def test_the_ideal_pd_is_a_clipped_pd_on_the_fitted_gain_scale(linear_runs):
+    from learned_actuators.learning.baselines import IdealPDBaseline, fit_ideal_pd
+
+    raw = []
+    for log in linear_runs:  # raw gains 100x the N·m/rad value, as servo logs store them
+        log = dataclasses.replace(log, meta={**log.meta, "kp": log.meta["kp"] * 100})
+        raw.append(log)
+    start = PhysicsCfg(kp_scale=0.004, kd=0.0, stall_torque=None, no_load_speed=None, friction=0.02, fit=False)
+    ideal = fit_ideal_pd(raw, start)  # fitted although the cfg says fit=False: a baseline is always fitted
+    assert ideal.physics.kp_scale == pytest.approx(0.01, rel=1e-3) and ideal.physics.kd == pytest.approx(0.04, rel=1e-2)
+    assert rollout(ideal, raw).rmse.max() < 0.01  # the true law tracks
+    log = raw[1]
+    e, qd = log.q_target[:, 0] - log.q[:, 0], log.qd[:, 0]
+    clipped = IdealPDBaseline(dataclasses.replace(ideal.physics, stall_torque=0.05, friction=0.3))
+    expected = np.clip(4.0 * e - 0.04 * qd, -0.05, 0.05)  # no friction, no curve: the limit alone
+    np.testing.assert_allclose(clipped.predict(log), expected, atol=1e-3 * 0.05)
+    assert np.abs(clipped.predict(log)).max() == pytest.approx(0.05)
+    stepper = clipped.stepper_for([log])
+    stepper.reset(1)
+    import torch
+
+    one = stepper.step(*(torch.as_tensor(a[None, 5]) for a in (log.q[:, 0], qd, log.q_target[:, 0])))
+    assert float(one[0]) == pytest.approx(expected[5], abs=1e-6)

@@ -57,7 +57,7 @@ def _fits(tmp_path, runs, name):
 def test_baseline_row_uses_training_runs_only_and_prior_is_exported(tmp_path):
     runs = _runs()
     rows, fits = _fits(tmp_path, runs, "first")
-    assert [r["model"] for r in rows] == ["gru_pd", "pd_friction_lsq", "traj_physics"]
+    assert [r["model"] for r in rows] == ["gru_pd", "pd_friction_lsq", "ideal_pd", "traj_physics"]
     traj = rows[-1]
     assert traj["diverged"] == 0 and np.isfinite(traj["rollout_rmse"])
     assert set(fits) == {"a", "b"}

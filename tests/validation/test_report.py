@@ -156,3 +156,18 @@ def test_each_learned_model_against_the_ideal_pd_is_shown_when_it_ran(tmp_path):
     assert "exact 0.000 rad beats it" in page and "unstable is worse than the plain PD" in page
     saved = json.loads(paths["json"].read_text())
     assert saved["verdict"]["against_reference"].startswith("Against ideal_pd")
+
+
+def test_per_gain_sub_folds_are_counted_as_their_folds():
+    from types import SimpleNamespace
+
+    from learned_actuators.validation.report import _where
+
+    parts = [f"{fold} kp{g}" for fold in ("a", "b") for g in (100, 200)]
+    records = {p: {"fold": p.split()[0], "gain": float(p.split("kp")[1])} for p in parts}
+    result = SimpleNamespace(batch=SimpleNamespace(num_envs=4), folds=parts, settings={"folds": records})
+    text = _where(result)
+    assert text.startswith("4 held-out runs from 2 folds (held-out groups: a, b, each fold's runs validated per gain")
+    assert "(4 sub-folds)" in text
+    plain = SimpleNamespace(batch=SimpleNamespace(num_envs=2), folds=["a", "b"], settings={"folds": {}})
+    assert _where(plain).startswith("2 held-out runs from 2 folds (held-out groups: a, b);")

@@ -8,8 +8,11 @@ Hydra config group ``preset`` (``learned_actuators/config/preset/``, their comme
 Exports: ``export/<model>.pt`` and ``.onnx`` are the nets of the last fold, ``up_and_down`` (trained on the other
 three trajectory families); ``export/folds/<fold>/<model>.pt`` holds the net of every fold (TorchScript with
 metadata; its ``source`` names the held-out fold, the training runs and, for the GRU-PD, the fitted gain scale
-``kp_scale``). :func:`run_demo` also returns every fold's files and the GRU-PD's fitted physics in memory
-(:class:`FoldNets`), which the validation uses (nothing is read back from the run folder).
+``kp_scale``). A model trained with ``train.per_gain`` (one net per logged gain, :mod:`~..learning.per_gain`)
+exports one file per gain instead, ``<model>_kp<gain>.pt`` (:func:`~..learning.per_gain.gain_tag`; its ``source``
+names the gain and the training runs of that gain), in both places. :func:`run_demo` also returns every fold's files
+and the GRU-PD's fitted physics in memory (:class:`FoldNets`), which the validation uses (nothing is read back from
+the run folder).
 """
 
 from __future__ import annotations
@@ -42,10 +45,14 @@ class FoldNets:
     """What one fold's training left for its validation."""
 
     networks: dict[str, Path] = field(default_factory=dict)
-    """Model kind -> the fold's TorchScript file (``export/folds/<fold>/<model>.pt``)."""
+    """Model kind -> the fold's TorchScript file (``export/folds/<fold>/<model>.pt``), for models of one net."""
     physics: dict | None = None
     """The fold's GRU-PD physics as its file states it (gain scale, damping, torque-speed curve; see
     :func:`gru_pd_physics`); None without a GRU-PD."""
+    per_gain: dict[str, dict[float, Path]] = field(default_factory=dict)
+    """Model kind -> logged gain (raw ``meta["kp"]``, :func:`~..learning.per_gain.gain_of`) -> the fold's
+    TorchScript file of the net trained at that gain (``export/folds/<fold>/<model>_kp<gain>.pt``), for models
+    trained with ``train.per_gain``; a held-out run is validated with the file of its gain."""
 
 
 class DemoRun(NamedTuple):
@@ -83,8 +90,13 @@ def gru_pd_physics(model, source: dict) -> dict:
 
 
 def _collect_folds(out_dir: Path, shipped_fold: str, folds: dict[str, FoldNets]):
-    """``on_split`` callback: export every fold's net (TorchScript) and the shipped fold's nets (also ONNX)."""
+    """``on_split`` callback: export every fold's net (TorchScript) and the shipped fold's nets (also ONNX).
+
+    A :class:`~..learning.per_gain.PerGainModel` exports each gain's net (``<model>_kp<gain>``), kept in
+    :attr:`FoldNets.per_gain`.
+    """
     from ..learning.export import export_model
+    from ..learning.per_gain import PerGainModel, gain_tag, group_by_gain
 
     def on_split(model_type, split_name, model, split, metrics):
         if model_type not in model_types():
@@ -95,10 +107,22 @@ def _collect_folds(out_dir: Path, shipped_fold: str, folds: dict[str, FoldNets])
             "data": "built-in BAM XL330 demo logs",
             "train_runs": [log.name for log in split.train + split.val],
         }
+        fold = folds.setdefault(split_name, FoldNets())
+        fold_dir = out_dir / "export" / "folds" / split_name
+        if isinstance(model, PerGainModel):  # one file per gain, as PerGainModel.export names it: <model>_kp<gain>
+            runs = group_by_gain(split.train + split.val)
+            fold.per_gain[model_type] = {}
+            for gain, net in sorted(model.models.items()):
+                name = f"{model_type}_{gain_tag(gain)}"
+                gain_source = {**source, "gain": gain, "train_runs": [log.name for log in runs.get(gain, [])]}
+                paths = export_model(net, fold_dir, name, source=gain_source, onnx=False)
+                fold.per_gain[model_type][gain] = paths["torchscript"]
+                if split_name == shipped_fold:
+                    export_model(net, out_dir / "export", name, source=gain_source)
+            return
         if model.kind.uses_physics:
             source["kp_scale"] = float(model.physics.kp_scale) if model.physics.kp is None else None
-        fold = folds.setdefault(split_name, FoldNets())
-        paths = export_model(model, out_dir / "export" / "folds" / split_name, model_type, source=source, onnx=False)
+        paths = export_model(model, fold_dir, model_type, source=source, onnx=False)
         fold.networks[model_type] = paths["torchscript"]
         if model.kind.uses_physics:
             fold.physics = gru_pd_physics(model, source)
@@ -148,5 +172,8 @@ def run_demo(
         trajectory_baseline=baseline,
     )
     wall = f"\n\nTotal wall time: {time.perf_counter() - t0:.0f} s; exports in {out_dir / 'export'}"
-    ordered = {k: FoldNets(dict(sorted(folds[k].networks.items())), folds[k].physics) for k in sorted(folds)}
+    ordered = {
+        k: FoldNets(dict(sorted(folds[k].networks.items())), folds[k].physics, dict(sorted(folds[k].per_gain.items())))
+        for k in sorted(folds)
+    }
     return DemoRun(rows, format_table(rows) + wall, ordered)

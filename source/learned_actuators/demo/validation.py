@@ -5,7 +5,9 @@ baselines of each fold are fitted on that fold's training runs only (``fitted_pd
 and torque-speed curve of the fold's GRU-PD (``ideal_pd``, ``dc_motor``; that physics was fitted on the same
 training runs, and is passed in memory by the training). ``fitted_pd_oracle`` is fitted on the test runs themselves
 and labelled as an oracle: the verdict ignores it. The folds are merged into one report over all their runs, with a
-one-line verdict and provenance.
+one-line verdict and provenance. Models trained with one net per gain (``train.per_gain``) validate each held-out run
+with the net of its gain: such a fold runs as one sub-fold per gain (``"<fold> kp<gain>"``), all with the fold's
+baselines and training runs.
 
 ``python scripts/demo.py`` (all four folds) and ``python scripts/validate_actuator.py --demo [--network-file F]``
 (the fold a file was trained for) run this; the same file and runs give the same numbers through either.
@@ -59,8 +61,36 @@ def _fold_physics(nets: dict[str, Path], known: dict | None, train: list[JointLo
     return {**stated, "network_file": str(nets["gru_pd"]), **scale}
 
 
-def _fold_spec(fold: str, nets: dict[str, Path], physics: dict | None, logs: list[JointLog], group_key: str):
-    """The :class:`~learned_actuators.validation.validate.FoldSpec` of one fold and what to record about it."""
+def _gain_files(fold: str, per_gain: dict[str, dict[float, Path]], test: list[JointLog]) -> dict[float, list]:
+    """The fold's held-out runs by gain (ascending), each gain checked to have a file of every per-gain model.
+
+    Raises:
+        UserInputError: naming the run, when a per-gain model has no file of a held-out run's gain.
+    """
+    from ..learning.per_gain import gain_of
+
+    runs: dict[float, list[JointLog]] = {}
+    for log in test:
+        gain = gain_of(log)
+        for name, files in per_gain.items():
+            if gain not in files:
+                raise UserInputError(
+                    f"fold {fold!r}: held-out run {log.name} ({log.source}) has gain kp = {gain:g}, but {name} has "
+                    f"files for kp = {', '.join(f'{g:g}' for g in sorted(files))} only (one net per gain: "
+                    "validate it on runs of those gains, or train a net at this gain)."
+                )
+        runs.setdefault(gain, []).append(log)
+    return dict(sorted(runs.items()))
+
+
+def _fold_specs(fold: str, nets: FoldNets, logs: list[JointLog], group_key: str) -> list[tuple]:
+    """The :class:`~learned_actuators.validation.validate.FoldSpec` of one fold and what to record about it.
+
+    A fold with per-gain models (:attr:`FoldNets.per_gain`) is validated as one sub-fold per gain of its held-out
+    runs (``"<fold> kp<gain>"``): that gain's runs, each per-gain model by its file of that gain (under its plain
+    name) beside the fold's single-file models, the same baselines' physics and training runs (``fit_logs``).
+    """
+    from ..learning.per_gain import gain_tag
     from ..validation.model_physics import learned_model_cfg
     from ..validation.validate import FoldSpec
     from ..validation.validation_cfg import ValidationCfg
@@ -70,7 +100,8 @@ def _fold_spec(fold: str, nets: dict[str, Path], physics: dict | None, logs: lis
     if not test:
         groups = sorted({str(log.meta.get(group_key)) for log in logs})
         raise UserInputError(f"fold {fold!r}: no run has {group_key} = {fold!r}; the runs' groups are {groups}.")
-    physics = _fold_physics(nets, physics, train)
+    parts = {None: test} if not nets.per_gain else _gain_files(fold, nets.per_gain, test)
+    physics = _fold_physics(nets.networks, nets.physics, train)
     cfg = ValidationCfg(
         replica="bench",
         kp_scale=physics["kp_scale"],
@@ -78,14 +109,21 @@ def _fold_spec(fold: str, nets: dict[str, Path], physics: dict | None, logs: lis
         effort_limit=physics["stall_torque"],
         velocity_limit=physics["no_load_speed"],
     )
-    logger.info("fold %s: %d test runs, %d training runs, models %s", fold, len(test), len(train), list(nets))
-    spec = FoldSpec(fold, test, {name: learned_model_cfg(path) for name, path in nets.items()}, cfg, train)
-    record = {
-        "physics": physics,
-        "network_files": {name: str(path) for name, path in nets.items()},
-        "train_runs": [log.name for log in train],
-    }
-    return spec, record
+    made = []
+    for gain, runs in parts.items():
+        files = dict(nets.networks) | {name: by_gain[gain] for name, by_gain in nets.per_gain.items()}
+        name = fold if gain is None else f"{fold} {gain_tag(gain)}"
+        logger.info("fold %s: %d test runs, %d training runs, models %s", name, len(runs), len(train), list(files))
+        spec = FoldSpec(name, runs, {model: learned_model_cfg(path) for model, path in files.items()}, cfg, train)
+        record = {
+            "physics": physics,
+            "network_files": {model: str(path) for model, path in files.items()},
+            "train_runs": [log.name for log in train],
+        }
+        if gain is not None:
+            record |= {"fold": fold, "gain": gain, "test_runs": [log.name for log in runs]}
+        made.append((spec, record))
+    return made
 
 
 def validate_folds(
@@ -101,7 +139,9 @@ def validate_folds(
         out_dir: Where the report goes.
         folds: ``{fold (held-out group): FoldNets}`` (:func:`~.training.run_demo` returns them); a ``gru_pd`` net
             supplies the physics of the fold's ``ideal_pd``/``dc_motor`` baselines (else it is fitted on the fold's
-            training runs).
+            training runs). A fold with per-gain nets (:attr:`~.training.FoldNets.per_gain`) is validated as one
+            sub-fold per gain of its held-out runs, ``"<fold> kp<gain>"`` (each run by the file of its gain; the
+            baselines as for the whole fold); ``settings["per_gain_models"]`` lists those models.
         logs: All runs (default: the built-in demo logs); a fold's test runs are those whose ``meta[group_key]`` is
             the fold, its training runs all others.
         group_key: Run metadata naming the folds.
@@ -117,13 +157,17 @@ def validate_folds(
 
     t0 = time.perf_counter()
     logs = load_demo_logs() if logs is None else logs
-    made = [_fold_spec(fold, nets.networks, nets.physics, logs, group_key) for fold, nets in folds.items()]
+    made = [item for fold, nets in folds.items() for item in _fold_specs(fold, nets, logs, group_key)]
     merged = run_validation_folds([spec for spec, _ in made])
     for spec, record in made:
         (merged.settings["folds"][spec.name] if len(made) > 1 else merged.settings).update(record)
+    per_gain = sorted({name for nets in folds.values() for name in nets.per_gain})
+    if per_gain:
+        merged.settings["per_gain_models"] = per_gain
     sources = sorted({log.source for log in logs})
     column_map = [DEMO_DATA_DIR / "column_map.json"] if logs and str(DEMO_DATA_DIR) in sources[0] else []
     files = [path for nets in folds.values() for path in nets.networks.values()]
+    files += [path for nets in folds.values() for by_gain in nets.per_gain.values() for path in by_gain.values()]
     merged.provenance = provenance([*sources, *column_map, *files])
     merged.settings["demo"] = {
         "group_key": group_key,

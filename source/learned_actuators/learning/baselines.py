@@ -1,4 +1,4 @@
-"""Least-squares baselines: PD + viscous + Coulomb friction, and the physics fit that the GRU-PD residual sits on."""
+"""Least-squares baselines: PD + viscous + Coulomb friction, the ideal PD, and the physics fit the GRU-PD sits on."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from scipy.optimize import least_squares
 
 from ..data.joint_log import JointLog
 from ..errors import UserInputError
-from .features import command_term, loss_mask, run_command, tau_phys
+from .features import command_term, loss_mask, run_command, run_physics, step_command, tau_phys
 from .models_cfg import PhysicsCfg
 
-__all__ = ["PDFrictionBaseline", "fit_pd_friction", "fit_physics"]
+__all__ = ["IdealPDBaseline", "PDFrictionBaseline", "fit_ideal_pd", "fit_pd_friction", "fit_physics"]
 
 
 def _raw_kp(log: JointLog) -> float:
@@ -97,6 +97,53 @@ def fit_pd_friction(logs: list[JointLog], per_gain: bool = False) -> PDFrictionB
         y = np.concatenate([p[1] for p in parts])
         coef[key] = np.linalg.lstsq(a, y, rcond=None)[0]
     return PDFrictionBaseline(coef, per_gain)
+
+
+@dataclass
+class IdealPDBaseline:
+    """Isaac Lab's ``IdealPDActuator`` on the 1-DOF load: ``clip(kp (q* - q) + kd (q̇* - q̇) + τ_ff, ±limit)``.
+
+    ``kp`` is the run's gain (per step where logged) times the fitted ``kp_scale``; ``kd`` and the limit (the stall
+    torque) are those of :attr:`physics`, fitted on the training runs (:func:`fit_ideal_pd`): the values the demo's
+    simulator baseline ``ideal_pd`` takes from the GRU-PD's physics. No torque-speed curve, friction or spring.
+    """
+
+    physics: PhysicsCfg
+
+    def _pd(self, params):
+        return dataclasses.replace(params, stall_torque=None, no_load_speed=None, friction=0.0, k_spring=0.0)
+
+    def _clip(self, tau):
+        limit = self.physics.stall_torque
+        return tau if limit is None else tau.clip(-limit, limit)
+
+    def predict(self, log: JointLog) -> np.ndarray:
+        """Torque [N·m] (T,) on a logged run."""
+        params, kp, extras = run_command(log, self.physics)
+        return self._clip(tau_phys(log.q[:, 0], log.qd[:, 0], log.q_target[:, 0], kp, self._pd(params), **extras))
+
+    def stepper_for(self, logs: list[JointLog]) -> _IdealPDStepper:
+        """Per-step predictor for one row per run in ``logs`` (each with its gain; logged per-step terms apply)."""
+        return _IdealPDStepper(self, torch.as_tensor([run_physics(log, self.physics).kp for log in logs]))
+
+
+class _IdealPDStepper:
+    def __init__(self, model: IdealPDBaseline, kp: torch.Tensor):
+        self.model, self.kp = model, kp
+        self.params = model._pd(model.physics.at_gain(1.0))
+
+    def reset(self, n: int) -> None:
+        """Stateless."""
+
+    def step(self, q, qd, q_target, command=None):
+        physics = self.model.physics
+        kp, extras = step_command(command, self.kp, physics.kd, physics)
+        return self.model._clip(tau_phys(q, qd, q_target, kp, self.params, **extras))
+
+
+def fit_ideal_pd(logs: list[JointLog], cfg: PhysicsCfg) -> IdealPDBaseline:
+    """The ideal PD with the physics of ``cfg`` fitted on ``logs`` by least squares on torque (:func:`fit_physics`)."""
+    return IdealPDBaseline(fit_physics(logs, dataclasses.replace(cfg, fit=True)))
 
 
 def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:

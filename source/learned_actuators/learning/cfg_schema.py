@@ -160,7 +160,7 @@ def explain(err: BaseException, root, shown: dict[str, str], prefix: str = "", t
             f"'{longer[0].removeprefix(key + '.')}'."
         )
     if isinstance(cause, ConfigKeyError | AttributeError) or (hint is None and names):
-        if where and _is_mapping(field_at(root, where)[0]):
+        if (where and _is_mapping(field_at(root, where)[0])) or last in names:  # a real key the config lacks
             given = longer[0] if longer else key
             return UserInputError(
                 f"{prefix}{given}={shown.get(given, '...')}: {where} has no '{last}' to change; add it with Hydra's "

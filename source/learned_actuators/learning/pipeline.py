@@ -17,7 +17,7 @@ from ..atomic_io import atomic_write_json
 from ..data.joint_log import JointLog
 from ..data.splits import Split
 from ..errors import UserInputError
-from .baselines import fit_pd_friction
+from .baselines import fit_ideal_pd, fit_pd_friction
 from .cfg_checks import model_types
 from .checkpoints import finished_run
 from .data_loading import load_data, splits_of
@@ -25,6 +25,7 @@ from .ensemble import Ensemble, calibration, member_plan, noise_std
 from .evaluation import evaluate, per_split_results, pool_results, test_weight
 from .export import export_model
 from .outputs import remove_partial_files
+from .per_gain import PerGainModel, gain_tag, group_by_gain, require_gain
 from .presets import build_cfg, model_train_cfg
 from .run_passes import bounded_runs, frame_sample
 from .trainer import train
@@ -42,7 +43,8 @@ def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fit
     """Train ``model_type`` per split in ``out_dir/<model>/<split>`` (a finished split of a resumed run is kept).
 
     With ``train.ensemble = K > 1`` the split's ``K`` members train in ``.../<split>/member_<k>`` and the row's
-    model is their :class:`~.ensemble.Ensemble`.
+    model is their :class:`~.ensemble.Ensemble`; with ``train.per_gain`` one net per gain of the training runs
+    trains in ``.../<split>/kp<gain>`` and the row's model is their :class:`~.per_gain.PerGainModel`.
     """
 
     def one(member_cfg: TrainCfg, runs, val, run_dir: Path):
@@ -56,6 +58,18 @@ def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fit
 
     def fit(split_name: str, split: Split):
         run_dir = out_dir / model_type / split_name
+        if cfg.per_gain:
+            if cfg.ensemble > 1:
+                raise UserInputError(
+                    f"models.{model_type}: train.per_gain with train.ensemble = {cfg.ensemble}; use one of them."
+                )
+            groups, val = group_by_gain(split.train), group_by_gain(split.val)
+            for log in split.test:  # before any training: every test run needs a net of its gain
+                require_gain(log, groups)
+            fitted = {g: one(cfg, runs, val.get(g, []), run_dir / gain_tag(g)) for g, runs in groups.items()}
+            model = PerGainModel({g: m for g, (m, _) in fitted.items()})
+            times = [t for _, t in fitted.values()]
+            return model, None if None in times else float(sum(times))
         if cfg.ensemble == 1:
             return one(cfg, split.train, split.val, run_dir)
         plan = member_plan(cfg, split.train, cfg.ensemble, cfg.ensemble_bootstrap)
@@ -72,11 +86,13 @@ def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fit
 def _baselines(cfg: TrainCfg, logs: list[JointLog], trajectory: bool) -> dict[str, Fitter]:
     """Baseline fitters by row name, each fitted on a split's training runs only.
 
-    ``pd_friction_lsq`` (least squares on torque) always; with ``trajectory``, ``traj_physics`` (physics identified by
-    trajectory simulation, :func:`~learned_actuators.learning.sysid_fit.fit_trajectory_model`, starting from the
-    preset's ``train.physics``) when every run has a known load and a gain. Both see at most ``train.fit_frames``
-    frames, as the trainer's own physics fit does (every k-th frame for least squares, the leading runs for the
-    trajectory fit; all frames of data that small): lazily read runs (``data.streaming``) stay bounded in memory.
+    ``pd_friction_lsq`` (least squares on torque) always; with ``trajectory``, when every run has a known load and a
+    gain, ``ideal_pd`` (:class:`~.baselines.IdealPDBaseline`: the preset's ``train.physics`` fitted by least squares,
+    as the GRU-PD's prior) and ``traj_physics`` (physics identified by trajectory simulation,
+    :func:`~learned_actuators.learning.sysid_fit.fit_trajectory_model`, starting from the same physics). They see at
+    most ``train.fit_frames`` frames, as the trainer's own physics fit does (every k-th frame for least squares, the
+    leading runs for the trajectory fit; all frames of data that small): lazily read runs (``data.streaming``) stay
+    bounded in memory.
     """
     physics, budget = cfg.physics, cfg.fit_frames
     from .features import run_command
@@ -90,6 +106,7 @@ def _baselines(cfg: TrainCfg, logs: list[JointLog], trajectory: bool) -> dict[st
         except UserInputError:
             trajectory = False
     if trajectory and all("inertia" in log.meta for log in logs):
+        fitters["ideal_pd"] = lambda runs: fit_ideal_pd(frame_sample(runs, budget), physics)
         fitters["traj_physics"] = lambda runs: fit_trajectory_model(bounded_runs(runs, budget), physics)
     return {name: (lambda _, split, f=f: (f(split.train + split.val), None)) for name, f in fitters.items()}
 
@@ -116,8 +133,11 @@ def _row(name: str, fit: Fitter, splits: list[tuple[str, Split]], on_split, expo
             on_split(name, split_name, model, split, metrics)
         logger.info("%s %s: %s", name, split_name, {k: v for k, v in metrics.items() if k != "rollout_rmse_runs"})
         if export_dir is not None and split_name == splits[-1][0]:
-            exported = model.combined() if isinstance(model, Ensemble) else model
-            export_model(exported, export_dir, name, source={"preset_split": split_name})
+            if isinstance(model, PerGainModel):
+                model.export(export_dir, name, source={"preset_split": split_name})
+            else:
+                exported = model.combined() if isinstance(model, Ensemble) else model
+                export_model(exported, export_dir, name, source={"preset_split": split_name})
     rows = [(name, per_split)] + ([(f"{name}_single", singles)] if singles else [])
     return [
         {
@@ -155,8 +175,9 @@ def run_preset(
         resume: Continue an interrupted run in ``out_dir``: a finished split (its ``metrics.json`` written) keeps
             its best model, a split with a ``checkpoint.pt`` continues from it, the others train from the start;
             the result is the one of an uninterrupted run.
-        trajectory_baseline: With ``baseline``, also the physics identified by trajectory simulation on each split's
-            training runs (row ``traj_physics``; runs with a known load and gain only; tens of seconds per split).
+        trajectory_baseline: With ``baseline``, also the physics baselines fitted on each split's training runs:
+            the ideal PD (row ``ideal_pd``) and the physics identified by trajectory simulation (row
+            ``traj_physics``; tens of seconds per split); runs with a known load and gain only.
     """
     out_dir = Path(out_dir)
     data_cfg, train_cfg = build_cfg(preset)

@@ -12,6 +12,8 @@
   batch's growth (the usual scaling for Adam); data sets small enough keep the recipe exactly as given. With
   ``large_data_hidden_size`` set, a recurrent net whose batch grew also widens to that hidden size: the larger
   batch's fewer steps alone cost held-out accuracy that the wider net wins back (measured on a 1000-run bench).
+* Gains (kinds without the physics prior, LSTM and MLP): a note when the training runs have several gains, which
+  such a net cannot tell apart; ``train.per_gain`` trains one net per gain (:mod:`~.per_gain`).
 """
 
 from __future__ import annotations
@@ -121,6 +123,19 @@ def _batch_note(cfg: TrainCfg, logs: list[JointLog], mirror: bool) -> tuple[Trai
     return out, [note + " Set train.max_steps_per_epoch=null to keep the recipe as given."]
 
 
+def _gain_note(cfg: TrainCfg, logs: list[JointLog]) -> list[str]:
+    """A note when a net that does not see the gain (no physics prior: LSTM, MLP) trains on runs of several gains."""
+    gains = sorted({float(g.meta["kp"]) for g in logs if isinstance(g.meta.get("kp"), int | float)})
+    if cfg.kind.uses_physics or len(gains) < 2:
+        return []
+    shown = ", ".join(f"{g:g}" for g in gains[:6]) + (" ..." if len(gains) > 6 else "")
+    return [
+        f"the training runs have {len(gains)} gains (kp {shown}) and the {cfg.model_type} net does not see the gain, "
+        "so one net stands for all of them; set train.per_gain=true (models.<model>.per_gain) to train one net per "
+        "gain, as a robot runs one gain per joint."
+    ]
+
+
 def resolve_recipe(cfg: TrainCfg, logs: list[JointLog]) -> tuple[TrainCfg, list[str]]:
     """The cfg with the rollout loss, mirroring and batch size decided from the training runs ``logs``, and notes.
 
@@ -162,7 +177,7 @@ def resolve_recipe(cfg: TrainCfg, logs: list[JointLog]) -> tuple[TrainCfg, list[
         elif not symmetric:
             notes.append(f"mirroring on as asked (train.augment_mirror=true), although {words}.")
     cfg, batch_notes = _batch_note(cfg, logs, bool(mirror))
-    notes += batch_notes
+    notes += batch_notes + _gain_note(cfg, logs)
     for note in notes:
         logger.warning("note: %s", note)
     return dataclasses.replace(cfg, rollout_loss=rollout, augment_mirror=bool(mirror)), notes

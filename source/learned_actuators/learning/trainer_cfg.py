@@ -107,6 +107,12 @@ class TrainCfg:
     seeds ``seed .. seed + K - 1`` (``K`` times the training time), evaluates their mean, reports the calibration of
     their spread on the test runs (``within_1sigma``/``within_2sigma``, ``ensemble_std``) and exports them as one
     file whose actuator applies the mean and exposes a per-joint standard deviation. Default 1 (one model)."""
+    per_gain: bool = False
+    """One net per logged gain (:mod:`~learned_actuators.learning.per_gain`): a split's training runs are grouped by
+    their gain (``meta["kp"]``), one net trains per gain (run folder ``<split>/kp<gain>``), each test run is predicted
+    by the net of its gain, and each net exports as ``<model>_kp<gain>.pt``. For nets without a gain input (LSTM,
+    MLP) on runs of several gains, as the walk-these-ways recipe trains them. A test run whose gain no training run has
+    is refused. Not with ``ensemble > 1``. Default False (one net for all gains)."""
     ensemble_bootstrap: bool = False
     """With ``ensemble > 1``: each member trains on the training runs drawn with replacement (the physics fitted once
     on all runs, then fixed). Default False (seeds only)."""

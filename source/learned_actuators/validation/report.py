@@ -18,6 +18,7 @@ from pathlib import Path
 from ..atomic_io import atomic_write_text, json_safe
 from .report_figures import png_base64, report_figures, shown_runs
 from .results import ValidationResult
+from .verdict import PER_GAIN_LABEL
 
 __all__ = ["format_table", "json_safe", "shown_runs", "write_html", "write_json", "write_report"]
 
@@ -82,6 +83,18 @@ def _html_per_run(result: ValidationResult) -> str:
     return f'<table id="per_run"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+def _per_gain_note(result: ValidationResult) -> str:
+    """Which models are one net per gain (``settings["per_gain_models"]``), under the results table."""
+    names = result.settings.get("per_gain_models") or []
+    if not names:
+        return ""
+    return (
+        f"<p>{html.escape(', '.join(names))}: {PER_GAIN_LABEL[1:-1]} (<code>&lt;model&gt;_kp&lt;gain&gt;.pt</code>, "
+        "trained on the training runs of that gain); each held-out run is replayed with the net of its gain, each "
+        "row pools the runs of every gain.</p>"
+    )
+
+
 def _second_verdict(result: ValidationResult) -> str:
     """The trainer's 1-DOF rollout verdict the main job records (``settings["demo"]["one_dof_verdict"]``), if any."""
     line = (result.settings.get("demo") or {}).get("one_dof_verdict")
@@ -128,15 +141,18 @@ def _embed(items) -> str:
 def _where(result: ValidationResult) -> str:
     """Which runs the report shows: all, one fold's held-out runs, or the held-out runs of several folds."""
     batch = result.batch
-    fold_names = list(dict.fromkeys(result.folds))
+    records = result.settings.get("folds") or {}
+    parts = list(dict.fromkeys(result.folds))
+    fold_names = list(dict.fromkeys((records.get(p) or {}).get("fold", p) for p in parts))  # sub-folds: their fold
+    by_gain = f", each fold's runs validated per gain ({len(parts)} sub-folds)" if len(parts) > len(fold_names) else ""
     if len(fold_names) > 1:
         return (
             f"{batch.num_envs} held-out runs from {len(fold_names)} folds (held-out groups: "
-            f"{html.escape(', '.join(fold_names))}); the runs of each fold are validated with the models trained "
-            "without them and the baselines fitted without them"
+            f"{html.escape(', '.join(fold_names))}{by_gain}); the runs of each fold are validated with the models "
+            "trained without them and the baselines fitted without them"
         )
     if fold_names:
-        return f"{batch.num_envs} held-out runs of one fold ({html.escape(fold_names[0])})"
+        return f"{batch.num_envs} held-out runs of one fold ({html.escape(fold_names[0])}{by_gain})"
     return f"{batch.num_envs} runs"
 
 
@@ -178,6 +194,7 @@ Verdict metric: the mean over runs of each run's rollout position RMSE.</p>
 {_KINDS}
 <h2>Results</h2>
 {_html_table(result)}
+{_per_gain_note(result)}
 {f"<p>Not run:</p><ul>{skipped}</ul>" if skipped else ""}
 {_embed(figures_top)}
 <h2>Rollout position RMSE per run [rad]</h2>

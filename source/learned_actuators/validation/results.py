@@ -9,7 +9,7 @@ import numpy as np
 
 from .metrics import ErrorGrowth, error_growth, rollout_errors, torque_errors
 from .trajectories import TrajectoryBatch, pad_steps
-from .verdict import Verdict, compute_verdict
+from .verdict import Verdict, compute_verdict, verdict_labels
 
 __all__ = ["KINDS", "TABLE_COLUMNS", "ModelResult", "ValidationResult", "evaluate_model", "merge_results"]
 
@@ -100,9 +100,12 @@ class ValidationResult:
     """Bench geometry (label) of each env when the envs ran on more than one geometry, else empty."""
 
     def verdict(self) -> Verdict:
-        """Which learned model is best on these runs by mean per-run rollout RMSE, vs the best non-oracle baseline."""
+        """Which learned model is best on these runs by mean per-run rollout RMSE, vs the best non-oracle baseline.
+
+        Models listed in ``settings["per_gain_models"]`` are named "(one net per gain)" in its sentences.
+        """
         per_run = {m.name: m.rollout["pos_rmse_per_traj"] for m in self.models}
-        return compute_verdict(per_run, {m.name: m.kind for m in self.models})
+        return compute_verdict(per_run, {m.name: m.kind for m in self.models}, verdict_labels(self.settings))
 
     def table_columns(self) -> tuple:
         """Columns of :meth:`table`: :data:`TABLE_COLUMNS`, with a ``bench`` column when there are several benches."""

@@ -192,46 +192,66 @@ def _per_run_gains(gains: Gains | None, num_envs: int, num_joints: int, num_step
     return tuple(np.broadcast_to(np.asarray(g, float).reshape(num_envs, 1, -1), shape) for g in gains)
 
 
+def _replay_groups(parts: list[dict], entries: list[tuple]) -> list[list[int]]:
+    """The parts (folds) that share one replay, as lists of part indices in order.
+
+    Parts share a replay when their actuator cfg and simulated set-up (``sim_key``) are the same and gains are given
+    in all or none of them (per-run gains differ freely).
+    """
+    groups: list[list[int]] = []
+    for i, (part, entry) in enumerate(zip(parts, entries, strict=True)):
+        for group in groups:
+            first, head = parts[group[0]], entries[group[0]]
+            if entry[1] == head[1] and part["sim_key"] == first["sim_key"] and (entry[2] is None) == (head[2] is None):
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+def _group_gains(gains: list[Gains | None], parts: list[dict], num_joints: int, num_steps: int) -> Gains | None:
+    """The gains of parts sharing a replay, joined along the envs on ``num_steps`` steps ((E, J) when constant)."""
+    if gains[0] is None:
+        return None
+    per_fold = [
+        _per_run_gains(g, p["batch"].num_envs, num_joints, num_steps) for g, p in zip(gains, parts, strict=True)
+    ]
+    joined = tuple(np.concatenate([g[i] for g in per_fold]) for i in range(2))
+    if not any(per_step(g) for g in gains):  # constant per run: (E, J), no per-step writes
+        joined = tuple(g[:, 0] for g in joined)
+    return joined
+
+
 def _simulate(name: str, parts: list[dict], entries: list[tuple], joined: TrajectoryBatch) -> tuple:
     """``(q, qd, tau_single)`` of one model over the runs of every fold, each (E, T, J) on ``joined``'s steps.
 
-    The folds share one replay when the actuator cfg and the simulated set-up are the same in all of them (per-run
-    gains differ freely): e.g. IdealPD baselines whose gains were fitted per fold. Otherwise one replay per fold.
+    Folds share one replay where the actuator cfg and the simulated set-up are the same (per-run gains differ
+    freely; :func:`_replay_groups`): e.g. IdealPD baselines whose gains were fitted per fold, or one fold's GRU-PD in
+    that fold's per-gain sub-folds. A fold alone in its group replays its own runs, as without folds.
     """
-    cfgs = [e[1] for e in entries]
-    gains = [e[2] for e in entries]
     num_joints = len(joined.joint_names)
-    shared = (
-        len(parts) > 1
-        and all(c == cfgs[0] for c in cfgs)
-        and all(p["sim_key"] == parts[0]["sim_key"] for p in parts)
-        and (all(g is None for g in gains) or all(g is not None for g in gains))
-    )
-    if shared:
-        run_gains = None
-        if gains[0] is not None:
-            steps = joined.num_steps
-            per_fold = [
-                _per_run_gains(g, p["batch"].num_envs, num_joints, steps) for g, p in zip(gains, parts, strict=True)
-            ]
-            run_gains = tuple(np.concatenate([g[i] for g in per_fold]) for i in range(2))
-            if not any(per_step(g) for g in gains):  # constant per run: (E, J), no per-step writes
-                run_gains = tuple(g[:, 0] for g in run_gains)
-        cfg = parts[0]["cfg"]
-        logger.info("validating %s on %d runs of %d folds in one replay", name, joined.num_envs, len(parts))
-        tau = single_step_torque(joined, cfgs[0], cfg, name, run_gains)
-        rollout = replay(joined, cfgs[0], cfg, name, run_gains)
-        return rollout.q, rollout.qd, tau
-    qs, qds, taus = [], [], []
-    for part, actuator_cfg, run_gains in zip(parts, cfgs, gains, strict=True):
-        batch, cfg = part["batch"], part["cfg"]
-        logger.info("validating %s on %d runs%s", name, batch.num_envs, f" ({part['name']})" if part["name"] else "")
-        taus.append(single_step_torque(batch, actuator_cfg, cfg, name, run_gains))
+    out: list[tuple | None] = [None] * len(parts)
+    for group in _replay_groups(parts, entries):
+        members = [parts[i] for i in group]
+        actuator_cfg, cfg = entries[group[0]][1], members[0]["cfg"]
+        if len(group) == 1:
+            batch, run_gains = members[0]["batch"], entries[group[0]][2]
+            fold = members[0]["name"]
+            logger.info("validating %s on %d runs%s", name, batch.num_envs, f" ({fold})" if fold else "")
+        else:
+            batch = joined if len(group) == len(parts) else TrajectoryBatch.concat([p["batch"] for p in members])
+            run_gains = _group_gains([entries[i][2] for i in group], members, num_joints, batch.num_steps)
+            logger.info("validating %s on %d runs of %d folds in one replay", name, batch.num_envs, len(group))
+        tau = single_step_torque(batch, actuator_cfg, cfg, name, run_gains)
         rollout = replay(batch, actuator_cfg, cfg, name, run_gains)
-        qs.append(rollout.q)
-        qds.append(rollout.qd)
+        start = 0
+        for i in group:
+            envs = slice(start, start + parts[i]["batch"].num_envs)
+            out[i] = (rollout.q[envs], rollout.qd[envs], tau[envs])
+            start = envs.stop
     steps = joined.num_steps
-    return tuple(np.concatenate([pad_steps(a, steps) for a in arrays]) for arrays in (qs, qds, taus))
+    return tuple(np.concatenate([pad_steps(o[k], steps) for o in out]) for k in range(3))
 
 
 def _check_folds_alike(parts: list[dict]) -> list[tuple[str, str]]:
@@ -264,8 +284,9 @@ def run_validation_folds(folds: list[FoldSpec]) -> ValidationResult:
     """Validate every fold's models on its held-out runs (baselines fitted on its training runs); one result.
 
     The result holds the runs of all folds in order (:attr:`ValidationResult.folds` names the fold of each run when
-    the folds are named) and every model's metrics over all of them; a model's parameters are kept per fold. Models
-    whose actuator cfg is the same in every fold (e.g. the IdealPD baselines) run in one replay over all runs.
+    the folds are named) and every model's metrics over all of them; a model's parameters are kept per fold. Folds in
+    which a model's actuator cfg is the same (e.g. the IdealPD baselines, or one net validated in several sub-folds)
+    share one replay over their runs.
 
     Raises:
         ValueError: when the folds validate different model names, or need different physics steps or replicas;

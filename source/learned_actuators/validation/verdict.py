@@ -13,10 +13,20 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-__all__ = ["REFERENCE", "Verdict", "against_reference", "compute_verdict"]
+__all__ = ["PER_GAIN_LABEL", "REFERENCE", "Verdict", "against_reference", "compute_verdict", "verdict_labels"]
 
 REFERENCE = "ideal_pd"
 """The floor every learned model must clear: the analytic PD on the logged gains (``kinds`` name it a baseline)."""
+PER_GAIN_LABEL = "(one net per gain)"
+"""What the sentences add after a model trained with one net per logged gain (``train.per_gain``)."""
+
+
+def verdict_labels(settings: Mapping) -> dict[str, str]:
+    """How the verdict names models: ``"lstm (one net per gain)"`` for those listed in ``per_gain_models``.
+
+    The demo records ``settings["per_gain_models"]``; other models are absent (named by their name).
+    """
+    return {name: f"{name} {PER_GAIN_LABEL}" for name in settings.get("per_gain_models") or ()}
 
 
 @dataclass
@@ -96,9 +106,12 @@ def _loss_reason(model_runs: list[float], model_mean: float, relative: float, be
     return f"better on {better} of {n_runs} runs"
 
 
-def _head_to_head(model: str, base: str, clean: dict, means: dict, n_runs: int, excluded: tuple, note: str) -> Verdict:
+def _head_to_head(
+    model: str, base: str, clean: dict, means: dict, n_runs: int, excluded: tuple, note: str, labels: Mapping
+) -> Verdict:
     """The verdict between the best learned model and the best baseline (per-run errors ``clean``, ``inf`` diverged)."""
     model_mean, base_mean = means[model], means[base]
+    shown = labels.get(model, model)
     better = sum(m < b for m, b in zip(clean[model], clean[base], strict=True))
     margin = base_mean - model_mean if math.isfinite(base_mean) or math.isfinite(model_mean) else float("nan")
     relative = margin / base_mean if math.isfinite(base_mean) and base_mean > 0 else float("nan")
@@ -106,7 +119,7 @@ def _head_to_head(model: str, base: str, clean: dict, means: dict, n_runs: int, 
     if wins:
         how = f"{abs(relative):.0%} lower" if math.isfinite(relative) else "the baseline diverged"
         line = (
-            f"{model} is best on {n_runs} held-out runs: mean rollout position RMSE {_fmt(model_mean)} vs "
+            f"{shown} is best on {n_runs} held-out runs: mean rollout position RMSE {_fmt(model_mean)} vs "
             f"{_fmt(base_mean)} for {base}, the best baseline fitted on training runs only ({how}; better on "
             f"{better} of {n_runs} runs){note}."
         )
@@ -115,7 +128,7 @@ def _head_to_head(model: str, base: str, clean: dict, means: dict, n_runs: int, 
         line = (
             f"The learned models do not win on {n_runs} held-out runs: {base}, a baseline fitted on training runs "
             f"only, has mean rollout position RMSE {_fmt(base_mean)} vs {_fmt(model_mean)} for the best learned "
-            f"model, {model} ({how}){note}."
+            f"model, {shown} ({how}){note}."
         )
     return Verdict(
         line=line,
@@ -133,13 +146,17 @@ def _head_to_head(model: str, base: str, clean: dict, means: dict, n_runs: int, 
 
 
 def against_reference(
-    per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, str], reference: str = REFERENCE
+    per_run: Mapping[str, Sequence[float]],
+    kinds: Mapping[str, str],
+    reference: str = REFERENCE,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
     """One sentence: each learned model's mean rollout RMSE against ``reference``'s, and whether it beats it.
 
     A model beats the reference when its mean over the runs (diverged runs infinite) is lower. Empty when the
-    reference is not among ``per_run``.
+    reference is not among ``per_run``. ``labels``: how to name a model (:func:`verdict_labels`; default its name).
     """
+    labels = labels or {}
     if reference not in per_run:
         return ""
     clean = {n: [v if v is not None and math.isfinite(v) else float("inf") for v in r] for n, r in per_run.items()}
@@ -150,19 +167,21 @@ def against_reference(
         better = sum(m < b for m, b in zip(clean[name], clean[reference], strict=True))
         if math.isfinite(mean) and mean < ref_mean:
             how = f"{(ref_mean - mean) / ref_mean:.0%} lower" if math.isfinite(ref_mean) else "the reference diverged"
-            parts.append(f"{name} {_fmt(mean)} beats it ({how}, better on {better} of {n_runs} runs)")
+            parts.append(f"{labels.get(name, name)} {_fmt(mean)} beats it ({how}, better on {better} of {n_runs} runs)")
         else:
             losers.append(name)
             relative = (ref_mean - mean) / ref_mean if ref_mean > 0 else math.nan
             how = _loss_reason(clean[name], mean, relative, better, n_runs)
-            parts.append(f"{name}{f' {_fmt(mean)}' if math.isfinite(mean) else ''} does not ({how})")
+            parts.append(f"{labels.get(name, name)}{f' {_fmt(mean)}' if math.isfinite(mean) else ''} does not ({how})")
     if not parts:
         return ""
     tail = f"; {', '.join(losers)} {'is' if len(losers) == 1 else 'are'} worse than the plain PD" if losers else ""
     return f"Against {reference} ({_fmt(ref_mean)}, a PD on the logged gains): " + "; ".join(parts) + tail + "."
 
 
-def compute_verdict(per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, str]) -> Verdict:
+def compute_verdict(
+    per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, str], labels: Mapping[str, str] | None = None
+) -> Verdict:
     """The verdict from per-run rollout position RMSEs.
 
     Args:
@@ -170,11 +189,14 @@ def compute_verdict(per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, 
             (a diverged run is ``inf`` or NaN).
         kinds: ``"model"`` (learned, under test), ``"baseline"`` (fitted on training data only) or ``"oracle"``
             (in-sample; ignored) by model name.
+        labels: How the sentences name a model (e.g. :func:`verdict_labels`: ``"lstm (one net per gain)"``);
+            default its name. The verdict's fields keep the names.
 
     Raises:
         ValueError: for an unknown kind, a name without a kind, or lists over different numbers of runs.
     """
     n_runs = _num_runs(per_run, kinds)
+    labels = labels or {}
     clean = {n: [v if v is not None and math.isfinite(v) else float("inf") for v in r] for n, r in per_run.items()}
     means = {name: _mean(values) for name, values in clean.items()}
     models = sorted((means[n], n) for n in clean if kinds[n] == "model")
@@ -191,14 +213,14 @@ def compute_verdict(per_run: Mapping[str, Sequence[float]], kinds: Mapping[str, 
     model_mean, model = models[0]
     if not baselines:
         return Verdict(
-            line=f"{model} has a mean rollout position RMSE of {_fmt(model_mean)} over {n_runs} held-out runs; no "
-            f"baseline fitted on training data ran, so nothing to compare with{note}.",
+            line=f"{labels.get(model, model)} has a mean rollout position RMSE of {_fmt(model_mean)} over {n_runs} "
+            f"held-out runs; no baseline fitted on training data ran, so nothing to compare with{note}.",
             learned_wins=False,
             n_runs=n_runs,
             best_model=model,
             best_model_mean=model_mean,
             excluded=excluded,
         )
-    verdict = _head_to_head(model, baselines[0][1], clean, means, n_runs, excluded, note)
-    verdict.against_reference = against_reference(per_run, kinds)
+    verdict = _head_to_head(model, baselines[0][1], clean, means, n_runs, excluded, note, labels)
+    verdict.against_reference = against_reference(per_run, kinds, labels=labels)
     return verdict
