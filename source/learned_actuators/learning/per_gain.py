@@ -37,8 +37,9 @@ def gain_of(log: JointLog) -> float:
         finite = logged[np.isfinite(logged)]
         if finite.size and np.ptp(finite) > 0:
             raise UserInputError(
-                f"{log.source}: channel 'kp' changes within the run ({finite.min():g} to {finite.max():g}); "
-                "train.per_gain needs one gain per run (train one net for all gains, e.g. a gru_pd, instead)."
+                f"{log.source}: channel 'kp' changes within the run or between its joints ({finite.min():g} to "
+                f"{finite.max():g}); train.per_gain needs one gain per run (train one net for all gains, e.g. a "
+                "gru_pd, instead)."
             )
         kp = float(finite[0]) if finite.size else kp
     if kp is None or isinstance(kp, dict):
