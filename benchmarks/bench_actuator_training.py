@@ -6,7 +6,9 @@
    viscous + Coulomb baselines (one fit for all kp, and one fit per kp): test torque RMSE/R², open-loop rollout
    position RMSE
    (1-DOF pendulum driven by the logged command), diverged runs, training wall time; GRU-PD error vs horizon; the
-   physics identified by trajectory simulation (``traj_physics``) per fold with its parameters and relative SEs.
+   physics identified by trajectory simulation (``traj_physics``: BAM-style, stick-slip friction, delay, offset,
+   armature) per fold with its parameters and relative SEs, and the GRU-PD's own trajectory-fitted prior alone
+   (``traj_prior``: the actuator's smoothed, load-dependent friction; no delay, offset or armature).
 2. SO-101 (``../shared/data/so101``), position response: no signed torque and no known load, so the label is the
    torque per unit inertia (acceleration); leave-one-motion-out on a few motions and two joints.
 
@@ -262,6 +264,14 @@ def _print_bam_summary(rows: list[dict], curves: dict[str, dict[int, float]], ma
         f"diverged runs: {gru['diverged']}"
     )
     print(f"TARGET {'MET' if ok else 'NOT MET'} (seed {main_seed})")
+    for name in ("traj_physics", "traj_prior"):  # the physics peers, fitted by trajectory simulation on the same folds
+        ref = next((r for r in rows if r["model"] == name), None)
+        if ref is not None:
+            ratio = gru["rollout_rmse"] / ref["rollout_rmse"]
+            print(
+                f"GRU-PD rollout {gru['rollout_rmse']:.4f} rad = {ratio:.2f} x {name} ({ref['rollout_rmse']:.4f} rad): "
+                f"{'below' if ratio < 1 else 'not below'} it"
+            )
     ideal = next((r for r in rows if r["model"] == "ideal_pd"), None)
     for r in rows if ideal is not None else []:
         if r["model"] in ("gru_pd", "lstm", "mlp"):
@@ -297,7 +307,7 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
 def bench_physics(out: Path) -> list[dict]:
     """BAM folds with the physics baselines only: least-squares PD, ideal PD, trajectory-fitted physics, per fold."""
     from learned_actuators.learning.baselines import fit_ideal_pd
-    from learned_actuators.learning.sysid_fit import fit_trajectory_model
+    from learned_actuators.learning.sysid_fit import PRIOR_FREE, fit_trajectory_model
 
     preset = _bam_preset(1.0)
     data_cfg, cfg = build_cfg(preset)
@@ -306,6 +316,7 @@ def bench_physics(out: Path) -> list[dict]:
         "pd_friction_lsq": fit_pd_friction,
         "ideal_pd": lambda runs: fit_ideal_pd(runs, cfg.physics),
         "traj_physics": lambda runs: fit_trajectory_model(runs, cfg.physics),
+        "traj_prior": lambda runs: fit_trajectory_model(runs, cfg.physics, free=PRIOR_FREE, stick_slip=False),
     }
     rows, identified = [], {}
     for name, fitter in fitters.items():

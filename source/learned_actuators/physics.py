@@ -10,12 +10,13 @@ The physical part of :class:`~learned_actuators.actuators.CombinedGRUAndPDActuat
 
     \tau_{pd} = k_p (q^* - q) + k_d (\dot q^* - \dot q) + \tau_{ff}, \qquad
     \tau_{phys} = \mathrm{sat}_{tsc}(\tau_{pd}, \dot q) + k_{spring} (q - \theta_0)
-        - \tau_c \tanh(\dot q / v_c)
+        - (\tau_c + \mu_c |\mathrm{sat}_{tsc}(\tau_{pd}, \dot q)|) \tanh(\dot q / v_c)
 
 with the whole low-level command (target angle :math:`q^*`, target velocity :math:`\dot q^*` and feed-forward
 torque :math:`\tau_{ff}`, both zero unless given, and the gains), as a Unitree low-level command or Isaac Lab's
 articulation actions carry it; :math:`\mathrm{sat}_{tsc}` is the asymmetric torque-speed curve of
-:func:`torque_speed_limits` and the last term an optional (smoothed) Coulomb friction, zero by default.
+:func:`torque_speed_limits` and the last term an optional (smoothed) Coulomb friction, zero by default, whose bound
+grows with the motor torque (:math:`\mu_c`: the load-dependent friction of a geared servo, as in BAM's models).
 Note the spring sign: the formula is applied as written, so a restoring spring has ``k_spring < 0``.
 
 Each formula is written once, here. Called without buffers a function allocates its result and supports autograd
@@ -72,6 +73,9 @@ class PhysicsParams:
     """Coulomb friction torque ``tau_c`` [N·m] of the term ``-tau_c * tanh(qd / friction_velocity)``. Default 0."""
     friction_velocity: float = 0.05
     """Velocity ``v_c`` [rad/s] over which the Coulomb friction changes sign (tanh smoothing). Default 0.05."""
+    friction_load: float = 0.0
+    """Load-dependent Coulomb friction ``mu_c`` [-]: the friction bound is ``tau_c + mu_c * |motor torque|`` (the
+    saturated PD torque), as in a geared servo whose gearbox friction grows with the load. Default 0."""
 
     def to_dict(self) -> dict:
         """Return the parameters as a JSON-serialisable dict."""
@@ -217,12 +221,14 @@ def physical_torque(
     limits=None,
     qd_target=None,
     tau_ff=None,
+    friction_load=0.0,
 ) -> torch.Tensor:
     """Return ``tau_phys`` [N·m].
 
     That is the PD torque of the whole command (:func:`pd_torque`: ``qd_target`` and ``tau_ff`` zero when None),
     saturated by the torque-speed curve when both its parameters are set, plus the
-    spring torque, plus the Coulomb friction torque (when ``friction`` is not zero).
+    spring torque, plus the Coulomb friction torque (when ``friction`` or ``friction_load`` is not zero) whose bound
+    is ``friction + friction_load * |saturated PD torque|`` (a non-zero ``friction_load`` costs one temporary).
 
     In place: ``out`` receives the result, ``scratch`` (same shape) an intermediate, and ``limits`` (a pair
     of buffers) the torque-speed limits at ``qd`` when the curve is on (see :func:`torque_speed_limits`).
@@ -230,6 +236,8 @@ def physical_torque(
     tau = pd_torque(q, qd, q_target, kp, kd, out=out, qd_target=qd_target, tau_ff=tau_ff, scratch=scratch)
     if stall_torque is not None and no_load_speed is not None:
         tau = clip_to_torque_speed_curve(tau, qd, stall_torque, no_load_speed, out=out, limits=limits)
+    if isinstance(friction_load, torch.Tensor) or friction_load != 0.0:
+        friction = friction + friction_load * tau.abs()
     tau = spring_torque(q, k_spring, theta0, add_to=tau, out=out, scratch=scratch)
     if isinstance(friction, torch.Tensor) or friction != 0.0:
         tau = friction_torque(qd, friction, friction_velocity, add_to=tau, out=out, scratch=scratch)

@@ -24,14 +24,18 @@ def _full(value):
 
 @pytest.mark.parametrize("curve", [False, True])
 @pytest.mark.parametrize("friction", [0.0, 0.3])
-def test_in_place_physical_torque_matches_the_allocating_call_and_fills_the_limit_buffers(curve, friction):
+@pytest.mark.parametrize("friction_load", [0.0, 0.4])
+def test_in_place_physical_torque_matches_the_allocating_call_and_fills_the_limit_buffers(
+    curve, friction, friction_load
+):
     q, qd, q_target = _inputs()
     params = [_full(20.0), _full(0.5), _full(-2.0), _full(0.1)]
     params += [_full(10.0), _full(15.0)] if curve else [None, None]
-    expected = physical_torque(q, qd, q_target, *params, _full(friction), 0.5)
+    load = {"friction_load": _full(friction_load)}
+    expected = physical_torque(q, qd, q_target, *params, _full(friction), 0.5, **load)
     out, scratch, lower, upper = (torch.full((N,), float("nan")) for _ in range(4))
     got = physical_torque(
-        q, qd, q_target, *params, _full(friction), 0.5, out=out, scratch=scratch, limits=(lower, upper)
+        q, qd, q_target, *params, _full(friction), 0.5, out=out, scratch=scratch, limits=(lower, upper), **load
     )
     assert got is out
     torch.testing.assert_close(out, expected, rtol=1e-6, atol=1e-5)  # fused multiply-adds round differently
@@ -70,3 +74,21 @@ def test_dc_motor_limits_are_isaac_labs_four_quadrant_curve():
     torch.testing.assert_close(upper, torch.minimum(10.0 * (1 - v), limit))
     torch.testing.assert_close(lower, -torch.minimum(10.0 * (1 + v), limit))
     assert float(upper[-1]) == float(upper[-2]) == -5.0
+
+
+@pytest.mark.parametrize("curve", [False, True])
+def test_load_dependent_friction_bound_grows_with_the_saturated_pd_torque(curve):
+    """``-(tau_c + mu_c |sat(tau_pd)|) tanh(qd / v_c)``: the spring is not part of the load, the curve's clip is."""
+    q, qd, q_target = _inputs()
+    kp, kd, k_spring, theta0, v_c = 20.0, 0.5, -2.0, 0.1, 0.5
+    stall, v0 = (10.0, 15.0) if curve else (None, None)
+    pd = kp * (q_target - q) - kd * qd
+    if curve:
+        lower, upper = torque_speed_limits(qd, stall, v0)
+        pd = torch.clamp(pd, lower, upper)
+    bound = 0.3 + 0.4 * pd.abs()
+    want = pd + k_spring * (q - theta0) - bound * torch.tanh(qd / v_c)
+    got = physical_torque(q, qd, q_target, kp, kd, k_spring, theta0, stall, v0, 0.3, v_c, friction_load=0.4)
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-5)
+    without = physical_torque(q, qd, q_target, kp, kd, k_spring, theta0, stall, v0, 0.3, v_c)
+    assert float((got - without).abs().max()) > 1.0  # the load term changes the torque where the PD torque is large

@@ -112,3 +112,21 @@ def test_a_net_without_the_gain_trained_on_several_gains_gets_a_note():
     assert any("2 gains (kp 2, 5)" in n and "train.per_gain=true" in n for n in notes)
     assert not any("per_gain" in n for n in resolve_recipe(quick_cfg("gru_pd"), runs)[1])  # its PD sees the gain
     assert not any("per_gain" in n for n in resolve_recipe(quick_cfg("mlp"), runs[:1])[1])  # one gain
+
+
+def test_export_names_each_files_own_training_runs(tmp_path):
+    """``PerGainModel.export(train_runs=...)``: each gain's file records its gain's runs only (the demo's folds)."""
+    models = {}
+
+    def keep(model_type, split_name, model, split, metrics):
+        models[split_name] = (model, split)
+
+    run_preset(_preset(tmp_path, per_gain=True), tmp_path / "out", logs=_grouped_runs(), baseline=False, on_split=keep)
+    model, split = models["b"]
+    assert isinstance(model, PerGainModel)
+    paths = model.export(tmp_path / "exp", "mlp", {"note": "x"}, onnx=False, train_runs=split.train + split.val)
+    assert sorted(paths) == sorted(model.models)
+    for gain, files in paths.items():
+        _, meta = load_network(files["torchscript"])
+        want = sorted({log.name for log in split.train + split.val if log.meta["kp"] == gain})
+        assert sorted(meta.source["train_runs"]) == want and meta.source["note"] == "x" and meta.source["gain"] == gain

@@ -9,8 +9,9 @@ from learned_actuators.data.joint_log import JointLog
 from learned_actuators.data.synthetic import chirp_command
 from learned_actuators.errors import UserInputError
 from learned_actuators.learning import PhysicsCfg, rollout
+from learned_actuators.learning.features import tau_phys
 from learned_actuators.learning.sysid import TrajectoryPhysics, priors_of
-from learned_actuators.learning.sysid_fit import fit_trajectory
+from learned_actuators.learning.sysid_fit import PRIOR_FREE, fit_trajectory
 
 pytestmark = pytest.mark.unit
 
@@ -130,3 +131,43 @@ def test_stick_slip_friction_holds_and_load_dependent_bound_grows_with_motor_tor
         assert (abs(qd_next) > 1e-6) is moves, coulomb_load
         if moves:  # slip: motor torque less the friction bound
             assert float(tau[0]) == pytest.approx(0.02 - 0.01, rel=1e-6)
+
+
+SMOOTH_PRIOR = dataclasses.replace(PRIOR, friction_velocity=0.02)
+SMOOTH_TRUE = {"gain": 1.2, "kd": 0.04, "coulomb": 0.005, "coulomb_load": 0.4}
+"""A geared servo in the actuator's own form: smoothed friction whose bound is 40 % of the motor torque."""
+
+
+def _smooth_plant_logs(seed=0):
+    n = round(2.0 / 0.005)
+    logs = [
+        _log(f"k{k:g}", k, chirp_command(np.arange(n) * 0.005, 0.6, seed=seed + i)) for i, k in enumerate((100, 300))
+    ]
+    plant = TrajectoryPhysics({**priors_of(SMOOTH_PRIOR), **SMOOTH_TRUE}, SMOOTH_PRIOR, stick_slip=False)
+    for log, q in zip(logs, rollout(plant, logs).q_sim, strict=True):
+        log.q[:, 0] = q
+        log.qd[1:, 0] = np.diff(q) / log.dt
+    return logs
+
+
+def test_smooth_friction_fit_recovers_the_load_dependent_friction_and_exports_it_to_the_actuator_physics():
+    """``stick_slip=False`` (the GRU-PD prior's fit): the load-dependent friction is identified and carried into the
+    :class:`PhysicsCfg` (``friction_load``), whose ``tau_phys`` is the fitted model's motor torque exactly."""
+    import torch
+
+    logs = _smooth_plant_logs()
+    fitted = fit_trajectory(logs, SMOOTH_PRIOR, free=PRIOR_FREE, generations=60, tol=1e-9, stick_slip=False)
+    assert fitted.values["coulomb_load"] == pytest.approx(0.4, rel=0.1)
+    assert fitted.values["gain"] == pytest.approx(1.2, rel=0.05)
+    assert fitted.report["rmse"] < 5e-3
+    cfg = fitted.physics_cfg()
+    assert cfg.friction_load == pytest.approx(fitted.values["coulomb_load"])
+    assert "coulomb_load" not in cfg.identified["not_in_physics_params"]
+    log = logs[1]
+    state = [torch.as_tensor(a[:, 0], dtype=torch.float64) for a in (log.q, log.qd, log.q_target)]
+    kp = torch.full_like(state[0], log.meta["kp"] * cfg.kp_scale)
+    actuator = tau_phys(*state, kp, cfg.at_gain(1.0))
+    stepper = fitted.stepper_for([log] * len(state[0]))
+    torch.testing.assert_close(stepper.motor(*state), actuator)
+    stick_slip = TrajectoryPhysics(dict(fitted.values), SMOOTH_PRIOR)  # the baseline's form drops it from the cfg
+    assert stick_slip.physics_cfg().friction_load == 0.0

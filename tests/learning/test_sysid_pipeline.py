@@ -46,8 +46,8 @@ def _fits(tmp_path, runs, name):
     fits = {}
 
     def on_split(model, split, fitted, _split, metrics):
-        if model == "traj_physics":
-            fits[split] = dict(fitted.values)
+        if model in ("traj_physics", "traj_prior"):
+            fits[model, split] = dict(fitted.values)
 
     _CACHE.clear()
     rows = run_preset(PRESET, tmp_path / name, logs=runs, on_split=on_split, trajectory_baseline=True)
@@ -57,20 +57,25 @@ def _fits(tmp_path, runs, name):
 def test_baseline_row_uses_training_runs_only_and_prior_is_exported(tmp_path):
     runs = _runs()
     rows, fits = _fits(tmp_path, runs, "first")
-    assert [r["model"] for r in rows] == ["gru_pd", "pd_friction_lsq", "ideal_pd", "traj_physics"]
-    traj = rows[-1]
-    assert traj["diverged"] == 0 and np.isfinite(traj["rollout_rmse"])
-    assert set(fits) == {"a", "b"}
+    assert [r["model"] for r in rows] == ["gru_pd", "pd_friction_lsq", "ideal_pd", "traj_physics", "traj_prior"]
+    for traj in rows[-2:]:
+        assert traj["diverged"] == 0 and np.isfinite(traj["rollout_rmse"])
+    assert set(fits) == {(m, f) for m in ("traj_physics", "traj_prior") for f in ("a", "b")}
+    assert fits["traj_prior", "a"] != fits["traj_physics", "a"]  # two forms: stick-slip vs the actuator's own
+    for name in ("delay", "offset", "armature"):  # the prior leaves out what the actuator cannot express
+        assert fits["traj_prior", "b"][name] == 0.0
     changed = _runs()
     for log in changed:
         if log.meta["group"] == "b":  # the test runs of fold "b", training runs of fold "a"
             log.q[:, 0] += 0.05 * np.sin(np.arange(len(log)) * 0.05)
     _, fits2 = _fits(tmp_path, changed, "second")
-    assert fits2["b"] == fits["b"]  # its test runs changed, its training runs did not: same fit
-    assert fits2["a"] != fits["a"]  # the guard works: a fit does see a change in its training runs
+    assert fits2["traj_physics", "b"] == fits["traj_physics", "b"]  # its training runs did not change: same fit
+    assert fits2["traj_physics", "a"] != fits["traj_physics", "a"]  # a fit does see a change in its training runs
 
     _, meta = load_network(tmp_path / "first" / "export" / "gru_pd.pt")
     identified = meta.source["identified"]
+    assert identified["values"] == pytest.approx(fits["traj_prior", "b"])  # the row is the exported model's prior
+    assert meta.physics["friction_load"] == pytest.approx(identified["values"]["coulomb_load"])
     assert identified["values"]["kd"] == pytest.approx(meta.physics["kd"])
     assert identified["values"]["coulomb"] == pytest.approx(meta.physics["friction"])
     assert meta.physics["kd"] == pytest.approx(REF_KD, rel=0.5)  # the synthetic actuator's damping, roughly

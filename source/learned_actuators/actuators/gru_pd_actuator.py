@@ -43,7 +43,8 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
     default; read before this actuator's output replaces it), each zero when the actions leave it None;
     :math:`\mathrm{sat}_{tsc}` the asymmetric torque-speed curve of :mod:`learned_actuators.physics`
     (optional), :math:`\tau_c` an optional Coulomb friction (:attr:`coulomb_friction`: 0 unless the file or the cfg's
-    ``coulomb_friction`` sets it; the cfg's ``friction`` is Isaac Lab's joint friction in the solver, not this term),
+    ``coulomb_friction`` sets it; the cfg's ``friction`` is Isaac Lab's joint friction in the solver, not this term)
+    whose bound grows by :attr:`friction_load` times the saturated PD torque's magnitude (0 unless set),
     :math:`r = \sigma_y\, \mathrm{GRU}((x - \mu_x) / \sigma_x) + \mu_y` the denormalised GRU output
     and :math:`\mathrm{clip}_{\dot q}` the motor limits at the current velocity (``torque_speed_curve``).
     The GRU input ``x`` holds the file's ``features`` in order (default ``["q", "q_target", "qd"]``: joint
@@ -215,6 +216,7 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             limits=(self._lower, self._upper),
             qd_target=qd_target,
             tau_ff=tau_ff,
+            friction_load=self.friction_load if self._has_friction_load else 0.0,
         )
         return (self._lower, self._upper) if curve and self._pd_curve_is_motor_curve else None
 
@@ -257,6 +259,7 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             ("spring_stiffness", "k_spring", self.spring_stiffness, "finite"),
             ("spring_rest_angle", "theta0", self.spring_rest_angle, "finite"),
             ("coulomb_friction", "friction", self.coulomb_friction, "non-negative and finite"),
+            ("friction_load", "friction_load", self.friction_load, "non-negative and finite"),
             ("pd_stall_torque", "stall_torque", self.pd_stall_torque, "positive and finite"),
             ("pd_no_load_speed", "no_load_speed", self.pd_no_load_speed, "positive (inf: no speed limit)"),
         )
@@ -264,7 +267,8 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             cfg_value = getattr(self.cfg, cfg_name)
             what = f"cfg field '{cfg_name}'" if cfg_value is not None else f"metadata 'physics.{file_key}'"
             self._check_joint_values(what, values[0], rule, cfg_value)
-        if self._has_coulomb_friction and not (math.isfinite(self.friction_velocity) and self.friction_velocity > 0):
+        has_friction = self._has_coulomb_friction or self._has_friction_load
+        if has_friction and not (math.isfinite(self.friction_velocity) and self.friction_velocity > 0):
             raise self._file_error(
                 f"metadata 'physics.friction_velocity' must be positive and finite; got {self.friction_velocity!r}."
             )
@@ -295,6 +299,7 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
             "spring_stiffness",
             "spring_rest_angle",
             "coulomb_friction",
+            "friction_load",
             "pd_stall_torque",
             "pd_no_load_speed",
         ):
@@ -329,6 +334,12 @@ class CombinedGRUAndPDActuator(RecurrentActuatorBase):
         self.friction_velocity = float(trained.friction_velocity)
         """Velocity [rad/s] over which the Coulomb friction changes sign."""
         self._has_coulomb_friction = bool((self.coulomb_friction != 0).any())
+        self.friction_load = resolve_joint_parameter(
+            self.cfg.friction_load, trained.friction_load, names, n, self._device
+        )
+        """Load-dependent Coulomb friction [-] (bound ``coulomb_friction + friction_load·|PD torque|``), shape
+        (num_envs, num_joints)."""
+        self._has_friction_load = bool((self.friction_load != 0).any())
         use_curve = self.cfg.pd_torque_speed_curve
         self.pd_torque_speed_curve = trained.uses_torque_speed_curve if use_curve is None else bool(use_curve)
         # The PD saturation curve is part of the model (trained values); the final clip uses the motor limits.

@@ -53,6 +53,10 @@ class CombinedGRUAndPDActuatorCfg(RecurrentActuatorBaseCfg):
     the solver (Newton ``Model.joint_friction``, MJWarp ``dof_frictionloss``) on top of this torque (None: the USD
     value). ``friction`` used to set this term too and so counted it twice (in the torque and in the solver);
     setting both ``friction`` and a Coulomb term above zero logs a warning."""
+    friction_load: dict[str, float] | float | None = None
+    """Load-dependent Coulomb friction ``mu_c`` [-]: the physics term's bound is ``tau_c + mu_c * |PD torque|``
+    (the saturated PD torque; a geared servo's gearbox friction). Default None: the file's
+    ``physics.friction_load`` (0 when absent)."""
     features: list[str] | None = None
     """Expected GRU input features in order (checked against the file). Default None: the file's."""
     mode: Literal["residual", "direct"] | None = None

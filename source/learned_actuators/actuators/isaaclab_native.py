@@ -328,6 +328,7 @@ def _resolved_parameters(group: str, cfg, joint_names: list[str], effort_default
         "spring_stiffness": _column(actuator.spring_stiffness),
         "spring_rest_angle": _column(actuator.spring_rest_angle),
         "friction": _column(actuator.coulomb_friction),
+        "friction_load": _column(actuator.friction_load),
         "pd_stall_torque": _column(actuator.pd_stall_torque),
         "pd_no_load_speed": _column(actuator.pd_no_load_speed),
         "saturation_effort": _column(actuator._saturation_effort),

@@ -96,7 +96,7 @@ def _collect_folds(out_dir: Path, shipped_fold: str, folds: dict[str, FoldNets])
     :attr:`FoldNets.per_gain`.
     """
     from ..learning.export import export_model
-    from ..learning.per_gain import PerGainModel, gain_tag, group_by_gain
+    from ..learning.per_gain import PerGainModel
 
     def on_split(model_type, split_name, model, split, metrics):
         if model_type not in model_types():
@@ -109,16 +109,12 @@ def _collect_folds(out_dir: Path, shipped_fold: str, folds: dict[str, FoldNets])
         }
         fold = folds.setdefault(split_name, FoldNets())
         fold_dir = out_dir / "export" / "folds" / split_name
-        if isinstance(model, PerGainModel):  # one file per gain, as PerGainModel.export names it: <model>_kp<gain>
-            runs = group_by_gain(split.train + split.val)
-            fold.per_gain[model_type] = {}
-            for gain, net in sorted(model.models.items()):
-                name = f"{model_type}_{gain_tag(gain)}"
-                gain_source = {**source, "gain": gain, "train_runs": [log.name for log in runs.get(gain, [])]}
-                paths = export_model(net, fold_dir, name, source=gain_source, onnx=False)
-                fold.per_gain[model_type][gain] = paths["torchscript"]
-                if split_name == shipped_fold:
-                    export_model(net, out_dir / "export", name, source=gain_source)
+        if isinstance(model, PerGainModel):  # one file per gain: <model>_kp<gain>, its own gain's training runs
+            runs = split.train + split.val
+            paths = model.export(fold_dir, model_type, source, onnx=False, train_runs=runs)
+            fold.per_gain[model_type] = {gain: p["torchscript"] for gain, p in paths.items()}
+            if split_name == shipped_fold:
+                model.export(out_dir / "export", model_type, source, train_runs=runs)
             return
         if model.kind.uses_physics:
             source["kp_scale"] = float(model.physics.kp_scale) if model.physics.kp is None else None

@@ -67,18 +67,13 @@ def _gain_files(fold: str, per_gain: dict[str, dict[float, Path]], test: list[Jo
     Raises:
         UserInputError: naming the run, when a per-gain model has no file of a held-out run's gain.
     """
-    from ..learning.per_gain import gain_of
+    from ..learning.per_gain import require_gain
 
+    why = "one net per gain: validate it on runs of those gains, or train a net at this gain"
     runs: dict[float, list[JointLog]] = {}
     for log in test:
-        gain = gain_of(log)
         for name, files in per_gain.items():
-            if gain not in files:
-                raise UserInputError(
-                    f"fold {fold!r}: held-out run {log.name} ({log.source}) has gain kp = {gain:g}, but {name} has "
-                    f"files for kp = {', '.join(f'{g:g}' for g in sorted(files))} only (one net per gain: "
-                    "validate it on runs of those gains, or train a net at this gain)."
-                )
+            gain = require_gain(log, files, f"fold {fold!r}: {name} has files", why)
         runs.setdefault(gain, []).append(log)
     return dict(sorted(runs.items()))
 

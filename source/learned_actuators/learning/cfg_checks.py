@@ -132,6 +132,7 @@ FIELD_CHECKS: dict[str, dict[str, Check]] = {
         "no_load_speed": POSITIVE,
         "friction": NON_NEGATIVE,
         "friction_velocity": POSITIVE,
+        "friction_load": NON_NEGATIVE,
         "fit_params": Check(choices=_FIT_PARAMS),
     },
     "DataCfg": {

@@ -125,6 +125,7 @@ def tau_phys(q, qd, q_target, kp, params: PhysicsParams, *, qd_target=None, tau_
         params.friction_velocity,
         qd_target=opt(qd_target),
         tau_ff=opt(tau_ff),
+        friction_load=params.friction_load,
     )
     return out.numpy() if as_np else out
 

@@ -39,6 +39,9 @@ class PhysicsCfg:
     none fitted). Default None."""
     friction_velocity: float = 0.05
     """Velocity [rad/s] over which the Coulomb friction changes sign. Default 0.05."""
+    friction_load: float = 0.0
+    """Load-dependent Coulomb friction [-]: the friction bound grows by this times the motor torque's magnitude (a
+    geared servo's gearbox friction); identified by ``fit="trajectory"``. Default 0."""
     fit: bool | Literal["torque", "trajectory"] = False
     """Fit the physics on the training runs before training the net. ``True``/``"torque"``: kp_scale, kd,
     stall_torque, no_load_speed (when the curve is on) and friction (when not None) by least squares on the torque
@@ -63,6 +66,7 @@ class PhysicsCfg:
             no_load_speed=self.no_load_speed,
             friction=float(self.friction or 0.0),
             friction_velocity=float(self.friction_velocity),
+            friction_load=float(self.friction_load),
         )
 
 

@@ -58,8 +58,12 @@ def group_by_gain(logs: Sequence[JointLog]) -> dict[float, list[JointLog]]:
     return dict(sorted(groups.items()))
 
 
-def require_gain(log: JointLog, gains) -> float:
+def require_gain(
+    log: JointLog, gains, owner: str = "train.per_gain trains nets", why: str = "no training run has its gain"
+) -> float:
     """``log``'s gain, which must be one of ``gains`` (those nets were trained at).
+
+    ``owner`` and ``why`` word the error (who has nets for which gains, and what to do).
 
     Raises:
         UserInputError: naming the run, when its gain is not among ``gains``.
@@ -67,8 +71,8 @@ def require_gain(log: JointLog, gains) -> float:
     gain = gain_of(log)
     if gain not in gains:
         raise UserInputError(
-            f"{log.source}: run has gain kp = {gain:g}, but train.per_gain trains nets for kp = "
-            f"{', '.join(f'{g:g}' for g in sorted(gains))} only (no training run has its gain)."
+            f"{log.source}: run {log.name} has gain kp = {gain:g}, but {owner} for kp = "
+            f"{', '.join(f'{g:g}' for g in sorted(gains))} only ({why})."
         )
     return gain
 
@@ -116,14 +120,28 @@ class PerGainModel:
         parts = [(torch.as_tensor(idx), self.models[g].stepper_for([logs[i] for i in idx])) for g, idx in rows.items()]
         return _PerGainStepper(parts)
 
-    def export(self, out_dir: str | Path, name: str, source: dict | None = None, onnx: bool = True) -> dict:
-        """Write each net as ``<name>_kp<gain>`` (:func:`~.export.export_model`; ``source.gain`` set); by gain."""
+    def export(
+        self,
+        out_dir: str | Path,
+        name: str,
+        source: dict | None = None,
+        onnx: bool = True,
+        train_runs: list[JointLog] | None = None,
+    ) -> dict:
+        """Write each net as ``<name>_kp<gain>`` (:func:`~.export.export_model`; ``source.gain`` set); by gain.
+
+        ``train_runs``: the runs of the fold; each file's ``source.train_runs`` then names those of its gain.
+        """
         from .export import export_model
 
-        return {
-            gain: export_model(model, out_dir, f"{name}_{gain_tag(gain)}", {**(source or {}), "gain": gain}, onnx)
-            for gain, model in self.models.items()
-        }
+        by_gain = group_by_gain(train_runs) if train_runs is not None else {}
+        out = {}
+        for gain, model in sorted(self.models.items()):
+            meta = {**(source or {}), "gain": gain}
+            if train_runs is not None:
+                meta["train_runs"] = [log.name for log in by_gain.get(gain, [])]
+            out[gain] = export_model(model, out_dir, f"{name}_{gain_tag(gain)}", meta, onnx)
+        return out
 
 
 class _PerGainStepper:

@@ -89,14 +89,16 @@ def _baselines(cfg: TrainCfg, logs: list[JointLog], trajectory: bool) -> dict[st
     ``pd_friction_lsq`` (least squares on torque) always; with ``trajectory``, when every run has a known load and a
     gain, ``ideal_pd`` (:class:`~.baselines.IdealPDBaseline`: the preset's ``train.physics`` fitted by least squares,
     as the GRU-PD's prior) and ``traj_physics`` (physics identified by trajectory simulation,
-    :func:`~learned_actuators.learning.sysid_fit.fit_trajectory_model`, starting from the same physics). They see at
+    :func:`~learned_actuators.learning.sysid_fit.fit_trajectory_model`, starting from the same physics), and when the
+    GRU-PD's prior is trajectory-fitted (``physics.fit="trajectory"``) that prior alone (``traj_prior``: the same fit,
+    no extra cost; what the net adds over its physics). They see at
     most ``train.fit_frames`` frames, as the trainer's own physics fit does (every k-th frame for least squares, the
     leading runs for the trajectory fit; all frames of data that small): lazily read runs (``data.streaming``) stay
     bounded in memory.
     """
     physics, budget = cfg.physics, cfg.fit_frames
     from .features import run_command
-    from .sysid_fit import fit_trajectory_model
+    from .sysid_fit import PRIOR_FREE, fit_trajectory_model
 
     fitters: dict[str, Callable] = {"pd_friction_lsq": lambda runs: fit_pd_friction(frame_sample(runs, budget))}
     if trajectory:
@@ -108,6 +110,10 @@ def _baselines(cfg: TrainCfg, logs: list[JointLog], trajectory: bool) -> dict[st
     if trajectory and all("inertia" in log.meta for log in logs):
         fitters["ideal_pd"] = lambda runs: fit_ideal_pd(frame_sample(runs, budget), physics)
         fitters["traj_physics"] = lambda runs: fit_trajectory_model(bounded_runs(runs, budget), physics)
+        if physics.fit == "trajectory":
+            fitters["traj_prior"] = lambda runs: fit_trajectory_model(
+                bounded_runs(runs, budget), physics, free=PRIOR_FREE, stick_slip=False
+            )
     return {name: (lambda _, split, f=f: (f(split.train + split.val), None)) for name, f in fitters.items()}
 
 

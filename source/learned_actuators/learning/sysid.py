@@ -5,7 +5,10 @@ the torque-speed curve (:func:`learned_actuators.physics.physical_torque`, ``kd`
 driving the run's known load plus an identified armature, with an encoder offset (gravity acts on ``q - offset``) and
 stick-slip Coulomb friction whose bound grows with the motor torque (``coulomb + coulomb_load · |tau_motor|``, the
 gearbox's load-dependent friction of BAM servo models). The friction is a constraint on each integrator step, as a
-simulator's joint friction: the torque that would stop the joint within the step, bounded by that value.
+simulator's joint friction: the torque that would stop the joint within the step, bounded by that value. With
+``stick_slip=False`` it is instead the actuator's own smoothed term (:func:`~learned_actuators.physics.physical_torque`:
+``-(coulomb + coulomb_load·|tau_motor|)·tanh(qd / friction_velocity)``), the form a GRU-PD prior can carry into the
+simulator (``physics.fit="trajectory"`` fits that form).
 Its parameters (:data:`PARAMS`) are fitted by :mod:`learned_actuators.learning.sysid_fit` with the rollout's own
 integrator (:func:`learned_actuators.learning.rollout._simulate`), batched over runs and parameter sets.
 """
@@ -85,8 +88,10 @@ class BatchStepper:
     (one integrator for fitting and evaluation).
     """
 
-    def __init__(self, p: dict[str, torch.Tensor], kp: torch.Tensor, inertia, mgl, dt, params_of, cfg=None):
-        self.p, self.kp = p, kp
+    def __init__(
+        self, p: dict[str, torch.Tensor], kp: torch.Tensor, inertia, mgl, dt, params_of, cfg=None, stick_slip=True
+    ):
+        self.p, self.kp, self.stick_slip = p, kp, stick_slip
         self.inertia, self.mgl, self.dt = inertia, mgl, dt
         self.delay_steps = p["delay"] / dt
         self.params_of = params_of
@@ -121,6 +126,10 @@ class BatchStepper:
         kp, extras = step_command(command, self.kp, p["kd"], self.cfg)
         kd = extras.pop("kd", p["kd"])
         params = (*self.params_of, p["stall_torque"], p["no_load_speed"])
+        if not self.stick_slip:  # the actuator's smoothed friction, part of the motor torque
+            friction = (p["coulomb"], self.cfg.friction_velocity)
+            extras["friction_load"] = p["coulomb_load"]
+            return physical_torque(q, qd, q_cmd, kp * p["gain"], kd, *params, *friction, **extras)
         return physical_torque(q, qd, q_cmd, kp * p["gain"], kd, *params, **extras)
 
     def effective(self, q, qd, q_cmd, command=None):
@@ -129,6 +138,8 @@ class BatchStepper:
         tau = self.motor(q, qd, q_cmd, command)
         inertia = self.inertia + p["armature"]
         net = tau - self.mgl * torch.sin(q - p["offset"])
+        if not self.stick_slip:
+            return self.mgl * torch.sin(q) + self.inertia / inertia * net
         bound = p["coulomb"] + p["coulomb_load"] * tau.abs()
         stop = -(inertia * qd / self.dt + net)  # the friction torque that stops the joint within this step
         friction = torch.minimum(torch.maximum(stop, -bound), bound)
@@ -147,6 +158,8 @@ class TrajectoryPhysics:
     base: PhysicsCfg = field(default_factory=PhysicsCfg)
     report: dict[str, Any] = field(default_factory=dict)
     """Fit report: per parameter ``value``, ``rel_se``, ``fixed`` (and why), correlations, RMSE, time."""
+    stick_slip: bool = True
+    """Friction as a stick-slip constraint of the integrator (the baseline); False: the actuator's smoothed term."""
 
     def _rows(self, logs: list[JointLog], values: list[dict[str, float]] | None = None) -> BatchStepper:
         values = values or [self.values] * len(logs)
@@ -155,7 +168,7 @@ class TrajectoryPhysics:
         inertia, mgl = (torch.as_tensor(v, dtype=torch.float64) for v in zip(*map(load_of, logs), strict=True))
         dt = torch.as_tensor([g.dt for g in logs], dtype=torch.float64)
         spring = (float(self.base.k_spring), float(self.base.theta0))
-        return BatchStepper(p, kp, inertia, mgl, dt, spring, self.base)
+        return BatchStepper(p, kp, inertia, mgl, dt, spring, self.base, self.stick_slip)
 
     def stepper_for(self, logs: list[JointLog], values: list[dict[str, float]] | None = None) -> BatchStepper:
         """Per-step model for one row per run (``values``: per-row parameters, default this model's)."""
@@ -171,7 +184,9 @@ class TrajectoryPhysics:
         return np.asarray([float(tau[0]) for tau in steps])
 
     def physics_cfg(self) -> PhysicsCfg:
-        """The part a :class:`PhysicsCfg` can express (gain, kd, Coulomb, friction velocity, torque-speed curve).
+        """The part a :class:`PhysicsCfg` can express: gain, kd, Coulomb and (smoothed fit) load-dependent friction.
+
+        Also the friction velocity and the torque-speed curve.
 
         ``identified`` carries everything (also what the cfg cannot express) for the exported file.
         """
@@ -185,6 +200,7 @@ class TrajectoryPhysics:
             kp_scale=float(self.base.kp_scale * v["gain"]) if self.base.kp is None else self.base.kp_scale,
             kd=float(v["kd"]),
             friction=float(v["coulomb"]),
+            friction_load=0.0 if self.stick_slip else float(v["coulomb_load"]),
             stall_torque=float(v["stall_torque"]) if keep_curve else None,
             no_load_speed=float(v["no_load_speed"]) if keep_curve else None,
             identified=exportable(self),
@@ -204,8 +220,14 @@ def exportable(model: TrajectoryPhysics) -> dict[str, Any]:
             "armature": "joint armature of the simulator [kg·m²], added to the load",
             "delay": "input delay [s]: not modelled by the actuator",
             "offset": "encoder offset [rad]: not modelled by the actuator",
-            "coulomb_load": "load-dependent Coulomb friction: dropped",
-            "coulomb": "stick-slip in the fit; the actuator's friction is smoothed by friction_velocity",
+            **(
+                {
+                    "coulomb_load": "load-dependent Coulomb friction: dropped",
+                    "coulomb": "stick-slip in the fit; the actuator's friction is smoothed by friction_velocity",
+                }
+                if model.stick_slip
+                else {}
+            ),
         },
         "rollout_rmse_train": model.report.get("rmse"),
     }

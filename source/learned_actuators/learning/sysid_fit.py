@@ -38,8 +38,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_FREE = ("gain", "kd", "coulomb", "coulomb_load", "armature", "delay", "offset", "stall_torque", "no_load_speed")
 """Parameters fitted by default (all of :data:`~learned_actuators.learning.sysid.PARAMS`)."""
 
-PRIOR_FREE = tuple(n for n in DEFAULT_FREE if n != "coulomb_load")
-"""Fitted for the GRU-PD prior: ``coulomb_load`` is left out since the actuator's physics cannot express it."""
+PRIOR_FREE = ("gain", "kd", "coulomb", "coulomb_load", "stall_torque", "no_load_speed")
+"""Fitted for the GRU-PD prior, in the actuator's smoothed-friction form: what the actuator's physics expresses
+(armature, delay and encoder offset stay at zero, so the prior simulates as fitted; the net learns the rest)."""
 
 MAX_REL_SE = 0.5
 """A parameter with a larger relative standard error (SE / max(|value|, scale)) is a candidate to fix at its prior."""
@@ -211,6 +212,7 @@ def fit_trajectory(
     max_seconds: float = MAX_SECONDS,
     tol: float = TOL,
     seed: int = 0,
+    stick_slip: bool = True,
 ) -> TrajectoryPhysics:
     """Identify :class:`TrajectoryPhysics` on ``logs`` (training runs only) by output-error least squares.
 
@@ -224,6 +226,8 @@ def fit_trajectory(
         max_seconds: Simulate at most this long from each run's start (long logs: the fit's cost is per step).
         tol: A pass stops when its best cost improved by less than this [rad] over :data:`STALL` generations.
         seed: Seed of CMA-ES (same runs, same seed: same fit).
+        stick_slip: Friction as the integrator's stick-slip constraint (the baseline); False: the actuator's smoothed
+            term at ``cfg.friction_velocity`` (:attr:`TrajectoryPhysics.stick_slip`).
 
     Returns:
         The model, with ``report``: per parameter value, relative SE and whether it was fixed; train RMSE; time.
@@ -235,7 +239,7 @@ def fit_trajectory(
     free = _checked_free(logs, free)
     t0 = time.perf_counter()
     prior = priors_of(cfg)
-    model = TrajectoryPhysics(dict(prior), dataclasses.replace(cfg, identified=None))
+    model = TrajectoryPhysics(dict(prior), dataclasses.replace(cfg, identified=None), stick_slip=stick_slip)
     options = (generations, stride, max_seconds, tol, seed)
     rmse, fixed, reports, evals, gens = _fit_passes(logs, model, free, prior, options)
     params = {
@@ -313,34 +317,41 @@ def _key(logs: list[JointLog], cfg: PhysicsCfg, options) -> str:
 
 
 def fit_trajectory_model(
-    logs: list[JointLog], cfg: PhysicsCfg, generations: int = GENERATIONS, free: tuple[str, ...] = DEFAULT_FREE
+    logs: list[JointLog],
+    cfg: PhysicsCfg,
+    generations: int = GENERATIONS,
+    free: tuple[str, ...] = DEFAULT_FREE,
+    stick_slip: bool = True,
 ) -> TrajectoryPhysics:
     """The trajectory-fitted physics of training runs ``logs`` (the ``traj_physics`` baseline and the GRU-PD prior).
 
     Starts from ``cfg`` refined by least squares on the torque labels when every run has them (``fit_physics``),
     with Coulomb friction on; mirrored copies (training augmentation) are left out, as they would hide an encoder
     offset. Fits are cached in this process by runs and prior. ``generations`` bounds the first CMA-ES pass (see
-    :data:`GENERATIONS`).
+    :data:`GENERATIONS`); ``stick_slip``: the friction's form (:attr:`TrajectoryPhysics.stick_slip`).
     """
     from .baselines import fit_physics
 
     runs = [g for g in logs if not g.meta.get("mirrored")] or logs
-    key = _key(runs, cfg, (generations, free))
+    key = _key(runs, cfg, (generations, free, stick_slip))
     if key not in _CACHE:
         start = dataclasses.replace(cfg, fit=True, identified=None)
         if all(g.tau is not None for g in runs):
             start = fit_physics(runs, start)
         if start.friction is None:
             start = dataclasses.replace(start, friction=0.0)
-        _CACHE[key] = fit_trajectory(runs, start, free=free, generations=generations)
+        _CACHE[key] = fit_trajectory(runs, start, free=free, generations=generations, stick_slip=stick_slip)
     return _CACHE[key]
 
 
 def fit_trajectory_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     """``physics.fit="trajectory"``: ``cfg`` with the parameters :func:`fit_trajectory_model` identifies.
 
-    The result keeps the cfg's gain convention and carries what :class:`PhysicsCfg` can express (gain, ``kd``,
-    Coulomb friction, torque-speed curve) plus ``identified`` (all parameters, relative standard errors, what was
-    fixed and what the actuator cannot express) for the exported file.
+    The fit simulates the actuator's own form (smoothed friction at ``cfg.friction_velocity``, its load-dependent
+    part included; :data:`PRIOR_FREE`), so the prior rolls out as it was fitted. The result keeps the cfg's gain
+    convention and carries what :class:`PhysicsCfg` can express (gain, ``kd``, Coulomb and load-dependent friction,
+    torque-speed curve) plus ``identified`` (all parameters, relative standard errors, what was fixed) for the
+    exported file.
     """
-    return dataclasses.replace(fit_trajectory_model(logs, cfg, free=PRIOR_FREE).physics_cfg(), fit=cfg.fit)
+    model = fit_trajectory_model(logs, cfg, free=PRIOR_FREE, stick_slip=False)
+    return dataclasses.replace(model.physics_cfg(), fit=cfg.fit)

@@ -1,8 +1,8 @@
 """Newton-native learned actuators: GRU-PD as a Warp drive, LSTM and MLP nets as drives, on Newton's interface.
 
 * :class:`DriveGRUPD` — :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator`'s model (PD + spring +
-  asymmetric torque-speed curve + Coulomb friction + GRU residual or direct, at the net's own rate, final clip,
-  non-finite guard) as Warp kernels; stateful, CUDA-graph safe for any number of steps per graph.
+  asymmetric torque-speed curve + Coulomb friction (constant + load-dependent) + GRU residual or direct, at the net's
+  own rate, final clip, non-finite guard) as Warp kernels; stateful, CUDA-graph safe for any number of steps per graph.
 * :data:`SCHEMA_NAME` (``LearnedActuatorsGRUPDDriveAPI``) — USD API schema that makes Newton's USD importer build a
   :class:`DriveGRUPD`; :func:`apply_gru_pd_drive` authors it.
 * :class:`DriveLSTM`, :class:`DriveMLP` — :class:`~learned_actuators.actuators.LSTMActuatorNet` /

@@ -4,18 +4,21 @@ The same model as :class:`~learned_actuators.actuators.CombinedGRUAndPDActuator`
 
 .. math::
 
-    \tau_{phys} &= \mathrm{sat}_{tsc}\big(k_p (q^* - q) + k_d (\dot q^* - \dot q) + \tau_{ff},\ \dot q\big)
-        + k_{spring} (q - \theta_0) - \tau_c \tanh(\dot q / v_c) \\
+    \tau_{sat} &= \mathrm{sat}_{tsc}\big(k_p (q^* - q) + k_d (\dot q^* - \dot q) + \tau_{ff},\ \dot q\big) \\
+    \tau_{phys} &= \tau_{sat} + k_{spring} (q - \theta_0) - (\tau_c + \mu_c |\tau_{sat}|) \tanh(\dot q / v_c) \\
     \tau &= \mathrm{clip}_{\dot q}(\tau_{phys} + r) \ \text{(residual)} \quad\text{or}\quad
         \mathrm{clip}_{\dot q}(r) \ \text{(direct)}
 
 with the whole command Newton passes the drive: position target :math:`q^*`, velocity target :math:`\dot q^*`
 (``target_vel``) and feed-forward torque :math:`\tau_{ff}` (``feedforward``: Newton's ``control.joint_act``, which Isaac
 Lab fills with the joint effort target; zero when None), both read at ``target_vel_indices`` as Newton's ``DrivePD``
-reads them; :math:`r` the denormalised GRU output, computed on net steps only (every ``k = network_dt / dt`` calls,
-counted from the state's creation) and held in between; :math:`\tau_{phys}` and the final clip are evaluated on every
-call. Parameters come from the network file's metadata and weights (:mod:`learned_actuators.network_file`); per-slot
-arrays passed to the constructor (from USD attributes through Newton's parser, or by hand) override them.
+reads them; :math:`\tau_{sat}` the PD torque saturated by the torque-speed curve (when on); the Coulomb friction
+bound :math:`\tau_c + \mu_c |\tau_{sat}|` (``friction`` + ``friction_load`` times the saturated PD torque's magnitude:
+a geared servo's load-dependent friction; the term is skipped where both are zero); :math:`r` the denormalised GRU
+output, computed on net steps only (every ``k = network_dt / dt`` calls, counted from the state's creation) and held
+in between; :math:`\tau_{phys}` and the final clip are evaluated on every call. Parameters come from the network
+file's metadata and weights (:mod:`learned_actuators.network_file`); per-slot arrays passed to the constructor (from
+USD attributes through Newton's parser, or by hand) override them.
 
 Guards: a non-finite joint position, velocity, position or velocity target or feed-forward torque gives zero effort
 for that slot and leaves its state untouched (counted in :attr:`DriveGRUPD.nonfinite_input_count`); a non-finite
@@ -77,6 +80,7 @@ from . import kernels
 from .drive_state import GRUPDState, make_state
 from .gru_pd_setup import (
     COMPUTE_BACKENDS,
+    check_friction,
     file_defaults,
     pack_columns,
     resolve_gru_pd_arguments,
@@ -109,7 +113,10 @@ class DriveGRUPD(DriveBase):
         kd: PD damping [N·m·s/rad]. None: the file's ``physics.kd``.
         spring_stiffness: ``k_spring`` [N·m/rad] of ``k_spring * (q - theta0)``. None: the file's.
         spring_rest_angle: ``theta0`` [rad]. None: the file's.
-        friction: Coulomb friction ``tau_c`` [N·m] of ``-tau_c * tanh(qd / v_c)``. None: the file's (0 if absent).
+        friction: Coulomb friction ``tau_c`` [N·m] of ``-(tau_c + mu_c * |tau_sat|) * tanh(qd / v_c)``. None: the
+            file's (0 if absent).
+        friction_load: Load-dependent Coulomb friction ``mu_c`` [-] of that term (``tau_sat``: the saturated PD
+            torque), non-negative and finite. None: the file's ``physics.friction_load`` (0 if absent).
         pd_stall_torque: Stall torque [N·m] of the curve saturating the PD torque. None: the file's
             ``physics.stall_torque``, else :paramref:`saturation_effort`.
         pd_no_load_speed: No-load speed [rad/s] of that curve. None: the file's, else :paramref:`velocity_limit`.
@@ -155,6 +162,7 @@ class DriveGRUPD(DriveBase):
         spring_stiffness: wp.array[float] | None = None,
         spring_rest_angle: wp.array[float] | None = None,
         friction: wp.array[float] | None = None,
+        friction_load: wp.array[float] | None = None,
         pd_stall_torque: wp.array[float] | None = None,
         pd_no_load_speed: wp.array[float] | None = None,
         saturation_effort: wp.array[float] | None = None,
@@ -178,8 +186,8 @@ class DriveGRUPD(DriveBase):
             )
         self.torque_speed_curve = torque_speed_curve
         self._read_network(pd_torque_speed_curve, network_dt)
-        given = (kp, kd, spring_stiffness, spring_rest_angle, friction, pd_stall_torque, pd_no_load_speed)
-        given += (saturation_effort, velocity_limit, max_motor_effort)
+        given = (kp, kd, spring_stiffness, spring_rest_angle, friction, friction_load, pd_stall_torque)
+        given += (pd_no_load_speed, saturation_effort, velocity_limit, max_motor_effort)
         self._given = dict(zip(PER_SLOT_PARAMS, given, strict=True))
         shapes = {a.shape for a in self._given.values() if a is not None}
         if len(shapes) > 1:
@@ -256,11 +264,12 @@ class DriveGRUPD(DriveBase):
         self._device = wp.get_device(device)
         self._num_actuators = n = int(num_actuators)
         columns = slot_columns(self._given, file_defaults(self.network_file), n)
+        check_friction(columns, self._given, self.friction_velocity, self.network_file)
         use_torch = self.compute_backend == "torch" or (self.compute_backend == "auto" and self._device.is_cpu)
         if use_torch and not self._device.is_cpu:
             raise ValueError(f"DriveGRUPD: compute_backend='torch' runs on CPU devices only, not {self._device}")
         self.params_pack = pack_columns(columns, self._device, column_major=use_torch)
-        """Per-slot parameters ``(N, 10)`` in :data:`~.kernels.PARAM_COLUMNS` order (column-major on the torch
+        """Per-slot parameters ``(N, 11)`` in :data:`~.kernels.PARAM_COLUMNS` order (column-major on the torch
         backend); ``kp``, ``kd``, ... are views of its columns (writes to them reach the kernels)."""
         for column, name in enumerate(kernels.PARAM_COLUMNS):
             setattr(self, name, self.params_pack[:, column])

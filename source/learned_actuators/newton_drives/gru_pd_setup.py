@@ -21,6 +21,7 @@ from .network import ACTIVATIONS, FEATURE_CODES, GRUPDParams, read_metadata
 
 __all__ = [
     "COMPUTE_BACKENDS",
+    "check_friction",
     "file_defaults",
     "pack_columns",
     "resolve_gru_pd_arguments",
@@ -47,6 +48,7 @@ def file_defaults(network_file: str) -> dict[str, float]:
         "spring_stiffness": float(physics.k_spring),
         "spring_rest_angle": float(physics.theta0),
         "friction": float(physics.friction),
+        "friction_load": float(physics.friction_load),
         "pd_stall_torque": saturation,
         "pd_no_load_speed": velocity,
         "saturation_effort": saturation,
@@ -88,7 +90,41 @@ def resolve_gru_pd_arguments(args: dict[str, Any]) -> dict[str, Any]:
     for name in ("kp", "kd", "friction"):
         if resolved[name] < 0:
             raise ValueError(f"DriveGRUPD: {name} must be non-negative, got {resolved[name]}")
+    load = resolved["friction_load"]
+    if not (math.isfinite(load) and load >= 0):
+        what = "newton:frictionLoad" if args.get("friction_load") is not None else "metadata 'physics.friction_load'"
+        raise NetworkFileError(f"{network_file}: {what} must be non-negative and finite; got {load!r}.")
     return resolved
+
+
+def check_friction(
+    columns: dict[str, np.ndarray], given: dict[str, Any], friction_velocity: float, network_file: str
+) -> None:
+    """Check the resolved friction columns of the drive (at ``finalize``).
+
+    ``friction_load`` must be non-negative and finite in every slot, and where any slot has a Coulomb term
+    (``friction`` or ``friction_load`` not zero) the file's ``physics.friction_velocity`` must be positive and finite
+    (as the Python-path actuator checks). ``given`` names the per-slot arguments passed to the drive (None: the
+    file's value), for the message.
+
+    Raises:
+        NetworkFileError: naming the file and the field.
+    """
+    load = columns["friction_load"]
+    bad = ~(np.isfinite(load) & (load >= 0))
+    if bad.any():
+        given_here = given.get("friction_load") is not None
+        what = "argument 'friction_load'" if given_here else "metadata 'physics.friction_load'"
+        raise NetworkFileError(
+            f"{network_file}: {what} must be non-negative and finite; got {float(load[bad][0])!r} (slot "
+            f"{int(np.flatnonzero(bad)[0])})."
+        )
+    has_friction = bool((columns["friction"] != 0).any() or (load != 0).any())
+    if has_friction and not (math.isfinite(friction_velocity) and friction_velocity > 0):
+        raise NetworkFileError(
+            f"{network_file}: metadata 'physics.friction_velocity' must be positive and finite (a slot has Coulomb "
+            f"friction: 'friction' or 'friction_load' not zero); got {friction_velocity!r}."
+        )
 
 
 def slot_columns(given: dict[str, wp.array | None], defaults: dict[str, float], n: int) -> dict[str, np.ndarray]:
@@ -112,11 +148,11 @@ def slot_columns(given: dict[str, wp.array | None], defaults: dict[str, float], 
 
 
 def pack_columns(columns: dict[str, np.ndarray], device, column_major: bool) -> wp.array:
-    """The per-slot parameter pack ``(N, 10)`` in :data:`.kernels.PARAM_COLUMNS` order.
+    """The per-slot parameter pack ``(N, 11)`` in :data:`.kernels.PARAM_COLUMNS` order.
 
     Column-major (``column_major``, the torch backend: every column contiguous for the torch ops) or row-major.
     """
-    stacked = np.stack([columns[name] for name in kernels.PARAM_COLUMNS], axis=0)  # (10, N)
+    stacked = np.stack([columns[name] for name in kernels.PARAM_COLUMNS], axis=0)  # (11, N)
     if not column_major:
         return wp.array(np.ascontiguousarray(stacked.T), dtype=wp.float32, device=device)
     rows = wp.array(stacked, dtype=wp.float32, device=device)

@@ -46,6 +46,7 @@ PARAM_COLUMNS = (
     "spring_stiffness",
     "spring_rest_angle",
     "friction",
+    "friction_load",
     "pd_stall_torque",
     "pd_no_load_speed",
     "saturation_effort",
@@ -53,7 +54,9 @@ PARAM_COLUMNS = (
     "max_motor_effort",
 )
 """Columns of the per-slot parameter pack ``params[i, :]``."""
-_KP, _KD, _K_SPRING, _THETA0, _FRICTION, _PD_STALL, _PD_V0, _SAT, _V_LIM, _MAX_EFFORT = range(10)
+_KP, _KD, _K_SPRING, _THETA0, _FRICTION, _FRICTION_LOAD, _PD_STALL, _PD_V0, _SAT, _V_LIM, _MAX_EFFORT = range(
+    len(PARAM_COLUMNS)
+)
 
 # feature codes: index in learned_actuators.network_file.FEATURES (compile-time constants of the kernels)
 _F_Q = FEATURES.index("q")
@@ -131,19 +134,24 @@ def physical_torque(
     friction_velocity: float,
     qd_target: float = 0.0,
     tau_ff: float = 0.0,
+    friction_load: float = 0.0,
 ) -> float:
     """``tau_phys`` [N·m] (:func:`learned_actuators.physics.physical_torque`).
 
     PD of the whole command (:func:`pd_torque`) saturated by the torque-speed curve (when ``use_curve``) + spring +
-    Coulomb friction (when ``friction`` is not zero).
+    Coulomb friction ``-bound * tanh(qd / friction_velocity)`` (when ``friction`` or ``friction_load`` is not zero)
+    with the load-dependent bound ``friction + friction_load * |saturated PD torque|`` (the spring not included).
     """
     tau = pd_torque(q, qd, q_target, kp, kd, qd_target, tau_ff)
     if use_curve != 0:
         lower, upper = torque_speed_limits(qd, stall, no_load_speed)
         tau = wp.min(wp.max(tau, lower), upper)
+    bound = float(friction)  # a Warp variable, mutable in the branch
+    if friction_load != 0.0:  # as the torch form: no term (not 0 * |tau|) without a load-dependent part
+        bound = friction + friction_load * wp.abs(tau)
     tau = tau + k_spring * (q - theta0)
-    if friction != 0.0:
-        tau = tau - friction * wp.tanh(qd / friction_velocity)
+    if friction != 0.0 or friction_load != 0.0:
+        tau = tau - bound * wp.tanh(qd / friction_velocity)
     return tau
 
 
@@ -252,6 +260,7 @@ def _slot_physical_torque(
         friction_velocity,
         qd_target,
         tau_ff,
+        params[i, _FRICTION_LOAD],
     )
 
 

@@ -291,11 +291,14 @@ class TorchGRUPD:
     def _physics_torque(self, q, qd, qt, qdt=None, ff=None) -> torch.Tensor:
         """``tau_phys`` into the drive's ``tau_phys`` array: :func:`~learned_actuators.physics.physical_torque`.
 
+        The Coulomb friction term (with its load-dependent bound ``friction + friction_load * |saturated PD torque|``)
+        is skipped while ``friction`` and ``friction_load`` are zero in every slot, as the Warp kernels skip it.
+
         ``qdt`` [rad/s] and ``ff`` [N·m] are the velocity target and feed-forward torque (None: zero).
         """
         c = self.columns
         curve = self.use_pd_curve
-        friction = c["friction"]
+        friction, friction_load = c["friction"], c["friction_load"]
         return physical_torque(
             q,
             qd,
@@ -313,6 +316,7 @@ class TorchGRUPD:
             limits=(self._lower, self._upper),
             qd_target=qdt,
             tau_ff=ff,
+            friction_load=friction_load if bool(friction_load.ne(0.0).any()) else 0.0,
         )
 
     def _net_step(self, drive, state, views, q, qd, qt, qdt, ff, bad) -> None:

@@ -89,6 +89,7 @@ def stated_physics(phys: dict, network_file=None) -> dict:
         "stall_torque": phys.get("stall_torque"),
         "no_load_speed": phys.get("no_load_speed"),
         "friction": phys.get("friction", 0.0),
+        "friction_load": phys.get("friction_load", 0.0),
         "kp_at_median_train_gain": phys.get("kp"),
     }
     return out if network_file is None else {**out, "network_file": str(network_file)}
