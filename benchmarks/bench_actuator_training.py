@@ -17,7 +17,7 @@ diverging; from ``../shared/notes/FIDELITY_ANCHORS.md``) and to the PD baseline 
 JSON results and PNG plots go to ``--out``.
 
     python benchmarks/bench_actuator_training.py [--out runs/bench] [--skip-so101] [--epochs-scale 1.0] [--seeds 1 2]
-    python benchmarks/bench_actuator_training.py --only-physics   # BAM physics baselines only (no nets, ~1.5 min)
+    python benchmarks/bench_actuator_training.py --only-physics   # BAM physics baselines only (no nets, a few minutes)
 """
 
 from __future__ import annotations
