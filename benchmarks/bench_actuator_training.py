@@ -307,7 +307,7 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
 def bench_physics(out: Path) -> list[dict]:
     """BAM folds with the physics baselines only: least-squares PD, ideal PD, trajectory-fitted physics, per fold."""
     from learned_actuators.learning.baselines import fit_ideal_pd
-    from learned_actuators.learning.sysid_fit import PRIOR_FREE, fit_trajectory_model
+    from learned_actuators.learning.sysid_fit import fit_trajectory_model, fit_trajectory_prior
 
     preset = _bam_preset(1.0)
     data_cfg, cfg = build_cfg(preset)
@@ -316,7 +316,7 @@ def bench_physics(out: Path) -> list[dict]:
         "pd_friction_lsq": fit_pd_friction,
         "ideal_pd": lambda runs: fit_ideal_pd(runs, cfg.physics),
         "traj_physics": lambda runs: fit_trajectory_model(runs, cfg.physics),
-        "traj_prior": lambda runs: fit_trajectory_model(runs, cfg.physics, free=PRIOR_FREE, stick_slip=False),
+        "traj_prior": lambda runs: fit_trajectory_prior(runs, cfg.physics),
     }
     rows, identified = [], {}
     for name, fitter in fitters.items():

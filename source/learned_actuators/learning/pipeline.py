@@ -98,7 +98,7 @@ def _baselines(cfg: TrainCfg, logs: list[JointLog], trajectory: bool) -> dict[st
     """
     physics, budget = cfg.physics, cfg.fit_frames
     from .features import run_command
-    from .sysid_fit import PRIOR_FREE, fit_trajectory_model
+    from .sysid_fit import fit_trajectory_model, fit_trajectory_prior
 
     fitters: dict[str, Callable] = {"pd_friction_lsq": lambda runs: fit_pd_friction(frame_sample(runs, budget))}
     if trajectory:
@@ -111,9 +111,7 @@ def _baselines(cfg: TrainCfg, logs: list[JointLog], trajectory: bool) -> dict[st
         fitters["ideal_pd"] = lambda runs: fit_ideal_pd(frame_sample(runs, budget), physics)
         fitters["traj_physics"] = lambda runs: fit_trajectory_model(bounded_runs(runs, budget), physics)
         if physics.fit == "trajectory":
-            fitters["traj_prior"] = lambda runs: fit_trajectory_model(
-                bounded_runs(runs, budget), physics, free=PRIOR_FREE, stick_slip=False
-            )
+            fitters["traj_prior"] = lambda runs: fit_trajectory_prior(bounded_runs(runs, budget), physics)
     return {name: (lambda _, split, f=f: (f(split.train + split.val), None)) for name, f in fitters.items()}
 
 

@@ -127,9 +127,8 @@ class BatchStepper:
         kd = extras.pop("kd", p["kd"])
         params = (*self.params_of, p["stall_torque"], p["no_load_speed"])
         if not self.stick_slip:  # the actuator's smoothed friction, part of the motor torque
-            friction = (p["coulomb"], self.cfg.friction_velocity)
+            params += (p["coulomb"], self.cfg.friction_velocity)
             extras["friction_load"] = p["coulomb_load"]
-            return physical_torque(q, qd, q_cmd, kp * p["gain"], kd, *params, *friction, **extras)
         return physical_torque(q, qd, q_cmd, kp * p["gain"], kd, *params, **extras)
 
     def effective(self, q, qd, q_cmd, command=None):

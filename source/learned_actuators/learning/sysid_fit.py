@@ -31,7 +31,14 @@ from .models_cfg import PhysicsCfg
 from .rollout import _end, _simulate, load_of
 from .sysid import PARAMS, TrajectoryPhysics, priors_of
 
-__all__ = ["DEFAULT_FREE", "MAX_REL_SE", "fit_trajectory", "fit_trajectory_model", "fit_trajectory_physics"]
+__all__ = [
+    "DEFAULT_FREE",
+    "MAX_REL_SE",
+    "fit_trajectory",
+    "fit_trajectory_model",
+    "fit_trajectory_physics",
+    "fit_trajectory_prior",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -344,14 +351,22 @@ def fit_trajectory_model(
     return _CACHE[key]
 
 
+def fit_trajectory_prior(logs: list[JointLog], cfg: PhysicsCfg) -> TrajectoryPhysics:
+    """The GRU-PD's trajectory-fitted prior: :func:`fit_trajectory_model` in the actuator's own form.
+
+    Smoothed friction at ``cfg.friction_velocity`` with its load-dependent part, :data:`PRIOR_FREE` fitted (the row
+    ``traj_prior`` and :func:`fit_trajectory_physics` share this fit through the cache).
+    """
+    return fit_trajectory_model(logs, cfg, free=PRIOR_FREE, stick_slip=False)
+
+
 def fit_trajectory_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     """``physics.fit="trajectory"``: ``cfg`` with the parameters :func:`fit_trajectory_model` identifies.
 
-    The fit simulates the actuator's own form (smoothed friction at ``cfg.friction_velocity``, its load-dependent
-    part included; :data:`PRIOR_FREE`), so the prior rolls out as it was fitted. The result keeps the cfg's gain
-    convention and carries what :class:`PhysicsCfg` can express (gain, ``kd``, Coulomb and load-dependent friction,
-    torque-speed curve) plus ``identified`` (all parameters, relative standard errors, what was fixed) for the
-    exported file.
+    The fit (:func:`fit_trajectory_prior`) simulates the actuator's own form (smoothed friction at
+    ``cfg.friction_velocity``, its load-dependent part included), so the prior rolls out as it was fitted. The result
+    keeps the cfg's gain convention and carries what :class:`PhysicsCfg` can express (gain, ``kd``, Coulomb and
+    load-dependent friction, torque-speed curve) plus ``identified`` (all parameters, relative standard errors, what
+    was fixed) for the exported file.
     """
-    model = fit_trajectory_model(logs, cfg, free=PRIOR_FREE, stick_slip=False)
-    return dataclasses.replace(model.physics_cfg(), fit=cfg.fit)
+    return dataclasses.replace(fit_trajectory_prior(logs, cfg).physics_cfg(), fit=cfg.fit)
