@@ -9,7 +9,7 @@ from learned_actuators.data import leave_one_group_out
 from learned_actuators.errors import UserInputError
 from learned_actuators.learning import train
 from learned_actuators.learning.trainer_cfg import RolloutLossCfg
-from tests.learning.conftest import make_runs, quick_cfg
+from tests.learning.conftest import make_runs, quick_cfg, rmse
 
 pytestmark = pytest.mark.unit
 
@@ -235,3 +235,25 @@ def test_mirror_augmentation_adds_sign_flipped_runs(runs):
         [r.name for r in runs] + [f"{r.name}#mirror" for r in runs]
     )
     assert abs(result.model.output_norm.mean[0]) < 1e-9  # mirrored pairs cancel in the torque mean
+
+
+def test_residual_penalty_pulls_the_gru_pd_towards_its_physics_prior(runs):
+    """With a heavy penalty the net's residual (prediction minus the physics torque) shrinks; 0 changes nothing."""
+    from learned_actuators.learning.rollout_loss import residual_penalty
+
+    def residual_rms(model):
+        return rmse(np.concatenate([model.predict(log) - model.base_torque(log) for log in runs]), 0.0)
+
+    cfg = quick_cfg("gru_pd", max_epochs=4)
+    free = train(cfg, runs).model
+    held = train(dataclasses.replace(cfg, gru=dataclasses.replace(cfg.gru, residual_penalty=100.0)), runs).model
+    assert residual_rms(held) < 0.3 * residual_rms(free)
+    # the penalty's value: weight times the mean square of the residual in units of its spread, over the mask
+    pred, mask = torch.tensor([[0.5, -1.0, 2.0]]), torch.tensor([[1.0, 1.0, 0.0]])
+    held.model_cfg.residual_penalty = 2.0
+    r = pred + float(held.output_norm.mean[0]) / float(held.output_norm.std[0])
+    torch.testing.assert_close(residual_penalty(held, pred, mask), 2.0 * (r[0, :2] ** 2).mean())
+    # no physics to pull towards: a direct model is not penalised
+    direct_gru = dataclasses.replace(cfg.gru, mode="direct", residual_penalty=5.0)
+    direct = train(dataclasses.replace(cfg, gru=direct_gru), runs)
+    assert float(residual_penalty(direct.model, pred, mask)) == 0.0

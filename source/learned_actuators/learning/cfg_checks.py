@@ -114,6 +114,7 @@ FIELD_CHECKS: dict[str, dict[str, Check]] = {
     "GRUModelCfg": {
         "features": Check(choices=FEATURES, nonempty=True),
         "mode": Check(choices=("residual", "direct")),
+        "residual_penalty": NON_NEGATIVE,
         "hidden_size": AT_LEAST_ONE,
         "num_layers": AT_LEAST_ONE,
         "dropout": FRACTION,

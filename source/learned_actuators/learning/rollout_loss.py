@@ -9,7 +9,7 @@ from .actuator_model import ActuatorModel
 from .trainer_cfg import TrainCfg
 from .windows import Batch
 
-__all__ = ["at_full_horizon", "horizon_s", "masked_mse", "rollout_loss", "step_loss"]
+__all__ = ["at_full_horizon", "horizon_s", "masked_mse", "residual_penalty", "rollout_loss", "step_loss"]
 
 
 def _ramp_epochs(cfg: TrainCfg) -> int:
@@ -42,10 +42,27 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     return ((pred - target) ** 2 * mask).sum() / mask.sum().clamp(min=1)
 
 
+def residual_penalty(model: ActuatorModel, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The residual's penalty: ``residual_penalty`` times its mean square over the frames of ``mask``.
+
+    The residual is measured in units of its spread over the training runs; a model that is not a residual over
+    physics gets 0. ``pred`` is the net's normalised output ``(r - mean) / std``, so the residual in spread units is
+    ``pred + mean / std``. The penalty pulls the residual towards zero, i.e. the model towards its physics prior,
+    wherever the torque labels do not pay for the difference.
+    """
+    weight = model.model_cfg.residual_penalty if model.residual else 0.0
+    if weight <= 0:
+        return torch.zeros(())
+    r = pred + float(model.output_norm.mean[0]) / float(model.output_norm.std[0])
+    return weight * (r**2 * mask).sum() / mask.sum().clamp(min=1)
+
+
 def step_loss(
     model: ActuatorModel, cfg: TrainCfg, batch: Batch, x: torch.Tensor, gen: torch.Generator, epoch: int | None = None
 ):
-    """One optimiser step's loss: masked MSE of the net on inputs ``x`` plus the weighted rollout loss when asked.
+    """One optimiser step's loss: masked MSE of the net on ``x``, :func:`residual_penalty`, weighted rollout loss.
+
+    The rollout loss is added when asked.
 
     The rollout loss runs at the horizon of ``epoch`` (:func:`horizon_s`).
 
@@ -57,9 +74,11 @@ def step_loss(
     gru = getattr(model.net, "gru", None)
     if with_rollout and x is batch.x and isinstance(gru, torch.nn.GRU) and gru.num_layers == 1:
         hidden, _ = gru(x)
-        loss = masked_mse(model.net.head(hidden).squeeze(-1), batch.y, batch.m)
+        pred = model.net.head(hidden).squeeze(-1)
+        loss = masked_mse(pred, batch.y, batch.m) + residual_penalty(model, pred, batch.m)
         return loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, batch, gen, hidden, epoch)
-    loss = masked_mse(model.forward_normalized(x), batch.y, batch.m)
+    pred = model.forward_normalized(x)
+    loss = masked_mse(pred, batch.y, batch.m) + residual_penalty(model, pred, batch.m)
     if with_rollout:
         loss = loss + cfg.rollout_loss.weight * rollout_loss(model, cfg, batch, gen, epoch=epoch)
     return loss
