@@ -238,7 +238,7 @@ def test_mirror_augmentation_adds_sign_flipped_runs(runs):
 
 
 def test_residual_penalty_pulls_the_gru_pd_towards_its_physics_prior(runs):
-    """With a heavy penalty the net's residual (prediction minus the physics torque) shrinks; 0 changes nothing."""
+    """With a heavy penalty the net's residual (prediction minus the physics torque) shrinks."""
     from learned_actuators.learning.rollout_loss import residual_penalty
 
     def residual_rms(model):

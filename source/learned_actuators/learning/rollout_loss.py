@@ -60,11 +60,9 @@ def residual_penalty(model: ActuatorModel, pred: torch.Tensor, mask: torch.Tenso
 def step_loss(
     model: ActuatorModel, cfg: TrainCfg, batch: Batch, x: torch.Tensor, gen: torch.Generator, epoch: int | None = None
 ):
-    """One optimiser step's loss: masked MSE of the net on ``x``, :func:`residual_penalty`, weighted rollout loss.
+    """One optimiser step's loss: the net's masked MSE on inputs ``x`` plus its :func:`residual_penalty`.
 
-    The rollout loss is added when asked.
-
-    The rollout loss runs at the horizon of ``epoch`` (:func:`horizon_s`).
+    The weighted rollout loss is added when asked; it runs at the horizon of ``epoch`` (:func:`horizon_s`).
 
     When the rollout warm-up would re-run the net on exactly ``x`` (a one-layer GRU net, no input noise, so ``x`` is
     ``batch.x``), the hidden states of this forward pass are handed to :func:`rollout_loss` instead: the same
