@@ -83,9 +83,8 @@ class GRUModelCfg:
     """``"residual"``: the net predicts ``tau - tau_phys``; ``"direct"``: the net predicts the torque."""
     residual_penalty: float = 0.0
     """Residual mode: weight of the residual's mean square (in units of its spread over the training runs) added to
-    the torque loss. It keeps the model at its physics prior where the torque labels do not pay for a departure:
-    states the training runs hold under conflicting labels, such as a stalled joint whose logged velocity jumps
-    between encoder steps. 0 = off. Default 0."""
+    the torque loss. It keeps the model at its physics prior where the torque labels do not pay for a departure
+    (on the BAM logs: long stalls, which the unpenalised residual holds off in a rollout). 0 = off. Default 0."""
     hidden_size: int = 32
     """GRU hidden units. Default 32."""
     num_layers: int = 1
