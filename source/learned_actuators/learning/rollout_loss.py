@@ -47,14 +47,14 @@ def residual_penalty(model: ActuatorModel, pred: torch.Tensor, mask: torch.Tenso
 
     The residual is measured in units of its spread over the training runs; a model that is not a residual over
     physics gets 0. ``pred`` is the net's normalised output ``(r - mean) / std``, so the residual in spread units is
-    ``pred + mean / std``. The penalty pulls the residual towards zero, i.e. the model towards its physics prior,
-    wherever the torque labels do not pay for the difference.
+    ``pred + mean / std``: :func:`masked_mse` against ``pred = -mean / std``. The penalty pulls the residual towards
+    zero, i.e. the model towards its physics prior, wherever the torque labels do not pay for the difference.
     """
     weight = model.model_cfg.residual_penalty if model.residual else 0.0
     if weight <= 0:
         return torch.zeros(())
-    r = pred + float(model.output_norm.mean[0]) / float(model.output_norm.std[0])
-    return weight * (r**2 * mask).sum() / mask.sum().clamp(min=1)
+    zero_residual = pred.new_tensor(-float(model.output_norm.mean[0]) / float(model.output_norm.std[0]))
+    return weight * masked_mse(pred, zero_residual, mask)
 
 
 def step_loss(
