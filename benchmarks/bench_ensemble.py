@@ -10,7 +10,9 @@ are trained with seeds 0..K-1 (the ``recipe_gru_pd`` preset, ``--epochs``). Prin
   deviations (a calibrated Gaussian spread: 0.683 / 0.954) and the mean spread, alone and with a label-noise term
   fitted on the validation runs (:func:`~learned_actuators.learning.ensemble.noise_std`);
 * the cost in the actuator (Isaac Lab's Python path, CPU, ``--envs`` x 12 joints, fused kernels): ms per
-  ``compute()`` of the exported single file and of the exported ensemble file, and their ratio.
+  ``compute()`` of the exported single file and of the exported ensemble file, and their ratio;
+* the same in the native Newton drive's Warp kernels (what runs on CUDA; here on the CPU device), with the ensemble's
+  recurrent product run member by member (as shipped) and as one dense product (the reference: ``K²`` cost).
 
     python benchmarks/bench_ensemble.py [--members 3] [--runs 200] [--epochs 30] [--out runs/bench_ensemble]
 """
@@ -70,6 +72,42 @@ def _actuator_ms(path: Path, envs: int, steps: int = 50) -> float:
     return 1e3 * float(np.mean(times))
 
 
+def _warp_ms(path: Path, envs: int, dense: bool = False, steps: int = 10) -> float:
+    """Mean ms per call of the native DriveGRUPD on its Warp kernels (CPU device), net every physics step.
+
+    ``dense``: the recurrent product as one dense block whatever the file (the reference an ensemble is measured
+    against).
+    """
+    import warp as wp
+
+    from learned_actuators.newton_drives import DriveGRUPD
+
+    n, device = envs * JOINTS, wp.get_device("cpu")
+    limits = {"saturation_effort": 3.0, "velocity_limit": 6.0, "max_motor_effort": 3.0}
+    drive = DriveGRUPD(
+        str(path), compute_backend="warp", **{k: wp.full(n, v, dtype=wp.float32) for k, v in limits.items()}
+    )
+    if dense:
+        drive.recurrent_blocks = 1
+    drive.finalize(device, n)
+    rng = np.random.default_rng(0)
+    q, qd, qt = (wp.array((0.3 * rng.standard_normal(n)).astype(np.float32), device=device) for _ in range(3))
+    zeros, forces = wp.zeros(n, dtype=wp.float32), wp.zeros(n, dtype=wp.float32)
+    indices = wp.array(np.arange(n, dtype=np.uint32), device=device)
+    states = [drive.state(n, device), drive.state(n, device)]
+    times = []
+    for k in range(steps + 2):
+        wp.synchronize()
+        t0 = time.perf_counter()
+        drive.compute(q, qd, qt, zeros, None, *([indices] * 4), forces, states[0], 0.01, device)
+        drive.update_state(states[0], states[1])
+        wp.synchronize()
+        states.reverse()
+        if k >= 2:
+            times.append(time.perf_counter() - t0)
+    return 1e3 * float(np.mean(times))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path("runs/bench_ensemble"))
@@ -101,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         single = export_model(ensemble.members[0], tmp, "single", onnx=False)["torchscript"]
         combined = export_model(ensemble.combined(), tmp, "ensemble", onnx=False)["torchscript"]
         cost = {"single_ms": _actuator_ms(single, args.envs), "ensemble_ms": _actuator_ms(combined, args.envs)}
+        cost.update(
+            warp_single_ms=_warp_ms(single, args.envs),
+            warp_ensemble_ms=_warp_ms(combined, args.envs),
+            warp_ensemble_dense_ms=_warp_ms(combined, args.envs, dense=True),
+        )
     spread = {k: float(np.std([m[k] for m in members])) for k in ("torque_rmse", "rollout_rmse")}
     print(f"\nheld-out ({len(test_logs)} runs)        torque RMSE [N·m]  rollout RMSE [rad]")
     print(f"single model (member 0)          {members[0]['torque_rmse']:>10.4f} {members[0]['rollout_rmse']:>18.4f}")
@@ -121,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"actuator compute() at {args.envs} envs x {JOINTS} joints (CPU, 1 thread): single {cost['single_ms']:.2f} ms, "
         f"ensemble {cost['ensemble_ms']:.2f} ms ({cost['ensemble_ms'] / cost['single_ms']:.2f}x)"
+    )
+    print(
+        f"native drive, Warp kernels on the CPU device, same envs: single {cost['warp_single_ms']:.2f} ms, ensemble "
+        f"{cost['warp_ensemble_ms']:.2f} ms ({cost['warp_ensemble_ms'] / cost['warp_single_ms']:.2f}x; one dense "
+        f"recurrent product {cost['warp_ensemble_dense_ms']:.2f} ms, "
+        f"{cost['warp_ensemble_dense_ms'] / cost['warp_single_ms']:.2f}x)"
     )
     print(f"total {(time.perf_counter() - t0) / 60:.1f} min")
     args.out.mkdir(parents=True, exist_ok=True)

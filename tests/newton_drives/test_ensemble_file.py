@@ -13,6 +13,7 @@ from learned_actuators.learning import export_model
 from learned_actuators.learning.ensemble import train_ensemble
 from learned_actuators.network_file import NetworkFileError
 from learned_actuators.newton_drives import DriveGRUPD
+from learned_actuators.newton_drives.net_kernel import gru_pd_net
 from tests.actuators.helpers import GRUNet
 from tests.learning.conftest import REF_KD, make_runs, quick_cfg
 from tests.newton_drives.helpers import (
@@ -55,6 +56,26 @@ def test_native_drive_runs_the_ensemble_mean_as_the_python_path(ensemble_file):
         spread = max(spread, float(reference.ensemble_std.max()))
     assert error <= 1e-4, error
     assert spread > 0.0  # the Python path exposes the members' spread; the native drive runs their mean
+    assert ours.drive.recurrent_blocks == 3  # the Warp kernels run each member's recurrent product alone
+
+
+def test_warp_kernels_run_a_dense_product_when_members_straddle_their_vec4_blocks(tmp_path):
+    """Members of 6 units: a vec4 block of units would straddle two members, so the kernels run one dense product (and
+    still the members' mean); the kernel factory refuses such a member size."""
+    cfg = quick_cfg("gru_pd", max_epochs=1)
+    cfg.gru.hidden_size = 6
+    ensemble = train_ensemble(cfg, make_runs(kps=(2.0, 4.0), duration=1.0, dt=PHYSICS_DT), members=2)
+    path = str(export_model(ensemble.combined(), tmp_path, "ens6", onnx=False)["torchscript"])
+    reference, ours = torch_actuator(path, ENVS, JOINTS), DriveRunner(path, ENVS, JOINTS, compute_backend="warp")
+    assert ours.drive.ensemble_members == 2 and ours.drive.recurrent_blocks == 1
+    q, qd, qt = trajectory(STEPS, ENVS, JOINTS)
+    error = max(
+        float(np.abs(ours.step(q[s], qd[s], qt[s]) - torch_step(reference, q[s], qd[s], qt[s])).max())
+        for s in range(STEPS)
+    )
+    assert error <= 1e-4, error
+    with pytest.raises(ValueError, match="multiple of 4"):
+        gru_pd_net(4, 12, 1, member_units=6)
 
 
 def test_native_drive_exposes_the_members_spread_per_slot_as_the_python_path(ensemble_file):

@@ -56,7 +56,9 @@ per slot after each net step. Its member heads (:attr:`DriveGRUPD.member_head`,
 :attr:`DriveGRUPD.ensemble_members`) let the torch backend apply one drawn member per slot instead, when the attached
 randomisation samples members (``ActuatorRandomizationCfg.ensemble_member``): on net steps a slot's net output
 :math:`r` is its member's head on the last layer's hidden state, denormalised with the file's output scale and
-offset, as on the Python path. The Warp kernels run the mean only (the randomisation refuses member sampling there).
+offset, as on the Python path. The Warp kernels run the mean only (the randomisation refuses member sampling there),
+each unit's recurrent product over its own member's units (:attr:`DriveGRUPD.recurrent_blocks`): about ``K`` times one
+member's cost, as the torch backend, instead of ``K²``.
 
 The drive includes the final clip at the motor limits: no Newton clamping is needed after it. Explicit effort mode only
 (no ``evaluate_force``: Newton's implicit mode is not supported).
@@ -221,6 +223,9 @@ class DriveGRUPD(DriveBase):
         self.hidden_size = self.params.hidden_size
         self.features = list(self.params.features)
         self._read_member_heads()
+        self.recurrent_blocks = self._warp_recurrent_blocks()
+        """Blocks the Warp kernels run the GRU's recurrent product by: an ensemble file's members (their
+        block-diagonal recurrent weights, each member's units a multiple of 4), else 1 (one dense product)."""
 
     def _read_member_heads(self) -> None:
         """The member heads of an ensemble file (buffers ``member_head_weight``/``member_head_bias``), if any.
@@ -255,6 +260,18 @@ class DriveGRUPD(DriveBase):
         self.member_noise = 0.0 if noise is None else float(noise.reshape(-1)[0])
         """The file's label-noise term [N·m], added in quadrature to the members' spread in :attr:`ensemble_std`."""
 
+    def _warp_recurrent_blocks(self) -> int:
+        """The Warp kernels' recurrent blocks: an ensemble file's members, or 1.
+
+        The members when the recurrent weights are block-diagonal by member with a multiple of 4 units each (the
+        kernels' vec4 blocks of units must not straddle members).
+        """
+        from ..actuators.fused_recurrent import recurrent_blocks
+
+        state = {f"weight_hh_l{k}": torch.as_tensor(np.asarray(w)) for k, w in enumerate(self.params.w_hh)}
+        blocks = recurrent_blocks(state, self.num_layers, self.hidden_size, self.ensemble_members)
+        return blocks if (self.hidden_size // blocks) % 4 == 0 else 1
+
     """
     Newton drive interface.
     """
@@ -274,7 +291,8 @@ class DriveGRUPD(DriveBase):
         for column, name in enumerate(kernels.PARAM_COLUMNS):
             setattr(self, name, self.params_pack[:, column])
         self._net_arrays = upload_network(self.params, self.features, self._device)
-        self._net_kernel = gru_pd_net(len(self.features), self.hidden_size, self.num_layers)
+        member_units = self.hidden_size // self.recurrent_blocks
+        self._net_kernel = gru_pd_net(len(self.features), self.hidden_size, self.num_layers, member_units)
         f, hs = len(self.features), self.hidden_size
         width = max([hs] + [w.shape[0] for w, _, _ in self.params.head])
         self._x_buf = wp.zeros((f, n), dtype=wp.float32, device=self._device)

@@ -6,6 +6,11 @@ command: position and velocity targets, feed-forward torque) it evaluates the ph
 by one step, runs the head and holds the denormalised output (see :mod:`.kernels` for the call sequence).
 The net's sizes are compile-time constants of the kernel (one kernel per net shape, cached): the Warp functions
 below are made per shape by small factories, so their loops have fixed trip counts.
+
+An ensemble file's GRU is its members' GRUs side by side (block-diagonal recurrent weights,
+:mod:`learned_actuators.learning.ensemble`). With ``member_units`` (each member's hidden units, a multiple of 4 so
+that no vec4 block of units straddles two members) the recurrent product of a unit runs over its own member's units
+only: ``K`` members cost about ``K`` times one member instead of ``K²`` times.
 """
 
 from __future__ import annotations
@@ -19,9 +24,16 @@ __all__ = ["gru_pd_net"]
 _NET_KERNELS: dict = {}
 
 
-def gru_pd_net(num_features: int, hidden_size: int, num_layers: int):
-    """The net-step kernel for one net shape (sizes are compile-time constants: fixed-trip loops)."""
-    key = (int(num_features), int(hidden_size), int(num_layers))
+def gru_pd_net(num_features: int, hidden_size: int, num_layers: int, member_units: int | None = None):
+    """The net-step kernel for one net shape (sizes are compile-time constants: fixed-trip loops).
+
+    ``member_units``: the units of each block of a block-diagonal recurrent weight (an ensemble's member; a multiple
+    of 4 dividing ``hidden_size``); None: ``hidden_size`` (one dense block).
+    """
+    member = hidden_size if member_units is None else int(member_units)
+    if hidden_size % member or (member != hidden_size and member % 4):
+        raise ValueError(f"member_units {member} must divide hidden_size {hidden_size} and be a multiple of 4.")
+    key = (int(num_features), int(hidden_size), int(num_layers), member)
     kernel = _NET_KERNELS.get(key)
     if kernel is None:
         kernel = _NET_KERNELS[key] = _make_gru_pd_net(*key)
@@ -53,7 +65,7 @@ def _input_writer(NUM_FEATURES: int):  # noqa: N803 (compile-time constant)
     return write_inputs
 
 
-def _gru_block(NUM_FEATURES: int, HIDDEN: int):  # noqa: N803 (compile-time constants)
+def _gru_block(NUM_FEATURES: int, HIDDEN: int, MEMBER: int):  # noqa: N803 (compile-time constants)
     @wp.func(module="unique")
     def gru_block(
         i: int,
@@ -69,7 +81,8 @@ def _gru_block(NUM_FEATURES: int, HIDDEN: int):  # noqa: N803 (compile-time cons
     ):
         """New state of the four hidden units of block ``jb`` of one layer into ``h_buf``.
 
-        vec4 accumulators: independent FMA chains, 16-byte weight loads.
+        vec4 accumulators: independent FMA chains, 16-byte weight loads. The recurrent product runs over the
+        ``MEMBER`` units of the block's own member (all ``HIDDEN`` units for one dense block).
         """
         a_r = bias[layer, 0, jb]  # b_ir + b_hr
         a_z = bias[layer, 1, jb]  # b_iz + b_hz
@@ -87,7 +100,9 @@ def _gru_block(NUM_FEATURES: int, HIDDEN: int):  # noqa: N803 (compile-time cons
                 a_r += w_in[layer - 1, 0, jb, m] * xm
                 a_z += w_in[layer - 1, 1, jb, m] * xm
                 a_nx += w_in[layer - 1, 2, jb, m] * xm
-        for m in range(HIDDEN):
+        first = (4 * jb) // MEMBER * MEMBER
+        for k in range(MEMBER):
+            m = first + k
             hm = hidden[layer, i, m]
             a_r += w_rec[layer, 0, jb, m] * hm
             a_z += w_rec[layer, 1, jb, m] * hm
@@ -103,9 +118,9 @@ def _gru_block(NUM_FEATURES: int, HIDDEN: int):  # noqa: N803 (compile-time cons
     return gru_block
 
 
-def _gru_step(NUM_FEATURES: int, HIDDEN: int, NUM_LAYERS: int):  # noqa: N803 (compile-time constants)
+def _gru_step(NUM_FEATURES: int, HIDDEN: int, NUM_LAYERS: int, MEMBER: int):  # noqa: N803 (compile-time constants)
     BLOCKS = (HIDDEN + 3) // 4  # noqa: N806
-    gru_block = _gru_block(NUM_FEATURES, HIDDEN)
+    gru_block = _gru_block(NUM_FEATURES, HIDDEN, MEMBER)
 
     @wp.func(module="unique")
     def gru_step(
@@ -179,9 +194,9 @@ def _hold_output(
         nonfinite_outputs[i] = nonfinite_outputs[i] + 1
 
 
-def _make_gru_pd_net(NUM_FEATURES: int, HIDDEN: int, NUM_LAYERS: int):  # noqa: N803 (compile-time constants)
+def _make_gru_pd_net(NUM_FEATURES: int, HIDDEN: int, NUM_LAYERS: int, MEMBER: int):  # noqa: N803 (compile-time)
     write_inputs = _input_writer(NUM_FEATURES)
-    gru_step = _gru_step(NUM_FEATURES, HIDDEN, NUM_LAYERS)
+    gru_step = _gru_step(NUM_FEATURES, HIDDEN, NUM_LAYERS, MEMBER)
 
     @wp.kernel(enable_backward=False, module="unique")
     def gru_pd_net(
