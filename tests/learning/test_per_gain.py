@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from learned_actuators.errors import UserInputError
-from learned_actuators.learning import run_preset
+from learned_actuators.learning import export_model, run_preset
 from learned_actuators.learning.per_gain import PerGainModel, gain_of, gain_tag, group_by_gain
 from learned_actuators.learning.rollout import rollout
 from learned_actuators.learning.trainer import train
@@ -130,3 +130,53 @@ def test_export_names_each_files_own_training_runs(tmp_path):
         _, meta = load_network(files["torchscript"])
         want = sorted({log.name for log in split.train + split.val if log.meta["kp"] == gain})
         assert sorted(meta.source["train_runs"]) == want and meta.source["note"] == "x" and meta.source["gain"] == gain
+
+
+def _gain_scaled_lstm():
+    cfg = quick_cfg("lstm", max_epochs=2)
+    cfg.lstm.gain_scaled_error = True
+    return train(cfg, make_runs(kps=GAINS, duration=1.0, seed=3)).model
+
+
+def test_a_gain_scaled_lstm_runs_at_each_gain_as_a_plain_input_net_with_the_gain_folded_in(tmp_path):
+    """``lstm.gain_scaled_error``: the net sees ``kp·(q* - q)``; folded at a gain it takes ``q* - q`` and gives the
+    same torques (teacher-forced and in a rollout), and the folded nets of two gains differ."""
+    model = _gain_scaled_lstm()
+    held_out = make_runs(kps=(2.0, 5.0), duration=0.8, seed=20)
+    for log in held_out:
+        kp = float(model.run_params(log).kp)
+        np.testing.assert_allclose(model.raw_inputs(log)[:, 0], kp * (log.q_target[:, 0] - log.q[:, 0]))
+        folded = model.kind.at_gain(model, kp)
+        assert not folded.model_cfg.gain_scaled_error and model.model_cfg.gain_scaled_error
+        np.testing.assert_allclose(folded.raw_inputs(log)[:, 0], log.q_target[:, 0] - log.q[:, 0])
+        np.testing.assert_allclose(folded.predict(log), model.predict(log), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(rollout(folded, [log]).q_sim[0], rollout(model, [log]).q_sim[0], atol=1e-6)
+    other = model.kind.at_gain(model, 2.0 * float(model.run_params(held_out[0]).kp))
+    assert np.abs(other.predict(held_out[0]) - model.predict(held_out[0])).max() > 1e-3
+    with pytest.raises(UserInputError, match="positive gain"):
+        model.kind.at_gain(model, 0.0)
+    with pytest.raises(UserInputError, match="export it at a gain"):
+        export_model(model, tmp_path, "scaled", onnx=False)
+
+
+def test_the_pipeline_trains_one_gain_scaled_net_and_exports_it_per_gain(tmp_path):
+    runs = _grouped_runs()
+    lstm = {"hidden_size": 8, "num_layers": 1, "gain_scaled_error": True}
+    preset = _preset(tmp_path, model_type="lstm", lstm=lstm)
+    rows = run_preset(preset, tmp_path / "out", logs=runs, baseline=False)
+    assert rows[0]["diverged"] == 0 and len(rows[0]["rollout_rmse_runs"]) == 2
+    assert (tmp_path / "out" / "lstm" / "b" / "best.pt").is_file()  # one net for both gains
+    assert not (tmp_path / "out" / "lstm" / "b" / "kp2").exists()
+    means = {}
+    for gain in (2.0, 5.0):
+        net, meta = load_network(tmp_path / "out" / "export" / f"lstm_{gain_tag(gain)}.pt")
+        assert meta.source["gain"] == gain and meta.features == ["pos_error", "qd"]
+        means[gain] = float(net.input_std[0])
+    assert means[2.0] == pytest.approx(means[5.0] * 5.0 / 2.0, rel=1e-5)  # the gain folded into the error's scale
+    with pytest.raises(UserInputError, match="per_gain with a gain-scaled net"):
+        run_preset(_preset(tmp_path, model_type="lstm", lstm=lstm, per_gain=True), tmp_path / "o2", logs=runs)
+    from learned_actuators.learning.recipe_rules import resolve_recipe
+
+    cfg = quick_cfg("lstm")
+    cfg.lstm.gain_scaled_error = True
+    assert not any("per_gain" in n for n in resolve_recipe(cfg, runs)[1])  # it sees the gain: no note

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ..atomic_io import atomic_path
+from ..errors import UserInputError
 from ..network_examples import check_examples
 from ..network_file import load_network, save_network
 from .actuator_model import ActuatorModel
@@ -40,6 +41,15 @@ def _flat(out) -> list[torch.Tensor]:
     return [t for o in out for t in _flat(o)]
 
 
+def _require_plain_inputs(model: ActuatorModel, path: Path) -> None:
+    """A net trained on gain-scaled inputs is exported at a gain (its inputs must be the contract's plain ones)."""
+    if model.kind.scales_by_gain(model.model_cfg):
+        raise UserInputError(
+            f"{path}: this {model.model_type} net takes the gain-scaled position error (gain_scaled_error); export it "
+            "at a gain, model.kind.at_gain(model, kp), as the training pipeline does (one file per gain)."
+        )
+
+
 def export_torchscript(model: ActuatorModel, path: str | Path, source: dict | None = None, atol: float = 1e-6) -> Path:
     """Write the TorchScript file with metadata; reload it and check it reproduces the module and the trainer.
 
@@ -48,6 +58,7 @@ def export_torchscript(model: ActuatorModel, path: str | Path, source: dict | No
     (:func:`~learned_actuators.network_examples.check_examples`: ≤ 1e-4 of the torque scale).
     """
     path = Path(path)
+    _require_plain_inputs(model, path)
     module = model.deploy_module()
     with atomic_path(path) as tmp:
         save_network(module, tmp, network_metadata(model, source))
@@ -70,6 +81,7 @@ def export_onnx(model: ActuatorModel, path: str | Path, source: dict | None = No
     The file is re-run with ONNX's reference evaluator and compared with the module (≤ ``atol``).
     """
     path = Path(path)
+    _require_plain_inputs(model, path)
     with atomic_path(path) as tmp:
         _export_onnx_to(model, tmp, path, source, atol)
     return path

@@ -103,6 +103,13 @@ class LSTMModelCfg:
     """LSTM layers. Default 2."""
     dropout: float = 0.1
     """Dropout between LSTM layers. Default 0.1."""
+    gain_scaled_error: bool = False
+    """Train one net on runs of several gains with the position error scaled by each run's gain, ``kp · (q* - q)``
+    (``kp`` the run's gain as the physics cfg maps it, :func:`~learned_actuators.learning.features.run_command`), so
+    the net sees which gain drives the motor. The row's model predicts each run at its own gain, and exports one file
+    per gain of the training runs (``<model>_kp<gain>.pt``, as ``train.per_gain``) with that gain folded into the
+    input normalisation: each file takes Isaac Lab's plain ``[q* - q, qd]``. A test run of a gain no training run has
+    is refused. Not with ``train.per_gain``. Default False."""
 
 
 @dataclass

@@ -59,6 +59,10 @@ def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fit
     def fit(split_name: str, split: Split):
         run_dir = out_dir / model_type / split_name
         if cfg.per_gain:
+            if cfg.kind.scales_by_gain(cfg.kind.model_cfg(cfg)):
+                raise UserInputError(
+                    f"models.{model_type}: train.per_gain with a gain-scaled net (gain_scaled_error); use one of them."
+                )
             if cfg.ensemble > 1:
                 raise UserInputError(
                     f"models.{model_type}: train.per_gain with train.ensemble = {cfg.ensemble}; use one of them."
@@ -70,6 +74,13 @@ def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fit
             model = PerGainModel({g: m for g, (m, _) in fitted.items()})
             times = [t for _, t in fitted.values()]
             return model, None if None in times else float(sum(times))
+        if cfg.kind.scales_by_gain(cfg.kind.model_cfg(cfg)):  # one net, used per gain with that gain folded in
+            groups = group_by_gain(split.train)
+            for log in split.test:
+                require_gain(log, groups, "a gain-scaled net is folded", "no training run has its gain")
+            net, seconds = one(cfg, split.train, split.val, run_dir)
+            by_gain = {g: cfg.kind.at_gain(net, float(net.run_params(runs[0]).kp)) for g, runs in groups.items()}
+            return PerGainModel(by_gain), seconds
         if cfg.ensemble == 1:
             return one(cfg, split.train, split.val, run_dir)
         plan = member_plan(cfg, split.train, cfg.ensemble, cfg.ensemble_bootstrap)

@@ -126,7 +126,7 @@ def _batch_note(cfg: TrainCfg, logs: list[JointLog], mirror: bool) -> tuple[Trai
 def _gain_note(cfg: TrainCfg, logs: list[JointLog]) -> list[str]:
     """A note when a net that does not see the gain (no physics prior: LSTM, MLP) trains on runs of several gains."""
     gains = sorted({float(g.meta["kp"]) for g in logs if isinstance(g.meta.get("kp"), int | float)})
-    if cfg.kind.uses_physics or len(gains) < 2:
+    if cfg.kind.uses_physics or cfg.kind.scales_by_gain(cfg.kind.model_cfg(cfg)) or len(gains) < 2:
         return []
     shown = ", ".join(f"{g:g}" for g in gains[:6]) + (" ..." if len(gains) > 6 else "")
     return [

@@ -92,6 +92,14 @@ class ModelKind:
         """Whether the net output is added to the physical torque."""
         return False
 
+    def scales_by_gain(self, cfg) -> bool:
+        """Whether the net trains on gain-scaled inputs, to be folded per gain before use (:meth:`at_gain`)."""
+        return False
+
+    def at_gain(self, model: ActuatorModel, kp: float) -> ActuatorModel:
+        """The model of a gain-scaled net (:meth:`scales_by_gain`) at gain ``kp``, taking the kind's plain inputs."""
+        raise NotImplementedError(f"model type {self.name!r} does not scale its inputs by the gain.")
+
     # ----------------------------------------------------------------------------------------------- features
     def raw_inputs(self, model: ActuatorModel, log: JointLog) -> np.ndarray:
         """Un-normalised inputs (T, F) of a single-joint run."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from ...errors import UserInputError
 from ..models import LSTMDeploy, LSTMNet
 from ..models_cfg import LSTMModelCfg
 from ..newton_onnx import NewtonExportError, NewtonLSTM, dynamo_export, example_generator, folded, lstm_graph
@@ -60,8 +62,33 @@ class LSTMKind(ModelKind):
         return {"features": list(INPUTS), "hidden_size": cfg.hidden_size, "num_layers": cfg.num_layers}
 
     def raw_inputs(self, model, log):
-        """``[q* - q, qd]`` per frame."""
-        return np.stack([log.q_target[:, 0] - log.q[:, 0], log.qd[:, 0]], axis=-1)
+        """``[q* - q, qd]`` per frame; ``[kp · (q* - q), qd]`` with ``gain_scaled_error`` (``kp``: the run's gain)."""
+        scale = float(model.run_params(log).kp) if model.model_cfg.gain_scaled_error else 1.0
+        return np.stack([scale * (log.q_target[:, 0] - log.q[:, 0]), log.qd[:, 0]], axis=-1)
+
+    def scales_by_gain(self, cfg: LSTMModelCfg) -> bool:
+        """``gain_scaled_error``."""
+        return bool(cfg.gain_scaled_error)
+
+    def at_gain(self, model, kp):
+        """The same net with ``kp`` folded into the position error's normalisation; inputs ``[q* - q, qd]`` again.
+
+        ``(kp·e - m) / s = (e - m/kp) / (s/kp)``.
+        """
+        if not kp > 0:
+            raise UserInputError(f"an LSTM with gain_scaled_error needs a positive gain; got kp = {kp!r}.")
+        norm = model.input_norm
+        mean, std = np.array(norm.mean, dtype=np.float64), np.array(norm.std, dtype=np.float64)
+        mean[0], std[0] = mean[0] / kp, std[0] / kp
+        cfg = dataclasses.replace(model.model_cfg, gain_scaled_error=False)
+        info = dict(model.info)
+        if info.get("representative_inputs") is not None:  # the export's examples, in the plain inputs
+            raw = np.array(info["representative_inputs"], dtype=np.float64)
+            raw[..., 0] /= kp
+            info["representative_inputs"] = raw
+        return dataclasses.replace(
+            model, model_cfg=cfg, input_norm=dataclasses.replace(norm, mean=mean, std=std), info=info
+        )
 
     def zero_state(self, cfg: LSTMModelCfg, n: int):
         """``(h, c)``, each (layers, N, hidden)."""
@@ -69,8 +96,11 @@ class LSTMKind(ModelKind):
         return z, z.clone()
 
     def step(self, model, module, state, kp, q, qd, q_target, **command):
-        """One LSTM step on ``[q* - q, qd]``."""
-        return module(torch.stack([q_target - q, qd], dim=-1)[:, None, :], state)
+        """One LSTM step on ``[q* - q, qd]`` (``[kp · (q* - q), qd]`` with ``gain_scaled_error``)."""
+        error = q_target - q
+        if model.model_cfg.gain_scaled_error:
+            error = torch.as_tensor(kp, dtype=error.dtype) * error
+        return module(torch.stack([error, qd], dim=-1)[:, None, :], state)
 
     def example_inputs(self, model, batch, generator):
         """``x (batch, 1, 2)`` and ``(h, c)`` (the cell state from the global generator, as ever)."""
