@@ -1,9 +1,8 @@
 """Benchmark: actuator-net training fidelity on real logs, split by whole runs.
 
 1. BAM XL330 pendulum (``../shared/data/bam/xl330_processed_200hz``, 16 runs): leave-one-trajectory-out (4 folds,
-   every run tested once). GRU-PD (one model for all kp), LSTM (one net for all kp on the gain-scaled position
-   error, ``lstm.gain_scaled_error``, run per kp with the gain folded in) and MLP (one net per kp: ``train.per_gain``;
-   neither has a gain input), the ideal PD on the fitted gain scale and damping (``ideal_pd``) and least-squares PD +
+   every run tested once). GRU-PD (one model for all kp), LSTM and MLP (one net per kp: ``train.per_gain``, they
+   have no gain input), the ideal PD on the fitted gain scale and damping (``ideal_pd``) and least-squares PD +
    viscous + Coulomb baselines (one fit for all kp, and one fit per kp): test torque RMSE/R², open-loop rollout
    position RMSE
    (1-DOF pendulum driven by the logged command), diverged runs, training wall time; GRU-PD error vs horizon; the
