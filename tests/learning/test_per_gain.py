@@ -175,6 +175,9 @@ def test_the_pipeline_trains_one_gain_scaled_net_and_exports_it_per_gain(tmp_pat
     assert means[2.0] == pytest.approx(means[5.0] * 5.0 / 2.0, rel=1e-5)  # the gain folded into the error's scale
     with pytest.raises(UserInputError, match="per_gain with a gain-scaled net"):
         run_preset(_preset(tmp_path, model_type="lstm", lstm=lstm, per_gain=True), tmp_path / "o2", logs=runs)
+    with pytest.raises(UserInputError, match=r"models\.lstm: train\.ensemble = 2; ensembles are of gru_pd"):
+        run_preset(_preset(tmp_path, model_type="lstm", lstm=lstm, ensemble=2), tmp_path / "o3", logs=runs)
+    assert not (tmp_path / "o3").exists()  # refused before anything trained
     from learned_actuators.learning.recipe_rules import resolve_recipe
 
     cfg = quick_cfg("lstm")

@@ -39,6 +39,20 @@ Fitter = Callable[[str, Split], tuple[Any, float | None]]
 """``fit(split_name, split) -> (model, train time [s] or None to measure it)``: one row of the results table."""
 
 
+def _check_plan(model_type: str, cfg: TrainCfg) -> None:
+    """Refuse ``train.per_gain``, ``train.ensemble`` and a gain-scaled net where they do not combine."""
+    gain_scaled = cfg.kind.scales_by_gain(cfg.kind.model_cfg(cfg))
+    clash = None
+    if cfg.per_gain and gain_scaled:
+        clash = "train.per_gain with a gain-scaled net (gain_scaled_error); use one of them."
+    elif cfg.per_gain and cfg.ensemble > 1:
+        clash = f"train.per_gain with train.ensemble = {cfg.ensemble}; use one of them."
+    elif cfg.ensemble > 1 and not cfg.kind.ensembles:
+        clash = f"train.ensemble = {cfg.ensemble}; ensembles are of gru_pd models, set train.ensemble to 1."
+    if clash:
+        raise UserInputError(f"models.{model_type}: {clash}")
+
+
 def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fitter:
     """Train ``model_type`` per split in ``out_dir/<model>/<split>`` (a finished split of a resumed run is kept).
 
@@ -46,6 +60,7 @@ def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fit
     model is their :class:`~.ensemble.Ensemble`; with ``train.per_gain`` one net per gain of the training runs
     trains in ``.../<split>/kp<gain>`` and the row's model is their :class:`~.per_gain.PerGainModel`.
     """
+    _check_plan(model_type, cfg)  # when the trainer is built, before any model of the run trains
 
     def one(member_cfg: TrainCfg, runs, val, run_dir: Path):
         done = finished_run(run_dir) if resume else None
@@ -59,14 +74,6 @@ def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fit
     def fit(split_name: str, split: Split):
         run_dir = out_dir / model_type / split_name
         if cfg.per_gain:
-            if cfg.kind.scales_by_gain(cfg.kind.model_cfg(cfg)):
-                raise UserInputError(
-                    f"models.{model_type}: train.per_gain with a gain-scaled net (gain_scaled_error); use one of them."
-                )
-            if cfg.ensemble > 1:
-                raise UserInputError(
-                    f"models.{model_type}: train.per_gain with train.ensemble = {cfg.ensemble}; use one of them."
-                )
             groups, val = group_by_gain(split.train), group_by_gain(split.val)
             for log in split.test:  # before any training: every test run needs a net of its gain
                 require_gain(log, groups)
