@@ -11,8 +11,7 @@ metadata; its ``source`` names the held-out fold, the training runs and, for the
 ``kp_scale``). A model trained with ``train.per_gain`` (one net per logged gain, :mod:`~..learning.per_gain`)
 exports one file per gain instead, ``<model>_kp<gain>.pt`` (:func:`~..learning.per_gain.gain_tag`; its ``source``
 names the gain and the training runs of that gain), in both places. :func:`run_demo` also returns every fold's files
-and the GRU-PD's fitted physics in memory (:class:`FoldNets`), which the validation uses (nothing is read back from
-the run folder).
+(:class:`FoldNets`), which the validation uses; the baselines' physics is fitted there, on each fold's training runs.
 """
 
 from __future__ import annotations
@@ -46,9 +45,6 @@ class FoldNets:
 
     networks: dict[str, Path] = field(default_factory=dict)
     """Model kind -> the fold's TorchScript file (``export/folds/<fold>/<model>.pt``), for models of one net."""
-    physics: dict | None = None
-    """The fold's GRU-PD physics as its file states it (gain scale, damping, torque-speed curve; see
-    :func:`gru_pd_physics`); None without a GRU-PD."""
     per_gain: dict[str, dict[float, Path]] = field(default_factory=dict)
     """Model kind -> logged gain (raw ``meta["kp"]``, :func:`~..learning.per_gain.gain_of`) -> the fold's
     TorchScript file of the net trained at that gain (``export/folds/<fold>/<model>_kp<gain>.pt``), for models
@@ -70,23 +66,6 @@ def demo_preset(all_folds: bool = False, quick: bool = False, overrides: Sequenc
     """The resolved demo preset (``demo_all_folds`` with ``all_folds`` unless ``quick``), with ``overrides``."""
     name = ALL_FOLDS_PRESET if all_folds and not quick else PRESET
     return compose_preset(name, [*overrides, *(QUICK_OVERRIDES if quick else ())], label=f"preset {name}: ")
-
-
-def gru_pd_physics(model, source: dict) -> dict:
-    """Gain scale, damping and torque-speed curve of a trained GRU-PD as its network file states them.
-
-    The same values (and keys) :func:`learned_actuators.validation.model_physics.network_physics` reads from the
-    exported file, taken from the model's metadata in memory; ``kp_scale`` is None when the gains are absolute.
-    """
-    from ..learning.export import network_metadata
-    from ..validation.model_physics import stated_physics
-
-    meta = network_metadata(model, source)
-    return {
-        **stated_physics(dict(meta.physics)),
-        "kp_scale": meta.source.get("kp_scale"),
-        "kp_scale_from": "network file (source.kp_scale)",
-    }
 
 
 def _collect_folds(out_dir: Path, shipped_fold: str, folds: dict[str, FoldNets]):
@@ -120,8 +99,6 @@ def _collect_folds(out_dir: Path, shipped_fold: str, folds: dict[str, FoldNets])
             source["kp_scale"] = float(model.physics.kp_scale) if model.physics.kp is None else None
         paths = export_model(model, fold_dir, model_type, source=source, onnx=False)
         fold.networks[model_type] = paths["torchscript"]
-        if model.kind.uses_physics:
-            fold.physics = gru_pd_physics(model, source)
         if split_name == shipped_fold:
             export_model(model, out_dir / "export", model_type, source=source)
 
@@ -169,7 +146,7 @@ def run_demo(
     )
     wall = f"\n\nTotal wall time: {time.perf_counter() - t0:.0f} s; exports in {out_dir / 'export'}"
     ordered = {
-        k: FoldNets(dict(sorted(folds[k].networks.items())), folds[k].physics, dict(sorted(folds[k].per_gain.items())))
+        k: FoldNets(dict(sorted(folds[k].networks.items())), dict(sorted(folds[k].per_gain.items())))
         for k in sorted(folds)
     }
     return DemoRun(rows, format_table(rows) + wall, ordered)

@@ -105,7 +105,7 @@ class IdealPDBaseline:
 
     ``kp`` is the run's gain (per step where logged) times the fitted ``kp_scale``; ``kd`` and the limit (the stall
     torque) are those of :attr:`physics`, fitted on the training runs (:func:`fit_ideal_pd`): the values the demo's
-    simulator baseline ``ideal_pd`` takes from the GRU-PD's physics. No torque-speed curve, friction or spring.
+    simulator baselines ``ideal_pd`` and ``dc_motor`` take. No torque-speed curve, friction or spring.
     """
 
     physics: PhysicsCfg
