@@ -15,7 +15,6 @@ validate each held-out run with the net of its gain: such a fold runs as one sub
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -41,10 +40,10 @@ def _baseline_physics(train_logs: list[JointLog]) -> dict:
     simulation together with a friction that IdealPD and DCMotor do not have, and its gains hold the pendulum less
     well without it (main job, simulator: ideal PD 0.119 rad with the prior's gains).
     """
-    from ..learning.baselines import fit_physics
+    from ..learning.baselines import fit_ideal_pd
     from ..learning.presets import build_cfg
 
-    cfg = fit_physics(train_logs, dataclasses.replace(build_cfg(demo_preset())[1].physics, fit=True))
+    cfg = fit_ideal_pd(train_logs, build_cfg(demo_preset())[1].physics).physics
     return {
         "kp_scale": float(cfg.kp_scale),
         "kd": float(cfg.kd),
