@@ -171,3 +171,17 @@ def test_smooth_friction_fit_recovers_the_load_dependent_friction_and_exports_it
     torch.testing.assert_close(stepper.motor(*state), actuator)
     stick_slip = TrajectoryPhysics(dict(fitted.values), SMOOTH_PRIOR)  # the baseline's form drops it from the cfg
     assert stick_slip.physics_cfg().friction_load == 0.0
+
+
+def test_the_cfg_bounds_the_cma_es_generations_of_the_pipeline_fits():
+    """``physics.fit_generations`` reaches the fit (the main job's quick check sets 6); a run's cfg refuses 0."""
+    from learned_actuators.learning.cfg_checks import check_values
+    from learned_actuators.learning.sysid_fit import fit_trajectory_model
+
+    logs = simulate(TRUE, kps=(100.0,), duration=0.5)
+    short = fit_trajectory_model(logs, dataclasses.replace(PRIOR, fit_generations=2), free=("gain", "kd"))
+    assert short.report["generations"] and short.report["generations"][0] <= 2
+    longer = fit_trajectory_model(logs, dataclasses.replace(PRIOR, fit_generations=12), free=("gain", "kd"))
+    assert longer.report["generations"][0] > 2  # the cache keys on the cfg: not the 2-generation fit again
+    with pytest.raises(UserInputError, match="fit_generations=0"):
+        check_values(PhysicsCfg, {"fit_generations": 0}, "train.physics")

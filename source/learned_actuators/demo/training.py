@@ -34,9 +34,9 @@ PRESET = "demo"
 """Shipped preset of the one-fold demo (``up_and_down`` held out)."""
 ALL_FOLDS_PRESET = "demo_all_folds"
 """Shipped preset of the main job: every trajectory family held out in turn, a shorter recipe per model."""
-QUICK_OVERRIDES = ("train.max_epochs=2", "train.progress=false")
-"""The CI check of the demo: the same three models, data, split, exports and outputs, two epochs each (results are
-not meaningful; the code path is the one of the full demo)."""
+QUICK_OVERRIDES = ("train.max_epochs=2", "train.physics.fit_generations=6", "train.progress=false")
+"""The CI check of the demo: the same three models, data, split, exports and outputs, two epochs each and six CMA-ES
+generations per trajectory fit (results are not meaningful; the code path is the one of the full demo)."""
 
 
 @dataclass

@@ -135,6 +135,7 @@ FIELD_CHECKS: dict[str, dict[str, Check]] = {
         "friction_velocity": POSITIVE,
         "friction_load": NON_NEGATIVE,
         "fit_params": Check(choices=_FIT_PARAMS),
+        "fit_generations": AT_LEAST_ONE,
     },
     "DataCfg": {
         "reader": Check(choices=("demo", "column_map", "bench_csv", "history_npz", "torque_profile")),

@@ -214,7 +214,7 @@ def fit_trajectory(
     logs: list[JointLog],
     cfg: PhysicsCfg | None = None,
     free: list[str] | tuple[str, ...] | None = None,
-    generations: int = 60,
+    generations: int | None = None,
     stride: int = 1,
     max_seconds: float = MAX_SECONDS,
     tol: float = TOL,
@@ -228,7 +228,7 @@ def fit_trajectory(
         cfg: Prior physics (gain convention, starting values); default :class:`PhysicsCfg`.
         free: Parameters to fit (default :data:`DEFAULT_FREE`); the others stay at their prior.
         generations: CMA-ES generations of the first pass (each one batched simulation of :data:`POPULATION` sets;
-            a refit pass gets a third).
+            a refit pass gets a third); None: ``cfg.fit_generations``.
         stride: Use every ``stride``-th torque-enabled frame in the residual (the simulation runs every step).
         max_seconds: Simulate at most this long from each run's start (long logs: the fit's cost is per step).
         tol: A pass stops when its best cost improved by less than this [rad] over :data:`STALL` generations.
@@ -247,7 +247,7 @@ def fit_trajectory(
     t0 = time.perf_counter()
     prior = priors_of(cfg)
     model = TrajectoryPhysics(dict(prior), dataclasses.replace(cfg, identified=None), stick_slip=stick_slip)
-    options = (generations, stride, max_seconds, tol, seed)
+    options = (cfg.fit_generations if generations is None else generations, stride, max_seconds, tol, seed)
     rmse, fixed, reports, evals, gens = _fit_passes(logs, model, free, prior, options)
     params = {
         n: {
@@ -305,11 +305,6 @@ def _fit_passes(logs: list[JointLog], model: TrajectoryPhysics, free: list[str],
     return rmse, fixed, reports, evals, gens
 
 
-GENERATIONS = 60
-"""CMA-ES generations of the pipeline's fits (then a refit of a third): about 16 s per fold of 12 BAM runs (6 s at
-200 Hz) on one core, 0.066 rad mean held-out rollout RMSE on the 16 runs; 40 generations are faster but worse (0.050
-vs 0.044 rad on the lift_and_drop fold)."""
-
 _CACHE: dict[str, TrajectoryPhysics] = {}
 """Fits of this process by training runs and prior: the baseline row and the GRU-PD prior of a fold share one."""
 
@@ -326,28 +321,28 @@ def _key(logs: list[JointLog], cfg: PhysicsCfg, options) -> str:
 def fit_trajectory_model(
     logs: list[JointLog],
     cfg: PhysicsCfg,
-    generations: int = GENERATIONS,
     free: tuple[str, ...] = DEFAULT_FREE,
     stick_slip: bool = True,
 ) -> TrajectoryPhysics:
     """The trajectory-fitted physics of training runs ``logs`` (the ``traj_physics`` baseline and the GRU-PD prior).
 
-    Starts from ``cfg`` refined by least squares on the torque labels when every run has them (``fit_physics``),
-    with Coulomb friction on; mirrored copies (training augmentation) are left out, as they would hide an encoder
-    offset. Fits are cached in this process by runs and prior. ``generations`` bounds the first CMA-ES pass (see
-    :data:`GENERATIONS`); ``stick_slip``: the friction's form (:attr:`TrajectoryPhysics.stick_slip`).
+    Starts from ``cfg`` refined by least squares on the torque labels (or the logged motor torque, ``tau_motor``) when
+    every run has them (``fit_physics``), with Coulomb friction on; mirrored copies (training augmentation) are left
+    out, as they would hide an encoder offset. Fits are cached in this process by runs and prior.
+    ``cfg.fit_generations`` bounds the first CMA-ES pass; ``stick_slip``: the friction's form
+    (:attr:`TrajectoryPhysics.stick_slip`).
     """
     from .baselines import fit_physics
 
     runs = [g for g in logs if not g.meta.get("mirrored")] or logs
-    key = _key(runs, cfg, (generations, free, stick_slip))
+    key = _key(runs, cfg, (free, stick_slip))
     if key not in _CACHE:
         start = dataclasses.replace(cfg, fit=True, identified=None)
-        if all(g.tau is not None for g in runs):
+        if all(g.tau is not None or "tau_motor" in g.channels for g in runs):
             start = fit_physics(runs, start)
         if start.friction is None:
             start = dataclasses.replace(start, friction=0.0)
-        _CACHE[key] = fit_trajectory(runs, start, free=free, generations=generations, stick_slip=stick_slip)
+        _CACHE[key] = fit_trajectory(runs, start, free=free, generations=cfg.fit_generations, stick_slip=stick_slip)
     return _CACHE[key]
 
 
