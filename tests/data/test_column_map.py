@@ -80,15 +80,18 @@ def test_the_whole_command_reads_as_channels_in_si_units(tmp_path):
     path = _csv(tmp_path, log)
     df = pd.read_csv(path)
     df["vt"], df["ff"], df["gain"] = np.rad2deg(np.gradient(log.q_target[:, 0], 0.005)), 0.1, 20.0
+    df["current"] = 1000.0 * log.tau[:, 0] / 0.4  # motor current [mA] of a 0.4 N·m/A motor
     df.to_csv(path, index=False)
     channels = {
         "qd_target": {"column": "vt", "unit": "deg/s"},
         "tau_ff": {"column": "ff", "unit": "N·m"},
         "kp": {"column": "gain", "unit": "N·m/rad"},
+        "tau_motor": {"column": "current", "unit": "mA", "scale": 0.4},  # the torque constant [N·m/A]
     }
     out = read_mapped_log(path, {**CSV_MAP, "channels": channels})
     np.testing.assert_allclose(out.channels["qd_target"][:, 0], np.gradient(log.q_target[:, 0], 0.005), atol=1e-9)
     assert (out.channels["tau_ff"] == 0.1).all() and out.meta["kp"] == 20.0  # a constant gain column sets meta kp
+    np.testing.assert_allclose(out.channels["tau_motor"], log.tau, atol=1e-9)
 
 
 def test_json_records_valid_lag_and_inverse_dynamics(tmp_path):

@@ -230,6 +230,11 @@ def test_mirror_augmentation_adds_sign_flipped_runs(runs):
     np.testing.assert_array_equal(m.q, -runs[0].q)
     np.testing.assert_array_equal(m.tau, -runs[0].tau)
     np.testing.assert_array_equal(m.q_target, -runs[0].q_target)
+    n = len(runs[0])
+    command = {"qd_target": np.linspace(-1, 2, n), "tau_ff": np.full(n, 0.3), "kp": np.full(n, 20.0)}
+    mc = mirror_log(dataclasses.replace(runs[0], channels=command)).channels  # the logged command mirrors too
+    assert (mc["qd_target"][:, 0] == -command["qd_target"]).all() and (mc["tau_ff"] == -0.3).all()
+    assert (mc["kp"] == 20.0).all()  # a gain keeps its sign
     result = train(quick_cfg("mlp", max_epochs=1, augment_mirror=True), runs)
     assert sorted(result.model.info["train_runs"]) == sorted(
         [r.name for r in runs] + [f"{r.name}#mirror" for r in runs]

@@ -22,7 +22,8 @@ file; for ``wtw_pickle``, columns are per-step keys and ``meta`` entries are dot
 Multi-joint logs: ``joint_constants`` gives per-joint constants (a number, a list aligned with the joint columns
 or a dict by joint name; e.g. ``{"kp": [35, 30, 25, 25], "kd": 2}``), ``channels`` extra per-step columns
 (``tau_cmd``: the logged PD or commanded torque; ``kp``/``kd``: gain columns; ``qd_target``: target velocity;
-``tau_ff``: feed-forward torque) and ``csv_columns`` the column names of
+``tau_ff``: feed-forward torque; ``tau_motor``: measured motor current with the torque constant as ``scale``) and
+``csv_columns`` the column names of
 a CSV without a header row. A side file ``<stem>.meta.json`` beside a log may set ``rate_hz``, ``joint_names``,
 ``constants`` and ``joint_constants`` for that log (:mod:`~learned_actuators.data.joint_meta`). Without a time column,
 the declared rate is checked against the velocity column (``declared_rate``).

@@ -51,6 +51,7 @@ UNIT_SCALE = {
     "Nm": 1.0,
     "N.m": 1.0,
     "A": 1.0,
+    "mA": 1e-3,
     "N·m/rad": 1.0,
     "N·m·s/rad": 1.0,
     "1": 1.0,
@@ -64,7 +65,7 @@ class FieldMap:
     column: str | list[str]
     """Column name, or one name per joint."""
     unit: str = "1"
-    """Unit of the stored values: s/ms/us/ns, rad/deg, rad/s/deg/s, N·m, A; converted to SI on reading."""
+    """Unit of the stored values: s/ms/us/ns, rad/deg, rad/s/deg/s, N·m, A/mA; converted to SI on reading."""
     scale: float = 1.0
     """Extra factor applied after the unit conversion (e.g. a torque constant [N·m/A] for a current)."""
     lag_s: float = 0.0
@@ -134,7 +135,8 @@ class ColumnMap:
     """Extra per-step columns kept in ``JointLog.channels``: ``tau_cmd`` (logged PD / commanded torque), ``kp``,
     ``kd`` (per-step gains; a gain constant over a run also sets that joint's ``meta["kp"]``/``["kd"]``),
     ``qd_target`` (target velocity) and ``tau_ff`` (feed-forward torque): with the target, the whole low-level
-    command, which training, baselines and rollouts use."""
+    command, which training, baselines and rollouts use; ``tau_motor``: the motor's torque from its measured current
+    (the current column with the torque constant [N·m/A] as ``scale``), which the physics fit matches."""
     meta_file: str = "{stem}.meta.json"
     """Metadata side file next to each log (``{stem}``: the log's name without suffix), read when it exists; its
     keys (:data:`~learned_actuators.data.joint_meta.SIDE_FILE_KEYS`) override the map's for that log."""

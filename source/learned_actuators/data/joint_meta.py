@@ -45,10 +45,19 @@ SIDE_FILE_KEYS = (
 )
 """Column-map fields a metadata side file may set (per log)."""
 
-CHANNELS = {"tau_cmd": "N·m", "kp": "N·m/rad", "kd": "N·m·s/rad", "qd_target": "rad/s", "tau_ff": "N·m"}
+CHANNELS = {
+    "tau_cmd": "N·m",
+    "kp": "N·m/rad",
+    "kd": "N·m·s/rad",
+    "qd_target": "rad/s",
+    "tau_ff": "N·m",
+    "tau_motor": "N·m",
+}
 """Extra per-step channels a column map may read (``channels``), with their SI units. ``kp``, ``kd``, ``qd_target``
 and ``tau_ff`` complete the low-level command (with the target angle); the trainers, baselines and rollouts use
-them (:func:`learned_actuators.learning.features.run_command`)."""
+them (:func:`learned_actuators.learning.features.run_command`). ``tau_motor`` is the motor's own torque from its
+measured current (the current column with the torque constant [N·m/A] as its ``scale``): the physics fit matches
+the prior's motor part to it (:func:`learned_actuators.learning.baselines.fit_physics`)."""
 
 
 NUMERIC_KEYS = (

@@ -96,7 +96,7 @@ def _saturation(log: JointLog) -> dict[str, float]:
     """Share of valid frames where the torque label / commanded torque is clipped (at ``effort_limit`` or a plateau)."""
     valid = np.ones(len(log), dtype=bool) if log.valid is None else log.valid
     out = {}
-    for name, arr in (("torque", log.tau), ("tau_cmd", log.channels.get("tau_cmd"))):
+    for name, arr in (("torque", log.tau), *((k, log.channels.get(k)) for k in ("tau_cmd", "tau_motor"))):
         if arr is None or not valid.any():
             continue
         x = arr[valid, 0]

@@ -150,7 +150,10 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     """Fit ``kp_scale`` (or ``kp``), ``kd``, ``stall_torque``, ``no_load_speed`` and ``friction`` to the torque labels.
 
     The physics sees each run's whole command (:func:`~.features.run_command`): per-step gains, target velocity and
-    feed-forward torque where logged; ``kd`` is not fitted when every run logs it.
+    feed-forward torque where logged; ``kd`` is not fitted when every run logs it. Where a run logs the motor's own
+    torque (the ``tau_motor`` channel: measured current times the torque constant), the motor part of the physics
+    (saturated PD, without friction) is fitted to it as well, so the friction is what separates it from the joint
+    torque label; a run with only that channel (no joint torque) still constrains the motor part.
 
     Robust (soft-L1) least squares on the valid frames of all runs, starting from the cfg's values; the torque-speed
     curve is fitted only when the cfg enables it (both curve parameters set), the friction only when it is not None,
@@ -171,9 +174,15 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
         n = len(log)
         qd_target, tau_ff = (extras.get(k, np.zeros(n))[m] for k in ("qd_target", "tau_ff"))
         kd = extras.get("kd", np.full(n, np.nan))[m]
-        data.append((log.q[m, 0], log.qd[m, 0], log.q_target[m, 0], log.tau[m, 0], raw, qd_target, tau_ff, kd))
-    q, qd, qt, tau, kraw, qd_target, tau_ff, kd_log = (np.concatenate([d[i] for d in data]) for i in range(8))
+        tau, motor = (np.full(n, np.nan) if a is None else a[:, 0] for a in (log.tau, log.channels.get("tau_motor")))
+        data.append((log.q[m, 0], log.qd[m, 0], log.q_target[m, 0], tau[m], raw, qd_target, tau_ff, kd, motor[m]))
+    q, qd, qt, tau, kraw, qd_target, tau_ff, kd_log, motor = (np.concatenate([d[i] for d in data]) for i in range(9))
     logged_kd = ~np.isnan(kd_log)
+    labelled, logged_motor = np.isfinite(tau), np.isfinite(motor)
+    if not (labelled.any() or logged_motor.any()):
+        raise UserInputError(
+            f"{logs[0].source if logs else 'no runs'}: no torque label and no tau_motor channel to fit the physics on."
+        )
     use_curve = cfg.stall_torque is not None and cfg.no_load_speed is not None
     gain = "kp" if cfg.kp is not None else "kp_scale"
     names = [gain] + ([] if logged_kd.all() else ["kd"]) + (["stall_torque", "no_load_speed"] if use_curve else [])
@@ -195,7 +204,17 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
         c = params(x)
         scale = c.kp if c.kp is not None else c.kp_scale
         kd = np.where(logged_kd, kd_log, c.kd)
-        return tau_phys(q, qd, qt, scale * kraw, c.at_gain(1.0), qd_target=qd_target, tau_ff=tau_ff, kd=kd) - tau
+        joint = c.at_gain(1.0)
+        out = []
+        for phys, label, rows in (
+            (joint, tau, labelled),
+            (dataclasses.replace(joint, friction=0.0, friction_load=0.0), motor, logged_motor),
+        ):
+            if rows.any():
+                r = (q[rows], qd[rows], qt[rows], (scale * kraw)[rows])
+                command = {"qd_target": qd_target[rows], "tau_ff": tau_ff[rows], "kd": kd[rows]}
+                out.append(tau_phys(*r, phys, **command) - label[rows])
+        return np.concatenate(out)
 
     x0 = [start[n] for n in names]
     x = least_squares(resid, x0, bounds=([lower[n] for n in names], np.inf), loss="soft_l1", f_scale=0.05).x

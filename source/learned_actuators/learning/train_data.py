@@ -53,7 +53,10 @@ def prepare_logs(logs: Sequence[JointLog], what: str) -> Sequence[JointLog]:
 
 
 def mirror_log(log: JointLog) -> JointLog:
-    """The run mirrored about q = 0: angles, velocities and torques change sign (named ``<name>#mirror``)."""
+    """The run mirrored about q = 0 (named ``<name>#mirror``): angles, velocities and torques change sign.
+
+    So do the logged command channels (target velocity, feed-forward, commanded and motor torque); gains do not.
+    """
     return dataclasses.replace(
         log,
         name=f"{log.name}#mirror",
@@ -61,6 +64,7 @@ def mirror_log(log: JointLog) -> JointLog:
         q_target=-log.q_target,
         qd=-log.qd,
         tau=None if log.tau is None else -log.tau,
+        channels={k: v if k in ("kp", "kd") else -v for k, v in log.channels.items()},
         meta={**log.meta, "mirrored": True},
     )
 
