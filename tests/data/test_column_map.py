@@ -94,6 +94,27 @@ def test_the_whole_command_reads_as_channels_in_si_units(tmp_path):
     np.testing.assert_allclose(out.channels["tau_motor"], log.tau, atol=1e-9)
 
 
+def test_a_signed_register_read_as_unsigned_is_decoded_or_refused(tmp_path):
+    """``signed_bits``: a current logged as raw 16-bit register values (negative ones wrapped to 65535 ...)."""
+    log = _pendulum()
+    path = _csv(tmp_path, log)
+    df = pd.read_csv(path)
+    milliamps = np.round(1000.0 * log.tau[:, 0] / 0.4)  # a 0.4 N·m/A motor, 1 mA per count
+    assert (milliamps < 0).any() and (milliamps > 0).any()
+    df["current"] = np.where(milliamps < 0, milliamps + 65536, milliamps)
+    df.to_csv(path, index=False)
+    current = {"column": "current", "unit": "mA", "scale": 0.4, "signed_bits": 16}
+    out = read_mapped_log(path, {**CSV_MAP, "channels": {"tau_motor": current}})
+    np.testing.assert_allclose(out.channels["tau_motor"][:, 0], 0.4e-3 * milliamps, atol=1e-12)
+    df.loc[3, "current"] = 70000.0  # not a 16-bit value: the column is not what the map says
+    df.to_csv(path, index=False)
+    message = r"run.csv: column 'current' \(channel 'tau_motor'\): value 70000 is not an unsigned 16-bit"
+    with pytest.raises(LogFormatError, match=message):
+        read_mapped_log(path, {**CSV_MAP, "channels": {"tau_motor": current}})
+    with pytest.raises(LogFormatError, match="signed_bits 12; expected 8, 16 or 32"):
+        read_mapped_log(path, {**CSV_MAP, "channels": {"tau_motor": {**current, "signed_bits": 12}}})
+
+
 def test_json_records_valid_lag_and_inverse_dynamics(tmp_path):
     log = _pendulum(3.0)
     lag = 4

@@ -70,6 +70,10 @@ class FieldMap:
     """Extra factor applied after the unit conversion (e.g. a torque constant [N·m/A] for a current)."""
     lag_s: float = 0.0
     """How much this signal lags the true motion [s]; the reader advances it by this much."""
+    signed_bits: int | None = None
+    """The column holds a signed register read as unsigned (two's complement, e.g. 16 for a servo's present current
+    or load): values from ``2**(bits-1)`` up are read as ``value - 2**bits`` before the unit conversion; values
+    outside ``[0, 2**bits)`` or not whole are refused. One of 8, 16, 32; None: values as stored."""
 
     @classmethod
     def parse(cls, data, source: str, name: str) -> FieldMap | None:
@@ -84,6 +88,10 @@ class FieldMap:
         if unknown:
             raise LogFormatError(f"{source}: column map field '{name}' has unknown keys {sorted(unknown)}.")
         fm = cls(**data)
+        if fm.signed_bits not in (None, 8, 16, 32):
+            raise LogFormatError(
+                f"{source}: column map field '{name}' has signed_bits {fm.signed_bits!r}; expected 8, 16 or 32."
+            )
         if fm.unit not in UNIT_SCALE:
             raise LogFormatError(
                 f"{source}: column map field '{name}' has unit {fm.unit!r}; known: {list(UNIT_SCALE)}."

@@ -116,9 +116,25 @@ def _field(table: LogTable, fm: FieldMap, cmap: ColumnMap, what: str) -> np.ndar
                 f"{parts[0].shape[0]}; expected equal (a truncated or misaligned column)."
             )
         parts.append(arr)
-    out = np.concatenate(parts, axis=1) * fm.factor
+    out = np.concatenate(parts, axis=1)
+    if fm.signed_bits is not None:
+        out = _twos_complement(out, fm.signed_bits, f"{table.source}: column '{fm.column}' ({what})")
+    out = out * fm.factor
     check_finite(out, table.source, str(fm.column))
     return out
+
+
+def _twos_complement(raw: np.ndarray, bits: int, where: str) -> np.ndarray:
+    """Unsigned ``bits``-bit register values as the signed values they hold (two's complement)."""
+    whole = np.isfinite(raw) & (raw == np.round(raw))
+    bad = ~whole | (raw < 0) | (raw >= 2.0**bits)
+    if bad.any():
+        first = float(raw[bad].flat[0])
+        raise LogFormatError(
+            f"{where}: value {first:g} is not an unsigned {bits}-bit integer (signed_bits={bits}); expected whole "
+            f"values in [0, {2**bits}), as the register was read. Remove signed_bits if the column is already signed."
+        )
+    return np.where(raw >= 2.0 ** (bits - 1), raw - 2.0**bits, raw)
 
 
 def field_labels(fm: FieldMap, num: int) -> list[str]:

@@ -153,7 +153,8 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     feed-forward torque where logged; ``kd`` is not fitted when every run logs it. Where a run logs the motor's own
     torque (the ``tau_motor`` channel: measured current times the torque constant), the motor part of the physics
     (saturated PD, without friction) is fitted to it as well, so the friction is what separates it from the joint
-    torque label; a run with only that channel (no joint torque) still constrains the motor part.
+    torque label; the channel's scale is refined within a factor of 2 where joint labels exist (a datasheet torque
+    constant is rarely exact), and a run with only that channel (no joint torque) still constrains the motor part.
 
     Robust (soft-L1) least squares on the valid frames of all runs, starting from the cfg's values; the torque-speed
     curve is fitted only when the cfg enables it (both curve parameters set), the friction only when it is not None,
@@ -197,8 +198,12 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     start = dataclasses.asdict(cfg)
     lower = {"kp": 0.0, "kp_scale": 0.0, "kd": 0.0, "stall_torque": 1e-3, "no_load_speed": 1e-2, "friction": 0.0}
 
+    # with joint labels beside it, the logged motor torque's scale (the torque constant) is refined too: a free
+    # factor in [0.5, 2] (on the BAM XL330 logs the joint torque is 1.34x the current times the datasheet constant)
+    free_scale = bool(labelled.any() and logged_motor.any())
+
     def params(x) -> PhysicsCfg:
-        return dataclasses.replace(cfg, **{n: float(v) for n, v in zip(names, x, strict=True)})
+        return dataclasses.replace(cfg, **{n: float(v) for n, v in zip(names, x[: len(names)], strict=True)})
 
     def resid(x):
         c = params(x)
@@ -208,7 +213,11 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
         out = []
         for phys, label, rows in (
             (joint, tau, labelled),
-            (dataclasses.replace(joint, friction=0.0, friction_load=0.0), motor, logged_motor),
+            (
+                dataclasses.replace(joint, friction=0.0, friction_load=0.0),
+                motor * x[-1] if free_scale else motor,
+                logged_motor,
+            ),
         ):
             if rows.any():
                 r = (q[rows], qd[rows], qt[rows], (scale * kraw)[rows])
@@ -216,6 +225,7 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
                 out.append(tau_phys(*r, phys, **command) - label[rows])
         return np.concatenate(out)
 
-    x0 = [start[n] for n in names]
-    x = least_squares(resid, x0, bounds=([lower[n] for n in names], np.inf), loss="soft_l1", f_scale=0.05).x
+    x0 = [start[n] for n in names] + [1.0] * free_scale
+    bounds = ([lower[n] for n in names] + [0.5] * free_scale, [np.inf] * len(names) + [2.0] * free_scale)
+    x = least_squares(resid, x0, bounds=bounds, loss="soft_l1", f_scale=0.05).x
     return params(x)
