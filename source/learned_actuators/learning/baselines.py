@@ -181,9 +181,7 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     logged_kd = ~np.isnan(kd_log)
     labelled, logged_motor = np.isfinite(tau), np.isfinite(motor)
     if not (labelled.any() or logged_motor.any()):
-        raise UserInputError(
-            f"{logs[0].source if logs else 'no runs'}: no torque label and no tau_motor channel to fit the physics on."
-        )
+        raise UserInputError(f"{logs[0].source}: no torque label and no tau_motor channel to fit the physics on.")
     use_curve = cfg.stall_torque is not None and cfg.no_load_speed is not None
     gain = "kp" if cfg.kp is not None else "kp_scale"
     names = [gain] + ([] if logged_kd.all() else ["kd"]) + (["stall_torque", "no_load_speed"] if use_curve else [])
@@ -205,24 +203,23 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     def params(x) -> PhysicsCfg:
         return dataclasses.replace(cfg, **{n: float(v) for n, v in zip(names, x[: len(names)], strict=True)})
 
+    # the frames of each label, sliced once: (is the motor torque, label, q, qd, q*, raw gain, q̇*, tau_ff, logged kd)
+    groups = [
+        (is_motor, *(a[rows] for a in (label, q, qd, qt, kraw, qd_target, tau_ff, kd_log)))
+        for is_motor, label, rows in ((False, tau, labelled), (True, motor, logged_motor))
+        if rows.any()
+    ]
+
     def resid(x):
         c = params(x)
         scale = c.kp if c.kp is not None else c.kp_scale
-        kd = np.where(logged_kd, kd_log, c.kd)
         joint = c.at_gain(1.0)
+        motor_part = dataclasses.replace(joint, friction=0.0, friction_load=0.0)
         out = []
-        for phys, label, rows in (
-            (joint, tau, labelled),
-            (
-                dataclasses.replace(joint, friction=0.0, friction_load=0.0),
-                motor * x[-1] if free_scale else motor,
-                logged_motor,
-            ),
-        ):
-            if rows.any():
-                r = (q[rows], qd[rows], qt[rows], (scale * kraw)[rows])
-                command = {"qd_target": qd_target[rows], "tau_ff": tau_ff[rows], "kd": kd[rows]}
-                out.append(tau_phys(*r, phys, **command) - label[rows])
+        for is_motor, label, *r, raw, vt, ff, kd in groups:
+            phys, label = (motor_part, label * x[-1] if free_scale else label) if is_motor else (joint, label)
+            kd = np.where(np.isnan(kd), c.kd, kd)
+            out.append(tau_phys(*r, scale * raw, phys, qd_target=vt, tau_ff=ff, kd=kd) - label)
         return np.concatenate(out)
 
     x0 = [start[n] for n in names] + [1.0] * free_scale

@@ -342,7 +342,7 @@ def fit_trajectory_model(
             start = fit_physics(runs, start)
         if start.friction is None:
             start = dataclasses.replace(start, friction=0.0)
-        _CACHE[key] = fit_trajectory(runs, start, free=free, generations=cfg.fit_generations, stick_slip=stick_slip)
+        _CACHE[key] = fit_trajectory(runs, start, free=free, stick_slip=stick_slip)
     return _CACHE[key]
 
 
