@@ -11,6 +11,8 @@
    (``traj_prior``: the actuator's smoothed, load-dependent friction; no delay, offset or armature).
 2. SO-101 (``../shared/data/so101``), position response: no signed torque and no known load, so the label is the
    torque per unit inertia (acceleration); leave-one-motion-out on a few motions and two joints.
+3. The demo's training time (``--demo``: three models, one fold) against 2 minutes, the fits side by side
+   (``train.jobs``, one per core) and, as the reference of the same run, one after another.
 
 Figures are printed as tables with ratios to the targets (GRU-PD ≤ 0.054 N·m and ≤ 0.084 rad on BAM, no run
 diverging; from ``../shared/notes/FIDELITY_ANCHORS.md``) and to the PD baseline measured in the same run.
@@ -28,7 +30,6 @@ import logging
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -136,8 +137,8 @@ def _bam_preset(epochs_scale: float) -> dict:
     return preset
 
 
-def _gru_pd_seed(out: str, epochs_scale: float, seed: int) -> dict:
-    """GRU-PD alone with another seed (run in a worker process)."""
+def _gru_pd_seed(out: Path, epochs_scale: float, seed: int) -> dict:
+    """GRU-PD alone with another seed."""
     preset = apply_overrides(_bam_preset(epochs_scale), [f"train.seed={seed}", "train.progress=false"])
     row = run_preset(preset, Path(out) / f"bam_gru_pd_seed{seed}", models=["gru_pd"], export=False, baseline=False)[0]
     return {"seed": seed, **{k: row[k] for k in ("rmse", "r2", "rollout_rmse", "diverged", "train_time_s")}}
@@ -288,17 +289,17 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
     preset = _bam_preset(epochs_scale)
     main_seed = int(preset["train"].get("seed", 0))
     extra = [s for s in seeds or [] if s != main_seed]
-    pool = ProcessPoolExecutor(max_workers=1) if extra else None  # one more core: the main run uses one thread
-    futures = [pool.submit(_gru_pd_seed, str(out), epochs_scale, s) for s in extra] if pool else []
     folds = _FoldCollector()
     rows = run_preset(preset, out / "bam", on_split=folds, trajectory_baseline=True)
     rows.append(_per_gain_baseline(preset))
     curves = _save_bam_folds(out, folds, rows)
     gru = _print_bam_summary(rows, curves, main_seed)
-    if pool is not None:
+    if extra:  # each run's fits already use every core (train.jobs)
         keys = ("rmse", "r2", "rollout_rmse", "diverged", "train_time_s")
-        seed_rows = [{"seed": main_seed, **{k: gru[k] for k in keys}}, *(f.result() for f in futures)]
-        pool.shutdown()
+        seed_rows = [
+            {"seed": main_seed, **{k: gru[k] for k in keys}},
+            *(_gru_pd_seed(out, epochs_scale, s) for s in extra),
+        ]
         _print_seeds(seed_rows)
         (out / "bam_gru_pd_seeds.json").write_text(json.dumps(seed_rows, indent=2))
     return rows
@@ -353,17 +354,42 @@ def bench_so101(out: Path, epochs_scale: float) -> list[dict]:
     return rows
 
 
+DEMO_TARGET_S = 120.0
+"""Issue 13: the demo's training (``scripts/train_actuator.py --demo``: GRU-PD, LSTM, MLP, one fold) within 2 min."""
+
+
+def bench_demo_time(out: Path) -> dict:
+    """Wall time of the demo's training, the fits side by side (``train.jobs`` default) and one after another."""
+    from learned_actuators.demo.training import demo_preset
+
+    times = {}
+    for label, overrides in (("side by side", []), ("one after another", ["train.jobs=1"])):
+        preset = demo_preset(overrides=[*overrides, "train.progress=false"])
+        t = time.perf_counter()
+        rows = run_preset(preset, out / "demo" / label.replace(" ", "_"))
+        times[label] = {"wall_s": time.perf_counter() - t, "rows": rows}
+    side, serial = times["side by side"]["wall_s"], times["one after another"]["wall_s"]
+    print("\n## The demo's training (`--demo`: GRU-PD, LSTM, MLP and the least-squares PD, one fold)\n")
+    print(f"| fits | wall time [s] | vs target {DEMO_TARGET_S:.0f} s |\n|---|---|---|")
+    for label, t in times.items():
+        print(f"| {label} | {t['wall_s']:.0f} | {t['wall_s'] / DEMO_TARGET_S:.2f} |")
+    print(f"\nside by side / one after another: {side / serial:.2f} ({os.cpu_count()} CPU cores)")
+    print(format_table(times["side by side"]["rows"]))
+    return {k: {"wall_s": v["wall_s"]} for k, v in times.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/bench_actuator_training")
     parser.add_argument("--skip-so101", action="store_true")
     parser.add_argument("--skip-bam", action="store_true")
+    parser.add_argument("--skip-demo-time", action="store_true", help="skip the demo's training time (about 4 min)")
     parser.add_argument(
         "--only-physics", action="store_true", help="BAM physics baselines only (least squares, trajectory fit)"
     )
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="scale every max_epochs (quick looks)")
     parser.add_argument(
-        "--seeds", type=int, nargs="*", default=[], help="also train GRU-PD with these seeds (in a second process)"
+        "--seeds", type=int, nargs="*", default=[], help="also train GRU-PD with these seeds (after the main run)"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -377,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
         results["bam"] = bench_bam(out, args.epochs_scale, args.seeds)
     if not args.skip_so101 and not args.only_physics:
         results["so101"] = bench_so101(out, args.epochs_scale)
+    if not args.skip_demo_time and not args.only_physics:
+        results["demo_time"] = bench_demo_time(out)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nTotal benchmark wall time: {time.perf_counter() - t0:.0f} s (results and plots in {out})")
     return 0

@@ -122,6 +122,6 @@ def test_wheel_installed_non_editable_ships_presets_column_maps_and_demo_data(tm
     assert {"bam_xl330", "so101", "recipe_gru_pd", "recipe_lstm", "recipe_mlp", "demo"} <= set(found["presets"])
     assert {"bam_json", "so101_sage", "wtw_go2_pickle"} <= set(found["column_maps"])
     assert found["preset_split"] == "groups" and found["map_name"] == "bam_json" and found["demo_runs"] == 16
-    assert found["demo_lstm"] == [40, True]  # its own value and one it inherits (Hydra defaults list) from the wheel
+    assert found["demo_lstm"] == [40, True]  # values it inherits (Hydra defaults list) from the wheel's demo preset
     assert Path(found["starter"]).is_relative_to(scratch) and found["starter_type"] == "gru_pd"
     assert {"LICENSE", "PROVENANCE.md"} <= set(found["starter_notes"])

@@ -49,5 +49,22 @@ def quick_cfg(model_type, **kw) -> TrainCfg:
     return cfg
 
 
+def tiny_preset(**train) -> dict:
+    """A two-group preset for run_preset on make_runs data (meta 'group'): a small GRU-PD over the reference physics."""
+    base = {
+        "model_type": "gru_pd",
+        "physics": {"kp_scale": 1.0, "kd": 0.0, "friction": 0.0, "stall_torque": REF_STALL, "no_load_speed": REF_NLS},
+        "max_epochs": 2,
+        "progress": False,
+        "tensorboard": False,
+        "plots": False,
+        "seq_len_s": 0.25,
+        "batch_size": 4,
+        "val_ratio": 0.0,
+        "gru": {"hidden_size": 8},
+    }
+    return {"data": {"reader": "demo", "split": "groups", "group_key": "group"}, "train": {**base, **train}}
+
+
 def rmse(a, b):
     return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))

@@ -105,12 +105,17 @@ def test_kills_at_any_moment_leave_readable_files_and_resume_matches(tmp_path, b
             assert _max_weight_diff(run / "gru_pd" / split / "best.pt", ref / "gru_pd" / split / "best.pt") == 0.0
 
 
-def test_resume_after_an_interruption_equals_an_uninterrupted_run(tmp_path, bench, cli, capsys, monkeypatch):
-    """Train 6 epochs straight vs. interrupted after 3 epochs of the second fold and resumed: identical results."""
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_resume_after_an_interruption_equals_an_uninterrupted_run(tmp_path, bench, cli, capsys, monkeypatch, jobs):
+    """Train 6 epochs straight vs. interrupted after 3 epochs of the second fold and resumed: identical results.
+
+    With two jobs each worker process counts its own epochs: the first to reach its tenth stops the run.
+    """
     from learned_actuators.learning import trainer
 
     preset = write_preset(tmp_path, bench, max_epochs=6, checkpoint_every=1, ema_decay=0.9)
     argv = ["--preset", preset, "--models", "gru_pd", "lstm", "--no-export", "train.lstm.hidden_size=8"]
+    argv.append(f"train.jobs={jobs}")
     assert run_main(cli, [*argv, "--out", tmp_path / "straight"], capsys).status == 0
 
     real_epoch = trainer._train_epoch
@@ -128,7 +133,16 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(tmp_path, benc
     monkeypatch.setattr(trainer, "_train_epoch", real_epoch)
     part = tmp_path / "part"
     assert not (part / "results.json").exists()
-    assert _state(part / "gru_pd" / "light" / "checkpoint.pt")["epoch"] == 2
+    stopped = {
+        f"{m}/{s}": _state(f)["epoch"] if (f := part / m / s / "checkpoint.pt").is_file() else None
+        for m in ("gru_pd", "lstm")
+        for s in ("heavy", "light")
+    }
+    if jobs == 1:  # one fit after another: the second GRU-PD fold stopped, the LSTM not started
+        assert stopped == {"gru_pd/heavy": 5, "gru_pd/light": 2, "lstm/heavy": None, "lstm/light": None}
+    else:  # a worker stopped in its second fit, the other one with it (wherever it was)
+        assert stopped["gru_pd/heavy"] == stopped["gru_pd/light"] == 5
+        assert {stopped["lstm/heavy"], stopped["lstm/light"]} <= {0, 1, 2, None} and 2 in stopped.values()
     outcome = run_main(cli, ["--resume", part], capsys)
     assert outcome.status == 0, outcome.err
     straight = tmp_path / "straight"

@@ -6,33 +6,13 @@ import pytest
 from learned_actuators.learning import run_preset
 from learned_actuators.learning.sysid_fit import _CACHE
 from learned_actuators.network_file import load_network
-from tests.learning.conftest import COULOMB, REF_KD, make_runs
+from tests.learning.conftest import COULOMB, REF_KD, make_runs, tiny_preset
 
 pytestmark = pytest.mark.unit
 
-PRESET = {
-    "data": {"reader": "demo", "split": "groups", "group_key": "group"},
-    "train": {
-        "model_type": "gru_pd",
-        "physics": {
-            "kp_scale": 1.0,
-            "kd": 0.0,
-            "friction": 0.0,
-            "stall_torque": 1.0,
-            "no_load_speed": 12.0,
-            "fit": "trajectory",
-        },
-        "max_epochs": 1,
-        "progress": False,
-        "tensorboard": False,
-        "plots": False,
-        "seq_len_s": 0.25,
-        "batch_size": 4,
-        "val_ratio": 0.0,
-        "rollout_loss": {"enabled": False},
-        "gru": {"hidden_size": 8},
-    },
-}
+PRESET = tiny_preset(
+    physics={**tiny_preset()["train"]["physics"], "fit": "trajectory"}, max_epochs=1, rollout_loss={"enabled": False}
+)
 
 
 def _runs():

@@ -98,6 +98,7 @@ FIELD_CHECKS: dict[str, dict[str, Check]] = {
         "patience": AT_LEAST_ONE,
         "val_ratio": FRACTION,
         "num_threads": AT_LEAST_ONE,
+        "jobs": AT_LEAST_ONE,
         "checkpoint_every": AT_LEAST_ONE,
         "max_steps_per_epoch": AT_LEAST_ONE,
         "max_batch_size": AT_LEAST_ONE,

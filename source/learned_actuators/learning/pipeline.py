@@ -7,9 +7,11 @@ evaluation and the results table (:mod:`~.evaluation`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from .ensemble import Ensemble, calibration, member_plan, noise_std
 from .evaluation import evaluate, per_split_results, pool_results, test_weight
 from .export import export_model
 from .outputs import remove_partial_files
+from .parallel_fits import fit_all, job_count
 from .per_gain import PerGainModel, gain_tag, group_by_gain, require_gain
 from .presets import build_cfg, model_train_cfg
 from .run_passes import bounded_runs, frame_sample
@@ -133,34 +136,48 @@ def _baselines(cfg: TrainCfg, logs: list[JointLog], trajectory: bool) -> dict[st
     return {name: (lambda _, split, f=f: (f(split.train + split.val), None)) for name, f in fitters.items()}
 
 
-def _row(name: str, fit: Fitter, splits: list[tuple[str, Split]], on_split, export_dir: Path | None) -> list[dict]:
-    """Fit ``name`` on every split, evaluate it on the split's test runs, pool the folds into one result row.
+@dataclass
+class _Fold:
+    """One row fitted on one split and evaluated on its test runs (:func:`_fit_fold`)."""
 
-    An ensemble gets a second row, ``<name>_single``: its first member alone, on the same test runs (what one model
-    of the same recipe reaches).
+    model: Any
+    metrics: dict
+    single: dict | None = None
+    """An ensemble's first member alone, on the same test runs (what one model of the same recipe reaches)."""
+
+
+def _fit_fold(fit: Fitter, split_name: str, split: Split) -> _Fold:
+    """Fit one row on ``split`` and evaluate it on the split's test runs (in a worker process or here)."""
+    t0 = time.perf_counter()
+    model, train_time = fit(split_name, split)
+    metrics = evaluate(model, split.test)
+    single = None
+    if isinstance(model, Ensemble):  # the calibration of the members' spread on the test runs
+        spread = calibration(model, split.test)
+        metrics.update({k: spread[k] for k in ("within_1sigma", "within_2sigma")}, ensemble_std=spread["mean_std"])
+        single = evaluate(model.members[0], split.test)
+    metrics["train_time_s"] = time.perf_counter() - t0 if train_time is None else train_time
+    return _Fold(model, metrics, single)
+
+
+def _row(name: str, folds: list[_Fold], splits: list[tuple[str, Split]], on_split, export_dir: Path | None):
+    """Pool the folds of ``name`` into one result row (after ``on_split`` and the export of the last split's model).
+
+    An ensemble gets a second row, ``<name>_single``: its first member alone, on the same test runs.
     """
-    per_split, weights, singles = [], [], []
-    for split_name, split in splits:
-        t0 = time.perf_counter()
-        model, train_time = fit(split_name, split)
-        metrics = evaluate(model, split.test)
-        if isinstance(model, Ensemble):  # the calibration of the members' spread on the test runs
-            spread = calibration(model, split.test)
-            metrics.update({k: spread[k] for k in ("within_1sigma", "within_2sigma")}, ensemble_std=spread["mean_std"])
-            singles.append(evaluate(model.members[0], split.test))
-        metrics["train_time_s"] = time.perf_counter() - t0 if train_time is None else train_time
-        per_split.append(metrics)
-        weights.append(test_weight(split.test))
+    weights = [test_weight(split.test) for _, split in splits]
+    for (split_name, split), fold in zip(splits, folds, strict=True):
         if on_split is not None:
-            on_split(name, split_name, model, split, metrics)
-        logger.info("%s %s: %s", name, split_name, {k: v for k, v in metrics.items() if k != "rollout_rmse_runs"})
+            on_split(name, split_name, fold.model, split, fold.metrics)
         if export_dir is not None and split_name == splits[-1][0]:
-            if isinstance(model, PerGainModel):
-                model.export(export_dir, name, source={"preset_split": split_name})
+            if isinstance(fold.model, PerGainModel):
+                fold.model.export(export_dir, name, source={"preset_split": split_name})
             else:
-                exported = model.combined() if isinstance(model, Ensemble) else model
+                exported = fold.model.combined() if isinstance(fold.model, Ensemble) else fold.model
                 export_model(exported, export_dir, name, source={"preset_split": split_name})
-    rows = [(name, per_split)] + ([(f"{name}_single", singles)] if singles else [])
+    rows = [(name, [f.metrics for f in folds])]
+    if folds and folds[0].single is not None:
+        rows.append((f"{name}_single", [f.single for f in folds]))
     return [
         {
             "model": row,
@@ -170,6 +187,24 @@ def _row(name: str, fit: Fitter, splits: list[tuple[str, Split]], on_split, expo
         }
         for row, r in rows
     ]
+
+
+def _fit_plan(names: list[str], cfgs: dict[str, TrainCfg], base: TrainCfg, n_splits: int) -> tuple[list, dict]:
+    """The (row, split index) fits in order of preference, and which waits for which.
+
+    The ``traj_prior`` row's fits come first: a model whose prior is that same identification (``physics`` equal to
+    the preset's, ``fit: trajectory``) waits for its split's and reuses it (:mod:`.parallel_fits`). Then the models
+    (``cfgs``), the longest fits, then the other baselines.
+    """
+    first = [n for n in names if n == "traj_prior"]
+    order = first + [n for n in names if n in cfgs] + [n for n in names if n not in cfgs and n not in first]
+    shared = [
+        m
+        for m, c in cfgs.items()
+        if first and c.kind.uses_physics and c.physics.fit == "trajectory" and c.physics == base.physics
+    ]
+    tasks = [(n, i) for n in order for i in range(n_splits)]
+    return tasks, {(m, i): ("traj_prior", i) for m in shared for i in range(n_splits)}
 
 
 def run_preset(
@@ -211,12 +246,33 @@ def run_preset(
     splits = splits_of(logs, data_cfg, train_cfg.seed)
     if resume:
         remove_partial_files(out_dir)
-    fitters = {m: _trainer(m, model_train_cfg(preset, m), out_dir, resume) for m in models}
-    if baseline:
-        fitters.update(_baselines(train_cfg, logs, trajectory_baseline))
+    baselines = _baselines(train_cfg, logs, trajectory_baseline) if baseline else {}
+    cfgs = {m: model_train_cfg(preset, m) for m in models}
+    tasks, after = _fit_plan([*models, *baselines], cfgs, train_cfg, len(splits))
+    jobs = job_count(train_cfg.jobs, len(tasks))
+    if jobs > 1:  # one progress bar over the fits instead of one per training
+        cfgs = {m: dataclasses.replace(c, progress=False) for m, c in cfgs.items()}
+    fitters = {**{m: _trainer(m, cfgs[m], out_dir, resume) for m in models}, **baselines}
+
+    def done(task, fold: _Fold) -> None:
+        shown = {k: v for k, v in fold.metrics.items() if k != "rollout_rmse_runs"}
+        logger.info("%s %s: %s", task[0], splits[task[1]][0], shown)
+
+    folds = fit_all(
+        tasks,
+        lambda task: _fit_fold(fitters[task[0]], *splits[task[1]]),
+        jobs,
+        after,
+        done,
+        progress=train_cfg.progress and jobs > 1,
+    )
     export_dir = out_dir / "export" if export else None
     rows = [
-        row for n, f in fitters.items() for row in _row(n, f, splits, on_split, export_dir if n in models else None)
+        row
+        for n in fitters
+        for row in _row(
+            n, [folds[(n, i)] for i in range(len(splits))], splits, on_split, export_dir if n in models else None
+        )
     ]
     atomic_write_json(out_dir / "results.json", rows)
     return rows

@@ -34,10 +34,12 @@ from .sysid import PARAMS, TrajectoryPhysics, priors_of
 __all__ = [
     "DEFAULT_FREE",
     "MAX_REL_SE",
+    "add_shared_fits",
     "fit_trajectory",
     "fit_trajectory_model",
     "fit_trajectory_physics",
     "fit_trajectory_prior",
+    "shared_fits",
 ]
 
 logger = logging.getLogger(__name__)
@@ -307,6 +309,16 @@ def _fit_passes(logs: list[JointLog], model: TrajectoryPhysics, free: list[str],
 
 _CACHE: dict[str, TrajectoryPhysics] = {}
 """Fits of this process by training runs and prior: the baseline row and the GRU-PD prior of a fold share one."""
+
+
+def shared_fits() -> dict[str, TrajectoryPhysics]:
+    """The fits of this process by key (:mod:`.parallel_fits` hands them to the worker processes)."""
+    return dict(_CACHE)
+
+
+def add_shared_fits(fits: dict[str, TrajectoryPhysics]) -> None:
+    """Adopt fits made in another process (by the keys of :func:`shared_fits`)."""
+    _CACHE.update(fits)
 
 
 def _key(logs: list[JointLog], cfg: PhysicsCfg, options) -> str:

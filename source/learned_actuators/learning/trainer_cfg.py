@@ -121,8 +121,13 @@ class TrainCfg:
     num_threads: int | None = 1
     """Torch CPU threads set for the run (None: leave as is). Default 1: these small nets run fastest on one
     thread, and more threads slow down badly on a busy machine."""
+    jobs: int | None = None
+    """Fits run side by side by a preset run (``scripts/train_actuator.py``, the main job): each model and baseline on
+    each split is one fit, in a forked worker process on one thread (:mod:`~.parallel_fits`); results are those of
+    the fits one after another. None: one per CPU core available (at most one per fit); 1: one after
+    another in this process. Default None."""
     progress: bool = True
-    """Show a tqdm progress bar. Default True."""
+    """Show a tqdm progress bar (with several jobs: one bar over the fits). Default True."""
     tensorboard: bool = True
     """Write tensorboard logs in the run directory. Default True."""
     wandb: bool = False
