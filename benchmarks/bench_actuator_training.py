@@ -34,7 +34,14 @@ from pathlib import Path
 
 import numpy as np
 
-from learned_actuators.learning import error_vs_horizon, fit_pd_friction, format_table, load_preset, run_preset
+from learned_actuators.learning import (
+    error_vs_horizon,
+    fit_pd_friction,
+    format_table,
+    load_preset,
+    run_preset,
+    sysid_fit,
+)
 from learned_actuators.learning.data_loading import load_data, splits_of
 from learned_actuators.learning.evaluation import evaluate
 from learned_actuators.learning.presets import apply_overrides, build_cfg
@@ -364,6 +371,7 @@ def bench_demo_time(out: Path) -> dict:
 
     times = {}
     for label, overrides in (("side by side", []), ("one after another", ["train.jobs=1"])):
+        sysid_fit.clear_shared_fits()  # each timing fits the GRU-PD's prior itself
         preset = demo_preset(overrides=[*overrides, "train.progress=false"])
         t = time.perf_counter()
         rows = run_preset(preset, out / "demo" / label.replace(" ", "_"))

@@ -22,7 +22,6 @@ def _task(task):
 
 
 def test_tasks_run_in_workers_and_a_waiting_task_gets_its_prerequisites_fit():
-    sysid_fit.shared_fits()  # the parent's fits stay as they were
     tasks = ["a", "b", "user", "prior"]
     done = []
     results = fit_all(tasks, _task, jobs=2, after={"user": "prior"}, on_done=lambda t, _: done.append(t))
@@ -35,7 +34,8 @@ def test_tasks_run_in_workers_and_a_waiting_task_gets_its_prerequisites_fit():
         assert results["a"][1] is None  # "a" started before the fit existed
         assert sysid_fit.shared_fits()["test-fit"] == 1.5  # the fits come back to this process
     finally:
-        sysid_fit._CACHE.pop("test-fit", None)
+        sysid_fit.clear_shared_fits()
+    assert sysid_fit.shared_fits() == {}
 
 
 def test_one_job_runs_here_in_order_of_readiness():

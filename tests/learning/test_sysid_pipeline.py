@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from learned_actuators.learning import run_preset
-from learned_actuators.learning.sysid_fit import _CACHE
+from learned_actuators.learning.sysid_fit import clear_shared_fits
 from learned_actuators.network_file import load_network
 from tests.learning.conftest import COULOMB, REF_KD, make_runs, tiny_preset
 
@@ -29,7 +29,7 @@ def _fits(tmp_path, runs, name):
         if model in ("traj_physics", "traj_prior"):
             fits[model, split] = dict(fitted.values)
 
-    _CACHE.clear()
+    clear_shared_fits()  # each run fits anew (the second one asks whether a fit sees a change)
     rows = run_preset(PRESET, tmp_path / name, logs=runs, on_split=on_split, trajectory_baseline=True)
     return rows, fits
 

@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_FREE",
     "MAX_REL_SE",
     "add_shared_fits",
+    "clear_shared_fits",
     "fit_trajectory",
     "fit_trajectory_model",
     "fit_trajectory_physics",
@@ -319,6 +320,11 @@ def shared_fits() -> dict[str, TrajectoryPhysics]:
 def add_shared_fits(fits: dict[str, TrajectoryPhysics]) -> None:
     """Adopt fits made in another process (by the keys of :func:`shared_fits`)."""
     _CACHE.update(fits)
+
+
+def clear_shared_fits() -> None:
+    """Forget the fits of this process (a benchmark that times the same fits twice)."""
+    _CACHE.clear()
 
 
 def _key(logs: list[JointLog], cfg: PhysicsCfg, options) -> str:
