@@ -9,7 +9,11 @@ import numpy as np
 
 from ..errors import UserInputError
 
-__all__ = ["JointLog", "LogFormatError"]
+__all__ = ["GAIN_CHANNELS", "JointLog", "LogFormatError"]
+
+GAIN_CHANNELS = ("kp", "kd")
+"""The per-step gains among :attr:`JointLog.channels` (also the metadata keys of a run's constant gains): unsigned,
+so a mirrored run keeps them, and a constant one stands for the run's ``meta`` gain."""
 
 
 class LogFormatError(UserInputError):

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .cleaning import check_cleaning_keys
-from .joint_log import LogFormatError
+from .joint_log import GAIN_CHANNELS, LogFormatError
 
 __all__ = ["CHANNELS", "NUMERIC_KEYS", "SIDE_FILE_KEYS", "add_joint_constants", "joint_values", "read_side_file"]
 
@@ -172,7 +172,7 @@ def add_joint_constants(meta: dict, names: list[str], sources, channels: dict[st
         meta.update(shared)
         for name in names:
             per_joint[name] = {k: v for k, v in per_joint[name].items() if k not in shared} | own[name]
-    for key in ("kp", "kd"):
+    for key in GAIN_CHANNELS:
         arr = channels.get(key)
         if arr is None or key in meta:
             continue

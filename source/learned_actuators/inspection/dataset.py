@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.joint_log import JointLog
+from ..data.joint_log import GAIN_CHANNELS, JointLog
 from ..errors import UserInputError
 
 __all__ = ["COVERAGE_BINS", "coverage", "dataset_findings", "gains", "label_noise", "split_summary"]
@@ -45,7 +45,7 @@ def coverage(logs: list[JointLog]) -> dict[str, Any]:
 def gains(logs: list[JointLog]) -> dict[str, dict[str, int]]:
     """Frames per gain value (``kp``, ``kd`` metadata), as text keys."""
     out: dict[str, dict[str, int]] = {}
-    for key in ("kp", "kd"):
+    for key in GAIN_CHANNELS:
         counts: dict[str, int] = {}
         for g in logs:
             if key in g.meta:

@@ -12,7 +12,7 @@ from scipy.optimize import least_squares
 from ..data.joint_log import JointLog
 from ..errors import UserInputError
 from .features import command_term, loss_mask, run_command, run_physics, step_command, tau_phys
-from .models_cfg import PhysicsCfg
+from .models_cfg import FIT_PARAMS, PhysicsCfg
 
 __all__ = ["IdealPDBaseline", "PDFrictionBaseline", "fit_ideal_pd", "fit_pd_friction", "fit_physics"]
 
@@ -186,7 +186,7 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     gain = "kp" if cfg.kp is not None else "kp_scale"
     names = [gain] + ([] if logged_kd.all() else ["kd"]) + (["stall_torque", "no_load_speed"] if use_curve else [])
     names += ["friction"] if cfg.friction is not None else []
-    unknown = set(cfg.fit_params or ()) - {"kp", "kp_scale", "kd", "stall_torque", "no_load_speed", "friction"}
+    unknown = set(cfg.fit_params or ()) - set(FIT_PARAMS)
     if unknown:
         raise UserInputError(f"physics.fit_params has unknown names {sorted(unknown)}.")
     if cfg.fit_params is not None:
@@ -194,7 +194,6 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     if not names:
         return cfg
     start = dataclasses.asdict(cfg)
-    lower = {"kp": 0.0, "kp_scale": 0.0, "kd": 0.0, "stall_torque": 1e-3, "no_load_speed": 1e-2, "friction": 0.0}
 
     # with joint labels beside it, the logged motor torque's scale (the torque constant) is refined too: a free
     # factor in [0.5, 2] (on the BAM XL330 logs the joint torque is 1.34x the current times the datasheet constant)
@@ -223,6 +222,6 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
         return np.concatenate(out)
 
     x0 = [start[n] for n in names] + [1.0] * free_scale
-    bounds = ([lower[n] for n in names] + [0.5] * free_scale, [np.inf] * len(names) + [2.0] * free_scale)
+    bounds = ([FIT_PARAMS[n] for n in names] + [0.5] * free_scale, [np.inf] * len(names) + [2.0] * free_scale)
     x = least_squares(resid, x0, bounds=bounds, loss="soft_l1", f_scale=0.05).x
     return params(x)

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from ..errors import UserInputError
 from ..network_file import FEATURES
+from .models_cfg import FIT_PARAMS
 
 __all__ = [
     "FIELD_CHECKS",
@@ -78,8 +79,6 @@ class Check:
 
 POSITIVE, NON_NEGATIVE, AT_LEAST_ONE, FRACTION = Check(gt=0), Check(ge=0), Check(ge=1), Check(ge=0, lt=1)
 
-_FIT_PARAMS = ("kp", "kp_scale", "kd", "stall_torque", "no_load_speed", "friction")
-
 FIELD_CHECKS: dict[str, dict[str, Check]] = {
     "TrainCfg": {
         "seq_len_s": POSITIVE,
@@ -135,7 +134,7 @@ FIELD_CHECKS: dict[str, dict[str, Check]] = {
         "friction": NON_NEGATIVE,
         "friction_velocity": POSITIVE,
         "friction_load": NON_NEGATIVE,
-        "fit_params": Check(choices=_FIT_PARAMS),
+        "fit_params": Check(choices=tuple(FIT_PARAMS)),
         "fit_generations": AT_LEAST_ONE,
     },
     "DataCfg": {

@@ -7,7 +7,10 @@ from typing import Any, Literal
 
 from ..physics import PhysicsParams
 
-__all__ = ["GRUModelCfg", "LSTMModelCfg", "MLPModelCfg", "PhysicsCfg"]
+__all__ = ["FIT_PARAMS", "GRUModelCfg", "LSTMModelCfg", "MLPModelCfg", "PhysicsCfg"]
+
+FIT_PARAMS = {"kp": 0.0, "kp_scale": 0.0, "kd": 0.0, "stall_torque": 1e-3, "no_load_speed": 1e-2, "friction": 0.0}
+"""What the least-squares physics fit fits (``PhysicsCfg.fit_params`` names among these), with its lower bounds."""
 
 
 @dataclass
@@ -49,7 +52,7 @@ class PhysicsCfg:
     :mod:`~learned_actuators.learning.sysid_fit`; needs the load in the run metadata), which also identifies
     delay, encoder offset and armature (recorded in ``identified``, not used by the actuator). Default False."""
     fit_params: list[str] | None = None
-    """With ``fit``: only these parameters are fitted (names of the fields above; None = all of them)."""
+    """With ``fit``: only these parameters are fitted (names in :data:`FIT_PARAMS`; None = all of them)."""
     fit_generations: int = 60
     """CMA-ES generations of the first pass of every trajectory fit of a run (``fit="trajectory"`` and the
     ``traj_physics``/``traj_prior`` rows; a refit pass gets a third). 60: about 16 s per fold of 12 BAM runs on one

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.joint_log import JointLog
+from ..data.joint_log import GAIN_CHANNELS, JointLog
 from ..data.lazy_runs import LazyRuns, RunInfo, runs_in_order
 from ..data.splits import split_blocks, split_joints, split_runs
 from ..errors import UserInputError
@@ -64,7 +64,7 @@ def mirror_log(log: JointLog) -> JointLog:
         q_target=-log.q_target,
         qd=-log.qd,
         tau=None if log.tau is None else -log.tau,
-        channels={k: v if k in ("kp", "kd") else -v for k, v in log.channels.items()},
+        channels={k: v if k in GAIN_CHANNELS else -v for k, v in log.channels.items()},
         meta={**log.meta, "mirrored": True},
     )
 
