@@ -43,11 +43,15 @@ from learned_actuators.learning import (
     sysid_fit,
 )
 from learned_actuators.learning.data_loading import load_data, splits_of
-from learned_actuators.learning.evaluation import evaluate
+from learned_actuators.learning.evaluation import STILL_SPEED, evaluate
 from learned_actuators.learning.presets import apply_overrides, build_cfg
 
-TARGET_TORQUE_RMSE = 0.054
-TARGET_ROLLOUT_RMSE = 0.084
+TARGET_TORQUE_RMSE = 0.038
+TARGET_ROLLOUT_RMSE = 0.040
+"""Issue 13's targets for one GRU-PD for all gains on BAM XL330 [N·m, rad] (the walk-these-ways per-gain MLP recipe
+reaches 0.054 N·m / 0.084 rad on these folds)."""
+SEED_KEYS = ("rmse", "rmse_moving", "rmse_still", "r2", "rollout_rmse", "diverged", "train_time_s")
+"""What the seeds table keeps of GRU-PD's row."""
 TARGET_TRAJ_PHYSICS = 0.072
 """A BAM-style servo model refitted by CMA-ES per fold reaches this held-out rollout RMSE [rad] (issue 13)."""
 
@@ -148,7 +152,7 @@ def _gru_pd_seed(out: Path, epochs_scale: float, seed: int) -> dict:
     """GRU-PD alone with another seed."""
     preset = apply_overrides(_bam_preset(epochs_scale), [f"train.seed={seed}", "train.progress=false"])
     row = run_preset(preset, Path(out) / f"bam_gru_pd_seed{seed}", models=["gru_pd"], export=False, baseline=False)[0]
-    return {"seed": seed, **{k: row[k] for k in ("rmse", "r2", "rollout_rmse", "diverged", "train_time_s")}}
+    return {"seed": seed, **{k: row[k] for k in SEED_KEYS}}
 
 
 def _print_identified(identified: dict[str, dict], rows: list[dict]) -> None:
@@ -183,14 +187,18 @@ def _print_identified(identified: dict[str, dict], rows: list[dict]) -> None:
 
 def _print_seeds(rows: list[dict]) -> None:
     print("\n## GRU-PD across seeds (same split, same recipe)\n")
-    print("| seed | torque RMSE [N·m] | R² | rollout RMSE [rad] | diverged | train time [s] |")
-    print("|---|---|---|---|---|---|")
+    print("| seed | torque RMSE [N·m] | moving / standstill | R² | rollout RMSE [rad] | diverged | train time [s] |")
+    print("|---|---|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: r["seed"]):
         print(
-            f"| {r['seed']} | {r['rmse']:.4f} | {r['r2']:.3f} | {r['rollout_rmse']:.4f} | {r['diverged']} | "
-            f"{r['train_time_s']:.0f} |"
+            f"| {r['seed']} | {r['rmse']:.4f} | {r['rmse_moving']:.4f} / {r['rmse_still']:.4f} | {r['r2']:.3f} | "
+            f"{r['rollout_rmse']:.4f} | {r['diverged']} | {r['train_time_s']:.0f} |"
         )
-    for key, target in (("rmse", TARGET_TORQUE_RMSE), ("rollout_rmse", TARGET_ROLLOUT_RMSE)):
+    for key, target in (
+        ("rmse", TARGET_TORQUE_RMSE),
+        ("rmse_moving", TARGET_TORQUE_RMSE),
+        ("rollout_rmse", TARGET_ROLLOUT_RMSE),
+    ):
         values = [r[key] for r in rows]
         print(
             f"{key}: mean {np.mean(values):.4f}, worst {max(values):.4f} (target {target}); "
@@ -272,6 +280,12 @@ def _print_bam_summary(rows: list[dict], curves: dict[str, dict[int, float]], ma
         f"diverged runs: {gru['diverged']}"
     )
     print(f"TARGET {'MET' if ok else 'NOT MET'} (seed {main_seed})")
+    print(f"\nTorque RMSE [N·m] on moving and standstill frames (logged |q̇| < {STILL_SPEED} rad/s):\n")
+    print("| model | all | moving | standstill | standstill share |\n|---|---|---|---|---|")
+    for r in rows:
+        if "rmse_still" in r and "rmse_moving" in r:
+            share = r["n_still"] / r["n"]
+            print(f"| {r['model']} | {r['rmse']:.4f} | {r['rmse_moving']:.4f} | {r['rmse_still']:.4f} | {share:.0%} |")
     for name in ("traj_physics", "traj_prior"):  # the physics peers, fitted by trajectory simulation on the same folds
         ref = next((r for r in rows if r["model"] == name), None)
         if ref is not None:
@@ -302,9 +316,8 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
     curves = _save_bam_folds(out, folds, rows)
     gru = _print_bam_summary(rows, curves, main_seed)
     if extra:  # each run's fits already use every core (train.jobs)
-        keys = ("rmse", "r2", "rollout_rmse", "diverged", "train_time_s")
         seed_rows = [
-            {"seed": main_seed, **{k: gru[k] for k in keys}},
+            {"seed": main_seed, **{k: gru[k] for k in SEED_KEYS}},
             *(_gru_pd_seed(out, epochs_scale, s) for s in extra),
         ]
         _print_seeds(seed_rows)

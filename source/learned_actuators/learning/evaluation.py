@@ -11,37 +11,78 @@ from ..data.lazy_runs import LazyRuns
 from ..data.normalization import Moments
 from ..data.splits import split_joints
 from .features import loss_mask
-from .metrics import metrics_of, torque_metrics
+from .metrics import metrics_of
 from .rollout import rollout
 
-__all__ = ["TorqueSums", "evaluate", "format_table", "per_split_results", "pool_results", "test_weight"]
+__all__ = [
+    "STILL_SPEED",
+    "TorqueSums",
+    "evaluate",
+    "format_table",
+    "per_split_results",
+    "pool_results",
+    "standstill_split",
+    "test_weight",
+]
+
+
+STILL_SPEED = 0.05
+"""Logged joint speed [rad/s] under which a frame counts as standstill. There the torque label is the load's torque
+held by static friction, which a model with smooth friction matches in a rollout (it holds the stall) but not frame by
+frame on the logged velocity: the torque RMSE is also given on the moving and the standstill frames apart."""
 
 
 class TorqueSums:
     """Pooled torque metrics added run by run: the sums behind :func:`~.metrics.torque_metrics` of all frames.
 
     Equal to the metrics of the concatenated predictions up to float rounding; memory does not grow with the runs.
+    Where :meth:`add` is given the standstill frames, the metrics also hold ``rmse_moving`` and ``rmse_still``.
     """
 
     def __init__(self):
-        self.sq = self.abs = 0.0
+        self.sq = self.abs = self.sq_still = 0.0
+        self.n_still: int | None = None
         self.labels = Moments(1)
 
-    def add(self, pred: np.ndarray, true: np.ndarray) -> None:
-        """Add one run's predicted and measured torques (flat arrays of its valid frames)."""
+    def add(self, pred: np.ndarray, true: np.ndarray, still: np.ndarray | None = None) -> None:
+        """Add one run's predicted and measured torques (flat arrays of its valid frames).
+
+        ``still``: the run's standstill frames (bool, same length), for the moving / standstill split.
+        """
         err = np.asarray(pred, dtype=np.float64) - np.asarray(true, dtype=np.float64)
         self.sq += float(np.sum(err**2))
         self.abs += float(np.sum(np.abs(err)))
         self.labels.add(true)
+        if still is not None:
+            self.sq_still += float(np.sum(err[still] ** 2))
+            self.n_still = (self.n_still or 0) + int(np.sum(still))
 
     def metrics(self) -> dict[str, float]:
-        """MSE, RMSE, MAE and R² of the frames added, plus ``n``, ``label_mean`` and ``label_var``."""
+        """MSE, RMSE, MAE and R² of the frames added, plus ``n``, ``label_mean`` and ``label_var``.
+
+        With standstill frames given to :meth:`add`: the moving / standstill split too (:func:`standstill_split`).
+        """
         n = self.labels.n
         if n == 0:
             raise ValueError("torque metrics need at least one valid frame.")
         var = float(self.labels.m2[0] / n)
         out = metrics_of(self.sq / n, self.abs / n, var)
-        return out | {"n": n, "label_mean": float(self.labels.mean[0]), "label_var": var}
+        out |= {"n": n, "label_mean": float(self.labels.mean[0]), "label_var": var}
+        return out if self.n_still is None else out | standstill_split(self.sq, n, self.sq_still, self.n_still)
+
+
+def standstill_split(sq: float, n: int, sq_still: float, n_still: int) -> dict[str, float]:
+    """``n_still`` and the torque RMSE of the moving and of the standstill frames (:data:`STILL_SPEED`).
+
+    From the sums of squared errors of all ``n`` frames and of the ``n_still`` standstill ones; a part without frames
+    is left out.
+    """
+    out: dict[str, float] = {"n_still": n_still}
+    if n_still:
+        out["rmse_still"] = float(np.sqrt(sq_still / n_still))
+    if n > n_still:
+        out["rmse_moving"] = float(np.sqrt((sq - sq_still) / (n - n_still)))
+    return out
 
 
 def evaluate(model, logs: list[JointLog], with_rollout: bool = True) -> dict[str, Any]:
@@ -56,14 +97,10 @@ def evaluate(model, logs: list[JointLog], with_rollout: bool = True) -> dict[str
     if isinstance(logs, LazyRuns):
         return _evaluate_lazy(model, logs, with_rollout)
     logs = split_joints(logs)
-    preds, trues = [], []
+    sums = TorqueSums()
     for log in logs:
-        m = loss_mask(log)
-        preds.append(model.predict(log)[m])
-        trues.append(log.tau[m, 0])
-    true = np.concatenate(trues)
-    out: dict[str, Any] = torque_metrics(np.concatenate(preds), true)
-    out.update(n=int(true.size), label_mean=float(true.mean()), label_var=float(true.var()))
+        _add_run(sums, model, log)
+    out: dict[str, Any] = sums.metrics()
     if with_rollout and all("inertia" in log.meta for log in logs):
         ro = rollout(model, logs)
         out.update(rollout_rmse=ro.mean_rmse, rollout_rmse_runs=ro.rmse.tolist(), diverged=int(ro.diverged.sum()))
@@ -75,8 +112,7 @@ def _evaluate_lazy(model, logs: LazyRuns, with_rollout: bool) -> dict[str, Any]:
     sums, rollout_rmse, diverged = TorqueSums(), [], 0
     rollout_too = with_rollout and all("inertia" in i.meta for i in logs.infos)
     for _, log in logs.in_file_order():
-        m = loss_mask(log)
-        sums.add(model.predict(log)[m], log.tau[m, 0])
+        _add_run(sums, model, log)
         if rollout_too:
             ro = rollout(model, [log])
             rollout_rmse.append(float(ro.rmse[0]))
@@ -87,21 +123,33 @@ def _evaluate_lazy(model, logs: LazyRuns, with_rollout: bool) -> dict[str, Any]:
     return out
 
 
+def _add_run(sums: TorqueSums, model, log: JointLog) -> None:
+    """One single-joint run's valid frames: the model's torque against the label, standstill frames marked."""
+    m = loss_mask(log)
+    sums.add(model.predict(log)[m], log.tau[m, 0], np.abs(log.qd[m, 0]) < STILL_SPEED)
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
     """Markdown table of result rows (model, torque RMSE [N·m], R², rollout RMSE [rad], diverged, time [s]).
 
-    When a row is an ensemble (``train.ensemble > 1``) a column gives the calibration of its spread on the test
-    frames: the share of errors within 1 and 2 standard deviations of the members (Gaussian: 68 % / 95 %).
+    Where rows split the torque error, a column gives it on the moving and on the standstill frames
+    (:data:`STILL_SPEED`). When a row is an ensemble (``train.ensemble > 1``) a column gives the calibration of its
+    spread on the test frames: the share of errors within 1 and 2 standard deviations of the members (Gaussian:
+    68 % / 95 %).
     """
+    split = any("n_still" in r for r in rows)
     spread = any("within_1sigma" in r for r in rows)
     head = "| model | torque RMSE [N·m] | R² | rollout RMSE [rad] | diverged runs | train time [s] |"
-    lines = [head + (" within 1σ / 2σ |" if spread else ""), "|---|---|---|---|---|---|" + ("---|" if spread else "")]
+    head += " moving / standstill [N·m] |" * split + " within 1σ / 2σ |" * spread
+    lines = [head, "|---|---|---|---|---|---|" + "---|" * (split + spread)]
     for r in rows:
         ro = f"{r['rollout_rmse']:.3f}" if "rollout_rmse" in r else "—"
         line = (
             f"| {r['model']} | {r['rmse']:.3f} | {r['r2']:.2f} | {ro} | {r.get('diverged', '—')} | "
             f"{r.get('train_time_s', 0.0):.1f} |"
         )
+        if split:
+            line += " " + " / ".join(f"{r[k]:.3f}" if k in r else "—" for k in ("rmse_moving", "rmse_still")) + " |"
         if spread:
             calibrated = "within_1sigma" in r
             line += f" {r['within_1sigma']:.0%} / {r['within_2sigma']:.0%} |" if calibrated else " — |"
@@ -127,6 +175,11 @@ def pool_results(results: list[dict[str, Any]], weights: list[int]) -> dict[str,
             rollout_rmse_runs=[float(x) for x in runs],
             diverged=int(sum(r["diverged"] for r in results)),
         )
+    if all("n_still" in r and "n" in r for r in results):
+        sq = [r["mse"] * r["n"] for r in results]
+        sq_still = [r["rmse_still"] ** 2 * r["n_still"] if r["n_still"] else 0.0 for r in results]
+        n, n_still = sum(r["n"] for r in results), sum(r["n_still"] for r in results)
+        out.update(n=n, **standstill_split(float(sum(sq)), n, float(sum(sq_still)), n_still))
     for key in ("within_1sigma", "within_2sigma", "ensemble_std"):  # an ensemble's spread: frame-weighted
         if all(key in r for r in results):
             out[key] = float(np.average([r[key] for r in results], weights=w))
@@ -136,7 +189,18 @@ def pool_results(results: list[dict[str, Any]], weights: list[int]) -> dict[str,
 
 def per_split_results(splits, results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per-split (per-fold) metrics plus their plain mean under ``"mean"``."""
-    keys = ("rmse", "r2", "rollout_rmse", "diverged", "within_1sigma", "within_2sigma", "ensemble_std", "train_time_s")
+    keys = (
+        "rmse",
+        "rmse_moving",
+        "rmse_still",
+        "r2",
+        "rollout_rmse",
+        "diverged",
+        "within_1sigma",
+        "within_2sigma",
+        "ensemble_std",
+        "train_time_s",
+    )
     out = {name: {k: r[k] for k in keys if k in r} for (name, _), r in zip(splits, results, strict=True)}
     out["mean"] = {k: float(np.mean([r[k] for r in results])) for k in keys if all(k in r for r in results)}
     return out
