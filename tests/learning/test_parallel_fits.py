@@ -66,8 +66,7 @@ def test_a_preset_gives_the_same_rows_with_one_job_and_with_two(tmp_path):
 
     def rows(jobs):
         preset = {**PRESET, "train": {**PRESET["train"], "jobs": jobs}}
-        out = run_preset(preset, tmp_path / f"jobs{jobs}", logs=runs)
-        return out
+        return run_preset(preset, tmp_path / f"jobs{jobs}", logs=runs)
 
     serial, parallel = rows(1), rows(2)
     assert [r["model"] for r in serial] == ["gru_pd", "mlp", "pd_friction_lsq"]
