@@ -8,7 +8,8 @@
    (1-DOF pendulum driven by the logged command), diverged runs, training wall time; GRU-PD error vs horizon; the
    physics identified by trajectory simulation (``traj_physics``: BAM-style, stick-slip friction, delay, offset,
    armature) per fold with its parameters and relative SEs, and the GRU-PD's own trajectory-fitted prior alone
-   (``traj_prior``: the actuator's smoothed, load-dependent friction; no delay, offset or armature).
+   (``traj_prior``: the actuator's smoothed, load-dependent friction; no delay, offset or armature). With
+   ``--seeds``, GRU-PD, LSTM and MLP again with each seed: every model's mean ± spread over seeds, overall and per fold.
 2. SO-101 (``../shared/data/so101``), position response: no signed torque and no known load, so the label is the
    torque per unit inertia (acceleration); leave-one-motion-out on a few motions and two joints.
 3. The demo's training time (``--demo``: three models, one fold) against 2 minutes, the fits side by side
@@ -53,7 +54,9 @@ TARGET_ROLLOUT_RMSE = 0.040
 """Issue 13's targets for one GRU-PD for all gains on BAM XL330 [N·m, rad] (the walk-these-ways per-gain MLP recipe
 reaches 0.054 N·m / 0.084 rad on these folds)."""
 SEED_KEYS = ("rmse", "rmse_moving", "rmse_still", "r2", "rollout_rmse", "diverged", "train_time_s")
-"""What the seeds table keeps of GRU-PD's row."""
+"""What the seeds tables keep of a model's row."""
+SEEDED = ("gru_pd", "lstm", "mlp")
+"""The learned models, trained again with each extra seed (the physics baselines are fitted once)."""
 TARGET_TRAJ_PHYSICS = 0.072
 """A BAM-style servo model refitted by CMA-ES per fold reaches this held-out rollout RMSE [rad] (issue 13)."""
 
@@ -150,11 +153,73 @@ def _bam_preset(epochs_scale: float) -> dict:
     return preset
 
 
-def _gru_pd_seed(out: Path, epochs_scale: float, seed: int) -> dict:
-    """GRU-PD alone with another seed."""
+def _learned_seed(out: Path, epochs_scale: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """The learned models (GRU-PD, LSTM, MLP) with another seed: their result rows and per-fold rows."""
     preset = apply_overrides(_bam_preset(epochs_scale), [f"train.seed={seed}", "train.progress=false"])
-    row = run_preset(preset, Path(out) / f"bam_gru_pd_seed{seed}", models=["gru_pd"], export=False, baseline=False)[0]
-    return {"seed": seed, **{k: row[k] for k in SEED_KEYS}}
+    folds = _FoldCollector(details=False)
+    rows = run_preset(
+        preset, Path(out) / f"bam_seed{seed}", models=list(SEEDED), export=False, baseline=False, on_split=folds
+    )
+    return rows, folds.fold_rows
+
+
+def _spread(values: list[float]) -> str:
+    return f"{np.mean(values):.4f} ± {np.std(values):.4f}" if len(values) > 1 else f"{values[0]:.4f}"
+
+
+def _print_over_seeds(by_seed: dict[int, tuple[list[dict], list[dict]]]) -> dict:
+    """Every model's torque and rollout RMSE, mean ± standard deviation over seeds, and per fold; returns the table.
+
+    ``by_seed``: per seed, the result rows and the per-fold rows. The physics baselines (least squares, and CMA-ES
+    with its own fixed seed) are fitted once: the same training runs give the same fit, so they have no spread.
+    """
+    seeds = sorted(by_seed)
+    table: dict[str, dict] = {}
+    for seed in seeds:
+        rows, fold_rows = by_seed[seed]
+        for r in rows:
+            entry = table.setdefault(r["model"], {"seeds": [], "per_fold": {}})
+            entry["seeds"].append({"seed": seed, **{k: r[k] for k in SEED_KEYS if k in r}})
+        for f in fold_rows:
+            cell = table[f["model"]]["per_fold"].setdefault(f["fold"], {"rmse": [], "rollout_rmse": []})
+            for k in cell:
+                if k in f:
+                    cell[k].append(f[k])
+    folds = sorted({fold for e in table.values() for fold in e["per_fold"]})
+    print(
+        f"\n## Every model over seeds {', '.join(map(str, seeds))} (mean ± standard deviation; physics fitted once)\n"
+    )
+    print(
+        "| model | seeds | torque RMSE [N·m] | moving / standstill | rollout RMSE [rad] | worst seed [rad] | diverged |"
+        + "".join(f" {f} [N·m, rad] |" for f in folds)
+    )
+    print("|---|---|---|---|---|---|---|" + "---|" * len(folds))
+    for model, e in table.items():
+        runs = e["seeds"]
+
+        def get(key: str, runs: list[dict] = runs) -> list[float]:
+            return [r[key] for r in runs if key in r]
+
+        still = f"{np.mean(get('rmse_moving')):.4f} / {np.mean(get('rmse_still')):.4f}" if get("rmse_still") else "-"
+        cells = []
+        for f in folds:
+            c = e["per_fold"].get(f)
+            cells.append(f"{np.mean(c['rmse']):.3f}, {np.mean(c['rollout_rmse']):.3f}" if c and c["rmse"] else "-")
+        e["summary"] = {k: [float(np.mean(get(k))), float(np.std(get(k)))] for k in ("rmse", "rollout_rmse")}
+        print(
+            f"| {model} | {len(runs)} | {_spread(get('rmse'))} | {still} | {_spread(get('rollout_rmse'))} | "
+            f"{max(get('rollout_rmse')):.4f} | {sum(get('diverged'))} | " + " | ".join(cells) + " |"
+        )
+    ideal = table.get("ideal_pd")
+    for name in SEEDED:
+        if name in table and ideal is not None:
+            ours, ref = table[name]["summary"]["rollout_rmse"][0], ideal["summary"]["rollout_rmse"][0]
+            print(f"{name} mean rollout {ours:.4f} rad = {ours / ref:.2f} x ideal PD ({ref:.4f})")
+    for name in ("traj_physics", "traj_prior"):
+        if "gru_pd" in table and name in table:
+            ours, ref = table["gru_pd"]["summary"]["rollout_rmse"][0], table[name]["summary"]["rollout_rmse"][0]
+            print(f"gru_pd mean rollout {ours:.4f} rad = {ours / ref:.2f} x {name} ({ref:.4f})")
+    return table
 
 
 def _print_identified(identified: dict[str, dict], rows: list[dict]) -> None:
@@ -215,7 +280,9 @@ class _FoldCollector:
     the trajectory-fitted physics of every fold.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, details: bool = True) -> None:
+        self.details = details
+        """Also the error-vs-horizon samples, the ``sin_sin`` models and the identified physics."""
         self.horizon: dict[str, dict[int, list]] = {}
         self.examples: dict[str, dict] = {}
         self.fold_rows: list[dict] = []
@@ -229,6 +296,8 @@ class _FoldCollector:
                 **{k: metrics[k] for k in ("rmse", "r2", "rollout_rmse", "diverged") if k in metrics},
             }
         )
+        if not self.details:
+            return
         if model_name in ("gru_pd", "pd_friction_lsq"):
             for h, v in error_vs_horizon(model, split.test, horizons=(1, 2, 5, 10, 20, 50, 100, 200)).items():
                 self.horizon.setdefault(model_name, {}).setdefault(h, []).append(v)
@@ -316,14 +385,20 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
     rows = run_preset(preset, out / "bam", on_split=folds, trajectory_baseline=True)
     rows.append(_per_gain_baseline(preset))
     curves = _save_bam_folds(out, folds, rows)
-    gru = _print_bam_summary(rows, curves, main_seed)
+    _print_bam_summary(rows, curves, main_seed)
     if extra:  # each run's fits already use every core (train.jobs)
+        by_seed = {main_seed: (rows, folds.fold_rows), **{s: _learned_seed(out, epochs_scale, s) for s in extra}}
         seed_rows = [
-            {"seed": main_seed, **{k: gru[k] for k in SEED_KEYS}},
-            *(_gru_pd_seed(out, epochs_scale, s) for s in extra),
+            {"seed": s, **{k: r[k] for k in SEED_KEYS}}
+            for s, (seed_rows_, _) in by_seed.items()
+            for r in seed_rows_
+            if r["model"] == "gru_pd"
         ]
+        (out / "bam_seeds_rows.json").write_text(json.dumps(by_seed, indent=2, default=str))
         _print_seeds(seed_rows)
+        table = _print_over_seeds(by_seed)
         (out / "bam_gru_pd_seeds.json").write_text(json.dumps(seed_rows, indent=2))
+        (out / "bam_seeds.json").write_text(json.dumps(table, indent=2))
     return rows
 
 
@@ -412,7 +487,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="scale every max_epochs (quick looks)")
     parser.add_argument(
-        "--seeds", type=int, nargs="*", default=[], help="also train GRU-PD with these seeds (after the main run)"
+        "--seeds",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also train GRU-PD, LSTM and MLP with these seeds (after the main run)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
