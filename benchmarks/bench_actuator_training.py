@@ -164,6 +164,7 @@ def _learned_seed(out: Path, epochs_scale: float, seed: int) -> tuple[list[dict]
 
 
 def _spread(values: list[float]) -> str:
+    """``mean ± standard deviation`` of several seeds' values; one value alone."""
     return f"{np.mean(values):.4f} ± {np.std(values):.4f}" if len(values) > 1 else f"{values[0]:.4f}"
 
 
@@ -390,8 +391,8 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
         by_seed = {main_seed: (rows, folds.fold_rows), **{s: _learned_seed(out, epochs_scale, s) for s in extra}}
         seed_rows = [
             {"seed": s, **{k: r[k] for k in SEED_KEYS}}
-            for s, (seed_rows_, _) in by_seed.items()
-            for r in seed_rows_
+            for s, (result_rows, _) in by_seed.items()
+            for r in result_rows
             if r["model"] == "gru_pd"
         ]
         (out / "bam_seeds_rows.json").write_text(json.dumps(by_seed, indent=2, default=str))
