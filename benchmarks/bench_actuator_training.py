@@ -168,15 +168,16 @@ def _spread(values: list[float]) -> str:
     return f"{np.mean(values):.4f} ± {np.std(values):.4f}" if len(values) > 1 else f"{values[0]:.4f}"
 
 
-def _print_over_seeds(by_seed: dict[int, tuple[list[dict], list[dict]]]) -> dict:
-    """Every model's torque and rollout RMSE, mean ± standard deviation over seeds, and per fold; returns the table.
+def _over_seeds(by_seed: dict[int, tuple[list[dict], list[dict]]]) -> dict:
+    """Per model: its row of every seed, per fold every seed's values, and ``summary``: mean and standard deviation.
+
+    ``summary`` holds the torque and the rollout RMSE over seeds; the rows keep :data:`SEED_KEYS`.
 
     ``by_seed``: per seed, the result rows and the per-fold rows. The physics baselines (least squares, and CMA-ES
     with its own fixed seed) are fitted once: the same training runs give the same fit, so they have no spread.
     """
-    seeds = sorted(by_seed)
     table: dict[str, dict] = {}
-    for seed in seeds:
+    for seed in sorted(by_seed):
         rows, fold_rows = by_seed[seed]
         for r in rows:
             entry = table.setdefault(r["model"], {"seeds": [], "per_fold": {}})
@@ -186,6 +187,20 @@ def _print_over_seeds(by_seed: dict[int, tuple[list[dict], list[dict]]]) -> dict
             for k in cell:
                 if k in f:
                     cell[k].append(f[k])
+    for e in table.values():
+        values = {k: _of(e["seeds"], k) for k in ("rmse", "rollout_rmse")}
+        e["summary"] = {k: [float(np.mean(v)), float(np.std(v))] for k, v in values.items()}
+    return table
+
+
+def _of(runs: list[dict], key: str) -> list[float]:
+    """``key``'s value in every row that has it."""
+    return [r[key] for r in runs if key in r]
+
+
+def _print_over_seeds(table: dict) -> None:
+    """:func:`_over_seeds`'s table, mean ± standard deviation and per fold, and the learned models' ratios."""
+    seeds = sorted({r["seed"] for e in table.values() for r in e["seeds"]})
     folds = sorted({fold for e in table.values() for fold in e["per_fold"]})
     print(
         f"\n## Every model over seeds {', '.join(map(str, seeds))} (mean ± standard deviation; physics fitted once)\n"
@@ -197,19 +212,16 @@ def _print_over_seeds(by_seed: dict[int, tuple[list[dict], list[dict]]]) -> dict
     print("|---|---|---|---|---|---|---|" + "---|" * len(folds))
     for model, e in table.items():
         runs = e["seeds"]
-
-        def get(key: str, runs: list[dict] = runs) -> list[float]:
-            return [r[key] for r in runs if key in r]
-
-        still = f"{np.mean(get('rmse_moving')):.4f} / {np.mean(get('rmse_still')):.4f}" if get("rmse_still") else "-"
+        still = _of(runs, "rmse_still")
+        moving_still = f"{np.mean(_of(runs, 'rmse_moving')):.4f} / {np.mean(still):.4f}" if still else "-"
         cells = []
         for f in folds:
             c = e["per_fold"].get(f)
             cells.append(f"{np.mean(c['rmse']):.3f}, {np.mean(c['rollout_rmse']):.3f}" if c and c["rmse"] else "-")
-        e["summary"] = {k: [float(np.mean(get(k))), float(np.std(get(k)))] for k in ("rmse", "rollout_rmse")}
         print(
-            f"| {model} | {len(runs)} | {_spread(get('rmse'))} | {still} | {_spread(get('rollout_rmse'))} | "
-            f"{max(get('rollout_rmse')):.4f} | {sum(get('diverged'))} | " + " | ".join(cells) + " |"
+            f"| {model} | {len(runs)} | {_spread(_of(runs, 'rmse'))} | {moving_still} | "
+            f"{_spread(_of(runs, 'rollout_rmse'))} | {max(_of(runs, 'rollout_rmse')):.4f} | "
+            f"{sum(_of(runs, 'diverged'))} | " + " | ".join(cells) + " |"
         )
     ideal = table.get("ideal_pd")
     for name in SEEDED:
@@ -220,7 +232,6 @@ def _print_over_seeds(by_seed: dict[int, tuple[list[dict], list[dict]]]) -> dict
         if "gru_pd" in table and name in table:
             ours, ref = table["gru_pd"]["summary"]["rollout_rmse"][0], table[name]["summary"]["rollout_rmse"][0]
             print(f"gru_pd mean rollout {ours:.4f} rad = {ours / ref:.2f} x {name} ({ref:.4f})")
-    return table
 
 
 def _print_identified(identified: dict[str, dict], rows: list[dict]) -> None:
@@ -389,17 +400,11 @@ def bench_bam(out: Path, epochs_scale: float, seeds: list[int] | None = None) ->
     _print_bam_summary(rows, curves, main_seed)
     if extra:  # each run's fits already use every core (train.jobs)
         by_seed = {main_seed: (rows, folds.fold_rows), **{s: _learned_seed(out, epochs_scale, s) for s in extra}}
-        seed_rows = [
-            {"seed": s, **{k: r[k] for k in SEED_KEYS}}
-            for s, (result_rows, _) in by_seed.items()
-            for r in result_rows
-            if r["model"] == "gru_pd"
-        ]
-        (out / "bam_seeds_rows.json").write_text(json.dumps(by_seed, indent=2, default=str))
-        _print_seeds(seed_rows)
-        table = _print_over_seeds(by_seed)
-        (out / "bam_gru_pd_seeds.json").write_text(json.dumps(seed_rows, indent=2))
+        table = _over_seeds(by_seed)
         (out / "bam_seeds.json").write_text(json.dumps(table, indent=2))
+        (out / "bam_gru_pd_seeds.json").write_text(json.dumps(table["gru_pd"]["seeds"], indent=2))
+        _print_seeds(table["gru_pd"]["seeds"])
+        _print_over_seeds(table)
     return rows
 
 

@@ -34,7 +34,8 @@ def test_learned_models_get_mean_and_spread_over_seeds_physics_is_fitted_once(be
     seed1 = [_row("gru_pd", 0.08, 0.050)]
     folds0 = _folds("gru_pd", {"a": 0.2, "b": 0.4}) + _folds("traj_physics", {"a": 0.3, "b": 0.5})
     folds1 = _folds("gru_pd", {"a": 0.4, "b": 0.6})
-    table = bench._print_over_seeds({1: (seed1, folds1), 0: (seed0, folds0)})
+    table = bench._over_seeds({1: (seed1, folds1), 0: (seed0, folds0)})
+    bench._print_over_seeds(table)
 
     gru = table["gru_pd"]
     assert [r["seed"] for r in gru["seeds"]] == [0, 1]
