@@ -1,6 +1,7 @@
 """The demo with one net per gain for the LSTM and the MLP (``train.per_gain``): quick training (two epochs, one fold)
 exports a file per gain, and the simulator validation replays every held-out run with the file of its own gain, in
-one sub-fold per gain, while the GRU-PD (one file for all gains) runs in one replay over the sub-folds."""
+one sub-fold per gain; every model runs in one replay over the sub-folds (the per-gain nets side by side, each on
+the envs of its own gain's runs)."""
 
 import json
 from collections import Counter
@@ -35,11 +36,12 @@ def test_quick_demo_validates_each_run_with_the_net_of_its_gain(tmp_path, monkey
             assert meta.model_type == model and meta.source["gain"] == gain and meta.source["held_out_group"] == fold
             assert len(meta.source["train_runs"]) == 3  # the training runs of that gain (3 other trajectories)
 
-    replays = Counter()
+    replays, members = Counter(), {}
     replay = validate.replay
 
     def counted(batch, actuator_cfg, cfg, name="model", gains=None):
         replays[name] += 1
+        members[name] = [(c.network_file, batch.names) for c in getattr(actuator_cfg, "members", [])]
         return replay(batch, actuator_cfg, cfg, name, gains)
 
     monkeypatch.setattr(validate, "replay", counted)
@@ -62,9 +64,13 @@ def test_quick_demo_validates_each_run_with_the_net_of_its_gain(tmp_path, monkey
     assert len({json.dumps(settings["folds"][s]["baseline_physics"], sort_keys=True) for s in subfolds}) == 1
     fitted = result.model("fitted_pd").params["folds"]
     assert all(fitted[s]["fit_runs"] == settings["folds"][s]["train_runs"] for s in subfolds)
-    # the GRU-PD and the IdealPD: one replay over the sub-folds; a per-gain net: one per gain
-    assert replays["gru_pd"] == 1 and replays["ideal_pd"] == 1
-    assert replays["lstm"] == replays["mlp"] == 4
+    # one replay per model over the sub-folds: the per-gain nets as the members of one env-groups actuator, each on
+    # its gain's run (the runs in sub-fold order, one per gain)
+    assert all(replays[m] == 1 for m in ("gru_pd", "ideal_pd", "lstm", "mlp")) and not members["gru_pd"]
+    for model in ("lstm", "mlp"):
+        files = [file for file, _ in members[model]]
+        runs = members[model][0][1]
+        assert files == [str(nets.per_gain[model][kp[name]]) for name in runs] and len(set(files)) == 4
 
     data = json.loads(paths["json"].read_text())
     files = {f["path"] for f in data["provenance"]["data_files"]}

@@ -93,3 +93,30 @@ def test_other_sim_or_gains_presence_or_cfg_split_the_replays(calls):
     out = validate._simulate("m", parts, [("model", float(k), None, {}) for k in range(4)], joined)
     assert [names for _, names, _ in calls] == [p["batch"].names for p in parts]  # one per fold, as before
     _check_order(out, joined, [0.0, 1.0, 2.0, 3.0], parts)
+
+
+def test_different_explicit_cfgs_share_one_replay_as_env_groups(calls, monkeypatch):
+    from isaaclab.actuators import DCMotorCfg, IdealPDActuatorCfg
+
+    from learned_actuators.validation.env_groups import EnvGroupsActuatorCfg
+
+    parts, joined = _parts()
+    pd = IdealPDActuatorCfg(joint_names_expr=[".*"], stiffness=1.0, damping=0.0)
+    dc = DCMotorCfg(joint_names_expr=[".*"], stiffness=1.0, damping=0.0, saturation_effort=0.5)
+    gains = [
+        (np.full((p["batch"].num_envs, 1), k + 1.0), np.zeros((p["batch"].num_envs, 1))) for k, p in enumerate(parts)
+    ]
+    entries = [("model", c, g, {}) for c, g in zip([pd, dc, pd, dc], gains, strict=True)]
+    monkeypatch.setattr(validate, "single_step_torque", lambda batch, *_: np.zeros_like(batch.q))  # cfgs, not numbers
+    out = validate._simulate("m", parts, entries, joined)
+    assert len(calls) == 1
+    cfg, names, run_gains = calls[0]
+    assert isinstance(cfg, EnvGroupsActuatorCfg) and cfg.members == [pd, dc] and cfg.env_counts == [4, 2]
+    assert names == ["a0", "a1", "c0", "c1", "b0", "d0"]  # the groups' runs in group order, each member's together
+    np.testing.assert_array_equal(run_gains[0][:, 0], [1, 1, 3, 3, 2, 4])  # every run keeps its own gains
+    np.testing.assert_array_equal(out[0], joined.q)  # and every fold its own rows back, in the joined order
+    calls.clear()
+    native = [("bench", 1, True, "cpu", True)] * 4  # Isaac Lab 3's native path builds drives, not this wrapper
+    parts, joined = _parts(native)
+    validate._simulate("m", parts, [("model", c, None, {}) for c in (pd, dc, pd, dc)], joined)
+    assert [names for _, names, _ in calls] == [["a0", "a1", "c0", "c1"], ["b0", "d0"]]

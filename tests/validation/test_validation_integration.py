@@ -105,8 +105,20 @@ def test_known_answer_same_actuator_zero_error_other_gains_clearly_larger(tmp_pa
     assert "<table" in paths["html"].read_text()
 
 
-def test_folds_share_a_replay_only_where_the_model_is_the_same_and_match_separate_runs():
+def test_folds_share_one_replay_and_match_separate_runs(monkeypatch):
+    """Every model is one replay over both folds: the same cfg (baselines) on the joined runs, each fold's own cfg
+    (the two DC motors) as the members of one env-groups actuator; every run as when its fold runs alone."""
+    from learned_actuators.validation import validate
+    from learned_actuators.validation.env_groups import EnvGroupsActuatorCfg
     from learned_actuators.validation.validate import FoldSpec, run_validation_folds
+
+    replays = []
+
+    def spy(batch, actuator_cfg, *args, **kwargs):
+        replays.append((actuator_cfg, batch.num_envs))
+        return replay(batch, actuator_cfg, *args, **kwargs)
+
+    monkeypatch.setattr(validate, "replay", spy)
 
     logs = _command_logs(num_runs=4)
     for log in logs:
@@ -119,6 +131,9 @@ def test_folds_share_a_replay_only_where_the_model_is_the_same_and_match_separat
         FoldSpec("b", logs[2:], {"dc": other}, cfg, fit_logs=logs[:2]),
     ]
     merged = run_validation_folds(folds)
+    assert len(replays) == 3 and all(n == 4 for _, n in replays)  # dc, ideal_pd, fitted_pd: one replay each
+    assert isinstance(replays[0][0], EnvGroupsActuatorCfg) and replays[0][0].members == [DC, other]
+    replays.clear()
     assert merged.folds == ["a", "a", "b", "b"] and merged.batch.names == [log.name for log in logs]
     assert set(merged.model("fitted_pd").params["folds"]) == {"a", "b"}
     for fold, sel in (("a", slice(0, 2)), ("b", slice(2, 4))):

@@ -4,8 +4,9 @@ Pure modules (no simulator): :mod:`.metrics`, :mod:`.trajectories`, :mod:`.resul
 :mod:`.verdict`, :mod:`.provenance`, :mod:`.rates`, :mod:`.bench` (needs only ``pxr``), :mod:`.conventions`
 (a third-party net's input convention probed on a log), :mod:`.third_party` (model specs), :mod:`.compare` (any mix of
 models on the same held-out frames; single-step without the simulator), :mod:`.baselines` (the analytic baselines
-as Isaac Lab actuator cfgs). The replay (:mod:`.replay`, :mod:`.validate`) needs Isaac Lab 3.0 and is imported on first
-use of its names, so ``import learned_actuators.validation`` stays light.
+as Isaac Lab actuator cfgs). The replay (:mod:`.replay`, :mod:`.validate`, and :mod:`.env_groups`: several actuator
+models side by side in one replay) needs Isaac Lab 3.0 and is imported on first use of its names, so
+``import learned_actuators.validation`` stays light.
 """
 
 from importlib import import_module
@@ -25,6 +26,7 @@ _LAZY = {
     "single_step_torque": ".replay",
     "run_validation": ".validate",
     "run_validation_folds": ".validate",
+    "EnvGroupsActuatorCfg": ".env_groups",
     "FoldSpec": ".validate",
     "merge_results": ".results",
     "compute_verdict": ".verdict",

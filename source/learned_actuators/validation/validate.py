@@ -35,6 +35,7 @@ from learned_actuators.data.joint_log import JointLog
 
 from .baselines import BASELINES, ORACLES, baseline_models, has_logged_gain, log_gains
 from .bench import expand_benches, joint_benches, run_benches
+from .env_groups import EnvGroupsActuatorCfg, can_group
 from .model_physics import baseline_cfg, clip_model, file_physics, model_gain_cfg
 from .rates import network_dt, resolve_decimation
 from .replay import Gains, per_step, replay, resolve_replica, single_step_torque
@@ -223,30 +224,59 @@ def _group_gains(gains: list[Gains | None], parts: list[dict], num_joints: int, 
     return joined
 
 
+def _merged_groups(parts: list[dict], entries: list[tuple], groups: list[list[int]]) -> list[list[list[int]]]:
+    """The replays of a model: lists of :func:`_replay_groups` groups, each list one replay.
+
+    Groups whose actuator cfgs differ (e.g. every fold's own net, or a per-gain model's net of each gain) share one
+    replay through :class:`~.env_groups.EnvGroupsActuator` where they can: the same simulated set-up on Isaac Lab's
+    actuator path, per-run gains in all of them or in none, and cfgs that :func:`~.env_groups.can_group` (explicit
+    actuators with the same joint properties). Otherwise every group is its own replay.
+    """
+    if len(groups) < 2:
+        return [groups]
+    keys = {parts[g[0]]["sim_key"] for g in groups}
+    native = any(key[4] for key in keys)  # sim_key: (replica, decimation, gravity, device, use_newton_actuators)
+    gains = {entries[i][2] is None for g in groups for i in g}  # per-run gains in all groups or in none
+    if len(keys) == 1 and not native and len(gains) == 1 and can_group([entries[g[0]][1] for g in groups]):
+        return [groups]
+    return [[g] for g in groups]
+
+
 def _simulate(name: str, parts: list[dict], entries: list[tuple], joined: TrajectoryBatch) -> tuple:
     """``(q, qd, tau_single)`` of one model over the runs of every fold, each (E, T, J) on ``joined``'s steps.
 
     Folds share one replay where the actuator cfg and the simulated set-up are the same (per-run gains differ
     freely; :func:`_replay_groups`): e.g. IdealPD baselines whose gains were fitted per fold, or one fold's GRU-PD in
-    that fold's per-gain sub-folds. A fold alone in its group replays its own runs, as without folds.
+    that fold's per-gain sub-folds. Groups with different cfgs (each fold's own net, each gain's net of a per-gain
+    model) then share one replay as the members of an :class:`~.env_groups.EnvGroupsActuator` where
+    :func:`_merged_groups` allows. A fold alone replays its own runs, as without folds.
     """
     num_joints = len(joined.joint_names)
     out: list[tuple | None] = [None] * len(parts)
-    for group in _replay_groups(parts, entries):
-        members = [parts[i] for i in group]
-        actuator_cfg, cfg = entries[group[0]][1], members[0]["cfg"]
-        if len(group) == 1:
-            batch, run_gains = members[0]["batch"], entries[group[0]][2]
+    for replay_groups in _merged_groups(parts, entries, _replay_groups(parts, entries)):
+        order = [i for group in replay_groups for i in group]
+        members = [parts[i] for i in order]
+        cfg = members[0]["cfg"]
+        if len(order) == 1:
+            batch, run_gains = members[0]["batch"], entries[order[0]][2]
             fold = members[0]["name"]
             logger.info("validating %s on %d runs%s", name, batch.num_envs, f" ({fold})" if fold else "")
         else:
-            batch = joined if len(group) == len(parts) else TrajectoryBatch.concat([p["batch"] for p in members])
-            run_gains = _group_gains([entries[i][2] for i in group], members, num_joints, batch.num_steps)
-            logger.info("validating %s on %d runs of %d folds in one replay", name, batch.num_envs, len(group))
+            batch = (
+                joined if order == list(range(len(parts))) else TrajectoryBatch.concat([p["batch"] for p in members])
+            )
+            run_gains = _group_gains([entries[i][2] for i in order], members, num_joints, batch.num_steps)
+            logger.info("validating %s on %d runs of %d folds in one replay", name, batch.num_envs, len(order))
+        if len(replay_groups) == 1:
+            actuator_cfg = entries[order[0]][1]
+        else:
+            counts = [sum(parts[i]["batch"].num_envs for i in group) for group in replay_groups]
+            actuator_cfg = EnvGroupsActuatorCfg.of([entries[group[0]][1] for group in replay_groups], counts)
+            logger.info("(%d different actuator cfgs, each on its own runs)", len(replay_groups))
         tau = single_step_torque(batch, actuator_cfg, cfg, name, run_gains)
         rollout = replay(batch, actuator_cfg, cfg, name, run_gains)
         start = 0
-        for i in group:
+        for i in order:
             envs = slice(start, start + parts[i]["batch"].num_envs)
             out[i] = (rollout.q[envs], rollout.qd[envs], tau[envs])
             start = envs.stop
@@ -286,7 +316,8 @@ def run_validation_folds(folds: list[FoldSpec]) -> ValidationResult:
     The result holds the runs of all folds in order (:attr:`ValidationResult.folds` names the fold of each run when
     the folds are named) and every model's metrics over all of them; a model's parameters are kept per fold. Folds in
     which a model's actuator cfg is the same (e.g. the IdealPD baselines, or one net validated in several sub-folds)
-    share one replay over their runs.
+    share one replay over their runs; folds with their own cfgs of it (each fold's net, each gain's net) run side by
+    side in that replay where they can (:class:`~.env_groups.EnvGroupsActuator`), so a model is usually one replay.
 
     Raises:
         ValueError: when the folds validate different model names, or need different physics steps or replicas;
