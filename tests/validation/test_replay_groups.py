@@ -9,6 +9,7 @@ import pytest
 from learned_actuators.data.joint_log import JointLog
 from learned_actuators.validation import validate
 from learned_actuators.validation.trajectories import TrajectoryBatch
+from learned_actuators.validation.validation_cfg import ValidationCfg
 
 pytestmark = pytest.mark.unit
 
@@ -43,10 +44,11 @@ def calls(monkeypatch):
     return made
 
 
-def _parts(sim_keys=None):
+def _parts(sim_keys=None, group_replays=True):
     batches = [_batch("a", 2, 30), _batch("b", 1, 50), _batch("c", 2, 20), _batch("d", 1, 40)]
     keys = sim_keys or [SIM_KEY] * len(batches)
-    parts = [{"name": b.names[0][0], "batch": b, "cfg": None, "sim_key": k} for b, k in zip(batches, keys, strict=True)]
+    cfg = ValidationCfg(show_progress=False, group_replays=group_replays)
+    parts = [{"name": b.names[0][0], "batch": b, "cfg": cfg, "sim_key": k} for b, k in zip(batches, keys, strict=True)]
     return parts, TrajectoryBatch.concat(batches)
 
 
@@ -117,6 +119,7 @@ def test_different_explicit_cfgs_share_one_replay_as_env_groups(calls, monkeypat
     np.testing.assert_array_equal(out[0], joined.q)  # and every fold its own rows back, in the joined order
     calls.clear()
     native = [("bench", 1, True, "cpu", True)] * 4  # Isaac Lab 3's native path builds drives, not this wrapper
-    parts, joined = _parts(native)
-    validate._simulate("m", parts, [("model", c, None, {}) for c in (pd, dc, pd, dc)], joined)
-    assert [names for _, names, _ in calls] == [["a0", "a1", "c0", "c1"], ["b0", "d0"]]
+    for parts, joined in (_parts(native), _parts(group_replays=False)):  # or the cfg asks for one replay per cfg
+        calls.clear()
+        validate._simulate("m", parts, [("model", c, None, {}) for c in (pd, dc, pd, dc)], joined)
+        assert [names for _, names, _ in calls] == [["a0", "a1", "c0", "c1"], ["b0", "d0"]]

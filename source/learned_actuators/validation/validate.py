@@ -230,10 +230,11 @@ def _merged_groups(parts: list[dict], entries: list[tuple], groups: list[list[in
     Groups whose actuator cfgs differ (e.g. every fold's own net, or a per-gain model's net of each gain) share one
     replay through :class:`~.env_groups.EnvGroupsActuator` where they can: the same simulated set-up on Isaac Lab's
     actuator path, per-run gains in all of them or in none, and cfgs that :func:`~.env_groups.can_group` (explicit
-    actuators with the same joint properties). Otherwise every group is its own replay.
+    actuators with the same joint properties), unless ``ValidationCfg.group_replays`` is off. Otherwise every group is
+    its own replay.
     """
-    if len(groups) < 2:
-        return [groups]
+    if len(groups) < 2 or not all(parts[g[0]]["cfg"].group_replays for g in groups):
+        return [groups] if len(groups) < 2 else [[g] for g in groups]
     keys = {parts[g[0]]["sim_key"] for g in groups}
     native = any(key[4] for key in keys)  # sim_key: (replica, decimation, gravity, device, use_newton_actuators)
     gains = {entries[i][2] is None for g in groups for i in g}  # per-run gains in all groups or in none

@@ -57,6 +57,12 @@ class ValidationCfg:
     use_newton_actuators: bool = False
     """Run stock actuator cfgs natively in Newton (True) or through Isaac Lab's ``ActuatorBase.compute()``
     (False, required for custom classes and used by the single-step metric). Default False."""
+    group_replays: bool = True
+    """A model with several actuator cfgs over the folds (each fold's net, each gain's net of a per-gain model) is
+    replayed once over all their runs, its cfgs side by side as the members of one
+    :class:`~learned_actuators.validation.env_groups.EnvGroupsActuator`, where they can (Isaac Lab's actuator path,
+    the same joint properties). False: one replay per cfg (slower; the same per-run results up to the simulator's
+    batch-size rounding). Default True."""
 
     baselines: tuple[str, ...] = ("ideal_pd", "dc_motor", "fitted_pd", "fitted_pd_oracle")
     """Analytic baselines run beside the models: ``"ideal_pd"`` and ``"dc_motor"`` with the log's gains,
