@@ -49,6 +49,14 @@ def can_group(cfgs: Sequence[ActuatorBaseCfg]) -> bool:
     return all(getattr(c, name) == getattr(first, name) for c in cfgs[1:] for name in SHARED_FIELDS)
 
 
+def _require_groupable(cfgs: Sequence[ActuatorBaseCfg], where: str) -> None:
+    """Raise ValueError (naming ``where``) unless :func:`can_group` accepts ``cfgs``."""
+    if not can_group(cfgs):
+        raise ValueError(
+            f"{where}: the members must be explicit actuator cfgs that agree on {', '.join(SHARED_FIELDS)}."
+        )
+
+
 class EnvGroupsActuator(ActuatorBase):
     """Runs ``cfg.members[i]`` on the ``cfg.env_counts[i]`` envs after those of the earlier members.
 
@@ -69,11 +77,7 @@ class EnvGroupsActuator(ActuatorBase):
                 f"EnvGroupsActuatorCfg: env_counts {counts} must give each of the {len(cfg.members)} members at least "
                 f"one env and add up to the articulation's {num_envs} envs."
             )
-        if not can_group(cfg.members):
-            raise ValueError(
-                "EnvGroupsActuatorCfg: the members must be explicit actuator cfgs that agree on "
-                f"{', '.join(SHARED_FIELDS)}."
-            )
+        _require_groupable(cfg.members, "EnvGroupsActuatorCfg")
         super().__init__(cfg, joint_names, joint_ids, num_envs, device)
         starts = [sum(counts[:i]) for i in range(len(counts))]
         self._slices = [slice(s, s + n) for s, n in zip(starts, counts, strict=True)]
@@ -119,11 +123,11 @@ class EnvGroupsActuator(ActuatorBase):
         fields = ("joint_positions", "joint_velocities", "joint_efforts")
         parts: dict[str, list] = {name: [] for name in fields}
         gains = hasattr(self, "stiffness")
+        given = {name: getattr(control_action, name) for name in fields}
         for member, rows in zip(self.members, self._slices, strict=True):
             if gains:
                 member.stiffness.copy_(self.stiffness[rows])
                 member.damping.copy_(self.damping[rows])
-            given = {name: getattr(control_action, name) for name in fields}
             action = ArticulationActions(
                 **{name: None if v is None else v[rows] for name, v in given.items()},
                 joint_indices=control_action.joint_indices,
@@ -145,8 +149,9 @@ def _rows(value, rows: slice, num_envs: int):
 
 
 def _env_ids(env_ids, num_envs: int) -> torch.Tensor:
-    if env_ids is None or (isinstance(env_ids, slice) and env_ids == slice(None)):
-        return torch.arange(num_envs)
+    """``env_ids`` (None: all, a slice, a sequence or tensor of ids) as a CPU tensor of env ids."""
+    if env_ids is None:
+        env_ids = slice(None)
     if isinstance(env_ids, slice):
         return torch.arange(num_envs)[env_ids]
     return torch.as_tensor(env_ids).reshape(-1).long().cpu()
@@ -171,11 +176,7 @@ class EnvGroupsActuatorCfg(ActuatorBaseCfg):
     @classmethod
     def of(cls, members: Sequence[ActuatorBaseCfg], env_counts: Sequence[int]) -> EnvGroupsActuatorCfg:
         """The group of ``members`` on ``env_counts`` envs each, with the members' shared joint properties."""
-        if not can_group(members):
-            raise ValueError(
-                "EnvGroupsActuatorCfg.of: the members must be explicit actuator cfgs that agree on "
-                f"{', '.join(SHARED_FIELDS)}."
-            )
+        _require_groupable(members, "EnvGroupsActuatorCfg.of")
         shared = {name: getattr(members[0], name) for name in SHARED_FIELDS}
         return cls(
             joint_names_expr=list(members[0].joint_names_expr),

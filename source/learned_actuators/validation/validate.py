@@ -233,12 +233,13 @@ def _merged_groups(parts: list[dict], entries: list[tuple], groups: list[list[in
     actuators with the same joint properties), unless ``ValidationCfg.group_replays`` is off. Otherwise every group is
     its own replay.
     """
-    if len(groups) < 2 or not all(parts[g[0]]["cfg"].group_replays for g in groups):
-        return [groups] if len(groups) < 2 else [[g] for g in groups]
+    if len(groups) < 2:
+        return [groups]
+    asked = all(parts[g[0]]["cfg"].group_replays for g in groups)
     keys = {parts[g[0]]["sim_key"] for g in groups}
     native = any(key[4] for key in keys)  # sim_key: (replica, decimation, gravity, device, use_newton_actuators)
     gains = {entries[i][2] is None for g in groups for i in g}  # per-run gains in all groups or in none
-    if len(keys) == 1 and not native and len(gains) == 1 and can_group([entries[g[0]][1] for g in groups]):
+    if asked and len(keys) == 1 and not native and len(gains) == 1 and can_group([entries[g[0]][1] for g in groups]):
         return [groups]
     return [[g] for g in groups]
 
