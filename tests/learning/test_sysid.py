@@ -173,6 +173,35 @@ def test_smooth_friction_fit_recovers_the_load_dependent_friction_and_exports_it
     assert stick_slip.physics_cfg().friction_load == 0.0
 
 
+def test_fit_params_keep_the_cfg_values_of_the_parameters_they_leave_out():
+    """``physics.fit_params`` reaches the trajectory fit of the GRU-PD prior: a datasheet's torque-speed curve and a
+    given load-dependent friction stay as set (reported as not fitted) while the gain is fitted; names are checked."""
+    from learned_actuators.learning.baselines import fit_physics
+    from learned_actuators.learning.cfg_checks import check_values
+    from learned_actuators.learning.sysid_fit import fit_trajectory_prior
+
+    logs = _smooth_plant_logs()  # the plant's curve is out of reach: a curve at 5 N·m and 100 rad/s changes little
+    cfg = dataclasses.replace(
+        SMOOTH_PRIOR, stall_torque=5.0, no_load_speed=100.0, friction_load=0.4, fit="trajectory", fit_generations=30
+    )
+    kept = dataclasses.replace(cfg, fit_params=["kp_scale", "kd", "friction"])
+    fitted = fit_trajectory_prior(logs, kept)
+    for name, value in {"stall_torque": 5.0, "no_load_speed": 100.0, "coulomb_load": 0.4}.items():
+        assert fitted.values[name] == value
+        assert fitted.report["params"][name]["fixed"] == "not fitted (prior)"
+    assert fitted.values["gain"] == pytest.approx(1.2, rel=0.05)
+    physics = fit_physics(logs, kept)
+    assert (physics.stall_torque, physics.no_load_speed, physics.friction_load) == (5.0, 100.0, 0.4)
+    assert physics.kp_scale == pytest.approx(1.2 * cfg.kp_scale, rel=0.05)
+    other = dataclasses.replace(cfg, friction_load=0.1, fit_params=["kp_scale", "kd", "friction", "friction_load"])
+    free = fit_trajectory_prior(logs, other)
+    assert free.values["coulomb_load"] == pytest.approx(0.4, rel=0.1)  # fitted, from the cfg's 0.1
+    assert free.values["stall_torque"] == 5.0
+    check_values(PhysicsCfg, {"fit_params": ["friction_load", "stall_torque"]}, "train.physics")
+    with pytest.raises(UserInputError, match="fit_params"):
+        check_values(PhysicsCfg, {"fit_params": ["stall"]}, "train.physics")
+
+
 def test_the_cfg_bounds_the_cma_es_generations_of_the_pipeline_fits():
     """``physics.fit_generations`` reaches the fit (the main job's quick check sets 6); a run's cfg refuses 0."""
     from learned_actuators.learning.cfg_checks import check_values

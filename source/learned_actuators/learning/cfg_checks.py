@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from ..errors import UserInputError
 from ..network_file import FEATURES
-from .models_cfg import FIT_PARAMS
+from .models_cfg import FIT_PARAM_NAMES
 
 __all__ = [
     "FIELD_CHECKS",
@@ -134,7 +134,7 @@ FIELD_CHECKS: dict[str, dict[str, Check]] = {
         "friction": NON_NEGATIVE,
         "friction_velocity": POSITIVE,
         "friction_load": NON_NEGATIVE,
-        "fit_params": Check(choices=tuple(FIT_PARAMS)),
+        "fit_params": Check(choices=FIT_PARAM_NAMES),
         "fit_generations": AT_LEAST_ONE,
     },
     "DataCfg": {

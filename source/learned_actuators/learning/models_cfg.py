@@ -7,10 +7,13 @@ from typing import Any, Literal
 
 from ..physics import PhysicsParams
 
-__all__ = ["FIT_PARAMS", "GRUModelCfg", "LSTMModelCfg", "MLPModelCfg", "PhysicsCfg"]
+__all__ = ["FIT_PARAMS", "FIT_PARAM_NAMES", "GRUModelCfg", "LSTMModelCfg", "MLPModelCfg", "PhysicsCfg"]
 
 FIT_PARAMS = {"kp": 0.0, "kp_scale": 0.0, "kd": 0.0, "stall_torque": 1e-3, "no_load_speed": 1e-2, "friction": 0.0}
 """What the least-squares physics fit fits (``PhysicsCfg.fit_params`` names among these), with its lower bounds."""
+
+FIT_PARAM_NAMES = (*FIT_PARAMS, "friction_load")
+"""The names ``PhysicsCfg.fit_params`` takes: :data:`FIT_PARAMS` and ``friction_load`` (``fit="trajectory"`` only)."""
 
 
 @dataclass
@@ -52,7 +55,11 @@ class PhysicsCfg:
     :mod:`~learned_actuators.learning.sysid_fit`; needs the load in the run metadata), which also identifies
     delay, encoder offset and armature (recorded in ``identified``, not used by the actuator). Default False."""
     fit_params: list[str] | None = None
-    """With ``fit``: only these parameters are fitted (names in :data:`FIT_PARAMS`; None = all of them)."""
+    """With ``fit``: only these parameters are fitted (names in :data:`FIT_PARAM_NAMES`; None = all of them); the
+    others keep this cfg's values, e.g. a datasheet's ``stall_torque`` and ``no_load_speed``. With
+    ``fit="trajectory"`` it limits both the least-squares start and the trajectory fit (``kp`` or ``kp_scale``: the
+    gain; ``friction``: the Coulomb term; ``friction_load`` only there); the ``traj_physics`` baseline row fits all
+    of its parameters regardless."""
     fit_generations: int = 60
     """CMA-ES generations of the first pass of every trajectory fit of a run (``fit="trajectory"`` and the
     ``traj_physics``/``traj_prior`` rows; a refit pass gets a third). 60: about 16 s per fold of 12 BAM runs on one

@@ -62,7 +62,7 @@ MAX_DELAY_STEPS_PAD = 2
 
 
 def priors_of(cfg: PhysicsCfg) -> dict[str, float]:
-    """Starting values from a physics cfg: its gain (factor 1), ``kd``, friction and curve; zero for the rest.
+    """Starting values from a physics cfg: gain (factor 1), ``kd``, friction, ``friction_load``, curve; zero otherwise.
 
     A cfg without a torque-speed curve starts at a curve far outside the data (stall 20 N·m, 200 rad/s).
     """
@@ -71,7 +71,7 @@ def priors_of(cfg: PhysicsCfg) -> dict[str, float]:
         "gain": 1.0,
         "kd": float(cfg.kd),
         "coulomb": float(cfg.friction or 0.0),
-        "coulomb_load": 0.0,
+        "coulomb_load": float(cfg.friction_load),
         "armature": 0.0,
         "delay": 0.0,
         "offset": 0.0,

@@ -40,6 +40,7 @@ __all__ = [
     "fit_trajectory_model",
     "fit_trajectory_physics",
     "fit_trajectory_prior",
+    "prior_free",
     "shared_fits",
 ]
 
@@ -51,6 +52,17 @@ DEFAULT_FREE = ("gain", "kd", "coulomb", "coulomb_load", "armature", "delay", "o
 PRIOR_FREE = ("gain", "kd", "coulomb", "coulomb_load", "stall_torque", "no_load_speed")
 """Fitted for the GRU-PD prior, in the actuator's smoothed-friction form: what the actuator's physics expresses
 (armature, delay and encoder offset stay at zero, so the prior simulates as fitted; the net learns the rest)."""
+
+PRIOR_OF_CFG_NAME = {
+    "kp": "gain",
+    "kp_scale": "gain",
+    "kd": "kd",
+    "friction": "coulomb",
+    "friction_load": "coulomb_load",
+    "stall_torque": "stall_torque",
+    "no_load_speed": "no_load_speed",
+}
+"""The trajectory-fit parameter that each ``PhysicsCfg.fit_params`` name frees."""
 
 MAX_REL_SE = 0.5
 """A parameter with a larger relative standard error (SE / max(|value|, scale)) is a candidate to fix at its prior."""
@@ -367,10 +379,22 @@ def fit_trajectory_model(
 def fit_trajectory_prior(logs: list[JointLog], cfg: PhysicsCfg) -> TrajectoryPhysics:
     """The GRU-PD's trajectory-fitted prior: :func:`fit_trajectory_model` in the actuator's own form.
 
-    Smoothed friction at ``cfg.friction_velocity`` with its load-dependent part, :data:`PRIOR_FREE` fitted (the row
-    ``traj_prior`` and :func:`fit_trajectory_physics` share this fit through the cache).
+    Smoothed friction at ``cfg.friction_velocity`` with its load-dependent part, :data:`PRIOR_FREE` fitted, or those
+    of them that ``cfg.fit_params`` names (:func:`prior_free`; the row ``traj_prior`` and
+    :func:`fit_trajectory_physics` share this fit through the cache).
     """
-    return fit_trajectory_model(logs, cfg, free=PRIOR_FREE, stick_slip=False)
+    return fit_trajectory_model(logs, cfg, free=prior_free(cfg), stick_slip=False)
+
+
+def prior_free(cfg: PhysicsCfg) -> tuple[str, ...]:
+    """What the prior's fit frees: :data:`PRIOR_FREE`, limited to ``cfg.fit_params`` when set.
+
+    The others stay at the cfg's values (a datasheet's torque-speed curve, say) and are reported as not fitted.
+    """
+    if cfg.fit_params is None:
+        return PRIOR_FREE
+    chosen = {PRIOR_OF_CFG_NAME[n] for n in cfg.fit_params if n in PRIOR_OF_CFG_NAME}
+    return tuple(n for n in PRIOR_FREE if n in chosen)
 
 
 def fit_trajectory_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
