@@ -161,6 +161,32 @@ def test_calibration_counts_errors_within_one_and_two_sigma():
     assert noise_std(_Fixed(preds), [log]) == pytest.approx(want)
 
 
+class _ByRun(Ensemble):
+    """An ensemble whose member predictions are given per run."""
+
+    def __init__(self, preds):
+        self.preds = preds
+
+    def predict_members(self, log):
+        return self.preds[log.name]
+
+
+def test_the_label_noise_term_out_of_bag_uses_only_the_members_that_did_not_draw_a_run():
+    a, b = make_runs(kps=(2.0, 3.0), duration=0.1)
+    n = len(a)
+    assert a.valid is None and len(b) == n  # every frame counts
+    rng = np.random.default_rng(0)
+    preds = {log.name: log.tau[:, 0] + rng.normal(0.0, 0.2, (3, n)) for log in (a, b)}
+    member_runs = [[a, a], [a], [b]]  # run a: member 2 alone; run b: members 0 and 1
+    oob = {a.name: preds[a.name][[2]], b.name: preds[b.name][[0, 1]]}
+    err = np.concatenate([np.abs(log.tau[:, 0] - oob[log.name].mean(0)) for log in (a, b)])
+    std = np.concatenate([oob[log.name].std(0) for log in (a, b)])
+    want = np.sqrt(np.mean(err**2) - np.mean(std**2))
+    assert noise_std(_ByRun(preds), [a, b], member_runs) == pytest.approx(want)
+    assert noise_std(_ByRun(preds), [a, b], member_runs) != pytest.approx(noise_std(_ByRun(preds), [a, b]))
+    assert noise_std(_ByRun(preds), [a], [[a], [a], [a]]) == 0.0  # every member drew it: nothing out of bag
+
+
 def test_members_must_share_architecture_and_physics(ensemble):
     other = ensemble.members[1]
     other_cfg = other.model_cfg

@@ -115,12 +115,17 @@ def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
     assert (tmp_path / "out" / "gru_pd" / "light" / "best.pt").is_file()
 
 
-def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_one_file(tmp_path, capsys):
+def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_one_file(tmp_path, capsys, caplog):
+    import logging
+
     from learned_actuators.network_file import load_network
 
     _bench_preset(tmp_path)
-    argv = ["--preset", str(tmp_path / "p.json"), "--out", str(tmp_path / "out"), "--models", "gru_pd"]
-    assert script_main("train_actuator")([*argv, "train.ensemble=2", "train.rollout_loss.enabled=false"]) == 0
+    argv = ["--preset", str(tmp_path / "p.json"), "train.jobs=1", "--out", str(tmp_path / "out"), "--models", "gru_pd"]
+    with caplog.at_level(logging.WARNING, logger="learned_actuators.learning.pipeline"):
+        assert script_main("train_actuator")([*argv, "train.ensemble=2", "train.rollout_loss.enabled=false"]) == 0
+    assert "no label-noise term" in caplog.text  # no validation runs, no bootstrap
+    caplog.clear()
     table = capsys.readouterr().out
     assert "within 1σ / 2σ" in table and "| pd_friction_lsq |" in table
     rows = json.loads((tmp_path / "out" / "results.json").read_text())
@@ -133,6 +138,15 @@ def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_on
         assert all((tmp_path / "out" / "gru_pd" / split / f"member_{k}" / "best.pt").is_file() for k in (0, 1))
     net, meta = load_network(tmp_path / "out" / "export" / "gru_pd.pt")
     assert net.member_head_weight.shape == (2, meta.hidden_size) and meta.hidden_size == 2 * 32
+    assert float(net.member_noise_std) == 0.0
+    # bootstrap members: the label-noise term out of bag, from the training runs a member did not draw
+    argv[4] = str(tmp_path / "boot")
+    extra = ["train.ensemble=3", "train.ensemble_bootstrap=true", "train.rollout_loss.enabled=false"]
+    with caplog.at_level(logging.WARNING, logger="learned_actuators.learning.pipeline"):
+        assert script_main("train_actuator")([*argv, *extra]) == 0
+    assert "no label-noise term" not in caplog.text
+    net, _ = load_network(tmp_path / "boot" / "export" / "gru_pd.pt")
+    assert float(net.member_noise_std) > 0.0
 
 
 def test_overrides_are_converted_and_checked_against_their_fields():

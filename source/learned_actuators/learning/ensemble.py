@@ -181,24 +181,39 @@ def train_ensemble(
     return Ensemble([train(member_cfg, runs, val_logs).model for member_cfg, runs in plan])
 
 
-def _errors_and_spreads(ensemble: Ensemble, logs: list[JointLog]) -> tuple[np.ndarray, np.ndarray]:
-    """``|tau - mean|`` and the members' standard deviation [N·m] on the valid frames of ``logs``, pooled."""
-    errs, stds = [], []
+def _errors_and_spreads(
+    ensemble: Ensemble, logs: list[JointLog], member_runs: list[list[JointLog]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``|tau - mean|`` and the members' standard deviation [N·m] on the valid frames of ``logs``, pooled.
+
+    With ``member_runs`` (each member's training runs) a run is predicted only by the members that did not train on
+    it (out of bag), and a run every member trained on is left out.
+    """
+    errs, stds = [np.zeros(0)], [np.zeros(0)]
     for log in logs:
-        m = loss_mask(log)
         preds = ensemble.predict_members(log)
+        if member_runs is not None:
+            out_of_bag = np.asarray([all(r is not log for r in runs) for runs in member_runs])
+            if not out_of_bag.any():
+                continue
+            preds = preds[out_of_bag]
+        m = loss_mask(log)
         errs.append(np.abs(log.tau[m, 0] - preds.mean(axis=0)[m]))
         stds.append(preds.std(axis=0)[m])
     return np.concatenate(errs), np.concatenate(stds)
 
 
-def noise_std(ensemble: Ensemble, logs: list[JointLog]) -> float:
+def noise_std(ensemble: Ensemble, logs: list[JointLog], member_runs: list[list[JointLog]] | None = None) -> float:
     """The label-noise term [N·m] the members' spread lacks on ``logs``: ``sqrt(max(0, mse - mean(std²)))``.
 
     Members trained on the same runs agree where the data is noisy; a spread that is to cover the error of a new
-    frame needs this (homoscedastic) term too. Fit it on runs the members did not train on (validation runs).
+    frame needs this (homoscedastic) term too. Fit it on runs the members did not train on: validation runs, or the
+    training runs themselves with ``member_runs`` (bootstrap members: each run predicted by the members that did not
+    draw it; with fewer members than the whole ensemble the estimate errs on the wide side). 0 with no such frames.
     """
-    err, std = _errors_and_spreads(ensemble, logs)
+    err, std = _errors_and_spreads(ensemble, logs, member_runs)
+    if not err.size:
+        return 0.0
     return float(np.sqrt(max(0.0, np.mean(err**2) - np.mean(std**2))))
 
 

@@ -99,6 +99,15 @@ def _trainer(model_type: str, cfg: TrainCfg, out_dir: Path, resume: bool) -> Fit
         ensemble = Ensemble([m for m, _ in fitted])
         if split.val:  # the label-noise term, on runs the members did not train on
             ensemble.noise = noise_std(ensemble, split.val)
+        elif cfg.ensemble_bootstrap:  # out of bag: each training run, by the members that did not draw it
+            ensemble.noise = noise_std(ensemble, split.train, [runs for _, runs in plan])
+        else:
+            logger.warning(
+                "note: split %s: an ensemble without validation runs (train.val_ratio=0) or bootstrap members has no "
+                "label-noise term, so its spread understates the error on new runs; set train.val_ratio > 0 or "
+                "train.ensemble_bootstrap=true to fit one.",
+                split_name,
+            )
         return ensemble, None if None in times else float(sum(times))
 
     return fit
