@@ -115,7 +115,8 @@ class TrainCfg:
     is refused. Not with ``ensemble > 1``. Default False (one net for all gains)."""
     ensemble_bootstrap: bool = False
     """With ``ensemble > 1``: each member trains on the training runs drawn with replacement (the physics fitted once
-    on all runs, then fixed). Default False (seeds only)."""
+    on all runs, then fixed); without validation runs the spread's label-noise term is then fitted out of bag (each
+    training run predicted by the members that did not draw it). Default False (seeds only)."""
     device: str = "cpu"
     """Torch device. Default cpu."""
     num_threads: int | None = 1
