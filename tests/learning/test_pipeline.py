@@ -121,9 +121,13 @@ def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_on
     from learned_actuators.network_file import load_network
 
     _bench_preset(tmp_path)
-    argv = ["--preset", str(tmp_path / "p.json"), "train.jobs=1", "--out", str(tmp_path / "out"), "--models", "gru_pd"]
+
+    def argv(out: str, *overrides: str) -> list[str]:
+        preset = ["--preset", str(tmp_path / "p.json"), "train.jobs=1", "train.rollout_loss.enabled=false"]
+        return [*preset, *overrides, "--out", str(tmp_path / out), "--models", "gru_pd"]
+
     with caplog.at_level(logging.WARNING, logger="learned_actuators.learning.pipeline"):
-        assert script_main("train_actuator")([*argv, "train.ensemble=2", "train.rollout_loss.enabled=false"]) == 0
+        assert script_main("train_actuator")(argv("out", "train.ensemble=2")) == 0
     assert "no label-noise term" in caplog.text  # no validation runs, no bootstrap
     caplog.clear()
     table = capsys.readouterr().out
@@ -140,10 +144,8 @@ def test_an_ensemble_trains_its_members_reports_their_calibration_and_exports_on
     assert net.member_head_weight.shape == (2, meta.hidden_size) and meta.hidden_size == 2 * 32
     assert float(net.member_noise_std) == 0.0
     # bootstrap members: the label-noise term out of bag, from the training runs a member did not draw
-    argv[4] = str(tmp_path / "boot")
-    extra = ["train.ensemble=3", "train.ensemble_bootstrap=true", "train.rollout_loss.enabled=false"]
     with caplog.at_level(logging.WARNING, logger="learned_actuators.learning.pipeline"):
-        assert script_main("train_actuator")([*argv, *extra]) == 0
+        assert script_main("train_actuator")(argv("boot", "train.ensemble=3", "train.ensemble_bootstrap=true")) == 0
     assert "no label-noise term" not in caplog.text
     net, _ = load_network(tmp_path / "boot" / "export" / "gru_pd.pt")
     assert float(net.member_noise_std) > 0.0

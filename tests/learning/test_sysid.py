@@ -178,7 +178,7 @@ def test_fit_params_keep_the_cfg_values_of_the_parameters_they_leave_out():
     given load-dependent friction stay as set (reported as not fitted) while the gain is fitted; names are checked."""
     from learned_actuators.learning.baselines import fit_physics
     from learned_actuators.learning.cfg_checks import check_values
-    from learned_actuators.learning.sysid_fit import fit_trajectory_prior
+    from learned_actuators.learning.sysid_fit import fit_trajectory_prior, prior_free
 
     logs = _smooth_plant_logs()  # the plant's curve is out of reach: a curve at 5 N·m and 100 rad/s changes little
     cfg = dataclasses.replace(
@@ -197,6 +197,8 @@ def test_fit_params_keep_the_cfg_values_of_the_parameters_they_leave_out():
     free = fit_trajectory_prior(logs, other)
     assert free.values["coulomb_load"] == pytest.approx(0.4, rel=0.1)  # fitted, from the cfg's 0.1
     assert free.values["stall_torque"] == 5.0
+    with pytest.raises(UserInputError, match=r"fit_params has unknown names \['stall'\]"):  # a cfg built in code too
+        prior_free(dataclasses.replace(cfg, fit_params=["stall"]))
     check_values(PhysicsCfg, {"fit_params": ["friction_load", "stall_torque"]}, "train.physics")
     with pytest.raises(UserInputError, match="fit_params"):
         check_values(PhysicsCfg, {"fit_params": ["stall"]}, "train.physics")

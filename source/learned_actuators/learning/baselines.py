@@ -12,7 +12,7 @@ from scipy.optimize import least_squares
 from ..data.joint_log import JointLog
 from ..errors import UserInputError
 from .features import command_term, loss_mask, run_command, run_physics, step_command, tau_phys
-from .models_cfg import FIT_PARAM_NAMES, FIT_PARAMS, PhysicsCfg
+from .models_cfg import FIT_PARAMS, PhysicsCfg, checked_fit_params
 
 __all__ = ["IdealPDBaseline", "PDFrictionBaseline", "fit_ideal_pd", "fit_pd_friction", "fit_physics"]
 
@@ -186,12 +186,9 @@ def fit_physics(logs: list[JointLog], cfg: PhysicsCfg) -> PhysicsCfg:
     gain = "kp" if cfg.kp is not None else "kp_scale"
     names = [gain] + ([] if logged_kd.all() else ["kd"]) + (["stall_torque", "no_load_speed"] if use_curve else [])
     names += ["friction"] if cfg.friction is not None else []
-    unknown = set(cfg.fit_params or ()) - set(FIT_PARAM_NAMES)
-    if unknown:
-        expected = ", ".join(FIT_PARAM_NAMES)
-        raise UserInputError(f"physics.fit_params has unknown names {sorted(unknown)}; expected some of {expected}.")
-    if cfg.fit_params is not None:
-        names = [n for n in names if n in cfg.fit_params or (n == gain and "kp" in cfg.fit_params)]
+    chosen = checked_fit_params(cfg)
+    if chosen is not None:
+        names = [n for n in names if n in chosen or (n == gain and "kp" in chosen)]
     if not names:
         return cfg
     start = dataclasses.asdict(cfg)

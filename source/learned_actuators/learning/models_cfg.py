@@ -5,15 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..errors import UserInputError
 from ..physics import PhysicsParams
 
-__all__ = ["FIT_PARAMS", "FIT_PARAM_NAMES", "GRUModelCfg", "LSTMModelCfg", "MLPModelCfg", "PhysicsCfg"]
+__all__ = [
+    "FIT_PARAMS",
+    "FIT_PARAM_NAMES",
+    "GRUModelCfg",
+    "LSTMModelCfg",
+    "MLPModelCfg",
+    "PhysicsCfg",
+    "checked_fit_params",
+]
 
 FIT_PARAMS = {"kp": 0.0, "kp_scale": 0.0, "kd": 0.0, "stall_torque": 1e-3, "no_load_speed": 1e-2, "friction": 0.0}
 """What the least-squares physics fit fits (``PhysicsCfg.fit_params`` names among these), with its lower bounds."""
 
 FIT_PARAM_NAMES = (*FIT_PARAMS, "friction_load")
 """The names ``PhysicsCfg.fit_params`` takes: :data:`FIT_PARAMS` and ``friction_load`` (``fit="trajectory"`` only)."""
+
+
+def checked_fit_params(cfg: PhysicsCfg) -> list[str] | None:
+    """``cfg.fit_params`` (None: all), refused with the allowed names when one is not in :data:`FIT_PARAM_NAMES`."""
+    unknown = set(cfg.fit_params or ()) - set(FIT_PARAM_NAMES)
+    if unknown:
+        expected = ", ".join(FIT_PARAM_NAMES)
+        raise UserInputError(f"physics.fit_params has unknown names {sorted(unknown)}; expected some of {expected}.")
+    return cfg.fit_params
 
 
 @dataclass

@@ -27,7 +27,7 @@ from cmaes import CMA
 from ..data.joint_log import JointLog
 from ..errors import UserInputError
 from .features import loss_mask
-from .models_cfg import PhysicsCfg
+from .models_cfg import PhysicsCfg, checked_fit_params
 from .rollout import _end, _simulate, load_of
 from .sysid import PARAMS, TrajectoryPhysics, priors_of
 
@@ -62,7 +62,8 @@ PRIOR_OF_CFG_NAME = {
     "stall_torque": "stall_torque",
     "no_load_speed": "no_load_speed",
 }
-"""The trajectory-fit parameter that each ``PhysicsCfg.fit_params`` name frees."""
+"""The trajectory-fit parameter that each ``PhysicsCfg.fit_params`` name (:data:`~.models_cfg.FIT_PARAM_NAMES`)
+frees."""
 
 MAX_REL_SE = 0.5
 """A parameter with a larger relative standard error (SE / max(|value|, scale)) is a candidate to fix at its prior."""
@@ -391,9 +392,10 @@ def prior_free(cfg: PhysicsCfg) -> tuple[str, ...]:
 
     The others stay at the cfg's values (a datasheet's torque-speed curve, say) and are reported as not fitted.
     """
-    if cfg.fit_params is None:
+    names = checked_fit_params(cfg)
+    if names is None:
         return PRIOR_FREE
-    chosen = {PRIOR_OF_CFG_NAME[n] for n in cfg.fit_params if n in PRIOR_OF_CFG_NAME}
+    chosen = {PRIOR_OF_CFG_NAME[n] for n in names}
     return tuple(n for n in PRIOR_FREE if n in chosen)
 
 
