@@ -46,6 +46,7 @@ __all__ = [
     "pd_torque",
     "physical_torque",
     "spring_torque",
+    "static_friction",
     "torque_speed_limits",
 ]
 
@@ -153,6 +154,18 @@ def friction_torque(qd: torch.Tensor, friction, friction_velocity, add_to=None, 
     buffer = out if add_to is None else scratch
     shape = torch.tanh(torch.div(qd, friction_velocity, out=buffer), out=buffer)
     return _term(friction, shape, -1.0, add_to, out)
+
+
+def static_friction(net, qd, inertia, dt, bound):
+    """Static (stick-slip) friction torque [N·m] on a joint of inertia ``inertia`` [kg·m²] over one step ``dt`` [s].
+
+    The torque that stops the joint within the step, ``-(inertia·qd/dt + net)``, clipped to ``±bound`` [N·m]:
+    the joint sticks while ``net`` (every other torque on it) and its momentum stay within the bound, else it slides
+    with the friction at the bound against them. The limit ``v_c -> 0`` of :func:`friction_torque` under a
+    simulator's integration; the trajectory fit's integrator and the trainer's joint torque use it.
+    """
+    stop = -(inertia * qd / dt + net)
+    return torch.clamp(stop, min=-bound, max=bound)
 
 
 _ONES: dict[torch.device, torch.Tensor] = {}

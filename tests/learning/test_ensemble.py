@@ -133,12 +133,12 @@ def test_each_env_applies_its_drawn_member_and_a_single_model_refuses_member_sam
 
 
 class _Fixed(Ensemble):
-    """An ensemble whose member predictions are given (calibration's arithmetic)."""
+    """An ensemble whose members' joint torques are given (calibration's arithmetic)."""
 
     def __init__(self, preds):
         self.preds = preds
 
-    def predict_members(self, log):
+    def joint_torque_members(self, log):
         return self.preds
 
 
@@ -162,12 +162,12 @@ def test_calibration_counts_errors_within_one_and_two_sigma():
 
 
 class _ByRun(Ensemble):
-    """An ensemble whose member predictions are given per run."""
+    """An ensemble whose members' joint torques are given per run."""
 
     def __init__(self, preds):
         self.preds = preds
 
-    def predict_members(self, log):
+    def joint_torque_members(self, log):
         return self.preds[log.name]
 
 

@@ -22,3 +22,35 @@ def test_single_step_torque_applies_velocity_targets_and_feed_forward():
     pd = IdealPDActuatorCfg(joint_names_expr=[".*"], stiffness=2.0, damping=0.3, effort_limit_sim=1e6)
     got = single_step_torque(batch, pd, ValidationCfg(show_progress=False, decimation=1))
     np.testing.assert_allclose(got[0], 2.0 * (qt - q) + 0.3 * (vt - qd) + ff, rtol=1e-5, atol=1e-5)
+
+
+def test_a_gru_pd_files_friction_holds_the_joint_as_in_its_trainer(tmp_path):
+    """The compare tool scores a GRU-PD with friction on the torque its trainer scores (the joint held by friction)."""
+    import dataclasses
+
+    from learned_actuators.learning import PhysicsCfg
+    from learned_actuators.learning.export import export_model
+    from learned_actuators.learning.trainer import train
+    from learned_actuators.validation.compare import compare_models
+    from learned_actuators.validation.third_party import parse_model_spec
+    from tests.learning.conftest import REF_NLS, REF_STALL, make_runs, quick_cfg
+
+    cfg = quick_cfg("gru_pd", max_epochs=1)
+    cfg.physics = PhysicsCfg(
+        kd=0.0, stall_torque=REF_STALL, no_load_speed=REF_NLS, friction=0.02, friction_load=0.3, friction_velocity=0.01
+    )
+    model = train(cfg, make_runs(kps=(2.0, 4.0))).model
+    path = export_model(model, tmp_path, "held", source={"kp_scale": model.physics.kp_scale}, onnx=False)["torchscript"]
+    log = make_runs(kps=(3.0,), seed=5)[0]
+    log.qd[50:150, 0] = np.where(np.arange(100) % 2 == 0, 0.005, -0.005)  # a stall logged with quantised speed
+    log.q[50:150, 0] = log.q[50, 0]
+    spec = parse_model_spec(f"ours:{path}")
+    got = compare_models([log], [spec], ValidationCfg(show_progress=False), rollout=False).tau["held"][0, :, 0]
+    want, actuator = model.joint_torque(log), model.predict(log)
+    scale = float(np.abs(log.tau).max())
+    assert float(np.abs(got - want).max()) <= 1e-5 * scale
+    assert float(np.abs(actuator - want)[50:150].max()) > 0.01  # the smoothed friction alone differs at the stall
+    no_friction = dataclasses.replace(
+        model, physics=dataclasses.replace(model.physics, friction=0.0, friction_load=0.0)
+    )
+    assert np.array_equal(no_friction.joint_torque(log), no_friction.predict(log))

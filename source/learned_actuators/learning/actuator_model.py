@@ -20,6 +20,7 @@ from ..physics import PhysicsParams
 from .features import run_command, step_command, tau_phys
 from .kinds import MODEL_TYPES, ModelKind, kind_of
 from .models_cfg import PhysicsCfg
+from .rollout import held_by_friction
 
 __all__ = ["MODEL_TYPES", "ActuatorModel", "Stepper", "build_net"]
 
@@ -98,6 +99,15 @@ class ActuatorModel:
     def predict(self, log: JointLog) -> np.ndarray:
         """Teacher-forced torque [N·m] (T,) on a logged single-joint run, recurrent state from zero at frame 0."""
         return self.net_outputs(self.raw_inputs(log)[None])[0] + self.base_torque(log)
+
+    def joint_torque(self, log: JointLog) -> np.ndarray:
+        """Teacher-forced torque [N·m] (T,) the joint receives; what the metrics score.
+
+        :meth:`predict` with the physics' Coulomb friction holding the joint against the run's load
+        (:func:`~.rollout.held_by_friction`).
+        """
+        tau = self.predict(log)
+        return held_by_friction(tau, log, self.run_command(log)) if self.residual else tau
 
     def representative_inputs(self, logs: list[JointLog], rows: int = 4, length: int = 50) -> np.ndarray:
         """Raw inputs (N, T, F) of up to ``rows`` windows of ``length`` frames from ``logs``.

@@ -11,8 +11,10 @@ from scipy.optimize import least_squares
 
 from ..data.joint_log import JointLog
 from ..errors import UserInputError
+from ..physics import static_friction
 from .features import command_term, loss_mask, run_command, run_physics, step_command, tau_phys
 from .models_cfg import FIT_PARAMS, PhysicsCfg, checked_fit_params
+from .rollout import load_of
 
 __all__ = ["IdealPDBaseline", "PDFrictionBaseline", "fit_ideal_pd", "fit_pd_friction", "fit_physics"]
 
@@ -55,6 +57,22 @@ class PDFrictionBaseline:
         kp, qd_target, tau_ff = _command_columns(log)
         q, qd, qt = log.q[:, 0], log.qd[:, 0], log.q_target[:, 0]
         return g * kp * (qt - q) + b * (qd_target - qd) - c * np.sign(qd) + d + e * tau_ff
+
+    def joint_torque(self, log: JointLog) -> np.ndarray:
+        """Torque [N·m] (T,) the joint receives: the Coulomb term ``c`` holding it against the run's load.
+
+        As for the models with a physics prior (:func:`~.rollout.held_by_friction`): ``-c·sign(qd)`` on the logged
+        velocity becomes :func:`~learned_actuators.physics.static_friction` of bound ``c``. :meth:`predict` when
+        ``c <= 0`` or the run's load is unknown.
+        """
+        tau = self.predict(log)
+        c = float(self._coef(_raw_kp(log))[2])
+        if c <= 0 or "inertia" not in log.meta:
+            return tau
+        inertia, mgl = load_of(log)
+        q, qd = (torch.as_tensor(a[:, 0]) for a in (log.q, log.qd))
+        motor = torch.as_tensor(tau) + c * torch.sign(qd)
+        return (motor + static_friction(motor - mgl * torch.sin(q), qd, inertia, log.dt, c)).numpy()
 
     def stepper_for(self, logs: list[JointLog]) -> _PDStepper:
         """Per-step predictor for one row per run in ``logs`` (each with its logged gain)."""

@@ -75,6 +75,14 @@ class Ensemble:
         """The members' mean torque [N·m] (T,)."""
         return self.predict_members(log).mean(axis=0)
 
+    def joint_torque_members(self, log: JointLog) -> np.ndarray:
+        """Every member's torque [N·m] the joint receives (:meth:`ActuatorModel.joint_torque`), shape (K, T)."""
+        return np.stack([m.joint_torque(log) for m in self.members])
+
+    def joint_torque(self, log: JointLog) -> np.ndarray:
+        """The members' mean joint torque [N·m] (T,); what the metrics score."""
+        return self.joint_torque_members(log).mean(axis=0)
+
     def predict_std(self, log: JointLog) -> np.ndarray:
         """The spread [N·m] (T,): the members' standard deviation with :attr:`noise` added in quadrature.
 
@@ -186,12 +194,14 @@ def _errors_and_spreads(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``|tau - mean|`` and the members' standard deviation [N·m] on the valid frames of ``logs``, pooled.
 
+    Both of the members' joint torques (:meth:`Ensemble.joint_torque_members`), the torque the metrics score.
+
     With ``member_runs`` (each member's training runs) a run is predicted only by the members that did not train on
     it (out of bag), and a run every member trained on is left out.
     """
     errs, stds = [np.zeros(0)], [np.zeros(0)]
     for log in logs:
-        preds = ensemble.predict_members(log)
+        preds = ensemble.joint_torque_members(log)
         if member_runs is not None:
             out_of_bag = np.asarray([all(r is not log for r in runs) for runs in member_runs])
             if not out_of_bag.any():

@@ -29,7 +29,8 @@ __all__ = [
 STILL_SPEED = 0.05
 """Logged joint speed [rad/s] under which a frame counts as standstill. There the torque label is the load's torque
 held by static friction, which a model with smooth friction matches in a rollout (it holds the stall) but not frame by
-frame on the logged velocity: the torque RMSE is also given on the moving and the standstill frames apart."""
+frame on the logged velocity; models with a physics prior are scored on the torque their friction holds the joint with
+(:func:`~.rollout.held_by_friction`). The torque RMSE is also given on the moving and the standstill frames apart."""
 
 
 class TorqueSums:
@@ -124,9 +125,14 @@ def _evaluate_lazy(model, logs: LazyRuns, with_rollout: bool) -> dict[str, Any]:
 
 
 def _add_run(sums: TorqueSums, model, log: JointLog) -> None:
-    """One single-joint run's valid frames: the model's torque against the label, standstill frames marked."""
+    """One single-joint run's valid frames: the model's torque against the label, standstill frames marked.
+
+    The model's torque is its ``joint_torque(log)`` where it has one (a physics prior's friction holding the joint
+    against the load), else its ``predict(log)``.
+    """
     m = loss_mask(log)
-    sums.add(model.predict(log)[m], log.tau[m, 0], np.abs(log.qd[m, 0]) < STILL_SPEED)
+    tau = getattr(model, "joint_torque", model.predict)(log)
+    sums.add(tau[m], log.tau[m, 0], np.abs(log.qd[m, 0]) < STILL_SPEED)
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

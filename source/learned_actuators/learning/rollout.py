@@ -10,6 +10,7 @@ do in a simulator, so the position error it accumulates is the number that matte
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +20,19 @@ from ..data.inverse_dynamics import GRAVITY
 from ..data.joint_log import JointLog
 from ..data.synthetic import load_step
 from ..errors import UserInputError
-from .features import command_term, loss_mask
+from ..physics import static_friction
+from .features import command_term, loss_mask, tau_phys
 
-__all__ = ["RolloutResult", "command_series", "error_vs_horizon", "load_of", "rollout"]
+__all__ = [
+    "RolloutResult",
+    "command_series",
+    "error_vs_horizon",
+    "friction_terms",
+    "held_by_friction",
+    "held_torque",
+    "load_of",
+    "rollout",
+]
 
 DIVERGED_ANGLE = 2 * np.pi
 """A rollout whose angle error exceeds this [rad] (or is not finite) counts as diverged."""
@@ -36,6 +47,54 @@ def load_of(log: JointLog) -> tuple[float, float]:
     if "inertia" not in log.meta:
         raise UserInputError(f"{log.source}: run has no metadata 'inertia' [kg·m²]; a rollout needs the load.")
     return float(log.meta["inertia"]), float(log.meta.get("mass", 0.0)) * GRAVITY * float(log.meta.get("length", 0.0))
+
+
+def friction_terms(state: tuple, kp, p, extras: dict | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The smoothed Coulomb friction torque and its bound [N·m] of physics ``p`` on logged states.
+
+    ``state``: ``(q, qd, q_target)`` arrays (any broadcastable shape, e.g. (T,) or (envs, T, joints)), ``kp`` the
+    gain, ``extras`` the command's further terms (:func:`~.features.run_command`). The term is
+    ``-(tau_c + mu_c·|sat(tau_pd)|)·tanh(qd / v_c)``, the bound ``tau_c + mu_c·|sat(tau_pd)|``. None when ``p`` has no
+    friction (:func:`held_torque` then changes nothing).
+    """
+    if p.friction == 0.0 and p.friction_load == 0.0:
+        return None
+    extras = extras or {}
+    frictionless = dataclasses.replace(p, friction=0.0, friction_load=0.0)
+    smoothed = tau_phys(*state, kp, p, **extras) - tau_phys(*state, kp, frictionless, **extras)
+    saturated_pd = tau_phys(*state, kp, dataclasses.replace(frictionless, k_spring=0.0), **extras)
+    return smoothed, p.friction + p.friction_load * np.abs(saturated_pd)
+
+
+def held_torque(tau: np.ndarray, state: tuple, kp, p, load: tuple, dt: float, extras=None) -> np.ndarray:
+    """The torque [N·m] a joint receives from a model of torque ``tau`` whose Coulomb friction holds it.
+
+    ``tau`` includes the smoothed friction of physics ``p`` (:func:`friction_terms`; ``state``, ``kp``,
+    ``extras`` as there), ``load`` is the joint's ``(J, m·g·l)``. On the logged velocity the smoothed term flips sign
+    with the encoder's quantisation wherever the joint stands still, while in a simulation the joint creeps until
+    the friction balances the load. This is that balance, the ``v_c -> 0`` limit: the smoothed term is replaced by
+    :func:`~learned_actuators.physics.static_friction` against the load with the same bound, as the
+    trajectory-fitted baseline's integrator does. ``tau`` unchanged when ``p`` has no friction.
+    """
+    terms = friction_terms(state, kp, p, extras)
+    if terms is None:
+        return tau
+    smoothed, bound = terms
+    motor, q, qd, bound = (torch.as_tensor(a) for a in (tau - smoothed, state[0], state[1], bound))
+    inertia, mgl = (torch.as_tensor(v) for v in load)
+    return (motor + static_friction(motor - mgl * torch.sin(q), qd, inertia, dt, bound)).numpy()
+
+
+def held_by_friction(tau: np.ndarray, log: JointLog, command: tuple) -> np.ndarray:
+    """:func:`held_torque` (T,) of a single-joint run, its load (:func:`load_of`) and its ``command``.
+
+    ``command``: ``(params, kp, extras)`` (:func:`~.features.run_command`). ``tau`` unchanged when the load is unknown.
+    """
+    if "inertia" not in log.meta:
+        return tau
+    p, kp, extras = command
+    state = (log.q[:, 0], log.qd[:, 0], log.q_target[:, 0])
+    return held_torque(tau, state, kp, p, load_of(log), log.dt, extras)
 
 
 @dataclass

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ..data.joint_log import JointLog
-from ..physics import physical_torque
+from ..physics import physical_torque, static_friction
 from .features import run_command, step_command
 from .models_cfg import PhysicsCfg
 from .rollout import command_series, load_of
@@ -139,9 +139,7 @@ class BatchStepper:
         net = tau - self.mgl * torch.sin(q - p["offset"])
         if not self.stick_slip:
             return self.mgl * torch.sin(q) + self.inertia / inertia * net
-        bound = p["coulomb"] + p["coulomb_load"] * tau.abs()
-        stop = -(inertia * qd / self.dt + net)  # the friction torque that stops the joint within this step
-        friction = torch.minimum(torch.maximum(stop, -bound), bound)
+        friction = static_friction(net, qd, inertia, self.dt, p["coulomb"] + p["coulomb_load"] * tau.abs())
         return self.mgl * torch.sin(q) + self.inertia / inertia * (net + friction)
 
 
@@ -181,6 +179,14 @@ class TrajectoryPhysics:
         series = command_series([log])
         steps = (stepper.step(q[i], qd[i], qt[i], {k: v[:, i] for k, v in series.items()}) for i in range(len(log)))
         return np.asarray([float(tau[0]) for tau in steps])
+
+    def joint_torque(self, log: JointLog) -> np.ndarray:
+        """Torque [N·m] (T,) the joint receives: :meth:`predict` with the friction held as stick-slip.
+
+        The smoothed fit (``stick_slip=False``, the ``traj_prior`` row) is scored as the models with a physics prior
+        are (:func:`~.rollout.held_by_friction`): the same values with the integrator's stick-slip friction.
+        """
+        return (self if self.stick_slip else dataclasses.replace(self, stick_slip=True)).predict(log)
 
     def physics_cfg(self) -> PhysicsCfg:
         """The part a :class:`PhysicsCfg` can express: gain, kd, Coulomb and (smoothed fit) load-dependent friction.

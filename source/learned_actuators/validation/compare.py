@@ -196,7 +196,7 @@ def compare_models(
     from isaaclab.utils import replace
 
     from .model_physics import baseline_cfg, file_physics
-    from .replay import single_step_torque
+    from .replay import held_joint_torque, single_step_torque
 
     cfg = cfg or ValidationCfg(show_progress=False)
     names = [s.name for s in specs]
@@ -216,7 +216,8 @@ def compare_models(
     gains, tau, rows = {}, {}, []
     for spec in specs:
         gains[spec.name] = _gains(spec, batch, cfg, base)
-        tau[spec.name] = single_step_torque(batch, spec.cfg, sim_cfg, spec.name, gains[spec.name])
+        single = single_step_torque(batch, spec.cfg, sim_cfg, spec.name, gains[spec.name])
+        tau[spec.name] = held_joint_torque(batch, spec.cfg, sim_cfg, gains[spec.name], single)
         rows.append(_row(spec, batch, tau[spec.name]))
     settings = {"log_dt": batch.dt, "decimation": decimation, "physics_dt": batch.dt / decimation}
     settings["models"] = {s.name: s.text for s in specs}

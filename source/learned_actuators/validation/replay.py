@@ -41,6 +41,7 @@ __all__ = [
     "Rollout",
     "apply_gains",
     "bench_params",
+    "held_joint_torque",
     "match_joint_names",
     "physics_dt",
     "replay",
@@ -355,3 +356,57 @@ def single_step_torque(
             action = actuator.compute(action, joint_pos=q, joint_vel=qd)
         out[:, k] = action.joint_efforts.detach().cpu().numpy()
     return out
+
+
+FRICTION_OVERRIDES = (
+    "coulomb_friction",
+    "friction_load",
+    "pd_torque_speed_curve",
+    "pd_stall_torque",
+    "pd_no_load_speed",
+)
+"""GRU-PD cfg fields that change the physics of the file's friction term (:func:`held_joint_torque` then keeps the
+actuator's torque)."""
+
+
+def held_joint_torque(
+    batch: TrajectoryBatch, actuator_cfg: ActuatorBaseCfg, cfg: ValidationCfg, gains: Gains | None, tau: np.ndarray
+) -> np.ndarray:
+    """``tau`` (E, T, J) of :func:`single_step_torque` with a GRU-PD file's Coulomb friction holding each joint.
+
+    The torque the trainer scores (:func:`~learned_actuators.learning.rollout.held_torque`): on the logged velocity
+    the actuator's smoothed friction flips sign with its quantisation wherever a joint stands still, while in the
+    simulator the joint creeps until the friction balances its load. Applied on the bench and joints replicas (each
+    joint's own load, :func:`~.bench.run_benches` / :func:`~.bench.joint_benches`) to a file whose physics has
+    friction, at the model's gains ``gains``; ``tau`` unchanged otherwise (another model, the Go2 replica, an unknown
+    load, or a cfg that overrides the friction's physics: :data:`FRICTION_OVERRIDES`).
+    """
+    from learned_actuators.data.inverse_dynamics import GRAVITY
+    from learned_actuators.learning.rollout import held_torque
+    from learned_actuators.network_file import load_network
+    from learned_actuators.physics import PhysicsParams
+
+    path = getattr(actuator_cfg, "network_file", None)
+    if not path or gains is None or any(getattr(actuator_cfg, n, None) is not None for n in FRICTION_OVERRIDES):
+        return tau
+    physics = load_network(path)[1].physics
+    params = PhysicsParams.from_dict(physics) if physics else PhysicsParams()
+    replica = resolve_replica(batch, cfg)
+    if (params.friction == 0.0 and params.friction_load == 0.0) or replica == "go2":
+        return tau
+    try:
+        benches = [[b] for b in run_benches(batch, cfg)] if replica == "bench" else joint_benches(batch, cfg)
+    except (LogFormatError, ValueError):
+        return tau  # no load: no rollout either (the report says so)
+    g = GRAVITY if cfg.gravity else 0.0
+    inertia = np.asarray([[b.inertia for b in row] for row in benches])[:, None, :]
+    mgl = np.asarray([[b.mass * g * b.length for b in row] for row in benches])[:, None, :]
+
+    def per_frame(a):  # a gain per run (E,) or (E, J), or per step (E, T, J), as (E, 1 or T, J)
+        a = np.asarray(a, dtype=np.float64)
+        return a[:, None, None] if a.ndim == 1 else a[:, None, :] if a.ndim == 2 else a
+
+    kp, kd = (per_frame(a) for a in gains)
+    extras = {"kd": kd} | {k: getattr(batch, k) for k in ("qd_target", "tau_ff") if getattr(batch, k) is not None}
+    state = (batch.q, batch.qd, batch.q_target)
+    return held_torque(tau, state, kp, params, (inertia, mgl), batch.dt, extras)

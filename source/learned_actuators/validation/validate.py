@@ -38,7 +38,7 @@ from .bench import expand_benches, joint_benches, run_benches
 from .env_groups import EnvGroupsActuatorCfg, can_group
 from .model_physics import baseline_cfg, clip_model, file_physics, model_gain_cfg
 from .rates import network_dt, resolve_decimation
-from .replay import Gains, per_step, replay, resolve_replica, single_step_torque
+from .replay import Gains, held_joint_torque, per_step, replay, resolve_replica, single_step_torque
 from .results import ValidationResult, evaluate_model
 from .trajectories import TrajectoryBatch, pad_steps
 from .validation_cfg import ValidationCfg
@@ -280,7 +280,8 @@ def _simulate(name: str, parts: list[dict], entries: list[tuple], joined: Trajec
         start = 0
         for i in order:
             envs = slice(start, start + parts[i]["batch"].num_envs)
-            out[i] = (rollout.q[envs], rollout.qd[envs], tau[envs])
+            held = held_joint_torque(parts[i]["batch"], entries[i][1], parts[i]["cfg"], entries[i][2], tau[envs])
+            out[i] = (rollout.q[envs], rollout.qd[envs], held)
             start = envs.stop
     steps = joined.num_steps
     return tuple(np.concatenate([pad_steps(o[k], steps) for o in out]) for k in range(3))
