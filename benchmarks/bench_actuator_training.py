@@ -17,7 +17,8 @@
 
 Figures are printed as tables with ratios to the targets (issue 13: GRU-PD ≤ 0.038 N·m and ≤ 0.040 rad on BAM, no
 run diverging; the per-gain MLP recipe of ``../shared/notes/FIDELITY_ANCHORS.md`` reaches 0.054 / 0.084) and to the PD
-baseline measured in the same run; the torque error also on the moving and the standstill frames apart.
+baseline measured in the same run; the torque error also on the moving and the standstill frames apart. A friction
+model's torque is the one its friction holds the joint with (``learning.rollout.held_by_friction``).
 JSON results and PNG plots go to ``--out``.
 
     python benchmarks/bench_actuator_training.py [--out runs/bench] [--skip-so101] [--epochs-scale 1.0] [--seeds 1 2]
