@@ -6,7 +6,7 @@ import pytest
 from isaaclab.actuators import IdealPDActuatorCfg
 
 from learned_actuators.data.joint_log import JointLog
-from learned_actuators.validation.replay import single_step_torque
+from learned_actuators.validation.replay import held_joint_torque, single_step_torque
 from learned_actuators.validation.trajectories import TrajectoryBatch
 from learned_actuators.validation.validation_cfg import ValidationCfg
 
@@ -50,6 +50,13 @@ def test_a_gru_pd_files_friction_holds_the_joint_as_in_its_trainer(tmp_path):
     scale = float(np.abs(log.tau).max())
     assert float(np.abs(got - want).max()) <= 1e-5 * scale
     assert float(np.abs(actuator - want)[50:150].max()) > 0.01  # the smoothed friction alone differs at the stall
+    # a replay group's torque runs on past this run's steps (folds of other lengths): the padding stays as it is
+    batch = TrajectoryBatch.from_logs([log])
+    padded = np.concatenate([actuator, np.full(5, 9.0)])[None, :, None]
+    gains = (np.array([model.run_params(log).kp]), np.array([model.physics.kd]))
+    held = held_joint_torque(batch, spec.cfg, ValidationCfg(show_progress=False), gains, padded)[0, :, 0]
+    np.testing.assert_allclose(held[: len(log)], want, atol=1e-9)
+    assert held.shape == (len(log) + 5,) and np.all(held[len(log) :] == 9.0)
     no_friction = dataclasses.replace(
         model, physics=dataclasses.replace(model.physics, friction=0.0, friction_load=0.0)
     )

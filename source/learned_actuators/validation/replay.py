@@ -409,4 +409,6 @@ def held_joint_torque(
     kp, kd = (per_frame(a) for a in gains)
     extras = {"kd": kd} | {k: getattr(batch, k) for k in ("qd_target", "tau_ff") if getattr(batch, k) is not None}
     state = (batch.q, batch.qd, batch.q_target)
-    return held_torque(tau, state, kp, params, (inertia, mgl), batch.dt, extras)
+    n = batch.num_steps  # a replay group's torque runs on past a shorter part's steps: that padding stays as it is
+    held = held_torque(tau[:, :n], state, kp, params, (inertia, mgl), batch.dt, extras)
+    return np.concatenate([held, tau[:, n:]], axis=1)
