@@ -11,10 +11,9 @@ from scipy.optimize import least_squares
 
 from ..data.joint_log import JointLog
 from ..errors import UserInputError
-from ..physics import static_friction
 from .features import command_term, loss_mask, run_command, run_physics, step_command, tau_phys
 from .models_cfg import FIT_PARAMS, PhysicsCfg, checked_fit_params
-from .rollout import load_of
+from .rollout import held_against_load, load_of
 
 __all__ = ["IdealPDBaseline", "PDFrictionBaseline", "fit_ideal_pd", "fit_pd_friction", "fit_physics"]
 
@@ -62,17 +61,15 @@ class PDFrictionBaseline:
         """Torque [N·m] (T,) the joint receives: the Coulomb term ``c`` holding it against the run's load.
 
         As for the models with a physics prior (:func:`~.rollout.held_by_friction`): ``-c·sign(qd)`` on the logged
-        velocity becomes :func:`~learned_actuators.physics.static_friction` of bound ``c``. :meth:`predict` when
+        velocity becomes static friction of bound ``c`` (:func:`~.rollout.held_against_load`). :meth:`predict` when
         ``c <= 0`` or the run's load is unknown.
         """
         tau = self.predict(log)
         c = float(self._coef(_raw_kp(log))[2])
         if c <= 0 or "inertia" not in log.meta:
             return tau
-        inertia, mgl = load_of(log)
-        q, qd = (torch.as_tensor(a[:, 0]) for a in (log.q, log.qd))
-        motor = torch.as_tensor(tau) + c * torch.sign(qd)
-        return (motor + static_friction(motor - mgl * torch.sin(q), qd, inertia, log.dt, c)).numpy()
+        state = (log.q[:, 0], log.qd[:, 0])
+        return held_against_load(tau + c * np.sign(state[1]), state, load_of(log), log.dt, c)
 
     def stepper_for(self, logs: list[JointLog]) -> _PDStepper:
         """Per-step predictor for one row per run in ``logs`` (each with its logged gain)."""

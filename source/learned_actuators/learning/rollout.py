@@ -28,6 +28,7 @@ __all__ = [
     "command_series",
     "error_vs_horizon",
     "friction_terms",
+    "held_against_load",
     "held_by_friction",
     "held_torque",
     "load_of",
@@ -80,7 +81,16 @@ def held_torque(tau: np.ndarray, state: tuple, kp, p, load: tuple, dt: float, ex
     if terms is None:
         return tau
     smoothed, bound = terms
-    motor, q, qd, bound = (torch.as_tensor(a) for a in (tau - smoothed, state[0], state[1], bound))
+    return held_against_load(tau - smoothed, state, load, dt, bound)
+
+
+def held_against_load(motor: np.ndarray, state: tuple, load: tuple, dt: float, bound) -> np.ndarray:
+    """The torque [N·m] the joint receives: ``motor`` plus static friction of ``bound`` [N·m] against its load.
+
+    :func:`~learned_actuators.physics.static_friction` at the logged ``state`` ``(q, qd, ...)`` with the load
+    ``(J, m·g·l)``; any broadcastable shapes.
+    """
+    motor, q, qd, bound = (torch.as_tensor(a) for a in (motor, state[0], state[1], bound))
     inertia, mgl = (torch.as_tensor(v) for v in load)
     return (motor + static_friction(motor - mgl * torch.sin(q), qd, inertia, dt, bound)).numpy()
 

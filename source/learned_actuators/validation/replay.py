@@ -401,12 +401,8 @@ def held_joint_torque(
     g = GRAVITY if cfg.gravity else 0.0
     inertia = np.asarray([[b.inertia for b in row] for row in benches])[:, None, :]
     mgl = np.asarray([[b.mass * g * b.length for b in row] for row in benches])[:, None, :]
-
-    def per_frame(a):  # a gain per run (E,) or (E, J), or per step (E, T, J), as (E, 1 or T, J)
-        a = np.asarray(a, dtype=np.float64)
-        return a[:, None, None] if a.ndim == 1 else a[:, None, :] if a.ndim == 2 else a
-
-    kp, kd = (per_frame(a) for a in gains)
+    shape = (batch.num_envs, -1, len(batch.joint_names)) if per_step(gains) else (batch.num_envs, 1, -1)
+    kp, kd = (np.asarray(a, dtype=np.float64).reshape(shape) for a in gains)  # (E, T or 1, J)
     extras = {"kd": kd} | {k: getattr(batch, k) for k in ("qd_target", "tau_ff") if getattr(batch, k) is not None}
     state = (batch.q, batch.qd, batch.q_target)
     n = batch.num_steps  # a replay group's torque runs on past a shorter part's steps: that padding stays as it is
