@@ -70,7 +70,7 @@ class TrainCfg:
     """Recurrent kinds on a large data set (when ``max_steps_per_epoch`` grows the batch): the net's hidden size grows
     to this (never shrinks), with the batch's note. A wider net makes up for the fewer, larger optimiser steps: on a
     1000-run bench GRU(32) at batch 128 ends 6 % behind batch-8 training on held-out runs, GRU(64) level with it in
-    the same 15-minute fold (README, *Training speed on large benches*). None: keep the hidden size as given. Default
+    the same 15-minute fold (docs/training.md, *Training speed on large benches*). None: keep the hidden size as given. Default
     None."""
     frames_per_batch: int = 128
     """Frames per optimiser step (MLP). Default 128."""
