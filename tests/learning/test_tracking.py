@@ -30,7 +30,7 @@ def test_without_validation_runs_the_curve_is_the_square_root_of_the_training_lo
     assert result.score_name == "sqrt_train_loss" and math.isnan(result.best_val_rmse)
     assert result.best_score == pytest.approx(min(result.history["sqrt_train_loss"]))
     selection = json.loads((tmp_path / "metrics.json").read_text())["selection"]
-    assert selection == {"curve": "sqrt_train_loss", "best": pytest.approx(result.best_score)}
+    assert selection == {"curve": "sqrt_train_loss", "kept": "best", "best": pytest.approx(result.best_score)}
     _, scalars = _scalars(tmp_path / "tensorboard")
     assert not any("val" in tag for tag in scalars)
     np.testing.assert_allclose(scalars["curves/sqrt_train_loss"], result.history["sqrt_train_loss"], rtol=1e-6)

@@ -83,6 +83,21 @@ def test_early_stopping_keeps_best_epoch(runs):
     assert result.best_val_rmse == pytest.approx(min(result.history["val_rmse_Nm"]))
 
 
+def test_keep_epoch_last_returns_the_final_weights_without_early_stopping(runs, tmp_path):
+    # validation worsens at once at this rate: "best" stops early on an early epoch, "last" trains on and keeps the end
+    cfg = quick_cfg("mlp", max_epochs=8, patience=2, lr=0.5, checkpoint_every=100)
+    best = train(cfg, runs[:1], runs[1:])
+    last = train(dataclasses.replace(cfg, keep_epoch="last"), runs[:1], runs[1:], run_dir=tmp_path)
+    assert best.best_epoch < 7 and last.best_epoch == 7 and len(last.history["epoch"]) == 8
+    assert last.best_score == pytest.approx(last.history["val_rmse_Nm"][-1])
+    assert json.loads((tmp_path / "metrics.json").read_text())["selection"]["kept"] == "last"
+    final = torch.load(tmp_path / "checkpoint.pt", weights_only=False)["net"]  # the last epoch's live weights
+    names = [name for name, _ in last.model.net.named_parameters()]
+    torch.testing.assert_close(_weights(last.model), torch.cat([final[name].flatten() for name in names]))
+    with pytest.raises(UserInputError, match="keep_epoch"):
+        train(dataclasses.replace(cfg, keep_epoch="median"), runs[:1], runs[1:])
+
+
 def test_normalization_is_fitted_on_the_fold_training_runs_only():
     logs = make_runs(kps=(1.0, 2.0, 8.0))
     for log in logs:

@@ -175,7 +175,7 @@ def write_outputs(result, cfg: TrainCfg, train_logs: list[JointLog], val_logs: l
         run_dir / "metrics.json",
         {
             "best_epoch": result.best_epoch,
-            "selection": {"curve": result.score_name, "best": result.best_score},
+            "selection": {"curve": result.score_name, "kept": cfg.keep_epoch, "best": result.best_score},
             "wall_time_s": result.wall_time_s,
             "notes": model.info.get("notes", []),
             **result.metrics,

@@ -206,11 +206,13 @@ def _fit(setup: TrainingData, run_dir: Path | None, resume, gen: torch.Generator
 
 
 def _seeded(cfg: TrainCfg) -> torch.Generator:
-    """Check the schedule, set the thread count and seed torch; returns the shuffling generator."""
+    """Check the schedule and the kept epoch, set the thread count and seed torch; returns the shuffling generator."""
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     if cfg.lr_schedule not in ("constant", "cosine"):
         raise UserInputError(f"train.lr_schedule {cfg.lr_schedule!r}; expected 'constant' or 'cosine'.")
+    if cfg.keep_epoch not in ("best", "last"):
+        raise UserInputError(f"train.keep_epoch {cfg.keep_epoch!r}; expected 'best' or 'last'.")
     torch.manual_seed(cfg.seed)
     return torch.Generator().manual_seed(cfg.seed)
 
@@ -271,7 +273,7 @@ def _run_epochs(model, cfg: TrainCfg, data, state: TrainState, scored: ScoredRun
         tracker.log_epoch(epoch, {"train_loss": loss, state.score: value})
         if not at_full_horizon(cfg, epoch):  # a curriculum's shorter horizons: neither kept nor counted as stalls
             pass
-        elif value < best["rmse"]:
+        elif cfg.keep_epoch == "last" or value < best["rmse"]:
             best.update(rmse=value, epoch=epoch, state=copy.deepcopy(net.state_dict()), stall=0)
         else:
             best["stall"] += 1

@@ -70,8 +70,8 @@ class TrainCfg:
     """Recurrent kinds on a large data set (when ``max_steps_per_epoch`` grows the batch): the net's hidden size grows
     to this (never shrinks), with the batch's note. A wider net makes up for the fewer, larger optimiser steps: on a
     1000-run bench GRU(32) at batch 128 ends 6 % behind batch-8 training on held-out runs, GRU(64) level with it in
-    the same 15-minute fold (docs/training.md, *Training speed on large benches*). None: keep the hidden size as given. Default
-    None."""
+    the same 15-minute fold (docs/training.md, *Training speed on large benches*). None: keep the hidden size as
+    given. Default None."""
     frames_per_batch: int = 128
     """Frames per optimiser step (MLP). Default 128."""
     lr: float = 3e-3
@@ -97,6 +97,13 @@ class TrainCfg:
     """Upper bound on epochs. Default 200."""
     patience: int = 30
     """Early stopping: epochs without validation improvement. Default 30."""
+    keep_epoch: Literal["best", "last"] = "best"
+    """The epoch whose weights the run keeps. ``"best"``: the lowest score (the validation torque RMSE, or without
+    validation runs the epoch's training loss), with early stopping after ``patience`` epochs without improvement.
+    ``"last"``: the final epoch, for a schedule that anneals the learning rate (``lr_schedule: cosine``): an
+    epoch's training loss is a noisy estimate (shuffled windows, random rollout starts), and its lowest value tends
+    to pick an earlier epoch taken at a higher learning rate; the score is still logged, there is no early stop.
+    Default best."""
     val_ratio: float = 0.15
     """Share of the training runs (whole runs) held out for early stopping when no validation runs are given; 0:
     none, and the best epoch is chosen on the training loss (curve ``sqrt_train_loss``). Default 0.15."""
