@@ -30,6 +30,7 @@ from ..data.normalization import Normalizer
 from ..errors import UserInputError
 from .actuator_model import ActuatorModel
 from .baselines import fit_physics
+from .cfg_checks import check_values
 from .checkpoints import TrainState, save_checkpoint, start_run_dir, write_outputs
 from .checkpoints import resume as resume_from
 from .deploy import deploy_info
@@ -209,10 +210,8 @@ def _seeded(cfg: TrainCfg) -> torch.Generator:
     """Check the schedule and the kept epoch, set the thread count and seed torch; returns the shuffling generator."""
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
-    if cfg.lr_schedule not in ("constant", "cosine"):
-        raise UserInputError(f"train.lr_schedule {cfg.lr_schedule!r}; expected 'constant' or 'cosine'.")
-    if cfg.keep_epoch not in ("best", "last"):
-        raise UserInputError(f"train.keep_epoch {cfg.keep_epoch!r}; expected 'best' or 'last'.")
+    # a TrainCfg built in code has not been through the preset's checks: the one validator checks these choices
+    check_values(TrainCfg, {"lr_schedule": cfg.lr_schedule, "keep_epoch": cfg.keep_epoch}, "train")
     torch.manual_seed(cfg.seed)
     return torch.Generator().manual_seed(cfg.seed)
 
