@@ -1,6 +1,10 @@
 """A preset's fits side by side in worker processes (``train.jobs``): same results, prerequisites, errors."""
 
+import contextlib
 import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -8,6 +12,7 @@ import pytest
 from learned_actuators.errors import UserInputError
 from learned_actuators.learning import run_preset, sysid_fit
 from learned_actuators.learning.parallel_fits import fit_all, job_count
+from tests.conftest import REPO_ROOT
 from tests.learning.conftest import make_runs, tiny_preset
 
 pytestmark = pytest.mark.unit
@@ -77,3 +82,48 @@ def test_a_preset_gives_the_same_rows_with_one_job_and_with_two(tmp_path):
             assert one["per_split"][split]["rmse"] == pytest.approx(two["per_split"][split]["rmse"], rel=1e-6)
     assert (tmp_path / "jobs2" / "gru_pd" / "b" / "best.pt").is_file()
     assert (tmp_path / "jobs2" / "export" / "gru_pd.pt").is_file()
+
+
+_KILLED_PARENT = """
+import os, sys, time
+from pathlib import Path
+from learned_actuators.learning.parallel_fits import fit_all
+
+def run(task):
+    Path(sys.argv[1], f"worker_{task}").write_text(str(os.getpid()))
+    time.sleep(120)
+
+fit_all([0, 1], run, jobs=2)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, exited but not yet reaped by its new parent, counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_die_with_a_parent_killed_without_cleanup(tmp_path):
+    # SIGKILL gives the parent no chance to shut its pool down: its workers must not live on (here: mid-task)
+    parent = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT, str(tmp_path)], cwd=REPO_ROOT)
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
+            workers = [int(p.read_text()) for p in tmp_path.glob("worker_*") if p.read_text()]
+            time.sleep(0.05)
+        assert len(workers) == 2, "the two workers did not start"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers), "a worker outlived its killed parent"
+    finally:
+        parent.kill()
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -12,8 +12,11 @@ Where ``fork`` is not available, or with one job, the fits run here, in the same
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -26,6 +29,9 @@ __all__ = ["available_cores", "fit_all", "job_count"]
 
 Task = Hashable
 """A fit to run: what ``run`` takes (the pipeline's ``(row name, split index)``)."""
+
+_PR_SET_PDEATHSIG = 1
+"""Linux ``prctl`` option: the signal a process gets when its parent dies."""
 
 _RUN: Callable[[Task], Any] | None = None
 """The run function of the pool being forked (workers inherit it; it is not pickled)."""
@@ -103,7 +109,7 @@ def _in_workers(pending: list[Task], run, jobs: int, after: dict[Task, Task], fi
     def new_fits() -> dict:
         return {k: v for k, v in sysid_fit.shared_fits().items() if k not in inherited}
 
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
         try:
             while pending or running:
                 while pending and len(running) < jobs:
@@ -125,8 +131,18 @@ def _in_workers(pending: list[Task], run, jobs: int, after: dict[Task, Task], fi
             _RUN = None
 
 
-def _start_worker() -> None:
-    """A worker runs torch on one thread: the nets are small, and OpenMP is not safe to use again after a fork."""
+def _start_worker(parent: int) -> None:
+    """A worker dies with its parent and runs torch on one thread.
+
+    A parent killed without cleanup (SIGKILL, the OOM killer) would otherwise leave its workers waiting for tasks
+    for ever: on Linux the kernel sends them SIGKILL when the parent dies (``PR_SET_PDEATHSIG``), and a worker whose
+    parent died before that was set exits at once. Torch gets one thread: the nets are small, and OpenMP is not safe
+    to use again after a fork.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
     import torch
 
     torch.set_num_threads(1)
