@@ -113,7 +113,7 @@ def test_workers_die_with_a_parent_killed_without_cleanup(tmp_path):
     try:
         deadline = time.monotonic() + 120
         while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
-            workers = [int(p.read_text()) for p in tmp_path.glob("worker_*") if p.read_text()]
+            workers = [int(text) for p in tmp_path.glob("worker_*") if (text := p.read_text())]
             time.sleep(0.05)
         assert len(workers) == 2, "the two workers did not start"
         parent.send_signal(signal.SIGKILL)
