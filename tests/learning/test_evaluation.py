@@ -3,13 +3,19 @@
 import numpy as np
 import pytest
 
+from learned_actuators.learning import PhysicsCfg, evaluation
+from learned_actuators.learning.baselines import IdealPDBaseline
 from learned_actuators.learning.evaluation import (
     STILL_SPEED,
     evaluate,
+    fit_rollout_rmse,
     format_table,
+    generalisation_notes,
     per_split_results,
     pool_results,
+    results_text,
 )
+from learned_actuators.learning.rollout import rollout
 from tests.learning.conftest import make_runs
 
 pytestmark = pytest.mark.unit
@@ -62,3 +68,59 @@ def test_folds_pool_the_split_by_frames():
     table = format_table([{"model": "m", **pooled}, {"model": "pd", "rmse": 0.2, "r2": 0.5}]).splitlines()
     assert table[0].endswith("| moving / standstill [N·m] |")
     assert table[2].endswith(f"| {np.sqrt(moving):.3f} / {np.sqrt(still):.3f} |") and table[3].endswith("| — / — |")
+
+
+def test_fit_rollout_rmse_rolls_out_the_training_runs_evenly_spaced_and_only_with_known_loads(monkeypatch):
+    runs = make_runs(kps=(2.0, 3.0, 4.0, 5.0, 6.0))
+    model = IdealPDBaseline(PhysicsCfg(kp_scale=0.5, kd=0.05, stall_torque=1.0))  # half the gain: off in rollout
+    per_run = rollout(model, runs).rmse
+    assert fit_rollout_rmse(model, runs) == pytest.approx(per_run.mean())
+    monkeypatch.setattr(evaluation, "FIT_ROLLOUT_RUNS", 3)  # runs 0, 2 and 4 of 5
+    assert fit_rollout_rmse(model, runs) == pytest.approx(per_run[[0, 2, 4]].mean())
+    runs[1].meta.pop("inertia")  # no rollout without the load
+    assert fit_rollout_rmse(model, runs) is None and fit_rollout_rmse(model, []) is None
+
+
+def _row(held: dict[str, float], fitted: dict[str, float]) -> dict:
+    splits = {k: {"rollout_rmse": held[k], "fit_rollout_rmse": fitted[k]} for k in held}
+    return {
+        "model": "gru_pd",
+        "rmse": 0.03,
+        "r2": 0.9,
+        "rollout_rmse": float(np.mean(list(held.values()))),
+        "fit_rollout_rmse": float(np.mean(list(fitted.values()))),
+        "per_split": {**splits, "mean": {}},
+    }
+
+
+def test_generalisation_notes_flag_the_splits_held_out_much_worse_than_fitted():
+    row = _row({"a": 0.074, "b": 0.039, "c": 0.014}, {"a": 0.025, "b": 0.034, "c": 0.009})
+    (line,) = generalisation_notes([row])
+    assert line.startswith("gru_pd: held-out rollout 0.042 rad, 1.9x its training runs' 0.023")
+    assert "a 0.074 against 0.025" in line  # 3x and 0.049 rad apart
+    assert "b 0.039" not in line  # 1.1x
+    assert "c 0.014" not in line  # 1.6x but only 0.005 rad apart
+    (within,) = generalisation_notes([_row({"b": 0.039}, {"b": 0.034})])
+    assert "every split within 1.5x" in within
+    assert generalisation_notes([{"model": "pd", "rmse": 0.1, "r2": 0.5, "rollout_rmse": 0.1}]) == []
+    text = results_text([row, {"model": "pd", "rmse": 0.1, "r2": 0.5, "rollout_rmse": 0.1}]).splitlines()
+    assert text[0].startswith("| model | torque RMSE [N·m] | R² | rollout RMSE [rad] | on its training runs [rad] |")
+    assert text[2].startswith("| gru_pd | 0.030 | 0.90 | 0.042 | 0.023 |") and text[3].startswith(
+        "| pd | 0.100 | 0.50 | 0.100 | — |"
+    )
+    assert text[-1] == f"* {line}"
+
+
+def test_folds_pool_the_rollout_on_their_training_runs_as_a_plain_mean():
+    a = {"mse": 0.01, "label_mean": 0.0, "label_var": 1.0, "rollout_rmse_runs": [0.1], "diverged": 0}
+    b = {**a, "rollout_rmse_runs": [0.3]}
+    pooled = pool_results([{**a, "fit_rollout_rmse": 0.02}, {**b, "fit_rollout_rmse": 0.04}], [1, 3])
+    assert pooled["fit_rollout_rmse"] == pytest.approx(0.03) and pooled["rollout_rmse"] == pytest.approx(0.2)
+    assert "fit_rollout_rmse" not in pool_results(
+        [{**a, "fit_rollout_rmse": 0.02}, {**b, "fit_rollout_rmse": None}], [1, 1]
+    )
+    folds = per_split_results(
+        [("a", None), ("b", None)], [{**a, "fit_rollout_rmse": 0.02}, {**b, "fit_rollout_rmse": None}]
+    )
+    assert folds["a"]["fit_rollout_rmse"] == 0.02 and "fit_rollout_rmse" not in folds["b"]
+    assert "fit_rollout_rmse" not in folds["mean"]

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from learned_actuators.config import shipped_file, shipped_names
@@ -7,7 +8,10 @@ from learned_actuators.data import load_demo_logs
 from learned_actuators.data.synthetic import write_bench_csv
 from learned_actuators.demo.training import demo_preset
 from learned_actuators.errors import UserInputError
-from learned_actuators.learning.presets import apply_overrides, build_cfg, load_preset
+from learned_actuators.learning.checkpoints import finished_run
+from learned_actuators.learning.data_loading import load_data, splits_of
+from learned_actuators.learning.presets import apply_overrides, build_cfg, compose_preset, load_preset
+from learned_actuators.learning.rollout import rollout
 from tests.learning.conftest import make_runs
 from tests.support.cli import script_main
 
@@ -106,6 +110,18 @@ def test_cli_trains_evaluates_and_exports_on_bench_csv(tmp_path, capsys):
     assert [r["model"] for r in rows] == ["gru_pd", "mlp", "pd_friction_lsq"]
     assert rows[0]["splits"] == ["heavy", "light"]  # leave-one-inertia-group-out
     assert all("rollout_rmse" in r for r in rows)
+    # beside each fold's held-out rollout, the one on that fold's own training runs, and the note comparing them
+    assert "| on its training runs [rad] |" in table and "* gru_pd: held-out rollout" in table
+    preset = compose_preset(tmp_path / "p.json")
+    data_cfg, train_cfg = build_cfg(preset)
+    light = dict(splits_of(load_data(data_cfg), data_cfg, train_cfg.seed))["light"]
+    model, _ = finished_run(tmp_path / "out" / "gru_pd" / "light")
+    fitted = rows[0]["per_split"]["light"]["fit_rollout_rmse"]
+    assert fitted == pytest.approx(rollout(model, light.train).mean_rmse, rel=1e-4)
+    assert fitted != pytest.approx(rows[0]["per_split"]["light"]["rollout_rmse"], rel=1e-3)  # not the test runs
+    assert rows[0]["fit_rollout_rmse"] == pytest.approx(
+        np.mean([rows[0]["per_split"][k]["fit_rollout_rmse"] for k in ("light", "heavy")])
+    )
     assert {p.name for p in (tmp_path / "out" / "export").iterdir()} == {
         "gru_pd.pt",
         "gru_pd.onnx",

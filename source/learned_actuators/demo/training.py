@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from ..learning.cfg_checks import model_types
 from ..learning.data_loading import load_data, splits_of
-from ..learning.evaluation import format_table
+from ..learning.evaluation import results_text
 from ..learning.pipeline import run_preset
 from ..learning.presets import build_cfg, compose_preset
 
@@ -57,7 +57,8 @@ class DemoRun(NamedTuple):
     rows: list[dict]
     """Result rows (models and baselines, pooled over the folds)."""
     table: str
-    """The markdown table (torque RMSE [N·m], R², rollout RMSE [rad], training time [s]) and the wall time."""
+    """The markdown table (torque RMSE [N·m], R², rollout RMSE [rad] held out and on the training runs, training
+    time [s]), the generalisation notes (:func:`~..learning.evaluation.generalisation_notes`) and the wall time."""
     folds: dict[str, FoldNets]
     """Held-out fold -> its nets and physics, folds sorted by name."""
 
@@ -149,4 +150,4 @@ def run_demo(
         k: FoldNets(dict(sorted(folds[k].networks.items())), dict(sorted(folds[k].per_gain.items())))
         for k in sorted(folds)
     }
-    return DemoRun(rows, format_table(rows) + wall, ordered)
+    return DemoRun(rows, results_text(rows) + wall, ordered)

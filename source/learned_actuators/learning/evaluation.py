@@ -18,9 +18,12 @@ __all__ = [
     "STILL_SPEED",
     "TorqueSums",
     "evaluate",
+    "fit_rollout_rmse",
     "format_table",
+    "generalisation_notes",
     "per_split_results",
     "pool_results",
+    "results_text",
     "standstill_split",
     "test_weight",
 ]
@@ -108,6 +111,70 @@ def evaluate(model, logs: list[JointLog], with_rollout: bool = True) -> dict[str
     return out
 
 
+FIT_ROLLOUT_RUNS = 24
+"""At most this many of a fold's training runs (evenly spaced, in order) are rolled out for :func:`fit_rollout_rmse`:
+the cost stays a few seconds per fold on large benches."""
+
+GAP_RATIO = 1.5
+"""A split whose held-out rollout RMSE is at least this multiple of the rollout RMSE on its own training runs (and
+:data:`GAP_MIN_RAD` above it) is flagged by :func:`generalisation_notes`: its runs show behaviour the training runs do
+not."""
+
+GAP_MIN_RAD = 0.01
+"""Smallest gap [rad] between held-out and training-run rollout RMSE that :func:`generalisation_notes` flags."""
+
+
+def fit_rollout_rmse(model, logs: list[JointLog]) -> float | None:
+    """Mean open-loop rollout RMSE [rad] of ``model`` on the runs it was fitted on (in-sample), or None.
+
+    Set beside the held-out rollout RMSE it tells a data-limited model (held out much worse than on its own runs: the
+    test runs show behaviour the training runs do not) from a model-limited one (both alike: a better fit is what
+    lowers the error). At most :data:`FIT_ROLLOUT_RUNS` runs, evenly spaced; None for lazily read runs or when a run's
+    load is unknown (no rollout).
+    """
+    if isinstance(logs, LazyRuns) or not logs:
+        return None
+    logs = split_joints(logs)
+    if not all("inertia" in log.meta for log in logs):
+        return None
+    if len(logs) > FIT_ROLLOUT_RUNS:
+        logs = [logs[i] for i in np.linspace(0, len(logs) - 1, FIT_ROLLOUT_RUNS).round().astype(int)]
+    return rollout(model, logs).mean_rmse
+
+
+def generalisation_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """Per result row, its held-out rollout RMSE against the one on its own training runs, and the splits it flags.
+
+    A split is flagged when its held-out rollout RMSE is at least :data:`GAP_RATIO` times the training runs' and
+    :data:`GAP_MIN_RAD` above it: its runs show behaviour the training runs do not cover, so runs like them in the
+    training data are what would lower the error. Rows without both figures get no line.
+    """
+    lines = []
+    for r in rows:
+        if "rollout_rmse" not in r or r.get("fit_rollout_rmse") is None:
+            continue
+        held, fit = r["rollout_rmse"], r["fit_rollout_rmse"]
+        line = f"{r['model']}: held-out rollout {held:.3f} rad, {held / fit:.1f}x its training runs' {fit:.3f}"
+        flagged = [
+            f"{name} {s['rollout_rmse']:.3f} against {s['fit_rollout_rmse']:.3f}"
+            for name, s in r.get("per_split", {}).items()
+            if name != "mean"
+            and "rollout_rmse" in s
+            and s.get("fit_rollout_rmse") is not None
+            and s["rollout_rmse"] >= GAP_RATIO * s["fit_rollout_rmse"]
+            and s["rollout_rmse"] - s["fit_rollout_rmse"] >= GAP_MIN_RAD
+        ]
+        if flagged:
+            line += (
+                f"; held out much worse than fitted (>= {GAP_RATIO}x): {', '.join(flagged)}: these runs show "
+                "behaviour the training runs do not cover, add runs like them to the training data"
+            )
+        else:
+            line += f"; every split within {GAP_RATIO}x: the error is the model's fit, not behaviour left unseen"
+        lines.append(line)
+    return lines
+
+
 def _evaluate_lazy(model, logs: LazyRuns, with_rollout: bool) -> dict[str, Any]:
     """:func:`evaluate` run by run (one run in memory at a time), the metrics pooled from sums."""
     sums, rollout_rmse, diverged = TorqueSums(), [], 0
@@ -138,18 +205,22 @@ def _add_run(sums: TorqueSums, model, log: JointLog) -> None:
 def format_table(rows: list[dict[str, Any]]) -> str:
     """Markdown table of result rows (model, torque RMSE [N·m], R², rollout RMSE [rad], diverged, time [s]).
 
-    Where rows split the torque error, a column gives it on the moving and on the standstill frames
-    (:data:`STILL_SPEED`). When a row is an ensemble (``train.ensemble > 1``) a column gives the calibration of its
-    spread on the test frames: the share of errors within 1 and 2 standard deviations of the members (Gaussian:
-    68 % / 95 %).
+    Where rows have it, a column beside the held-out rollout RMSE gives the one on the model's own training runs
+    (:func:`fit_rollout_rmse`). Where rows split the torque error, a column gives it on the moving and on the
+    standstill frames (:data:`STILL_SPEED`). When a row is an ensemble (``train.ensemble > 1``) a column gives the
+    calibration of its spread on the test frames: the share of errors within 1 and 2 standard deviations of the
+    members (Gaussian: 68 % / 95 %).
     """
     split = any("n_still" in r for r in rows)
     spread = any("within_1sigma" in r for r in rows)
-    head = "| model | torque RMSE [N·m] | R² | rollout RMSE [rad] | diverged runs | train time [s] |"
-    head += " moving / standstill [N·m] |" * split + " within 1σ / 2σ |" * spread
-    lines = [head, "|---|---|---|---|---|---|" + "---|" * (split + spread)]
+    fitted = any(r.get("fit_rollout_rmse") is not None for r in rows)
+    head = "| model | torque RMSE [N·m] | R² | rollout RMSE [rad] |" + " on its training runs [rad] |" * fitted
+    head += " diverged runs | train time [s] |" + " moving / standstill [N·m] |" * split + " within 1σ / 2σ |" * spread
+    lines = [head, "|---|---|---|---|---|---|" + "---|" * (fitted + split + spread)]
     for r in rows:
         ro = f"{r['rollout_rmse']:.3f}" if "rollout_rmse" in r else "—"
+        if fitted:
+            ro += f" | {r['fit_rollout_rmse']:.3f}" if r.get("fit_rollout_rmse") is not None else " | —"
         line = (
             f"| {r['model']} | {r['rmse']:.3f} | {r['r2']:.2f} | {ro} | {r.get('diverged', '—')} | "
             f"{r.get('train_time_s', 0.0):.1f} |"
@@ -161,6 +232,15 @@ def format_table(rows: list[dict[str, Any]]) -> str:
             line += f" {r['within_1sigma']:.0%} / {r['within_2sigma']:.0%} |" if calibrated else " — |"
         lines.append(line)
     return "\n".join(lines)
+
+
+def results_text(rows: list[dict[str, Any]]) -> str:
+    """:func:`format_table`, then a bullet per row from :func:`generalisation_notes` (held out against fitted)."""
+    notes = generalisation_notes(rows)
+    text = format_table(rows)
+    if notes:
+        text += "\n\n" + "\n".join(f"* {line}" for line in notes)
+    return text
 
 
 def pool_results(results: list[dict[str, Any]], weights: list[int]) -> dict[str, Any]:
@@ -181,6 +261,8 @@ def pool_results(results: list[dict[str, Any]], weights: list[int]) -> dict[str,
             rollout_rmse_runs=[float(x) for x in runs],
             diverged=int(sum(r["diverged"] for r in results)),
         )
+    if all(r.get("fit_rollout_rmse") is not None for r in results):  # each fold's own training runs: plain mean
+        out["fit_rollout_rmse"] = float(np.mean([r["fit_rollout_rmse"] for r in results]))
     if all("n_still" in r and "n" in r for r in results):
         sq = [r["mse"] * r["n"] for r in results]
         sq_still = [r["rmse_still"] ** 2 * r["n_still"] if r["n_still"] else 0.0 for r in results]
@@ -201,14 +283,17 @@ def per_split_results(splits, results: list[dict[str, Any]]) -> dict[str, dict[s
         "rmse_still",
         "r2",
         "rollout_rmse",
+        "fit_rollout_rmse",
         "diverged",
         "within_1sigma",
         "within_2sigma",
         "ensemble_std",
         "train_time_s",
     )
-    out = {name: {k: r[k] for k in keys if k in r} for (name, _), r in zip(splits, results, strict=True)}
-    out["mean"] = {k: float(np.mean([r[k] for r in results])) for k in keys if all(k in r for r in results)}
+    out = {name: {k: r[k] for k in keys if r.get(k) is not None} for (name, _), r in zip(splits, results, strict=True)}
+    out["mean"] = {
+        k: float(np.mean([r[k] for r in results])) for k in keys if all(r.get(k) is not None for r in results)
+    }
     return out
 
 

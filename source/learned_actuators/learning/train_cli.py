@@ -46,7 +46,7 @@ from ..data.cleaning import cleaning_record
 from ..errors import UserInputError
 from .cfg_checks import model_types
 from .data_loading import check_data_path, load_data, splits_of
-from .evaluation import format_table
+from .evaluation import results_text
 from .outputs import check_out_dir, finish_run_file, read_run_file, start_out_dir
 from .pipeline import run_preset
 from .presets import build_cfg, compose_preset, sweep_jobs
@@ -117,7 +117,7 @@ def _resume(args) -> int:
     splits_of(logs, data_cfg, train_cfg.seed)
     rows = run_preset(preset, run, models=models, export=export, logs=logs, resume=True)
     finish_run_file(run, resumed=True)
-    print(format_table(rows))
+    print(results_text(rows))
     print(f"\nresults: {run}/results.json (resumed)")
     return 0
 
@@ -139,7 +139,7 @@ def _train(out: Path, preset: dict, logs: list, args, record: dict, overwrite: b
     start_out_dir(out, overwrite, record)
     rows = run_preset(preset, out, models=args.models, export=not args.no_export, logs=logs)
     finish_run_file(out)
-    print(format_table(rows))
+    print(results_text(rows))
     print(f"\nresults: {out}/results.json\nresolved preset:\n{json.dumps(preset, indent=1)}")
 
 
