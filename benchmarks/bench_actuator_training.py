@@ -460,7 +460,7 @@ def bench_so101(out: Path, epochs_scale: float) -> list[dict]:
     print(
         "\n## SO-101 position response (unit-inertia label: 'torque' = acceleration [rad/s²]), leave-one-motion-out\n"
     )
-    print(format_table(rows).replace("[N·m]", "[rad/s²]"))
+    print(results_text(rows).replace("[N·m]", "[rad/s²]"))
     return rows
 
 

@@ -8,7 +8,7 @@ from learned_actuators.learning.baselines import IdealPDBaseline
 from learned_actuators.learning.evaluation import (
     STILL_SPEED,
     evaluate,
-    fit_rollout_rmse,
+    fit_rollout,
     format_table,
     generalisation_notes,
     per_split_results,
@@ -70,15 +70,19 @@ def test_folds_pool_the_split_by_frames():
     assert table[2].endswith(f"| {np.sqrt(moving):.3f} / {np.sqrt(still):.3f} |") and table[3].endswith("| — / — |")
 
 
-def test_fit_rollout_rmse_rolls_out_the_training_runs_evenly_spaced_and_only_with_known_loads(monkeypatch):
+def test_fit_rollout_rolls_out_the_training_runs_evenly_spaced_and_only_with_known_loads(monkeypatch):
     runs = make_runs(kps=(2.0, 3.0, 4.0, 5.0, 6.0))
     model = IdealPDBaseline(PhysicsCfg(kp_scale=0.5, kd=0.05, stall_torque=1.0))  # half the gain: off in rollout
     per_run = rollout(model, runs).rmse
-    assert fit_rollout_rmse(model, runs) == pytest.approx(per_run.mean())
+    out = fit_rollout(model, runs)
+    assert out["fit_rollout_rmse"] == pytest.approx(per_run.mean()) and out["fit_runs"] == 5
+    assert out["fit_diverged"] == 0
     monkeypatch.setattr(evaluation, "FIT_ROLLOUT_RUNS", 3)  # runs 0, 2 and 4 of 5
-    assert fit_rollout_rmse(model, runs) == pytest.approx(per_run[[0, 2, 4]].mean())
+    assert fit_rollout(model, runs)["fit_rollout_rmse"] == pytest.approx(per_run[[0, 2, 4]].mean())
+    unstable = IdealPDBaseline(PhysicsCfg(kp_scale=1.0, kd=-2.0, stall_torque=None))  # negative damping: blows up
+    assert fit_rollout(unstable, runs)["fit_diverged"] == 3
     runs[1].meta.pop("inertia")  # no rollout without the load
-    assert fit_rollout_rmse(model, runs) is None and fit_rollout_rmse(model, []) is None
+    assert fit_rollout(model, runs) == {} and fit_rollout(model, []) == {}
 
 
 def _row(held: dict[str, float], fitted: dict[str, float]) -> dict:
@@ -103,6 +107,12 @@ def test_generalisation_notes_flag_the_splits_held_out_much_worse_than_fitted():
     (within,) = generalisation_notes([_row({"b": 0.039}, {"b": 0.034})])
     assert "every split within 1.5x" in within
     assert generalisation_notes([{"model": "pd", "rmse": 0.1, "r2": 0.5, "rollout_rmse": 0.1}]) == []
+    unstable = _row({"a": 0.01, "b": 0.03}, {"a": 14.5, "b": 0.02})  # diverged on 3 of a's 4 training runs
+    unstable.update(fit_diverged=3)
+    unstable["per_split"]["a"].update(fit_diverged=3, fit_runs=4)
+    (diverged,) = generalisation_notes([unstable])
+    assert "diverged on runs it was fitted on (training runs of split a 3 of 4)" in diverged and "x its" not in diverged
+    assert "| 7.260 (3 diverged) |" in format_table([unstable])
     text = results_text([row, {"model": "pd", "rmse": 0.1, "r2": 0.5, "rollout_rmse": 0.1}]).splitlines()
     assert text[0].startswith("| model | torque RMSE [N·m] | R² | rollout RMSE [rad] | on its training runs [rad] |")
     assert text[2].startswith("| gru_pd | 0.030 | 0.90 | 0.042 | 0.023 |") and text[3].startswith(
@@ -114,8 +124,10 @@ def test_generalisation_notes_flag_the_splits_held_out_much_worse_than_fitted():
 def test_folds_pool_the_rollout_on_their_training_runs_as_a_plain_mean():
     a = {"mse": 0.01, "label_mean": 0.0, "label_var": 1.0, "rollout_rmse_runs": [0.1], "diverged": 0}
     b = {**a, "rollout_rmse_runs": [0.3]}
-    pooled = pool_results([{**a, "fit_rollout_rmse": 0.02}, {**b, "fit_rollout_rmse": 0.04}], [1, 3])
+    fit_a, fit_b = {"fit_rollout_rmse": 0.02, "fit_diverged": 0}, {"fit_rollout_rmse": 0.04, "fit_diverged": 2}
+    pooled = pool_results([{**a, **fit_a}, {**b, **fit_b}], [1, 3])
     assert pooled["fit_rollout_rmse"] == pytest.approx(0.03) and pooled["rollout_rmse"] == pytest.approx(0.2)
+    assert pooled["fit_diverged"] == 2
     assert "fit_rollout_rmse" not in pool_results(
         [{**a, "fit_rollout_rmse": 0.02}, {**b, "fit_rollout_rmse": None}], [1, 1]
     )

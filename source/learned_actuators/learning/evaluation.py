@@ -18,7 +18,7 @@ __all__ = [
     "STILL_SPEED",
     "TorqueSums",
     "evaluate",
-    "fit_rollout_rmse",
+    "fit_rollout",
     "format_table",
     "generalisation_notes",
     "per_split_results",
@@ -124,22 +124,25 @@ GAP_MIN_RAD = 0.01
 """Smallest gap [rad] between held-out and training-run rollout RMSE that :func:`generalisation_notes` flags."""
 
 
-def fit_rollout_rmse(model, logs: list[JointLog]) -> float | None:
-    """Mean open-loop rollout RMSE [rad] of ``model`` on the runs it was fitted on (in-sample), or None.
+def fit_rollout(model, logs: list[JointLog]) -> dict[str, float | int]:
+    """Open-loop rollout of ``model`` on the runs it was fitted on (in-sample): metrics keys, empty without one.
 
-    Set beside the held-out rollout RMSE it tells a data-limited model (held out much worse than on its own runs: the
-    test runs show behaviour the training runs do not) from a model-limited one (both alike: a better fit is what
-    lowers the error). At most :data:`FIT_ROLLOUT_RUNS` runs, evenly spaced; None for lazily read runs or when a run's
-    load is unknown (no rollout).
+    ``fit_rollout_rmse``: the mean rollout RMSE [rad] over those runs, as the held-out ``rollout_rmse`` is taken;
+    ``fit_diverged``: how many of them diverged (a model unstable on its own training runs); ``fit_runs``: how many
+    were rolled out. Set beside the held-out rollout RMSE it tells a data-limited model (held out much worse than on
+    its own runs: the test runs show behaviour the training runs do not) from a model-limited one (both alike: a
+    better fit is what lowers the error). At most :data:`FIT_ROLLOUT_RUNS` runs, evenly spaced; none for lazily read
+    runs or when a run's load is unknown (no rollout).
     """
     if isinstance(logs, LazyRuns) or not logs:
-        return None
+        return {}
     logs = split_joints(logs)
     if not all("inertia" in log.meta for log in logs):
-        return None
+        return {}
     if len(logs) > FIT_ROLLOUT_RUNS:
         logs = [logs[i] for i in np.linspace(0, len(logs) - 1, FIT_ROLLOUT_RUNS).round().astype(int)]
-    return rollout(model, logs).mean_rmse
+    ro = rollout(model, logs)
+    return {"fit_rollout_rmse": ro.mean_rmse, "fit_diverged": int(ro.diverged.sum()), "fit_runs": len(logs)}
 
 
 def generalisation_notes(rows: list[dict[str, Any]]) -> list[str]:
@@ -147,13 +150,26 @@ def generalisation_notes(rows: list[dict[str, Any]]) -> list[str]:
 
     A split is flagged when its held-out rollout RMSE is at least :data:`GAP_RATIO` times the training runs' and
     :data:`GAP_MIN_RAD` above it: its runs show behaviour the training runs do not cover, so runs like them in the
-    training data are what would lower the error. Rows without both figures get no line.
+    training data are what would lower the error. A row whose rollout diverged on some of its own training runs says
+    so instead: unstable where it was fitted, its ratios mean nothing. Rows without both figures get no line.
     """
     lines = []
     for r in rows:
         if "rollout_rmse" not in r or r.get("fit_rollout_rmse") is None:
             continue
         held, fit = r["rollout_rmse"], r["fit_rollout_rmse"]
+        if r.get("fit_diverged"):
+            unstable = [
+                f"{name} {s['fit_diverged']} of {s['fit_runs']}"
+                for name, s in r.get("per_split", {}).items()
+                if name != "mean" and s.get("fit_diverged")
+            ]
+            lines.append(
+                f"{r['model']}: its rollout diverged on runs it was fitted on (training runs of split "
+                f"{', '.join(unstable)}): unstable in closed loop where it was fitted, whatever its held-out rollout "
+                f"({held:.3f} rad)"
+            )
+            continue
         line = f"{r['model']}: held-out rollout {held:.3f} rad, {held / fit:.1f}x its training runs' {fit:.3f}"
         flagged = [
             f"{name} {s['rollout_rmse']:.3f} against {s['fit_rollout_rmse']:.3f}"
@@ -221,6 +237,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         ro = f"{r['rollout_rmse']:.3f}" if "rollout_rmse" in r else "—"
         if fitted:
             ro += f" | {r['fit_rollout_rmse']:.3f}" if r.get("fit_rollout_rmse") is not None else " | —"
+            ro += f" ({r['fit_diverged']} diverged)" if r.get("fit_diverged") else ""
         line = (
             f"| {r['model']} | {r['rmse']:.3f} | {r['r2']:.2f} | {ro} | {r.get('diverged', '—')} | "
             f"{r.get('train_time_s', 0.0):.1f} |"
@@ -263,6 +280,7 @@ def pool_results(results: list[dict[str, Any]], weights: list[int]) -> dict[str,
         )
     if all(r.get("fit_rollout_rmse") is not None for r in results):  # each fold's own training runs: plain mean
         out["fit_rollout_rmse"] = float(np.mean([r["fit_rollout_rmse"] for r in results]))
+        out["fit_diverged"] = int(sum(r["fit_diverged"] for r in results))
     if all("n_still" in r and "n" in r for r in results):
         sq = [r["mse"] * r["n"] for r in results]
         sq_still = [r["rmse_still"] ** 2 * r["n_still"] if r["n_still"] else 0.0 for r in results]
@@ -284,6 +302,8 @@ def per_split_results(splits, results: list[dict[str, Any]]) -> dict[str, dict[s
         "r2",
         "rollout_rmse",
         "fit_rollout_rmse",
+        "fit_diverged",
+        "fit_runs",
         "diverged",
         "within_1sigma",
         "within_2sigma",

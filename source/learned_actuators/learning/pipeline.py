@@ -24,7 +24,7 @@ from .cfg_checks import model_types
 from .checkpoints import finished_run
 from .data_loading import load_data, splits_of
 from .ensemble import Ensemble, calibration, member_plan, noise_std
-from .evaluation import evaluate, fit_rollout_rmse, per_split_results, pool_results, test_weight
+from .evaluation import evaluate, fit_rollout, per_split_results, pool_results, test_weight
 from .export import export_model
 from .outputs import remove_partial_files
 from .parallel_fits import fit_all, job_count
@@ -160,9 +160,8 @@ def _fit_fold(fit: Fitter, split_name: str, split: Split) -> _Fold:
     t0 = time.perf_counter()
     model, train_time = fit(split_name, split)
     metrics = evaluate(model, split.test)
-    metrics["fit_rollout_rmse"] = (
-        fit_rollout_rmse(model, split.train + split.val) if "rollout_rmse" in metrics else None
-    )
+    if "rollout_rmse" in metrics:  # the same rollout on the runs it was fitted on
+        metrics.update(fit_rollout(model, split.train + split.val))
     single = None
     if isinstance(model, Ensemble):  # the calibration of the members' spread on the test runs
         spread = calibration(model, split.test)
