@@ -182,7 +182,7 @@ def _over_seeds(by_seed: dict[int, tuple[list[dict], list[dict]]]) -> dict:
         rows, fold_rows = by_seed[seed]
         for r in rows:
             entry = table.setdefault(r["model"], {"seeds": [], "per_fold": {}})
-            entry["seeds"].append({"seed": seed, **{k: r[k] for k in SEED_KEYS if r.get(k) is not None}})
+            entry["seeds"].append({"seed": seed, **{k: r[k] for k in SEED_KEYS if k in r}})
         for f in fold_rows:
             cell = table[f["model"]]["per_fold"].setdefault(f["fold"], {"rmse": [], "rollout_rmse": []})
             for k in cell:
@@ -311,7 +311,7 @@ class _FoldCollector:
                 **{
                     k: metrics[k]
                     for k in ("rmse", "r2", "rollout_rmse", "fit_rollout_rmse", "diverged")
-                    if metrics.get(k) is not None
+                    if k in metrics
                 },
             }
         )

@@ -22,7 +22,8 @@ def bench():
 
 def _row(model, rmse, rollout, still=True, fitted=None):
     row = {"model": model, "rmse": rmse, "r2": 0.9, "rollout_rmse": rollout, "diverged": 0, "train_time_s": 1.0}
-    row["fit_rollout_rmse"] = fitted  # on the model's own training runs; None where not rolled out
+    if fitted is not None:  # on the model's own training runs; absent where not rolled out
+        row["fit_rollout_rmse"] = fitted
     return {**row, "rmse_moving": rmse / 2, "rmse_still": rmse * 2} if still else row
 
 

@@ -128,11 +128,7 @@ def test_folds_pool_the_rollout_on_their_training_runs_as_a_plain_mean():
     pooled = pool_results([{**a, **fit_a}, {**b, **fit_b}], [1, 3])
     assert pooled["fit_rollout_rmse"] == pytest.approx(0.03) and pooled["rollout_rmse"] == pytest.approx(0.2)
     assert pooled["fit_diverged"] == 2
-    assert "fit_rollout_rmse" not in pool_results(
-        [{**a, "fit_rollout_rmse": 0.02}, {**b, "fit_rollout_rmse": None}], [1, 1]
-    )
-    folds = per_split_results(
-        [("a", None), ("b", None)], [{**a, "fit_rollout_rmse": 0.02}, {**b, "fit_rollout_rmse": None}]
-    )
+    assert "fit_rollout_rmse" not in pool_results([{**a, "fit_rollout_rmse": 0.02}, b], [1, 1])
+    folds = per_split_results([("a", None), ("b", None)], [{**a, "fit_rollout_rmse": 0.02}, b])
     assert folds["a"]["fit_rollout_rmse"] == 0.02 and "fit_rollout_rmse" not in folds["b"]
     assert "fit_rollout_rmse" not in folds["mean"]

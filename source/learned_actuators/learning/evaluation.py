@@ -112,7 +112,7 @@ def evaluate(model, logs: list[JointLog], with_rollout: bool = True) -> dict[str
 
 
 FIT_ROLLOUT_RUNS = 24
-"""At most this many of a fold's training runs (evenly spaced, in order) are rolled out for :func:`fit_rollout_rmse`:
+"""At most this many of a fold's training runs (evenly spaced, in order) are rolled out for :func:`fit_rollout`:
 the cost stays a few seconds per fold on large benches."""
 
 GAP_RATIO = 1.5
@@ -155,7 +155,7 @@ def generalisation_notes(rows: list[dict[str, Any]]) -> list[str]:
     """
     lines = []
     for r in rows:
-        if "rollout_rmse" not in r or r.get("fit_rollout_rmse") is None:
+        if "rollout_rmse" not in r or "fit_rollout_rmse" not in r:
             continue
         held, fit = r["rollout_rmse"], r["fit_rollout_rmse"]
         if r.get("fit_diverged"):
@@ -176,7 +176,7 @@ def generalisation_notes(rows: list[dict[str, Any]]) -> list[str]:
             for name, s in r.get("per_split", {}).items()
             if name != "mean"
             and "rollout_rmse" in s
-            and s.get("fit_rollout_rmse") is not None
+            and "fit_rollout_rmse" in s
             and s["rollout_rmse"] >= GAP_RATIO * s["fit_rollout_rmse"]
             and s["rollout_rmse"] - s["fit_rollout_rmse"] >= GAP_MIN_RAD
         ]
@@ -222,21 +222,21 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     """Markdown table of result rows (model, torque RMSE [N·m], R², rollout RMSE [rad], diverged, time [s]).
 
     Where rows have it, a column beside the held-out rollout RMSE gives the one on the model's own training runs
-    (:func:`fit_rollout_rmse`). Where rows split the torque error, a column gives it on the moving and on the
+    (:func:`fit_rollout`). Where rows split the torque error, a column gives it on the moving and on the
     standstill frames (:data:`STILL_SPEED`). When a row is an ensemble (``train.ensemble > 1``) a column gives the
     calibration of its spread on the test frames: the share of errors within 1 and 2 standard deviations of the
     members (Gaussian: 68 % / 95 %).
     """
     split = any("n_still" in r for r in rows)
     spread = any("within_1sigma" in r for r in rows)
-    fitted = any(r.get("fit_rollout_rmse") is not None for r in rows)
+    fitted = any("fit_rollout_rmse" in r for r in rows)
     head = "| model | torque RMSE [N·m] | R² | rollout RMSE [rad] |" + " on its training runs [rad] |" * fitted
     head += " diverged runs | train time [s] |" + " moving / standstill [N·m] |" * split + " within 1σ / 2σ |" * spread
     lines = [head, "|---|---|---|---|---|---|" + "---|" * (fitted + split + spread)]
     for r in rows:
         ro = f"{r['rollout_rmse']:.3f}" if "rollout_rmse" in r else "—"
         if fitted:
-            ro += f" | {r['fit_rollout_rmse']:.3f}" if r.get("fit_rollout_rmse") is not None else " | —"
+            ro += f" | {r['fit_rollout_rmse']:.3f}" if "fit_rollout_rmse" in r else " | —"
             ro += f" ({r['fit_diverged']} diverged)" if r.get("fit_diverged") else ""
         line = (
             f"| {r['model']} | {r['rmse']:.3f} | {r['r2']:.2f} | {ro} | {r.get('diverged', '—')} | "
@@ -278,7 +278,7 @@ def pool_results(results: list[dict[str, Any]], weights: list[int]) -> dict[str,
             rollout_rmse_runs=[float(x) for x in runs],
             diverged=int(sum(r["diverged"] for r in results)),
         )
-    if all(r.get("fit_rollout_rmse") is not None for r in results):  # each fold's own training runs: plain mean
+    if all("fit_rollout_rmse" in r for r in results):  # each fold's own training runs: plain mean
         out["fit_rollout_rmse"] = float(np.mean([r["fit_rollout_rmse"] for r in results]))
         out["fit_diverged"] = int(sum(r["fit_diverged"] for r in results))
     if all("n_still" in r and "n" in r for r in results):
@@ -310,10 +310,8 @@ def per_split_results(splits, results: list[dict[str, Any]]) -> dict[str, dict[s
         "ensemble_std",
         "train_time_s",
     )
-    out = {name: {k: r[k] for k in keys if r.get(k) is not None} for (name, _), r in zip(splits, results, strict=True)}
-    out["mean"] = {
-        k: float(np.mean([r[k] for r in results])) for k in keys if all(r.get(k) is not None for r in results)
-    }
+    out = {name: {k: r[k] for k in keys if k in r} for (name, _), r in zip(splits, results, strict=True)}
+    out["mean"] = {k: float(np.mean([r[k] for r in results])) for k in keys if all(k in r for r in results)}
     return out
 
 
